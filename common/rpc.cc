@@ -1,0 +1,184 @@
+#include "common/rpc.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "common/log.h"
+
+namespace hafs::rpc {
+namespace {
+
+std::atomic<uint64_t> g_next_request_id{1};
+
+// Receives the remaining frames of a multipart message; false if the peer sent more
+// frames than the protocol allows.
+bool ReceiveRest(zmq::socket_t& socket, std::vector<zmq::message_t>* frames, size_t max_frames) {
+  while (true) {
+    bool more = frames->empty() || frames->back().more();
+    if (!more) return true;
+    zmq::message_t frame;
+    if (!socket.recv(frame, zmq::recv_flags::none)) return false;
+    if (frames->size() == max_frames) {
+      // Drain the rest so the socket stays usable, then reject the message.
+      while (frame.more()) {
+        if (!socket.recv(frame, zmq::recv_flags::none)) break;
+      }
+      return false;
+    }
+    frames->push_back(std::move(frame));
+  }
+}
+
+Result<Message> ParseFrames(std::vector<zmq::message_t>& frames, size_t first) {
+  if (frames.size() <= first) return Fail(EBADMSG, "message without an envelope frame");
+  Message message;
+  const zmq::message_t& header = frames[first];
+  if (!message.envelope.ParseFromArray(header.data(), static_cast<int>(header.size()))) {
+    return Fail(EBADMSG, "envelope does not parse");
+  }
+  if (frames.size() > first + 1) {
+    message.data = std::move(frames[first + 1]);
+    message.has_data = true;
+  }
+  return message;
+}
+
+bool SendEnvelope(zmq::socket_t& socket, const wire::Envelope& envelope, bool more) {
+  std::string bytes = envelope.SerializeAsString();
+  zmq::message_t frame(bytes.data(), bytes.size());
+  return socket.send(frame, more ? zmq::send_flags::sndmore : zmq::send_flags::none).has_value();
+}
+
+}  // namespace
+
+zmq::context_t& Context() {
+  static zmq::context_t* context = new zmq::context_t(2);  // never destroyed: threads may outlive main
+  return *context;
+}
+
+std::string Endpoint(const std::string& host_port) { return "tcp://" + host_port; }
+
+Result<zmq::socket_t> BindRouter(const std::string& host_port, std::string* bound_address) {
+  try {
+    zmq::socket_t router(Context(), zmq::socket_type::router);
+    router.set(zmq::sockopt::linger, 0);
+    router.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
+    router.set(zmq::sockopt::router_mandatory, 0);
+    std::string endpoint = Endpoint(host_port);
+    // ZeroMQ spells "any port" as '*'.
+    if (endpoint.size() > 2 && endpoint.ends_with(":0")) endpoint = endpoint.substr(0, endpoint.size() - 1) + "*";
+    router.bind(endpoint);
+    std::string last = router.get(zmq::sockopt::last_endpoint);
+    *bound_address = last.starts_with("tcp://") ? last.substr(6) : last;
+    return router;
+  } catch (const zmq::error_t& error) {
+    return Fail(error.num(), "cannot listen on " + host_port + ": " + error.what());
+  }
+}
+
+Result<Incoming> ReceiveRequest(zmq::socket_t& router) {
+  std::vector<zmq::message_t> frames;
+  zmq::message_t identity;
+  if (!router.recv(identity, zmq::recv_flags::dontwait)) return Fail(EAGAIN, "no message");
+  frames.push_back(std::move(identity));
+  if (!ReceiveRest(router, &frames, 3)) return Fail(EBADMSG, "too many frames");
+  auto message = ParseFrames(frames, 1);
+  if (!message) return Fail(message.error());
+  return Incoming{std::move(frames[0]), std::move(*message)};
+}
+
+Status SendReply(zmq::socket_t& router, const zmq::message_t& identity, const wire::Envelope& reply,
+                 zmq::message_t* data) {
+  try {
+    zmq::message_t id_copy;
+    id_copy.copy(const_cast<zmq::message_t&>(identity));
+    if (!router.send(id_copy, zmq::send_flags::sndmore)) return Status::Error(EAGAIN, "reply not sent");
+    if (!SendEnvelope(router, reply, data != nullptr)) return Status::Error(EAGAIN, "reply not sent");
+    if (data != nullptr && !router.send(*data, zmq::send_flags::none)) return Status::Error(EAGAIN, "reply data not sent");
+    return Status::Ok();
+  } catch (const zmq::error_t& error) {
+    return Status::Error(error.num(), std::string("reply not sent: ") + error.what());
+  }
+}
+
+wire::Envelope MakeReply(const wire::Envelope& request, const Status& status) {
+  wire::Envelope reply;
+  reply.set_request_id(request.request_id());
+  wire::Reply* body = reply.mutable_reply();
+  if (!status.ok()) {
+    body->set_error(status.error());
+    body->set_error_message(status.message());
+  }
+  return reply;
+}
+
+Status ReplyStatus(const wire::Reply& reply) {
+  if (reply.error() == 0) return Status::Ok();
+  return Status::Error(reply.error(), reply.error_message());
+}
+
+uint64_t NextRequestId() { return g_next_request_id.fetch_add(1, std::memory_order_relaxed); }
+
+Connection::Connection(std::string address) : address_(std::move(address)) { Reset(); }
+
+void Connection::Reset() {
+  socket_ = zmq::socket_t(Context(), zmq::socket_type::dealer);
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::reconnect_ivl, 50);
+  socket_.set(zmq::sockopt::reconnect_ivl_max, 500);
+  socket_.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
+  socket_.connect(Endpoint(address_));
+}
+
+Result<Message> Connection::Call(wire::Envelope request, zmq::message_t* data, int timeout_ms) {
+  if (request.request_id() == 0) request.set_request_id(NextRequestId());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  try {
+    socket_.set(zmq::sockopt::sndtimeo, timeout_ms);
+    if (!SendEnvelope(socket_, request, data != nullptr) ||
+        (data != nullptr && !socket_.send(*data, zmq::send_flags::none))) {
+      Reset();
+      return Fail(ETIMEDOUT, "cannot send to " + address_);
+    }
+    while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, left);
+      if (!(item.revents & ZMQ_POLLIN)) continue;
+      std::vector<zmq::message_t> frames;
+      zmq::message_t first;
+      if (!socket_.recv(first, zmq::recv_flags::dontwait)) continue;
+      frames.push_back(std::move(first));
+      if (!ReceiveRest(socket_, &frames, 2)) {
+        LOG(WARNING) << "dropped a malformed reply from " << address_;
+        continue;
+      }
+      auto reply = ParseFrames(frames, 0);
+      if (!reply) {
+        LOG(WARNING) << "dropped a reply from " << address_ << ": " << reply.error().ToString();
+        continue;
+      }
+      if (reply->envelope.request_id() != request.request_id()) continue;  // a late answer to an earlier call
+      if (!reply->envelope.has_reply()) return Fail(EBADMSG, "answer from " + address_ + " is not a reply");
+      return reply;
+    }
+  } catch (const zmq::error_t& error) {
+    Reset();
+    return Fail(error.num(), "call to " + address_ + " failed: " + error.what());
+  }
+  Reset();
+  return Fail(ETIMEDOUT, "no answer from " + address_ + " within " + std::to_string(timeout_ms) + " ms");
+}
+
+Connection& ThreadConnection(const std::string& address) {
+  thread_local std::unordered_map<std::string, std::unique_ptr<Connection>> connections;
+  auto& slot = connections[address];
+  if (!slot) slot = std::make_unique<Connection>(address);
+  return *slot;
+}
+
+}  // namespace hafs::rpc

@@ -1,0 +1,82 @@
+// Request/reply over ZeroMQ, as docs/design.md ("Wire protocol") describes: a client
+// DEALER sends [Envelope][data?], a server ROUTER receives [identity][Envelope][data?]
+// and answers on the same identity. Malformed frames are an error value, never a crash.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/proto/hafs.pb.h"
+#include "common/status.h"
+
+namespace hafs::rpc {
+
+// Largest message a server accepts (a chunk write is at most 64 MiB of data).
+inline constexpr int64_t kMaxMessageBytes = 72LL * 1024 * 1024;
+
+// The process-wide ZeroMQ context.
+zmq::context_t& Context();
+
+struct Message {
+  wire::Envelope envelope;
+  zmq::message_t data;  // the bulk data frame; empty when has_data is false
+  bool has_data = false;
+};
+
+struct Incoming {
+  zmq::message_t identity;  // the ROUTER routing id of the sender
+  Message message;
+};
+
+// "tcp://host:port" for a "host:port".
+std::string Endpoint(const std::string& host_port);
+
+// Makes a ROUTER socket bound to host:port; port 0 picks a free port. Returns the
+// bound "host:port" in *bound_address.
+Result<zmq::socket_t> BindRouter(const std::string& host_port, std::string* bound_address);
+
+// Receives one request from a ROUTER socket that poll() said is readable.
+Result<Incoming> ReceiveRequest(zmq::socket_t& router);
+
+// Sends a reply (and an optional data frame) to `identity` on a ROUTER socket.
+Status SendReply(zmq::socket_t& router, const zmq::message_t& identity, const wire::Envelope& reply,
+                 zmq::message_t* data = nullptr);
+
+// Reply envelope for `request` carrying `status` (request_id echoed).
+wire::Envelope MakeReply(const wire::Envelope& request, const Status& status = Status::Ok());
+
+// The Status a reply carries (OK when reply.error is 0).
+Status ReplyStatus(const wire::Reply& reply);
+
+// A new unique request id for this process.
+uint64_t NextRequestId();
+
+// One DEALER connection to one server; not thread-safe (use one per thread).
+class Connection {
+ public:
+  explicit Connection(std::string address);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Sends `request` (request_id is filled in when 0) with an optional data frame and
+  // waits up to timeout_ms for the matching reply. Transport failures (ETIMEDOUT,
+  // EBADMSG) are errors; a reply with a non-zero error is still a Message. After a
+  // timeout the socket is replaced so that a late reply cannot be mistaken for the next.
+  Result<Message> Call(wire::Envelope request, zmq::message_t* data, int timeout_ms);
+  Result<Message> Call(wire::Envelope request, int timeout_ms) { return Call(std::move(request), nullptr, timeout_ms); }
+
+  const std::string& address() const { return address_; }
+
+ private:
+  void Reset();
+  std::string address_;
+  zmq::socket_t socket_;
+};
+
+// This thread's connection to `address`, made on first use and kept.
+Connection& ThreadConnection(const std::string& address);
+
+}  // namespace hafs::rpc
