@@ -1,1 +1,40 @@
-int main() { return 0; }
+// hafs: the admin command-line tool. See `hafs --help` and docs/notes/cli.md.
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/log.h"
+#include "common/options.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: hafs [--master HOST:PORT,...] [--json] [--timeout-ms MS] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  status [PATH]        masters, chunkserver and chunk health, space\n"
+    "  chunkservers [PATH]  one line per chunkserver\n"
+    "  fileinfo PATH        the chunks of a file and where their replicas are\n"
+    "\n"
+    "Without --master, the cluster is the one mounted at PATH (default: the current\n"
+    "directory), found in /proc/self/mountinfo.\n"
+    "Exit codes: 0 ok, 1 cluster error, 2 usage error.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hafs::SetLogComponent("hafs");
+  hafs::cli::CliOptions cli;
+  hafs::po::options_description options("options");
+  options.add_options()
+      ("master", hafs::po::value(&cli.master_list), "masters to ask, in order: HOST:PORT[,HOST:PORT...] "
+                                                     "(default: from the hafs mount holding PATH)")
+      ("json", hafs::po::bool_switch(&cli.json), "print JSON instead of text")
+      ("timeout-ms", hafs::po::value(&cli.timeout_ms)->default_value(2000), "how long to wait for each master")
+      ("command", hafs::po::value(&cli.command), "status, chunkservers or fileinfo (positional)")
+      ("arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
+  hafs::po::positional_options_description positional;
+  positional.add("command", 1).add("arguments", -1);
+  hafs::ParseOptionsOrExit(argc, argv, options, positional, kUsage);
+  return hafs::cli::RunCommand(cli);
+}

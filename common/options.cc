@@ -3,19 +3,25 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <utility>
 
 #include "common/log.h"
 
 namespace hafs {
 
 po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_description options, const std::string& usage) {
+  return ParseOptionsOrExit(argc, argv, std::move(options), po::positional_options_description(), usage);
+}
+
+po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_description options,
+                                     const po::positional_options_description& positional, const std::string& usage) {
   options.add_options()
       ("help,h", "print this help and exit")
       ("config", po::value<std::string>(), "read options from this file (name = value per line)")
       ("log-level", po::value<std::string>()->default_value("info"), "debug, info, warning or error");
   po::variables_map values;
   try {
-    po::store(po::parse_command_line(argc, argv, options), values);
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), values);
     if (values.count("help")) {
       std::cout << usage << "\n\n" << options << "\n";
       std::exit(0);

@@ -15,4 +15,9 @@ namespace po = boost::program_options;
 // exits(2) on a bad flag, a bad value or an unreadable config file.
 po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_description options, const std::string& usage);
 
+// The same, with positional arguments (e.g. the CLI's command and path) mapped to
+// options by `positional`.
+po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_description options,
+                                     const po::positional_options_description& positional, const std::string& usage);
+
 }  // namespace hafs

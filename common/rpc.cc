@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/message_codec.h"
 
 namespace hafs::rpc {
 namespace {
@@ -36,9 +37,8 @@ Result<Message> ParseFrames(std::vector<zmq::message_t>& frames, size_t first) {
   if (frames.size() <= first) return Fail(EBADMSG, "message without an envelope frame");
   Message message;
   const zmq::message_t& header = frames[first];
-  if (!message.envelope.ParseFromArray(header.data(), static_cast<int>(header.size()))) {
-    return Fail(EBADMSG, "envelope does not parse");
-  }
+  Status decoded = DecodeEnvelope(header.data(), header.size(), &message.envelope);
+  if (!decoded.ok()) return Fail(decoded);
   if (frames.size() > first + 1) {
     message.data = std::move(frames[first + 1]);
     message.has_data = true;
@@ -134,8 +134,15 @@ void Connection::Reset() {
 }
 
 Result<Message> Connection::Call(wire::Envelope request, zmq::message_t* data, int timeout_ms) {
+  auto request_id = Send(std::move(request), data, timeout_ms);
+  if (!request_id) return Fail(request_id.error());
+  return Wait(*request_id);
+}
+
+Result<uint64_t> Connection::Send(wire::Envelope request, zmq::message_t* data, int timeout_ms) {
   if (request.request_id() == 0) request.set_request_id(NextRequestId());
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  timeout_ms_ = timeout_ms;
   try {
     socket_.set(zmq::sockopt::sndtimeo, timeout_ms);
     if (!SendEnvelope(socket_, request, data != nullptr) ||
@@ -143,8 +150,17 @@ Result<Message> Connection::Call(wire::Envelope request, zmq::message_t* data, i
       Reset();
       return Fail(ETIMEDOUT, "cannot send to " + address_);
     }
+  } catch (const zmq::error_t& error) {
+    Reset();
+    return Fail(error.num(), "call to " + address_ + " failed: " + error.what());
+  }
+  return request.request_id();
+}
+
+Result<Message> Connection::Wait(uint64_t request_id) {
+  try {
     while (true) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
       zmq::poll(&item, 1, left);
@@ -162,7 +178,7 @@ Result<Message> Connection::Call(wire::Envelope request, zmq::message_t* data, i
         LOG(WARNING) << "dropped a reply from " << address_ << ": " << reply.error().ToString();
         continue;
       }
-      if (reply->envelope.request_id() != request.request_id()) continue;  // a late answer to an earlier call
+      if (reply->envelope.request_id() != request_id) continue;  // a late answer to an earlier call
       if (!reply->envelope.has_reply()) return Fail(EBADMSG, "answer from " + address_ + " is not a reply");
       return reply;
     }
@@ -171,7 +187,7 @@ Result<Message> Connection::Call(wire::Envelope request, zmq::message_t* data, i
     return Fail(error.num(), "call to " + address_ + " failed: " + error.what());
   }
   Reset();
-  return Fail(ETIMEDOUT, "no answer from " + address_ + " within " + std::to_string(timeout_ms) + " ms");
+  return Fail(ETIMEDOUT, "no answer from " + address_ + " within " + std::to_string(timeout_ms_) + " ms");
 }
 
 Connection& ThreadConnection(const std::string& address) {

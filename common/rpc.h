@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -68,12 +69,20 @@ class Connection {
   Result<Message> Call(wire::Envelope request, zmq::message_t* data, int timeout_ms);
   Result<Message> Call(wire::Envelope request, int timeout_ms) { return Call(std::move(request), nullptr, timeout_ms); }
 
+  // Call in two halves, so the caller can work while the peer does (a chunkserver
+  // forwards a write down the chain, stores it locally, then waits): Send returns the
+  // request id to pass to Wait; both count against the deadline `timeout_ms` after Send.
+  Result<uint64_t> Send(wire::Envelope request, zmq::message_t* data, int timeout_ms);
+  Result<Message> Wait(uint64_t request_id);
+
   const std::string& address() const { return address_; }
 
  private:
   void Reset();
   std::string address_;
   zmq::socket_t socket_;
+  std::chrono::steady_clock::time_point deadline_;  // of the call in progress
+  int timeout_ms_ = 0;
 };
 
 // This thread's connection to `address`, made on first use and kept.

@@ -27,6 +27,9 @@ class Status {
   std::string message_;
 };
 
+// Status alone builds with clang 14 (the libFuzzer build), whose libstdc++ 12 lacks
+// std::expected; everything that uses Result builds with g++.
+#if defined(__cpp_lib_expected)
 template <typename T>
 using Result = std::expected<T, Status>;
 
@@ -35,6 +38,7 @@ inline std::unexpected<Status> Fail(int error, std::string message) {
   return std::unexpected(Status::Error(error, std::move(message)));
 }
 inline std::unexpected<Status> Fail(Status status) { return std::unexpected(std::move(status)); }
+#endif
 
 // errno of the last failed system call, as a Status naming what was being done.
 Status ErrnoStatus(const std::string& what);

@@ -1,0 +1,385 @@
+#include "chunkserver/chunk_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <set>
+
+#include "common/log.h"
+
+namespace hafs {
+namespace {
+
+constexpr char kUuidFile[] = "chunkserver.uuid";
+constexpr char kChunkSuffix[] = ".chunk";
+
+struct FileSystemSpace {
+  uint64_t total_bytes = 0;
+  uint64_t free_bytes = 0;  // available to an unprivileged writer
+  uint64_t device = 0;
+};
+
+Result<FileSystemSpace> SpaceOf(const std::string& dir) {
+  struct statvfs fs;
+  if (::statvfs(dir.c_str(), &fs) != 0) return Fail(ErrnoStatus("statvfs " + dir));
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return Fail(ErrnoStatus("stat " + dir));
+  return FileSystemSpace{fs.f_blocks * fs.f_frsize, fs.f_bavail * fs.f_frsize, st.st_dev};
+}
+
+Status FsyncPath(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path);
+  int synced = ::fsync(fd);
+  Status status = synced == 0 ? Status::Ok() : ErrnoStatus("fsync " + path);
+  ::close(fd);
+  return status;
+}
+
+// A directory is usable when we can create and remove a file in it (access(2) would
+// say yes to root on a read-only mount).
+Status CheckWritableDir(const std::string& dir) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) {
+    return Status::Error(ENOENT, "data directory " + dir + " does not exist or is not a directory");
+  }
+  std::string probe = dir + "/.hafs-write-probe";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("data directory " + dir + " is not writable");
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return Status::Ok();
+}
+
+std::string NewUuid() {
+  std::random_device random;
+  uint8_t bytes[16];
+  for (auto& byte : bytes) byte = static_cast<uint8_t>(random());
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  char text[37];
+  std::snprintf(text, sizeof text, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10],
+                bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  return text;
+}
+
+// "00ab...": the chunk id of a chunk file name, or 0 when the name is not one.
+uint64_t ChunkIdOfName(const std::string& name) {
+  if (name.size() != 16 + sizeof kChunkSuffix - 1 || !name.ends_with(kChunkSuffix)) return 0;
+  uint64_t chunk_id = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    char c = name[i];
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return 0;
+    chunk_id = chunk_id << 4 | static_cast<uint64_t>(digit);
+  }
+  return chunk_id;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(ChunkStoreOptions options) {
+  if (options.data_dirs.empty()) return Fail(EINVAL, "no data directory");
+  for (const auto& dir : options.data_dirs) {
+    Status writable = CheckWritableDir(dir);
+    if (!writable.ok()) return Fail(writable);
+  }
+  std::unique_ptr<ChunkStore> store(new ChunkStore(std::move(options)));
+  Status uuid = store->LoadOrCreateUuid();
+  if (!uuid.ok()) return Fail(uuid);
+  for (size_t i = 0; i < store->options_.data_dirs.size(); ++i) store->Scan(i);
+  LOG(INFO) << "chunk store " << store->uuid_ << ": " << store->index_.size() << " chunks in "
+            << store->options_.data_dirs.size() << " data directories";
+  return store;
+}
+
+Status ChunkStore::LoadOrCreateUuid() {
+  const std::string& dir = options_.data_dirs.front();
+  std::string path = dir + "/" + kUuidFile;
+  std::ifstream existing(path);
+  if (existing && std::getline(existing, uuid_) && uuid_.size() == 36) return Status::Ok();
+  uuid_ = NewUuid();
+  // Written to a temporary name, synced and renamed: a crash leaves either no uuid or a whole one.
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << uuid_ << "\n";
+    if (!out.flush()) return Status::Error(EIO, "cannot write " + temporary);
+  }
+  Status synced = FsyncPath(temporary);
+  if (!synced.ok()) return synced;
+  if (::rename(temporary.c_str(), path.c_str()) != 0) return ErrnoStatus("rename " + temporary);
+  LOG(INFO) << "new chunkserver uuid " << uuid_ << " in " << path;
+  return FsyncPath(dir);
+}
+
+void ChunkStore::Scan(size_t dir_index) {
+  std::error_code error;
+  for (const auto& subdir : std::filesystem::directory_iterator(options_.data_dirs[dir_index], error)) {
+    std::string subdir_name = subdir.path().filename().string();
+    if (subdir_name.size() != 2 || !subdir.is_directory(error)) continue;
+    for (const auto& file : std::filesystem::directory_iterator(subdir.path(), error)) {
+      uint64_t chunk_id = ChunkIdOfName(file.path().filename().string());
+      if (chunk_id == 0) continue;
+      auto opened = ChunkFile::Open(file.path().string());
+      if (!opened) {
+        LOG(ERROR) << "chunk " << chunk_id << " is unreadable, reporting it lost: " << opened.error().ToString();
+        lost_.push_back(wire::ChunkReport());
+        lost_.back().set_chunk_id(chunk_id);
+        continue;
+      }
+      auto& slot = index_[chunk_id];
+      if (slot && slot->chunk_version >= (*opened)->chunk_version()) {
+        LOG(WARNING) << "chunk " << chunk_id << " is in two data directories; ignoring " << file.path().string();
+        continue;
+      }
+      slot = std::make_shared<Entry>();
+      slot->dir_index = dir_index;
+      slot->chunk_version = (*opened)->chunk_version();
+      slot->data_length = (*opened)->data_length();
+      slot->present = true;
+    }
+  }
+  if (error) {
+    LOG(WARNING) << "scanning " << options_.data_dirs[dir_index] << ": " << error.message();
+  }
+}
+
+std::string ChunkStore::ChunkPath(size_t dir_index, uint64_t chunk_id) const {
+  char name[40];
+  std::snprintf(name, sizeof name, "/%02x/%016llx%s", static_cast<unsigned>(chunk_id & 0xff),
+                static_cast<unsigned long long>(chunk_id), kChunkSuffix);
+  return options_.data_dirs[dir_index] + name;
+}
+
+std::shared_ptr<ChunkStore::Entry> ChunkStore::Find(uint64_t chunk_id) {
+  std::lock_guard lock(index_mutex_);
+  auto found = index_.find(chunk_id);
+  return found == index_.end() ? nullptr : found->second;
+}
+
+std::shared_ptr<ChunkStore::Entry> ChunkStore::FindOrAdd(uint64_t chunk_id) {
+  std::lock_guard lock(index_mutex_);
+  auto& slot = index_[chunk_id];
+  if (!slot) slot = std::make_shared<Entry>();
+  return slot;
+}
+
+void ChunkStore::Remove(uint64_t chunk_id, const std::shared_ptr<Entry>& entry) {
+  entry->removed = true;
+  open_files_.Erase(chunk_id);
+  std::lock_guard lock(index_mutex_);
+  auto found = index_.find(chunk_id);
+  if (found != index_.end() && found->second == entry) index_.erase(found);
+}
+
+Result<std::shared_ptr<ChunkFile>> ChunkStore::OpenFile(uint64_t chunk_id, Entry& entry) {
+  if (auto cached = open_files_.Get(chunk_id)) return cached;
+  auto opened = ChunkFile::Open(ChunkPath(entry.dir_index, chunk_id));
+  if (!opened) return Fail(NoteCorruption(chunk_id, entry.chunk_version, opened.error()));
+  std::shared_ptr<ChunkFile> file = std::move(*opened);
+  open_files_.Put(chunk_id, file);
+  return file;
+}
+
+Status ChunkStore::CheckSpace(size_t dir_index, uint64_t growth_bytes) {
+  if (growth_bytes == 0) return Status::Ok();
+  auto space = SpaceOf(options_.data_dirs[dir_index]);
+  if (!space) return space.error();
+  if (space->free_bytes < options_.reserve_bytes + growth_bytes) {
+    return Status::Error(ENOSPC, "data directory " + options_.data_dirs[dir_index] + " is full (" +
+                                     std::to_string(space->free_bytes >> 20) + " MiB free, reserve " +
+                                     std::to_string(options_.reserve_bytes >> 20) + " MiB)");
+  }
+  return Status::Ok();
+}
+
+Status ChunkStore::CreateFile(uint64_t chunk_id, uint64_t chunk_version, Entry& entry) {
+  size_t best_dir = 0;
+  uint64_t best_free = 0;
+  for (size_t i = 0; i < options_.data_dirs.size(); ++i) {
+    auto space = SpaceOf(options_.data_dirs[i]);
+    if (space && space->free_bytes > best_free) best_free = space->free_bytes, best_dir = i;
+  }
+  Status space = CheckSpace(best_dir, kChunkDataOffset);
+  if (!space.ok()) return space;
+  std::string path = ChunkPath(best_dir, chunk_id);
+  std::string subdir = std::filesystem::path(path).parent_path().string();
+  if (::mkdir(subdir.c_str(), 0755) == 0) {
+    Status synced = FsyncPath(options_.data_dirs[best_dir]);
+    if (!synced.ok()) return synced;
+  } else if (errno != EEXIST) {
+    return ErrnoStatus("mkdir " + subdir);
+  }
+  auto created = ChunkFile::Create(path, chunk_id, chunk_version);
+  if (!created) return created.error();
+  entry.dir_index = best_dir;
+  entry.chunk_version = chunk_version;
+  entry.data_length = 0;
+  entry.present = true;
+  open_files_.Put(chunk_id, std::move(*created));
+  return Status::Ok();
+}
+
+Status ChunkStore::NoteCorruption(uint64_t chunk_id, uint64_t chunk_version, Status status) {
+  if (status.error() != EBADMSG) return status;
+  LOG(ERROR) << "chunk " << chunk_id << " replica is corrupt, reporting it lost: " << status.message();
+  std::lock_guard lock(lost_mutex_);
+  wire::ChunkReport report;
+  report.set_chunk_id(chunk_id);
+  report.set_chunk_version(chunk_version);
+  lost_.push_back(report);
+  return status;
+}
+
+Result<uint64_t> ChunkStore::Read(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset,
+                                  std::span<std::byte> out) {
+  auto entry = Find(chunk_id);
+  if (!entry) return Fail(ENOENT, "no chunk " + std::to_string(chunk_id));
+  std::lock_guard lock(entry->mutex);
+  if (!entry->present || entry->removed) return Fail(ENOENT, "no chunk " + std::to_string(chunk_id));
+  auto file = OpenFile(chunk_id, *entry);
+  if (!file) return Fail(file.error());
+  Status read = (*file)->Read(chunk_version, offset, out);
+  if (!read.ok()) return Fail(NoteCorruption(chunk_id, entry->chunk_version, read));
+  return (*file)->data_length();
+}
+
+Status ChunkStore::Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset,
+                         std::span<const std::byte> data) {
+  while (true) {
+    auto entry = FindOrAdd(chunk_id);
+    std::lock_guard lock(entry->mutex);
+    if (entry->removed) continue;  // deleted while we waited: start over
+    if (!entry->present) {
+      Status created = CreateFile(chunk_id, chunk_version, *entry);
+      if (!created.ok()) {
+        Remove(chunk_id, entry);
+        return created;
+      }
+    }
+    auto file = OpenFile(chunk_id, *entry);
+    if (!file) return file.error();
+    uint64_t end = offset + data.size();
+    uint64_t old_length = (*file)->data_length();
+    Status space = CheckSpace(entry->dir_index, end > old_length ? end - std::max(offset, old_length) : 0);
+    if (!space.ok()) return space;
+    Status written = (*file)->Write(chunk_version, offset, data);
+    entry->chunk_version = (*file)->chunk_version();
+    entry->data_length = (*file)->data_length();
+    return NoteCorruption(chunk_id, entry->chunk_version, written);
+  }
+}
+
+Status ChunkStore::Truncate(uint64_t chunk_id, uint64_t chunk_version, uint64_t new_length) {
+  while (true) {
+    auto entry = FindOrAdd(chunk_id);
+    std::lock_guard lock(entry->mutex);
+    if (entry->removed) continue;
+    if (!entry->present) {
+      Status created = CreateFile(chunk_id, chunk_version, *entry);
+      if (!created.ok()) {
+        Remove(chunk_id, entry);
+        return created;
+      }
+    }
+    auto file = OpenFile(chunk_id, *entry);
+    if (!file) return file.error();
+    Status truncated = (*file)->Truncate(chunk_version, new_length);
+    entry->chunk_version = (*file)->chunk_version();
+    entry->data_length = (*file)->data_length();
+    return NoteCorruption(chunk_id, entry->chunk_version, truncated);
+  }
+}
+
+Status ChunkStore::Sync(uint64_t chunk_id) {
+  auto entry = Find(chunk_id);
+  if (!entry) return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
+  std::lock_guard lock(entry->mutex);
+  if (!entry->present || entry->removed) return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
+  auto file = OpenFile(chunk_id, *entry);
+  if (!file) return file.error();
+  return (*file)->Sync();
+}
+
+Status ChunkStore::Delete(uint64_t chunk_id) {
+  auto entry = Find(chunk_id);
+  if (!entry) return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
+  std::lock_guard lock(entry->mutex);
+  if (!entry->present || entry->removed) return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
+  std::string path = ChunkPath(entry->dir_index, chunk_id);
+  Remove(chunk_id, entry);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("delete " + path);
+  return Status::Ok();
+}
+
+void ChunkStore::ForEachChunk(const std::function<void(uint64_t chunk_id, const Entry& entry)>& visit) {
+  std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>> entries;
+  {
+    std::lock_guard lock(index_mutex_);
+    entries.assign(index_.begin(), index_.end());
+  }
+  for (auto& [chunk_id, entry] : entries) {
+    std::lock_guard lock(entry->mutex);
+    if (entry->present && !entry->removed) visit(chunk_id, *entry);
+  }
+}
+
+std::vector<wire::ChunkReport> ChunkStore::Chunks() {
+  std::vector<wire::ChunkReport> chunks;
+  ForEachChunk([&](uint64_t chunk_id, const Entry& entry) {
+    chunks.emplace_back();
+    chunks.back().set_chunk_id(chunk_id);
+    chunks.back().set_chunk_version(entry.chunk_version);
+  });
+  return chunks;
+}
+
+uint64_t ChunkStore::ChunkCount() {
+  std::lock_guard lock(index_mutex_);
+  return index_.size();
+}
+
+wire::DiskSpace ChunkStore::Space() {
+  wire::DiskSpace total;
+  std::set<uint64_t> devices_seen;
+  for (const auto& dir : options_.data_dirs) {
+    auto space = SpaceOf(dir);
+    if (!space || !devices_seen.insert(space->device).second) continue;
+    total.set_total_bytes(total.total_bytes() + space->total_bytes);
+    total.set_free_bytes(total.free_bytes() + space->free_bytes);
+  }
+  uint64_t used_bytes = 0;
+  ForEachChunk([&](uint64_t, const Entry& entry) { used_bytes += entry.data_length; });
+  total.set_used_bytes(used_bytes);
+  return total;
+}
+
+bool ChunkStore::Full() {
+  for (const auto& dir : options_.data_dirs) {
+    auto space = SpaceOf(dir);
+    if (space && space->free_bytes >= options_.reserve_bytes + kChunkSize) return false;
+  }
+  return true;
+}
+
+std::vector<wire::ChunkReport> ChunkStore::TakeLostChunks() {
+  std::lock_guard lock(lost_mutex_);
+  return std::exchange(lost_, {});
+}
+
+void ChunkStore::PutBackLostChunks(const std::vector<wire::ChunkReport>& chunks) {
+  std::lock_guard lock(lost_mutex_);
+  lost_.insert(lost_.end(), chunks.begin(), chunks.end());
+}
+
+}  // namespace hafs

@@ -1,0 +1,45 @@
+// Finds the masters of a hafs cluster: from --master, or from the hafs mount that
+// holds a path. A hafs mount shows in /proc/self/mountinfo with fstype "fuse.hafs"
+// and source "hafs:<master>,<master>,..." (see docs/notes/README-helpers.md).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace hafs::cli {
+
+struct MountEntry {
+  std::string mount_point;  // unescaped, absolute
+  std::string fstype;       // e.g. "fuse.hafs"
+  std::string source;       // unescaped, e.g. "hafs:127.0.0.1:9000,127.0.0.1:9001"
+};
+
+// Parses /proc/self/mountinfo text (proc(5)): "ID PARENT MAJ:MIN ROOT MOUNT_POINT
+// OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS". Lines that do not parse are skipped.
+std::vector<MountEntry> ParseMountinfo(std::string_view text);
+
+// Undoes the kernel's octal escapes in mountinfo fields (space \040, tab \011,
+// newline \012, backslash \134).
+std::string UnescapeMountinfoField(std::string_view field);
+
+// Splits "a:1,b:2" into {"a:1", "b:2"}, dropping empty items and surrounding spaces.
+std::vector<std::string> SplitMasterList(std::string_view list);
+
+// The mount whose mount point is the longest prefix (by whole path components) of
+// `absolute_path`; a later line wins over an earlier one at the same mount point, as the
+// kernel stacks them. nullptr if none (only possible without a "/" mount).
+const MountEntry* FindMountContaining(const std::vector<MountEntry>& mounts, std::string_view absolute_path);
+
+// Masters of the hafs mount that contains `path` (made absolute and resolved with
+// realpath), read from `mountinfo_text`. ENOENT with a message saying what to do when
+// the path is not on a hafs mount.
+Result<std::vector<std::string>> MastersForPath(const std::string& path, std::string_view mountinfo_text);
+
+// The masters to try, in order: `master_flag` when non-empty, else those of the mount
+// holding `path` (per /proc/self/mountinfo).
+Result<std::vector<std::string>> LocateMasters(const std::string& master_flag, const std::string& path);
+
+}  // namespace hafs::cli

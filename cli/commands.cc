@@ -1,0 +1,74 @@
+#include "cli/commands.h"
+
+#include <sys/stat.h>
+
+#include <iostream>
+
+#include "cli/cluster_locator.h"
+#include "cli/master_client.h"
+#include "cli/reports.h"
+#include "common/clock.h"
+
+namespace hafs::cli {
+namespace {
+
+int UsageError(const std::string& message) {
+  std::cerr << "hafs: " << message << "\n(see hafs --help)\n";
+  return kExitUsage;
+}
+
+int ClusterError(const Status& status) {
+  std::cerr << "hafs: " << status.ToString() << "\n";
+  return kExitClusterError;
+}
+
+// Locates the masters (from --master or the mount holding `path`) and sends `request`.
+Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, const wire::Envelope& request) {
+  auto masters = LocateMasters(options.master_list, path);
+  if (!masters) return Fail(masters.error());
+  return AskActiveMaster(*masters, request, options.timeout_ms);
+}
+
+int FileInfo(const CliOptions& options) {
+  if (options.arguments.size() != 1) return UsageError("fileinfo takes exactly one PATH");
+  const std::string& path = options.arguments[0];
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) return ClusterError(ErrnoStatus("cannot stat " + path));
+  wire::Envelope request;
+  request.mutable_file_info()->set_inode(info.st_ino);  // FUSE inode numbers are master inode numbers
+  auto answer = Ask(options, path, request);
+  if (!answer) return ClusterError(answer.error());
+  const wire::Reply& reply = answer->envelope.reply();
+  std::cout << (options.json ? FileInfoJson(reply) : FileInfoText(reply, path, info.st_ino));
+  return kExitOk;
+}
+
+// status and chunkservers: both read the ClusterStatus reply, from an optional PATH.
+int ClusterReport(const CliOptions& options) {
+  if (options.arguments.size() > 1) return UsageError(options.command + " takes at most one PATH");
+  std::string path = options.arguments.empty() ? "." : options.arguments[0];
+  wire::Envelope request;
+  request.mutable_cluster_status();
+  auto answer = Ask(options, path, request);
+  if (!answer) return ClusterError(answer.error());
+  const wire::Reply& reply = answer->envelope.reply();
+  if (options.command == "status") {
+    std::cout << (options.json ? StatusJson(reply) : StatusText(reply, answer->address));
+  } else {
+    int64_t now_ns = WallClockNs();
+    std::cout << (options.json ? ChunkserversJson(reply, now_ns) : ChunkserversText(reply, now_ns));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunCommand(const CliOptions& options) {
+  if (options.timeout_ms <= 0) return UsageError("--timeout-ms must be positive");
+  if (options.command.empty()) return UsageError("no command given");
+  if (options.command == "fileinfo") return FileInfo(options);
+  if (options.command == "status" || options.command == "chunkservers") return ClusterReport(options);
+  return UsageError("unknown command \"" + options.command + "\"");
+}
+
+}  // namespace hafs::cli

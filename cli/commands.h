@@ -1,0 +1,25 @@
+// The CLI's commands: find the cluster, ask the active master, print the answer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hafs::cli {
+
+// Process exit codes.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitClusterError = 1;  // the cluster (or the path) could not give an answer
+inline constexpr int kExitUsage = 2;
+
+struct CliOptions {
+  std::string master_list;  // --master, "" = find from the path's mount
+  bool json = false;
+  int timeout_ms = 2000;
+  std::string command;
+  std::vector<std::string> arguments;  // after the command
+};
+
+// Runs one command; prints the result on stdout and problems on stderr; returns the exit code.
+int RunCommand(const CliOptions& options);
+
+}  // namespace hafs::cli

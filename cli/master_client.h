@@ -1,0 +1,27 @@
+// Asks the active master of a cluster: tries the masters in the given order and takes
+// the first real answer. A master that does not answer, or answers that it is not the
+// active one (ENOTCONN / "not active", as a standby does), is skipped.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/proto/hafs.pb.h"
+#include "common/status.h"
+
+namespace hafs::cli {
+
+struct MasterAnswer {
+  std::string address;  // the master that answered
+  wire::Envelope envelope;
+};
+
+// True when `reply` says "ask another master" rather than reporting a real failure.
+bool IsNotActiveReply(const wire::Reply& reply);
+
+// Sends `request` to each master in turn, waiting up to timeout_ms for each. A reply
+// with any other error ends the search with that error (e.g. ENOENT for an unknown inode).
+Result<MasterAnswer> AskActiveMaster(const std::vector<std::string>& masters, const wire::Envelope& request,
+                                     int timeout_ms);
+
+}  // namespace hafs::cli

@@ -1,0 +1,190 @@
+#include "cli/reports.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
+#include "cli/json_writer.h"
+#include "cli/text_table.h"
+
+namespace hafs::cli {
+namespace {
+
+constexpr double kNsPerSecond = 1e9;
+
+// Seconds since the last heartbeat; none when the master never got one.
+std::optional<double> HeartbeatAgeSeconds(const wire::ChunkserverInfo& info, int64_t now_ns) {
+  if (info.last_heartbeat_ns() <= 0) return std::nullopt;
+  return static_cast<double>(std::max<int64_t>(0, now_ns - info.last_heartbeat_ns())) / kNsPerSecond;
+}
+
+std::string ChunkIdHex(uint64_t chunk_id) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(chunk_id));
+  return buffer;
+}
+
+}  // namespace
+
+ClusterSummary Summarize(const wire::Reply& reply) {
+  ClusterSummary summary;
+  for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
+    ++summary.total;
+    if (info.state() == "down") {
+      ++summary.down;
+      continue;
+    }
+    ++summary.up;
+    summary.total_bytes += info.space().total_bytes();
+    summary.free_bytes += info.space().free_bytes();
+    summary.used_bytes += info.space().used_bytes();
+  }
+  return summary;
+}
+
+std::string FileInfoJson(const wire::Reply& reply) {
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("chunks");
+  json.BeginArray();
+  for (const wire::ChunkInfo& chunk : reply.chunks()) {
+    json.BeginObject();
+    json.Field("index", chunk.chunk_index());
+    json.Field("id", chunk.chunk_id());
+    json.Field("version", chunk.chunk_version());
+    json.Key("replicas");
+    json.BeginArray();
+    for (const wire::ReplicaInfo& replica : chunk.replicas()) {
+      json.BeginObject();
+      json.Field("chunkserver", replica.chunkserver_id());
+      json.Field("address", replica.address());
+      json.Field("state", replica.state());
+      json.EndObject();
+    }
+    json.EndArray();
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
+  return json.text() + "\n";
+}
+
+std::string FileInfoText(const wire::Reply& reply, const std::string& path, uint64_t inode) {
+  std::string out = path + ": inode " + std::to_string(inode) + ", " + std::to_string(reply.chunks_size()) +
+                    (reply.chunks_size() == 1 ? " chunk\n" : " chunks\n");
+  for (const wire::ChunkInfo& chunk : reply.chunks()) {
+    out += "chunk " + std::to_string(chunk.chunk_index()) + ": id " + ChunkIdHex(chunk.chunk_id()) + ", version " +
+           std::to_string(chunk.chunk_version()) + ", " + std::to_string(chunk.replicas_size()) + " replica(s)\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const wire::ReplicaInfo& replica : chunk.replicas()) {
+      rows.push_back({"    chunkserver " + std::to_string(replica.chunkserver_id()), replica.address(), replica.state()});
+    }
+    out += FormatTable(rows);
+  }
+  return out;
+}
+
+std::string ChunkserversJson(const wire::Reply& reply, int64_t now_ns) {
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("chunkservers");
+  json.BeginArray();
+  for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
+    json.BeginObject();
+    json.Field("id", info.chunkserver_id());
+    json.Field("address", info.address());
+    json.Field("label", info.label());
+    json.Field("state", info.state());
+    json.Field("chunks", info.chunk_count());
+    json.Field("used_bytes", info.space().used_bytes());
+    json.Field("free_bytes", info.space().free_bytes());
+    json.Field("total_bytes", info.space().total_bytes());
+    json.Key("last_heartbeat_age_s");
+    if (auto age = HeartbeatAgeSeconds(info, now_ns)) {
+      json.Double(*age, 1);
+    } else {
+      json.Null();
+    }
+    json.Field("requests_in_flight", info.requests_in_flight());
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
+  return json.text() + "\n";
+}
+
+std::string ChunkserversText(const wire::Reply& reply, int64_t now_ns) {
+  if (reply.chunkservers_size() == 0) return "no chunkservers registered\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "ADDRESS", "LABEL", "STATE", "CHUNKS", "USED", "FREE", "HEARTBEAT"}};
+  for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
+    std::string heartbeat = "never";
+    if (auto age = HeartbeatAgeSeconds(info, now_ns)) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.1fs ago", *age);
+      heartbeat = buffer;
+    }
+    rows.push_back({std::to_string(info.chunkserver_id()), info.address(), info.label().empty() ? "-" : info.label(),
+                    info.state(), std::to_string(info.chunk_count()), HumanBytes(info.space().used_bytes()),
+                    HumanBytes(info.space().free_bytes()), heartbeat});
+  }
+  return FormatTable(rows);
+}
+
+std::string StatusJson(const wire::Reply& reply) {
+  ClusterSummary summary = Summarize(reply);
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("masters");
+  json.BeginArray();
+  for (const wire::MasterInfo& master : reply.masters()) {
+    json.BeginObject();
+    json.Field("address", master.address());
+    json.Field("role", master.role());
+    json.Field("epoch", master.epoch());
+    json.Field("log_position", master.log_position());
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("chunkservers");
+  json.BeginObject();
+  json.Field("up", summary.up);
+  json.Field("down", summary.down);
+  json.Field("total", summary.total);
+  json.EndObject();
+  json.Key("chunks");
+  json.BeginObject();
+  json.Field("healthy", reply.chunks_healthy());
+  json.Field("under_replicated", reply.chunks_under_replicated());
+  json.Field("missing", reply.chunks_missing());
+  json.EndObject();
+  json.Key("space");
+  json.BeginObject();
+  json.Field("total_bytes", summary.total_bytes);
+  json.Field("free_bytes", summary.free_bytes);
+  json.Field("used_bytes", summary.used_bytes);
+  json.EndObject();
+  json.EndObject();
+  return json.text() + "\n";
+}
+
+std::string StatusText(const wire::Reply& reply, const std::string& answered_by) {
+  ClusterSummary summary = Summarize(reply);
+  std::string out = "masters (answered by " + answered_by + "):\n";
+  std::vector<std::vector<std::string>> rows = {{"  ADDRESS", "ROLE", "EPOCH", "LOG POSITION"}};
+  for (const wire::MasterInfo& master : reply.masters()) {
+    rows.push_back({"  " + master.address(), master.role(), std::to_string(master.epoch()),
+                    std::to_string(master.log_position())});
+  }
+  out += FormatTable(rows);
+  out += "chunkservers: " + std::to_string(summary.up) + " up, " + std::to_string(summary.down) + " down, " +
+         std::to_string(summary.total) + " total\n";
+  out += "chunks: " + std::to_string(reply.chunks_healthy()) + " healthy, " +
+         std::to_string(reply.chunks_under_replicated()) + " under-replicated, " +
+         std::to_string(reply.chunks_missing()) + " missing\n";
+  out += "space: " + HumanBytes(summary.used_bytes) + " used, " + HumanBytes(summary.free_bytes) + " free, " +
+         HumanBytes(summary.total_bytes) + " total\n";
+  return out;
+}
+
+}  // namespace hafs::cli

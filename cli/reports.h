@@ -1,0 +1,41 @@
+// What `hafs fileinfo`, `hafs chunkservers` and `hafs status` print, as pure functions
+// of the master's Reply, so that tests can check the output without a cluster.
+// JSON shapes (one object, one line):
+//   fileinfo:     {"chunks":[{"index","id","version","replicas":[{"chunkserver","address","state"}]}]}
+//   chunkservers: {"chunkservers":[{"id","address","label","state","chunks","used_bytes","free_bytes",
+//                  "total_bytes","last_heartbeat_age_s","requests_in_flight"}]}
+//   status:       {"masters":[{"address","role","epoch","log_position"}],
+//                  "chunkservers":{"up","down","total"},
+//                  "chunks":{"healthy","under_replicated","missing"},
+//                  "space":{"total_bytes","free_bytes","used_bytes"}}
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/proto/hafs.pb.h"
+
+namespace hafs::cli {
+
+// Chunkserver counts and the space of the chunkservers that are not down.
+struct ClusterSummary {
+  uint64_t up = 0;  // every state but "down" ("up", "full")
+  uint64_t down = 0;
+  uint64_t total = 0;
+  uint64_t total_bytes = 0;
+  uint64_t free_bytes = 0;
+  uint64_t used_bytes = 0;
+};
+ClusterSummary Summarize(const wire::Reply& reply);
+
+std::string FileInfoJson(const wire::Reply& reply);
+std::string FileInfoText(const wire::Reply& reply, const std::string& path, uint64_t inode);
+
+// now_ns: wall-clock time to age the chunkservers' last_heartbeat_ns against.
+std::string ChunkserversJson(const wire::Reply& reply, int64_t now_ns);
+std::string ChunkserversText(const wire::Reply& reply, int64_t now_ns);
+
+std::string StatusJson(const wire::Reply& reply);
+std::string StatusText(const wire::Reply& reply, const std::string& answered_by);
+
+}  // namespace hafs::cli

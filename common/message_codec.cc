@@ -1,0 +1,119 @@
+#include "common/message_codec.h"
+
+#include <string>
+
+#include "common/block_checksum.h"
+
+namespace hafs {
+namespace {
+
+constexpr size_t kMaxNameBytes = 255;
+constexpr size_t kMaxSymlinkBytes = 4096;
+constexpr size_t kMaxAddressBytes = 256;
+constexpr int kMaxChainLength = 16;
+
+Status CheckName(const std::string& name) {
+  if (name.empty() || name == "." || name == "..") return Status::Error(EINVAL, "invalid name '" + name + "'");
+  if (name.size() > kMaxNameBytes) return Status::Error(ENAMETOOLONG, "name longer than 255 bytes");
+  if (name.find('/') != std::string::npos || name.find('\0') != std::string::npos) {
+    return Status::Error(EINVAL, "name contains '/' or NUL");
+  }
+  return Status::Ok();
+}
+
+Status CheckInode(uint64_t inode) {
+  if (inode == 0) return Status::Error(EINVAL, "inode 0");
+  return Status::Ok();
+}
+
+Status CheckChunkRange(uint64_t offset, uint64_t length) {
+  if (offset > kChunkSize || length > kChunkSize - offset) {
+    return Status::Error(EINVAL, "range [" + std::to_string(offset) + ", +" + std::to_string(length) +
+                                     ") is outside a 64 MiB chunk");
+  }
+  return Status::Ok();
+}
+
+template <typename Chain>
+Status CheckChain(const Chain& chain) {
+  if (chain.size() > kMaxChainLength) return Status::Error(EINVAL, "replication chain too long");
+  for (const auto& link : chain) {
+    if (link.address().empty() || link.address().size() > kMaxAddressBytes) {
+      return Status::Error(EINVAL, "bad chunkserver address in chain");
+    }
+  }
+  return Status::Ok();
+}
+
+// Applies each check in order and returns the first failure.
+template <typename... Checks>
+Status All(Checks... results) {
+  Status first;
+  ((first.ok() && !results.ok() ? (first = results, 0) : 0), ...);
+  return first;
+}
+
+}  // namespace
+
+Status DecodeEnvelope(const void* data, size_t size, wire::Envelope* envelope) {
+  if (size > static_cast<size_t>(INT32_MAX) || !envelope->ParseFromArray(data, static_cast<int>(size))) {
+    return Status::Error(EBADMSG, "envelope does not parse");
+  }
+  return Status::Ok();
+}
+
+Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
+  using E = wire::Envelope;
+  switch (envelope.body_case()) {
+    case E::BODY_NOT_SET: return Status::Error(EBADMSG, "message has no body");
+    case E::kReply: return Status::Error(EBADMSG, "a reply where a request was expected");
+    case E::kLookup: return All(CheckInode(envelope.lookup().parent()), CheckName(envelope.lookup().name()));
+    case E::kGetAttr: return CheckInode(envelope.get_attr().inode());
+    case E::kSetAttr: return CheckInode(envelope.set_attr().inode());
+    case E::kMknod: return All(CheckInode(envelope.mknod().parent()), CheckName(envelope.mknod().name()));
+    case E::kMkdir: return All(CheckInode(envelope.mkdir().parent()), CheckName(envelope.mkdir().name()));
+    case E::kUnlink: return All(CheckInode(envelope.unlink().parent()), CheckName(envelope.unlink().name()));
+    case E::kRmdir: return All(CheckInode(envelope.rmdir().parent()), CheckName(envelope.rmdir().name()));
+    case E::kSymlink: {
+      const auto& request = envelope.symlink();
+      if (request.target().empty() || request.target().size() > kMaxSymlinkBytes) {
+        return Status::Error(EINVAL, "symlink target empty or longer than 4096 bytes");
+      }
+      return All(CheckInode(request.parent()), CheckName(request.name()));
+    }
+    case E::kReadlink: return CheckInode(envelope.readlink().inode());
+    case E::kLink:
+      return All(CheckInode(envelope.link().inode()), CheckInode(envelope.link().new_parent()),
+                 CheckName(envelope.link().new_name()));
+    case E::kRename: {
+      const auto& request = envelope.rename();
+      if (request.flags() & ~3u) return Status::Error(EINVAL, "unknown rename flags");
+      if (request.flags() == 3u) return Status::Error(EINVAL, "RENAME_NOREPLACE with RENAME_EXCHANGE");
+      return All(CheckInode(request.parent()), CheckName(request.name()), CheckInode(request.new_parent()),
+                 CheckName(request.new_name()));
+    }
+    case E::kReadDir: return CheckInode(envelope.read_dir().inode());
+    case E::kGetChunks: return CheckInode(envelope.get_chunks().inode());
+    case E::kWriteLease: return CheckInode(envelope.write_lease().inode());
+    case E::kWriteDone: return CheckInode(envelope.write_done().inode());
+    case E::kFileInfo: return CheckInode(envelope.file_info().inode());
+    case E::kRegister: {
+      const auto& request = envelope.register_();
+      if (request.chunkserver_uuid().empty() || request.address().empty() ||
+          request.address().size() > kMaxAddressBytes) {
+        return Status::Error(EINVAL, "register without uuid or address");
+      }
+      return Status::Ok();
+    }
+    case E::kReadChunk:
+      return CheckChunkRange(envelope.read_chunk().offset(), envelope.read_chunk().length());
+    case E::kWriteChunk:
+      return All(CheckChunkRange(envelope.write_chunk().offset(), data_size), CheckChain(envelope.write_chunk().chain()));
+    case E::kTruncateChunk:
+      return All(CheckChunkRange(envelope.truncate_chunk().new_length(), 0),
+                 CheckChain(envelope.truncate_chunk().chain()));
+    default: return Status::Ok();  // requests with no fields to check (statfs, status, heartbeat, ...)
+  }
+}
+
+}  // namespace hafs

@@ -1,0 +1,121 @@
+#include "master/chunk_registry.h"
+
+#include <algorithm>
+
+namespace hafs::master {
+
+void ChunkRegistry::AddChunk(uint64_t chunk_id, uint64_t version) { chunks_[chunk_id].version = version; }
+
+void ChunkRegistry::SetVersion(uint64_t chunk_id, uint64_t version) {
+  if (ChunkState* chunk = Find(chunk_id)) chunk->version = version;
+}
+
+void ChunkRegistry::RemoveChunks(std::span<const uint64_t> chunk_ids) {
+  for (uint64_t chunk_id : chunk_ids) {
+    auto chunk = chunks_.find(chunk_id);
+    if (chunk == chunks_.end()) continue;
+    for (const Replica& replica : chunk->second.replicas) QueueDeletion(replica.chunkserver_id, chunk_id);
+    chunks_.erase(chunk);
+  }
+}
+
+ChunkState* ChunkRegistry::Find(uint64_t chunk_id) {
+  auto chunk = chunks_.find(chunk_id);
+  return chunk == chunks_.end() ? nullptr : &chunk->second;
+}
+
+uint32_t ChunkRegistry::Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
+                                 std::vector<ChunkVersion>* newer) {
+  auto [known, inserted] = chunkserver_ids_.try_emplace(request.chunkserver_uuid(), next_chunkserver_id_);
+  if (inserted) next_chunkserver_id_++;
+  uint32_t id = known->second;
+  ChunkserverState& chunkserver = chunkservers_[id];
+  chunkserver.id = id;
+  chunkserver.uuid = request.chunkserver_uuid();
+  chunkserver.address = request.address();
+  chunkserver.label = request.label();
+  chunkserver.space = request.space();
+  chunkserver.chunk_count = request.chunks_size();
+  chunkserver.full = false;
+  chunkserver.last_heartbeat_ms = now_ms;
+  chunkserver.last_heartbeat_ns = now_ns;
+  // It reports everything it has, so what we thought it had is replaced.
+  chunkserver.pending_deletions.clear();
+  for (auto& [chunk_id, chunk] : chunks_) {
+    std::erase_if(chunk.replicas, [id](const Replica& replica) { return replica.chunkserver_id == id; });
+  }
+  for (const wire::ChunkReport& report : request.chunks()) {
+    ChunkState* chunk = Find(report.chunk_id());
+    if (!chunk || report.chunk_version() < chunk->version) {
+      QueueDeletion(id, report.chunk_id());
+    } else if (report.chunk_version() == chunk->version) {
+      AddReplica(report.chunk_id(), id, report.chunk_version());
+    } else {
+      newer->push_back({report.chunk_id(), report.chunk_version()});
+    }
+  }
+  return id;
+}
+
+Status ChunkRegistry::Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns) {
+  ChunkserverState* chunkserver = FindChunkserver(request.chunkserver_id());
+  if (!chunkserver) {
+    return Status::Error(ENOENT, "unknown chunkserver " + std::to_string(request.chunkserver_id()) + ", register again");
+  }
+  chunkserver->space = request.space();
+  chunkserver->chunk_count = request.chunk_count();
+  chunkserver->requests_in_flight = request.requests_in_flight();
+  chunkserver->full = request.full();
+  chunkserver->last_heartbeat_ms = now_ms;
+  chunkserver->last_heartbeat_ns = now_ns;
+  for (const wire::ChunkReport& lost : request.lost_chunks()) DropReplica(lost.chunk_id(), chunkserver->id);
+  return Status::Ok();
+}
+
+void ChunkRegistry::AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint64_t version) {
+  ChunkState* chunk = Find(chunk_id);
+  if (!chunk) return;
+  for (Replica& replica : chunk->replicas) {
+    if (replica.chunkserver_id == chunkserver_id) {
+      replica.version = version;
+      return;
+    }
+  }
+  chunk->replicas.push_back({chunkserver_id, version});
+}
+
+void ChunkRegistry::DropReplica(uint64_t chunk_id, uint32_t chunkserver_id) {
+  if (ChunkState* chunk = Find(chunk_id)) {
+    std::erase_if(chunk->replicas,
+                  [chunkserver_id](const Replica& replica) { return replica.chunkserver_id == chunkserver_id; });
+  }
+  QueueDeletion(chunkserver_id, chunk_id);
+}
+
+void ChunkRegistry::QueueDeletion(uint32_t chunkserver_id, uint64_t chunk_id) {
+  if (ChunkserverState* chunkserver = FindChunkserver(chunkserver_id)) {
+    chunkserver->pending_deletions.push_back(chunk_id);
+  }
+}
+
+std::vector<uint64_t> ChunkRegistry::TakePendingDeletions(uint32_t chunkserver_id) {
+  ChunkserverState* chunkserver = FindChunkserver(chunkserver_id);
+  if (!chunkserver) return {};
+  return std::exchange(chunkserver->pending_deletions, {});
+}
+
+ChunkserverState* ChunkRegistry::FindChunkserver(uint32_t chunkserver_id) {
+  auto chunkserver = chunkservers_.find(chunkserver_id);
+  return chunkserver == chunkservers_.end() ? nullptr : &chunkserver->second;
+}
+
+bool ChunkRegistry::IsUp(const ChunkserverState& chunkserver, int64_t now_ms) const {
+  return now_ms - chunkserver.last_heartbeat_ms <= heartbeat_timeout_ms_;
+}
+
+bool ChunkRegistry::IsUp(uint32_t chunkserver_id, int64_t now_ms) {
+  ChunkserverState* chunkserver = FindChunkserver(chunkserver_id);
+  return chunkserver && IsUp(*chunkserver, now_ms);
+}
+
+}  // namespace hafs::master

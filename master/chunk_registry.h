@@ -1,0 +1,89 @@
+// Chunks (id -> version, replicas, lease) and the chunkservers that hold them. Only
+// chunk ids and versions are persistent (op log, checkpoint); replica locations come
+// from chunkservers when they register, and chunkserver ids are stable while this
+// master runs. A replica is valid when its version equals the chunk's version.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/proto/hafs.pb.h"
+#include "common/status.h"
+
+namespace hafs::master {
+
+struct Replica {
+  uint32_t chunkserver_id = 0;
+  uint64_t version = 0;
+};
+
+struct ChunkState {
+  uint64_t version = 0;
+  std::vector<Replica> replicas;
+  int64_t lease_expiry_ms = 0;  // monotonic; a write lease is active before this
+};
+
+struct ChunkserverState {
+  uint32_t id = 0;
+  std::string uuid;
+  std::string address;
+  std::string label;
+  wire::DiskSpace space;
+  uint64_t chunk_count = 0;
+  uint32_t requests_in_flight = 0;
+  bool full = false;
+  int64_t last_heartbeat_ms = 0;  // monotonic
+  int64_t last_heartbeat_ns = 0;  // wall clock, for status displays
+  std::vector<uint64_t> pending_deletions;
+};
+
+// A chunk a chunkserver holds at a higher version than the master knows.
+struct ChunkVersion {
+  uint64_t chunk_id = 0;
+  uint64_t version = 0;
+};
+
+class ChunkRegistry {
+ public:
+  explicit ChunkRegistry(int64_t heartbeat_timeout_ms) : heartbeat_timeout_ms_(heartbeat_timeout_ms) {}
+
+  // Persistent part (op-log replay and live).
+  void AddChunk(uint64_t chunk_id, uint64_t version);
+  void SetVersion(uint64_t chunk_id, uint64_t version);
+  // Forgets chunks (their file was freed or truncated) and queues their replicas' deletion.
+  void RemoveChunks(std::span<const uint64_t> chunk_ids);
+  ChunkState* Find(uint64_t chunk_id);
+  const std::unordered_map<uint64_t, ChunkState>& chunks() const { return chunks_; }
+  void Clear() { chunks_.clear(); }
+
+  // Chunkservers. Register reconciles the reported chunks: unknown ones and lower
+  // versions are queued for deletion, equal versions become valid replicas; higher
+  // versions are returned in *newer for the caller to log and then AddReplica.
+  uint32_t Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
+                    std::vector<ChunkVersion>* newer);
+  Status Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns);
+  void AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint64_t version);
+  // Drops a replica from the chunk's set and queues its deletion on that chunkserver.
+  void DropReplica(uint64_t chunk_id, uint32_t chunkserver_id);
+  std::vector<uint64_t> TakePendingDeletions(uint32_t chunkserver_id);
+
+  ChunkserverState* FindChunkserver(uint32_t chunkserver_id);
+  bool IsUp(const ChunkserverState& chunkserver, int64_t now_ms) const;
+  bool IsUp(uint32_t chunkserver_id, int64_t now_ms);
+  const std::unordered_map<uint32_t, ChunkserverState>& chunkservers() const { return chunkservers_; }
+
+ private:
+  void QueueDeletion(uint32_t chunkserver_id, uint64_t chunk_id);
+
+  int64_t heartbeat_timeout_ms_;
+  std::unordered_map<uint64_t, ChunkState> chunks_;
+  std::unordered_map<uint32_t, ChunkserverState> chunkservers_;
+  std::unordered_map<std::string, uint32_t> chunkserver_ids_;  // by uuid
+  uint32_t next_chunkserver_id_ = 1;
+};
+
+}  // namespace hafs::master

@@ -1,0 +1,59 @@
+// The master's inodes, kept compact: 56 bytes per inode in pages of kPageInodes slots
+// indexed by inode number (numbers are handed out in increasing order and never reused,
+// so pages fill densely; a page whose inodes are all gone is freed). Everything an
+// inode may own beyond its attributes (directory entries, chunk ids, a symlink target)
+// lives in side tables of Namespace, so an empty regular file owns no heap memory.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace hafs::master {
+
+struct Inode {
+  uint32_t mode = 0;  // 0 marks a free slot
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t nlink = 0;
+  uint32_t rdev = 0;
+  uint64_t size = 0;
+  int64_t atime_ns = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+};
+
+class InodeTable {
+ public:
+  Inode* Find(uint64_t id);
+  const Inode* Find(uint64_t id) const;
+  // Makes slot `id` live (it must be free) and returns it, zeroed.
+  Inode& Insert(uint64_t id);
+  void Erase(uint64_t id);
+  void Clear();
+  uint64_t size() const { return live_count_; }
+
+  // Calls visit(id, inode) for every live inode in increasing id order.
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    for (uint64_t page = 0; page < pages_.size(); ++page) {
+      if (!pages_[page]) continue;
+      for (uint64_t slot = 0; slot < kPageInodes; ++slot) {
+        const Inode& inode = pages_[page]->inodes[slot];
+        if (inode.mode != 0) visit(page * kPageInodes + slot, inode);
+      }
+    }
+  }
+
+ private:
+  static constexpr uint64_t kPageInodes = 1024;
+  struct Page {
+    std::array<Inode, kPageInodes> inodes{};
+    uint32_t live_count = 0;
+  };
+  std::vector<std::unique_ptr<Page>> pages_;
+  uint64_t live_count_ = 0;
+};
+
+}  // namespace hafs::master

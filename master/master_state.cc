@@ -1,0 +1,196 @@
+#include "master/master_state.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace hafs::master {
+
+MasterState::MasterState(MasterOptions options)
+    : options_(std::move(options)), registry_(options_.heartbeat_timeout_ms), random_(std::random_device{}()) {}
+
+Result<wire::Reply> MasterState::Apply(const wire::LogRecord& record) {
+  if (record.position() != position_ + 1) {
+    return Fail(EINVAL, "log record " + std::to_string(record.position()) + " after position " +
+                            std::to_string(position_));
+  }
+  auto reply = ApplyEvent(record);
+  if (reply) position_ = record.position();
+  return reply;
+}
+
+Status MasterState::Replay(const wire::LogRecord& record) {
+  auto reply = Apply(record);
+  if (reply) return Status::Ok();
+  if (record.position() != position_ + 1) return reply.error();
+  LOG(WARNING) << "log record " << record.position() << " did not apply again: " << reply.error().ToString();
+  position_ = record.position();
+  return Status::Ok();
+}
+
+void MasterState::FreeChunks(const std::vector<uint64_t>& freed_chunks) { registry_.RemoveChunks(freed_chunks); }
+
+Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
+  int64_t now_ns = record.time_ns();
+  wire::Reply reply;
+  std::vector<uint64_t> freed_chunks;
+  auto set_attr = [&](Result<wire::Attr> attr) -> Result<wire::Reply> {
+    if (!attr) return Fail(attr.error());
+    *reply.mutable_attr() = std::move(*attr);
+    return reply;
+  };
+  auto set_status = [&](Status status) -> Result<wire::Reply> {
+    if (!status.ok()) return Fail(status);
+    FreeChunks(freed_chunks);
+    return reply;
+  };
+  switch (record.event_case()) {
+    case wire::LogRecord::kSetAttr: {
+      auto attr = namespace_.SetAttr(record.set_attr(), now_ns, &freed_chunks);
+      FreeChunks(freed_chunks);
+      return set_attr(std::move(attr));
+    }
+    case wire::LogRecord::kMknod: return set_attr(namespace_.Mknod(record.mknod(), now_ns));
+    case wire::LogRecord::kMkdir: return set_attr(namespace_.Mkdir(record.mkdir(), now_ns));
+    case wire::LogRecord::kSymlink: return set_attr(namespace_.Symlink(record.symlink(), now_ns));
+    case wire::LogRecord::kLink: return set_attr(namespace_.Link(record.link(), now_ns));
+    case wire::LogRecord::kWriteDone: return set_attr(namespace_.WriteDone(record.write_done()));
+    case wire::LogRecord::kUnlink: return set_status(namespace_.Unlink(record.unlink(), now_ns, &freed_chunks));
+    case wire::LogRecord::kRmdir: return set_status(namespace_.Rmdir(record.rmdir(), now_ns));
+    case wire::LogRecord::kRename: return set_status(namespace_.Rename(record.rename(), now_ns, &freed_chunks));
+    case wire::LogRecord::kChunkAllocated: {
+      const wire::ChunkAllocated& allocated = record.chunk_allocated();
+      if (allocated.chunk_id() == 0 || registry_.Find(allocated.chunk_id())) {
+        return Fail(EEXIST, "chunk id " + std::to_string(allocated.chunk_id()) + " is taken");
+      }
+      if (Status status = namespace_.SetChunk(allocated.inode(), allocated.chunk_index(), allocated.chunk_id());
+          !status.ok()) {
+        return Fail(status);
+      }
+      registry_.AddChunk(allocated.chunk_id(), allocated.chunk_version());
+      next_chunk_id_ = std::max(next_chunk_id_, allocated.chunk_id() + 1);
+      return reply;
+    }
+    case wire::LogRecord::kChunkVersionBumped: {
+      const wire::ChunkVersionBumped& bumped = record.chunk_version_bumped();
+      if (!registry_.Find(bumped.chunk_id())) return Fail(ENOENT, "no chunk " + std::to_string(bumped.chunk_id()));
+      registry_.SetVersion(bumped.chunk_id(), bumped.chunk_version());
+      return reply;
+    }
+    case wire::LogRecord::kEpochStarted:
+      epoch_ = record.epoch_started().epoch();
+      return reply;
+    case wire::LogRecord::EVENT_NOT_SET: break;
+  }
+  return Fail(EINVAL, "log record without a known event");
+}
+
+Result<wire::Reply> MasterState::Log(wire::LogRecord record, int64_t now_ns, std::vector<wire::LogRecord>* records) {
+  record.set_position(position_ + 1);
+  record.set_time_ns(now_ns);
+  auto reply = Apply(record);
+  if (reply) records->push_back(std::move(record));
+  return reply;
+}
+
+void MasterState::StartEpoch(int64_t now_ns, std::vector<wire::LogRecord>* records) {
+  wire::LogRecord record;
+  record.mutable_epoch_started()->set_epoch(epoch_ + 1);
+  (void)Log(std::move(record), now_ns, records);
+}
+
+wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, int64_t now_ns,
+                                std::vector<wire::LogRecord>* records) {
+  Result<wire::Reply> reply = wire::Reply();
+  auto attr_reply = [](Result<wire::Attr> attr) -> Result<wire::Reply> {
+    if (!attr) return Fail(attr.error());
+    wire::Reply reply;
+    *reply.mutable_attr() = std::move(*attr);
+    return reply;
+  };
+  wire::LogRecord mutation;
+  switch (request.body_case()) {
+    case wire::Envelope::kLookup:
+      reply = attr_reply(namespace_.Lookup(request.lookup().parent(), request.lookup().name()));
+      break;
+    case wire::Envelope::kGetAttr: reply = attr_reply(namespace_.GetAttr(request.get_attr().inode())); break;
+    case wire::Envelope::kReadlink:
+      if (auto target = namespace_.Readlink(request.readlink().inode())) {
+        reply->set_link_target(*target);
+      } else {
+        reply = Fail(target.error());
+      }
+      break;
+    case wire::Envelope::kReadDir:
+      if (Status status = namespace_.ReadDir(request.read_dir(), &*reply); !status.ok()) reply = Fail(status);
+      break;
+    case wire::Envelope::kStatFs: reply = StatFs(now_ms); break;
+    case wire::Envelope::kGetChunks: reply = GetChunks(request.get_chunks(), now_ms); break;
+    case wire::Envelope::kFileInfo: reply = FileInfo(request.file_info(), now_ms); break;
+    case wire::Envelope::kClusterStatus: reply = ClusterStatus(now_ms); break;
+    case wire::Envelope::kWriteLease: reply = WriteLease(request.write_lease(), now_ms, now_ns, records); break;
+    case wire::Envelope::kReportBadReplica:
+      LOG(WARNING) << "replica of chunk " << request.report_bad_replica().chunk_id() << " on chunkserver "
+                   << request.report_bad_replica().chunkserver_id()
+                   << " reported bad: " << request.report_bad_replica().reason();
+      registry_.DropReplica(request.report_bad_replica().chunk_id(), request.report_bad_replica().chunkserver_id());
+      break;
+    case wire::Envelope::kRegister: reply = Register(request.register_(), now_ms, now_ns, records); break;
+    case wire::Envelope::kHeartbeat: reply = Heartbeat(request.heartbeat(), now_ms, now_ns); break;
+    case wire::Envelope::kSetAttr: *mutation.mutable_set_attr() = request.set_attr(); break;
+    case wire::Envelope::kMknod: *mutation.mutable_mknod() = request.mknod(); break;
+    case wire::Envelope::kMkdir: *mutation.mutable_mkdir() = request.mkdir(); break;
+    case wire::Envelope::kUnlink: *mutation.mutable_unlink() = request.unlink(); break;
+    case wire::Envelope::kRmdir: *mutation.mutable_rmdir() = request.rmdir(); break;
+    case wire::Envelope::kSymlink: *mutation.mutable_symlink() = request.symlink(); break;
+    case wire::Envelope::kLink: *mutation.mutable_link() = request.link(); break;
+    case wire::Envelope::kRename: *mutation.mutable_rename() = request.rename(); break;
+    case wire::Envelope::kWriteDone: *mutation.mutable_write_done() = request.write_done(); break;
+    default: reply = Fail(EINVAL, "the master does not answer this kind of message"); break;
+  }
+  if (mutation.event_case() != wire::LogRecord::EVENT_NOT_SET) reply = Log(std::move(mutation), now_ns, records);
+  if (reply) return std::move(*reply);
+  wire::Reply error;
+  error.set_error(reply.error().error());
+  error.set_error_message(reply.error().message());
+  return error;
+}
+
+Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wire::CheckpointRecord&)>& emit) const {
+  wire::CheckpointRecord record;
+  wire::CheckpointHeader* header = record.mutable_header();
+  header->set_position(position_);
+  header->set_epoch(epoch_);
+  header->set_next_inode(namespace_.next_inode());
+  header->set_next_chunk_id(next_chunk_id_);
+  header->set_inode_count(namespace_.inode_count());
+  header->set_entry_count(namespace_.entry_count());
+  header->set_chunk_count(registry_.chunks().size());
+  if (Status status = emit(record); !status.ok()) return status;
+  if (Status status = namespace_.ForEachCheckpointRecord(emit); !status.ok()) return status;
+  for (const auto& [chunk_id, chunk] : registry_.chunks()) {
+    record.Clear();
+    record.mutable_chunk()->set_chunk_id(chunk_id);
+    record.mutable_chunk()->set_chunk_version(chunk.version);
+    if (Status status = emit(record); !status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+Status MasterState::Restore(const wire::CheckpointRecord& record) {
+  switch (record.item_case()) {
+    case wire::CheckpointRecord::kHeader:
+      position_ = record.header().position();
+      epoch_ = record.header().epoch();
+      next_chunk_id_ = record.header().next_chunk_id();
+      namespace_.Clear(record.header().next_inode());
+      registry_.Clear();
+      return Status::Ok();
+    case wire::CheckpointRecord::kChunk:
+      registry_.AddChunk(record.chunk().chunk_id(), record.chunk().chunk_version());
+      return Status::Ok();
+    default: return namespace_.Restore(record);
+  }
+}
+
+}  // namespace hafs::master

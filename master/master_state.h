@@ -1,0 +1,85 @@
+// Everything the master knows, owned by one thread: the namespace, the chunks and the
+// chunkservers, plus the log position and epoch. Mutations are LogRecords applied by
+// Apply(), the same code live and in op-log replay; Handle() answers one request and
+// hands back the records that must be on disk before its reply is sent.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/proto/hafs.pb.h"
+#include "common/status.h"
+#include "master/chunk_registry.h"
+#include "master/namespace.h"
+
+namespace hafs::master {
+
+struct MasterOptions {
+  std::string address;  // this master's "host:port", for ClusterStatus
+  uint32_t goal = 3;
+  uint32_t min_write_replicas = 2;
+  int64_t heartbeat_timeout_ms = 5000;
+  uint32_t heartbeat_interval_ms = 1000;  // told to chunkservers when they register
+  int64_t lease_ms = 60000;
+};
+
+class MasterState {
+ public:
+  explicit MasterState(MasterOptions options);
+
+  // Applies one mutation; record.position must be position() + 1. On failure nothing
+  // changed (and the record must not be logged).
+  Result<wire::Reply> Apply(const wire::LogRecord& record);
+  // Applies a record read back from the op log. Records are logged only after they
+  // applied cleanly, so a failure means divergence: it is logged and the position advances.
+  Status Replay(const wire::LogRecord& record);
+
+  // Answers one request at (now_ms monotonic, now_ns wall clock). Records to persist
+  // before the reply goes out are appended to *records.
+  wire::Reply Handle(const wire::Envelope& request, int64_t now_ms, int64_t now_ns,
+                     std::vector<wire::LogRecord>* records);
+  // Moves to the next epoch (called once at start, before serving).
+  void StartEpoch(int64_t now_ns, std::vector<wire::LogRecord>* records);
+
+  uint64_t position() const { return position_; }
+  uint64_t epoch() const { return epoch_; }
+  const Namespace& name_space() const { return namespace_; }
+  ChunkRegistry& registry() { return registry_; }
+
+  // Checkpoint: header, then every inode, entry and chunk; Restore takes them back in
+  // that order (the header first).
+  Status ForEachCheckpointRecord(const std::function<Status(const wire::CheckpointRecord&)>& emit) const;
+  Status Restore(const wire::CheckpointRecord& record);
+
+ private:
+  // Applies `record` stamped with the next position and now_ns; logs it on success.
+  Result<wire::Reply> Log(wire::LogRecord record, int64_t now_ns, std::vector<wire::LogRecord>* records);
+  Result<wire::Reply> ApplyEvent(const wire::LogRecord& record);
+  void FreeChunks(const std::vector<uint64_t>& freed_chunks);
+
+  // Chunk requests (master_state_chunks.cc).
+  Result<wire::Reply> WriteLease(const wire::WriteLeaseRequest& request, int64_t now_ms, int64_t now_ns,
+                                 std::vector<wire::LogRecord>* records);
+  Result<wire::Reply> GetChunks(const wire::GetChunksRequest& request, int64_t now_ms);
+  Result<wire::Reply> FileInfo(const wire::FileInfoRequest& request, int64_t now_ms);
+  wire::Reply ClusterStatus(int64_t now_ms);
+  wire::Reply StatFs(int64_t now_ms);
+  wire::Reply Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
+                       std::vector<wire::LogRecord>* records);
+  Result<wire::Reply> Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns);
+  // The replicas of `chunk` at its current version on up chunkservers, in replica order.
+  void AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int64_t now_ms, wire::ChunkLocation* location);
+
+  MasterOptions options_;
+  Namespace namespace_;
+  ChunkRegistry registry_;
+  uint64_t position_ = 0;
+  uint64_t epoch_ = 0;
+  uint64_t next_chunk_id_ = 1;
+  std::mt19937_64 random_;
+};
+
+}  // namespace hafs::master

@@ -1,0 +1,243 @@
+// MasterState's chunk and chunkserver requests: write leases, chunk locations, register,
+// heartbeat and the status reports. Lease and version rules: docs/notes/master.md.
+#include <algorithm>
+
+#include "common/block_checksum.h"
+#include "common/log.h"
+#include "master/master_state.h"
+#include "master/placement.h"
+
+namespace hafs::master {
+namespace {
+
+constexpr uint32_t kMaxChunksPerReply = 1024;
+
+bool Contains(const google::protobuf::RepeatedField<uint32_t>& ids, uint32_t id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+void MasterState::AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int64_t now_ms,
+                                wire::ChunkLocation* location) {
+  location->set_chunk_id(chunk_id);
+  location->set_chunk_version(chunk.version);
+  for (const Replica& replica : chunk.replicas) {
+    ChunkserverState* chunkserver = registry_.FindChunkserver(replica.chunkserver_id);
+    if (replica.version != chunk.version || !chunkserver || !registry_.IsUp(*chunkserver, now_ms)) continue;
+    wire::ChunkserverAddress* address = location->add_replicas();
+    address->set_chunkserver_id(chunkserver->id);
+    address->set_address(chunkserver->address);
+  }
+}
+
+Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& request, int64_t now_ms, int64_t now_ns,
+                                            std::vector<wire::LogRecord>* records) {
+  auto chunk_ids = namespace_.ChunkIds(request.inode());
+  if (!chunk_ids) return Fail(chunk_ids.error());
+  uint64_t index = request.chunk_index();
+  uint64_t chunk_id = index < (*chunk_ids)->size() ? (**chunk_ids)[index] : 0;
+  wire::Reply reply;
+  reply.set_replication_goal(options_.goal);
+  reply.set_min_write_replicas(options_.min_write_replicas);
+
+  if (chunk_id == 0) {
+    std::vector<PlacementCandidate> candidates;
+    for (const auto& [id, chunkserver] : registry_.chunkservers()) {
+      if (!registry_.IsUp(chunkserver, now_ms) || chunkserver.full || Contains(request.failed_chunkservers(), id)) {
+        continue;
+      }
+      candidates.push_back({id, chunkserver.space.free_bytes(), chunkserver.requests_in_flight, chunkserver.label});
+    }
+    std::vector<uint32_t> chain = PickChunkservers(std::move(candidates), options_.goal, random_);
+    if (chain.size() < options_.min_write_replicas) {
+      return Fail(ENOSPC, "cannot place a new chunk: " + std::to_string(chain.size()) +
+                              " chunkservers are up and not full, --min-write-replicas is " +
+                              std::to_string(options_.min_write_replicas));
+    }
+    wire::LogRecord record;
+    wire::ChunkAllocated* allocated = record.mutable_chunk_allocated();
+    allocated->set_inode(request.inode());
+    allocated->set_chunk_index(index);
+    allocated->set_chunk_id(next_chunk_id_);
+    allocated->set_chunk_version(1);
+    chunk_id = next_chunk_id_;
+    if (auto applied = Log(std::move(record), now_ns, records); !applied) return Fail(applied.error());
+    for (uint32_t chunkserver_id : chain) registry_.AddReplica(chunk_id, chunkserver_id, 1);
+    ChunkState* chunk = registry_.Find(chunk_id);
+    chunk->lease_expiry_ms = now_ms + options_.lease_ms;
+    AddUpReplicas(chunk_id, *chunk, now_ms, reply.mutable_location());
+    return reply;
+  }
+
+  ChunkState* chunk = registry_.Find(chunk_id);
+  if (!chunk) return Fail(EIO, "chunk " + std::to_string(chunk_id) + " is unknown to the master");
+  bool dropped = false;
+  for (uint32_t failed : request.failed_chunkservers()) {
+    bool held = std::any_of(chunk->replicas.begin(), chunk->replicas.end(),
+                            [failed](const Replica& replica) { return replica.chunkserver_id == failed; });
+    if (!held) continue;
+    registry_.DropReplica(chunk_id, failed);
+    dropped = true;
+  }
+  size_t valid_count = std::count_if(chunk->replicas.begin(), chunk->replicas.end(),
+                                     [chunk](const Replica& replica) { return replica.version == chunk->version; });
+  wire::ChunkLocation chain;
+  AddUpReplicas(chunk_id, *chunk, now_ms, &chain);
+  if (static_cast<uint32_t>(chain.replicas_size()) < options_.min_write_replicas) {
+    return Fail(EIO, "chunk " + std::to_string(chunk_id) + " has " + std::to_string(chain.replicas_size()) +
+                         " up-to-date replicas on up chunkservers, --min-write-replicas is " +
+                         std::to_string(options_.min_write_replicas));
+  }
+  // A replica that went down during the lease changes the chain as much as a failed one.
+  bool chain_unchanged = !dropped && static_cast<size_t>(chain.replicas_size()) == valid_count;
+  if (now_ms < chunk->lease_expiry_ms && chain_unchanged) {
+    *reply.mutable_location() = std::move(chain);
+    return reply;
+  }
+  uint64_t new_version = chunk->version + 1;
+  wire::LogRecord record;
+  record.mutable_chunk_version_bumped()->set_chunk_id(chunk_id);
+  record.mutable_chunk_version_bumped()->set_chunk_version(new_version);
+  if (auto applied = Log(std::move(record), now_ns, records); !applied) return Fail(applied.error());
+  for (const wire::ChunkserverAddress& member : chain.replicas()) {
+    registry_.AddReplica(chunk_id, member.chunkserver_id(), new_version);
+  }
+  chunk->lease_expiry_ms = now_ms + options_.lease_ms;
+  chain.set_chunk_version(new_version);
+  *reply.mutable_location() = std::move(chain);
+  return reply;
+}
+
+Result<wire::Reply> MasterState::GetChunks(const wire::GetChunksRequest& request, int64_t now_ms) {
+  auto chunk_ids = namespace_.ChunkIds(request.inode());
+  if (!chunk_ids) return Fail(chunk_ids.error());
+  wire::Reply reply;
+  uint32_t count = std::min(request.count(), kMaxChunksPerReply);
+  for (uint64_t index = request.first_index(); index < request.first_index() + count; ++index) {
+    wire::ChunkLocation* location = reply.add_locations();
+    uint64_t chunk_id = index < (*chunk_ids)->size() ? (**chunk_ids)[index] : 0;
+    if (chunk_id == 0) continue;
+    if (const ChunkState* chunk = registry_.Find(chunk_id)) {
+      AddUpReplicas(chunk_id, *chunk, now_ms, location);
+    } else {
+      location->set_chunk_id(chunk_id);
+    }
+  }
+  return reply;
+}
+
+Result<wire::Reply> MasterState::FileInfo(const wire::FileInfoRequest& request, int64_t now_ms) {
+  auto chunk_ids = namespace_.ChunkIds(request.inode());
+  if (!chunk_ids) return Fail(chunk_ids.error());
+  wire::Reply reply;
+  if (auto attr = namespace_.GetAttr(request.inode())) *reply.mutable_attr() = *attr;
+  for (uint64_t index = 0; index < (*chunk_ids)->size(); ++index) {
+    uint64_t chunk_id = (**chunk_ids)[index];
+    if (chunk_id == 0) continue;
+    wire::ChunkInfo* info = reply.add_chunks();
+    info->set_chunk_index(index);
+    info->set_chunk_id(chunk_id);
+    const ChunkState* chunk = registry_.Find(chunk_id);
+    if (!chunk) continue;
+    info->set_chunk_version(chunk->version);
+    for (const Replica& replica : chunk->replicas) {
+      wire::ReplicaInfo* out = info->add_replicas();
+      out->set_chunkserver_id(replica.chunkserver_id);
+      ChunkserverState* chunkserver = registry_.FindChunkserver(replica.chunkserver_id);
+      if (chunkserver) out->set_address(chunkserver->address);
+      if (!chunkserver || !registry_.IsUp(*chunkserver, now_ms)) {
+        out->set_state("down");
+      } else {
+        out->set_state(replica.version == chunk->version ? "valid" : "stale");
+      }
+    }
+  }
+  return reply;
+}
+
+wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
+  wire::Reply reply;
+  wire::MasterInfo* master = reply.add_masters();
+  master->set_address(options_.address);
+  master->set_role("active");
+  master->set_epoch(epoch_);
+  master->set_log_position(position_);
+  std::vector<uint32_t> ids;
+  for (const auto& [id, chunkserver] : registry_.chunkservers()) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (uint32_t id : ids) {
+    const ChunkserverState& chunkserver = *registry_.FindChunkserver(id);
+    wire::ChunkserverInfo* info = reply.add_chunkservers();
+    info->set_chunkserver_id(id);
+    info->set_address(chunkserver.address);
+    info->set_state(!registry_.IsUp(chunkserver, now_ms) ? "down" : chunkserver.full ? "full" : "up");
+    info->set_chunk_count(chunkserver.chunk_count);
+    *info->mutable_space() = chunkserver.space;
+    info->set_last_heartbeat_ns(chunkserver.last_heartbeat_ns);
+    info->set_requests_in_flight(chunkserver.requests_in_flight);
+    info->set_label(chunkserver.label);
+  }
+  uint64_t healthy = 0, under_replicated = 0, missing = 0;
+  for (const auto& [chunk_id, chunk] : registry_.chunks()) {
+    uint32_t valid = 0;
+    for (const Replica& replica : chunk.replicas) {
+      if (replica.version == chunk.version && registry_.IsUp(replica.chunkserver_id, now_ms)) valid++;
+    }
+    if (valid >= options_.goal) {
+      healthy++;
+    } else if (valid > 0) {
+      under_replicated++;
+    } else {
+      missing++;
+    }
+  }
+  reply.set_chunks_healthy(healthy);
+  reply.set_chunks_under_replicated(under_replicated);
+  reply.set_chunks_missing(missing);
+  return reply;
+}
+
+wire::Reply MasterState::StatFs(int64_t now_ms) {
+  wire::Reply reply;
+  uint64_t total_bytes = 0, free_bytes = 0;
+  for (const auto& [id, chunkserver] : registry_.chunkservers()) {
+    if (!registry_.IsUp(chunkserver, now_ms)) continue;
+    total_bytes += chunkserver.space.total_bytes();
+    free_bytes += chunkserver.space.free_bytes();
+  }
+  reply.set_total_bytes(total_bytes);
+  reply.set_free_bytes(free_bytes);
+  reply.set_inode_count(namespace_.inode_count());
+  return reply;
+}
+
+wire::Reply MasterState::Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
+                                  std::vector<wire::LogRecord>* records) {
+  std::vector<ChunkVersion> newer;
+  uint32_t id = registry_.Register(request, now_ms, now_ns, &newer);
+  for (const ChunkVersion& adopted : newer) {
+    LOG(INFO) << "chunkserver " << id << " has chunk " << adopted.chunk_id << " at version " << adopted.version
+              << ", newer than the master's: adopting it";
+    wire::LogRecord record;
+    record.mutable_chunk_version_bumped()->set_chunk_id(adopted.chunk_id);
+    record.mutable_chunk_version_bumped()->set_chunk_version(adopted.version);
+    if (Log(std::move(record), now_ns, records)) registry_.AddReplica(adopted.chunk_id, id, adopted.version);
+  }
+  LOG(INFO) << "chunkserver " << id << " (" << request.address() << ", uuid " << request.chunkserver_uuid()
+            << ") registered with " << request.chunks_size() << " chunks";
+  wire::Reply reply;
+  reply.set_chunkserver_id(id);
+  reply.set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
+  for (uint64_t chunk_id : registry_.TakePendingDeletions(id)) reply.add_delete_chunks(chunk_id);
+  return reply;
+}
+
+Result<wire::Reply> MasterState::Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns) {
+  if (Status status = registry_.Heartbeat(request, now_ms, now_ns); !status.ok()) return Fail(status);
+  wire::Reply reply;
+  for (uint64_t chunk_id : registry_.TakePendingDeletions(request.chunkserver_id())) reply.add_delete_chunks(chunk_id);
+  return reply;
+}
+
+}  // namespace hafs::master

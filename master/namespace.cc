@@ -1,0 +1,442 @@
+#include "master/namespace.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "common/block_checksum.h"
+
+namespace hafs::master {
+namespace {
+
+constexpr uint32_t kRenameNoReplace = 1;
+constexpr uint32_t kRenameExchange = 2;
+constexpr uint32_t kDefaultReadDirEntries = 1024;
+
+bool IsDir(const Inode& inode) { return S_ISDIR(inode.mode); }
+
+Status CheckName(std::string_view name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos) {
+    return Status::Error(EINVAL, "invalid name '" + std::string(name) + "'");
+  }
+  if (name.size() > kMaxNameBytes) return Status::Error(ENAMETOOLONG, "name longer than 255 bytes");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Namespace::Namespace() { Clear(kRootInode + 1); Inode& root = inodes_.Insert(kRootInode);
+  root.mode = S_IFDIR | 0755;
+  root.nlink = 2;
+  directories_[kRootInode].parent = kRootInode;
+}
+
+wire::Attr Namespace::MakeAttr(uint64_t id, const Inode& inode) const {
+  wire::Attr attr;
+  attr.set_inode(id);
+  attr.set_mode(inode.mode);
+  attr.set_uid(inode.uid);
+  attr.set_gid(inode.gid);
+  attr.set_size(inode.size);
+  attr.set_nlink(inode.nlink);
+  attr.set_atime_ns(inode.atime_ns);
+  attr.set_mtime_ns(inode.mtime_ns);
+  attr.set_ctime_ns(inode.ctime_ns);
+  attr.set_rdev(inode.rdev);
+  return attr;
+}
+
+Result<wire::Attr> Namespace::GetAttr(uint64_t id) const {
+  const Inode* inode = inodes_.Find(id);
+  if (!inode) return Fail(ENOENT, "no inode " + std::to_string(id));
+  return MakeAttr(id, *inode);
+}
+
+Result<Directory*> Namespace::FindDirectory(uint64_t id) {
+  const Inode* inode = inodes_.Find(id);
+  if (!inode) return Fail(ENOENT, "no inode " + std::to_string(id));
+  if (!IsDir(*inode)) return Fail(ENOTDIR, "inode " + std::to_string(id) + " is not a directory");
+  return &directories_[id];
+}
+
+Result<wire::Attr> Namespace::Lookup(uint64_t parent, std::string_view name) const {
+  const Inode* inode = inodes_.Find(parent);
+  if (!inode) return Fail(ENOENT, "no inode " + std::to_string(parent));
+  if (!IsDir(*inode)) return Fail(ENOTDIR, "inode " + std::to_string(parent) + " is not a directory");
+  if (name.size() > kMaxNameBytes) return Fail(ENAMETOOLONG, "name longer than 255 bytes");
+  const Directory& directory = directories_.at(parent);
+  auto entry = directory.entries.find(name);
+  if (entry == directory.entries.end()) return Fail(ENOENT, "no entry '" + std::string(name) + "'");
+  return GetAttr(entry->inode);
+}
+
+Result<std::string> Namespace::Readlink(uint64_t id) const {
+  auto target = symlink_targets_.find(id);
+  if (target == symlink_targets_.end()) {
+    if (!inodes_.Find(id)) return Fail(ENOENT, "no inode " + std::to_string(id));
+    return Fail(EINVAL, "inode " + std::to_string(id) + " is not a symlink");
+  }
+  return target->second;
+}
+
+Status Namespace::ReadDir(const wire::ReadDirRequest& request, wire::Reply* reply) const {
+  const Inode* inode = inodes_.Find(request.inode());
+  if (!inode) return Status::Error(ENOENT, "no inode " + std::to_string(request.inode()));
+  if (!IsDir(*inode)) return Status::Error(ENOTDIR, "not a directory");
+  const Directory& directory = directories_.at(request.inode());
+  uint32_t max_entries = request.max_entries() == 0 ? kDefaultReadDirEntries : request.max_entries();
+  auto entry = request.after_name().empty() ? directory.entries.begin()
+                                            : directory.entries.upper_bound(std::string_view(request.after_name()));
+  for (uint32_t count = 0; entry != directory.entries.end() && count < max_entries; ++entry, ++count) {
+    wire::DirEntry* out = reply->add_entries();
+    out->set_name(std::string(entry->name.view()));
+    *out->mutable_attr() = MakeAttr(entry->inode, *inodes_.Find(entry->inode));
+  }
+  reply->set_end_of_directory(entry == directory.entries.end());
+  return Status::Ok();
+}
+
+void Namespace::TouchDirectory(uint64_t directory, int64_t now_ns) {
+  Inode* inode = inodes_.Find(directory);
+  inode->mtime_ns = inode->ctime_ns = now_ns;
+}
+
+Result<Inode*> Namespace::NewInode(uint64_t parent, std::string_view name, uint32_t mode,
+                                   const wire::Credentials& credentials, int64_t now_ns, uint64_t* id) {
+  if (Status status = CheckName(name); !status.ok()) return Fail(status);
+  auto directory = FindDirectory(parent);
+  if (!directory) return Fail(directory.error());
+  if ((*directory)->entries.contains(name)) return Fail(EEXIST, "'" + std::string(name) + "' exists");
+  const Inode& parent_inode = *inodes_.Find(parent);
+  uint32_t gid = credentials.gid();
+  if (parent_inode.mode & S_ISGID) {
+    gid = parent_inode.gid;
+    if (S_ISDIR(mode)) mode |= S_ISGID;
+  }
+  *id = next_inode_++;
+  Inode& inode = inodes_.Insert(*id);
+  inode.mode = mode;
+  inode.uid = credentials.uid();
+  inode.gid = gid;
+  inode.nlink = 1;
+  inode.atime_ns = inode.mtime_ns = inode.ctime_ns = now_ns;
+  (*directory)->entries.emplace(name, *id);
+  entry_count_++;
+  TouchDirectory(parent, now_ns);
+  return &inode;
+}
+
+Result<wire::Attr> Namespace::Mknod(const wire::MknodRequest& request, int64_t now_ns) {
+  uint32_t mode = request.mode();
+  if ((mode & S_IFMT) == 0) mode |= S_IFREG;
+  if (S_ISDIR(mode) || S_ISLNK(mode)) return Fail(EINVAL, "mknod cannot make directories or symlinks");
+  if (!request.exclusive()) {
+    auto existing = Lookup(request.parent(), request.name());
+    if (existing && S_ISREG(existing->mode())) return existing;
+  }
+  uint64_t id;
+  auto inode = NewInode(request.parent(), request.name(), mode, request.credentials(), now_ns, &id);
+  if (!inode) return Fail(inode.error());
+  (*inode)->rdev = request.rdev();
+  return MakeAttr(id, **inode);
+}
+
+Result<wire::Attr> Namespace::Mkdir(const wire::MkdirRequest& request, int64_t now_ns) {
+  uint64_t id;
+  auto inode = NewInode(request.parent(), request.name(), S_IFDIR | (request.mode() & 07777), request.credentials(),
+                        now_ns, &id);
+  if (!inode) return Fail(inode.error());
+  (*inode)->nlink = 2;
+  directories_[id].parent = request.parent();
+  inodes_.Find(request.parent())->nlink++;
+  return MakeAttr(id, **inode);
+}
+
+Result<wire::Attr> Namespace::Symlink(const wire::SymlinkRequest& request, int64_t now_ns) {
+  if (request.target().empty()) return Fail(ENOENT, "empty symlink target");
+  if (request.target().size() >= 4096) return Fail(ENAMETOOLONG, "symlink target too long");
+  uint64_t id;
+  auto inode = NewInode(request.parent(), request.name(), S_IFLNK | 0777, request.credentials(), now_ns, &id);
+  if (!inode) return Fail(inode.error());
+  (*inode)->size = request.target().size();
+  symlink_targets_[id] = request.target();
+  return MakeAttr(id, **inode);
+}
+
+Result<wire::Attr> Namespace::Link(const wire::LinkRequest& request, int64_t now_ns) {
+  Inode* inode = inodes_.Find(request.inode());
+  if (!inode) return Fail(ENOENT, "no inode " + std::to_string(request.inode()));
+  if (IsDir(*inode)) return Fail(EPERM, "hard links to directories are not allowed");
+  if (Status status = CheckName(request.new_name()); !status.ok()) return Fail(status);
+  auto directory = FindDirectory(request.new_parent());
+  if (!directory) return Fail(directory.error());
+  if ((*directory)->entries.contains(request.new_name())) return Fail(EEXIST, "'" + request.new_name() + "' exists");
+  (*directory)->entries.emplace(request.new_name(), request.inode());
+  entry_count_++;
+  inode->nlink++;
+  inode->ctime_ns = now_ns;
+  TouchDirectory(request.new_parent(), now_ns);
+  return MakeAttr(request.inode(), *inode);
+}
+
+void Namespace::DropLink(uint64_t id, int64_t now_ns, std::vector<uint64_t>* freed_chunks) {
+  Inode* inode = inodes_.Find(id);
+  bool is_dir = IsDir(*inode);
+  if (!is_dir && inode->nlink > 1) {
+    inode->nlink--;
+    inode->ctime_ns = now_ns;
+    return;
+  }
+  if (is_dir) {
+    directories_.erase(id);
+  } else if (auto chunks = chunk_ids_.find(id); chunks != chunk_ids_.end()) {
+    for (uint64_t chunk_id : chunks->second) {
+      if (chunk_id != 0) freed_chunks->push_back(chunk_id);
+    }
+    chunk_ids_.erase(chunks);
+  }
+  symlink_targets_.erase(id);
+  inodes_.Erase(id);
+}
+
+Status Namespace::Unlink(const wire::UnlinkRequest& request, int64_t now_ns, std::vector<uint64_t>* freed_chunks) {
+  auto directory = FindDirectory(request.parent());
+  if (!directory) return directory.error();
+  auto entry = (*directory)->entries.find(std::string_view(request.name()));
+  if (entry == (*directory)->entries.end()) return Status::Error(ENOENT, "no entry '" + request.name() + "'");
+  uint64_t id = entry->inode;
+  if (IsDir(*inodes_.Find(id))) return Status::Error(EISDIR, "'" + request.name() + "' is a directory");
+  (*directory)->entries.erase(entry);
+  entry_count_--;
+  TouchDirectory(request.parent(), now_ns);
+  DropLink(id, now_ns, freed_chunks);
+  return Status::Ok();
+}
+
+Status Namespace::Rmdir(const wire::RmdirRequest& request, int64_t now_ns) {
+  auto directory = FindDirectory(request.parent());
+  if (!directory) return directory.error();
+  auto entry = (*directory)->entries.find(std::string_view(request.name()));
+  if (entry == (*directory)->entries.end()) return Status::Error(ENOENT, "no entry '" + request.name() + "'");
+  uint64_t id = entry->inode;
+  if (!IsDir(*inodes_.Find(id))) return Status::Error(ENOTDIR, "'" + request.name() + "' is not a directory");
+  if (!directories_.at(id).entries.empty()) return Status::Error(ENOTEMPTY, "'" + request.name() + "' is not empty");
+  (*directory)->entries.erase(entry);
+  entry_count_--;
+  inodes_.Find(request.parent())->nlink--;
+  TouchDirectory(request.parent(), now_ns);
+  std::vector<uint64_t> no_chunks;
+  DropLink(id, now_ns, &no_chunks);
+  return Status::Ok();
+}
+
+bool Namespace::IsAncestor(uint64_t ancestor, uint64_t directory) const {
+  while (true) {
+    if (directory == ancestor) return true;
+    if (directory == kRootInode) return false;
+    directory = directories_.at(directory).parent;
+  }
+}
+
+void Namespace::Reparent(uint64_t directory, uint64_t old_parent, uint64_t new_parent) {
+  if (old_parent == new_parent) return;
+  directories_.at(directory).parent = new_parent;
+  inodes_.Find(old_parent)->nlink--;
+  inodes_.Find(new_parent)->nlink++;
+}
+
+Status Namespace::Rename(const wire::RenameRequest& request, int64_t now_ns, std::vector<uint64_t>* freed_chunks) {
+  uint32_t flags = request.flags();
+  if (flags & ~(kRenameNoReplace | kRenameExchange)) return Status::Error(EINVAL, "unknown rename flags");
+  if ((flags & kRenameNoReplace) && (flags & kRenameExchange)) {
+    return Status::Error(EINVAL, "RENAME_NOREPLACE and RENAME_EXCHANGE together");
+  }
+  if (Status status = CheckName(request.new_name()); !status.ok()) return status;
+  auto source_dir = FindDirectory(request.parent());
+  if (!source_dir) return source_dir.error();
+  auto target_dir = FindDirectory(request.new_parent());
+  if (!target_dir) return target_dir.error();
+  auto source = (*source_dir)->entries.find(std::string_view(request.name()));
+  if (source == (*source_dir)->entries.end()) return Status::Error(ENOENT, "no entry '" + request.name() + "'");
+  auto target = (*target_dir)->entries.find(std::string_view(request.new_name()));
+  bool target_exists = target != (*target_dir)->entries.end();
+  uint64_t source_id = source->inode;
+  Inode* source_inode = inodes_.Find(source_id);
+  bool source_is_dir = IsDir(*source_inode);
+
+  if (source_is_dir && IsAncestor(source_id, request.new_parent())) {
+    return Status::Error(EINVAL, "cannot move a directory into itself");
+  }
+  if (flags & kRenameExchange) {
+    if (!target_exists) return Status::Error(ENOENT, "no entry '" + request.new_name() + "'");
+    uint64_t target_id = target->inode;
+    Inode* target_inode = inodes_.Find(target_id);
+    if (IsDir(*target_inode) && IsAncestor(target_id, request.parent())) {
+      return Status::Error(EINVAL, "cannot move a directory into itself");
+    }
+    source->inode = target_id;
+    target->inode = source_id;
+    if (source_is_dir) Reparent(source_id, request.parent(), request.new_parent());
+    if (IsDir(*target_inode)) Reparent(target_id, request.new_parent(), request.parent());
+    source_inode->ctime_ns = target_inode->ctime_ns = now_ns;
+    TouchDirectory(request.parent(), now_ns);
+    TouchDirectory(request.new_parent(), now_ns);
+    return Status::Ok();
+  }
+  if (target_exists) {
+    if (flags & kRenameNoReplace) return Status::Error(EEXIST, "'" + request.new_name() + "' exists");
+    uint64_t target_id = target->inode;
+    if (target_id == source_id) return Status::Ok();  // two links to one file: POSIX does nothing
+    const Inode& target_inode = *inodes_.Find(target_id);
+    if (source_is_dir && !IsDir(target_inode)) return Status::Error(ENOTDIR, "'" + request.new_name() + "' is not a directory");
+    if (!source_is_dir && IsDir(target_inode)) return Status::Error(EISDIR, "'" + request.new_name() + "' is a directory");
+    if (IsDir(target_inode)) {
+      if (!directories_.at(target_id).entries.empty()) {
+        return Status::Error(ENOTEMPTY, "'" + request.new_name() + "' is not empty");
+      }
+      inodes_.Find(request.new_parent())->nlink--;
+    }
+    // The target's entry now names the source; the source's old entry goes away.
+    target->inode = source_id;
+    (*source_dir)->entries.erase(source);
+    entry_count_--;
+    DropLink(target_id, now_ns, freed_chunks);
+  } else {
+    (*target_dir)->entries.emplace(request.new_name(), source_id);
+    (*source_dir)->entries.erase(source);
+  }
+  if (source_is_dir) Reparent(source_id, request.parent(), request.new_parent());
+  source_inode->ctime_ns = now_ns;
+  TouchDirectory(request.parent(), now_ns);
+  TouchDirectory(request.new_parent(), now_ns);
+  return Status::Ok();
+}
+
+Result<wire::Attr> Namespace::SetAttr(const wire::SetAttrRequest& request, int64_t now_ns,
+                                      std::vector<uint64_t>* freed_chunks) {
+  Inode* inode = inodes_.Find(request.inode());
+  if (!inode) return Fail(ENOENT, "no inode " + std::to_string(request.inode()));
+  uint32_t valid = request.valid();
+  if (valid & wire::SET_ATTR_SIZE) {
+    if (IsDir(*inode)) return Fail(EISDIR, "cannot truncate a directory");
+    if (!S_ISREG(inode->mode)) return Fail(EINVAL, "only regular files have a size to set");
+  }
+  if (valid & wire::SET_ATTR_MODE) inode->mode = (inode->mode & S_IFMT) | (request.mode() & 07777);
+  if (valid & wire::SET_ATTR_UID) inode->uid = request.uid();
+  if (valid & wire::SET_ATTR_GID) inode->gid = request.gid();
+  if (valid & wire::SET_ATTR_SIZE) {
+    if (request.size() != inode->size) {
+      inode->mtime_ns = now_ns;
+      if (request.size() < inode->size) {
+        if (auto chunks = chunk_ids_.find(request.inode()); chunks != chunk_ids_.end()) {
+          uint64_t keep = (request.size() + kChunkSize - 1) / kChunkSize;
+          for (uint64_t index = keep; index < chunks->second.size(); ++index) {
+            if (chunks->second[index] != 0) freed_chunks->push_back(chunks->second[index]);
+          }
+          if (keep < chunks->second.size()) chunks->second.resize(keep);
+          while (!chunks->second.empty() && chunks->second.back() == 0) chunks->second.pop_back();
+          if (chunks->second.empty()) chunk_ids_.erase(chunks);
+        }
+      }
+    }
+    inode->size = request.size();
+  }
+  if (valid & wire::SET_ATTR_ATIME) inode->atime_ns = request.atime_ns();
+  if (valid & wire::SET_ATTR_ATIME_NOW) inode->atime_ns = now_ns;
+  if (valid & wire::SET_ATTR_MTIME) inode->mtime_ns = request.mtime_ns();
+  if (valid & wire::SET_ATTR_MTIME_NOW) inode->mtime_ns = now_ns;
+  inode->ctime_ns = (valid & wire::SET_ATTR_CTIME) ? request.ctime_ns() : now_ns;
+  return MakeAttr(request.inode(), *inode);
+}
+
+Result<wire::Attr> Namespace::WriteDone(const wire::WriteDoneRequest& request) {
+  Inode* inode = inodes_.Find(request.inode());
+  if (!inode) return Fail(ENOENT, "no inode " + std::to_string(request.inode()));
+  if (!S_ISREG(inode->mode)) return Fail(EINVAL, "not a regular file");
+  inode->size = std::max(inode->size, request.end_offset());
+  inode->mtime_ns = inode->ctime_ns = request.mtime_ns();
+  return MakeAttr(request.inode(), *inode);
+}
+
+Result<const std::vector<uint64_t>*> Namespace::ChunkIds(uint64_t id) const {
+  static const std::vector<uint64_t> kNoChunks;
+  const Inode* inode = inodes_.Find(id);
+  if (!inode) return Fail(ENOENT, "no inode " + std::to_string(id));
+  if (!S_ISREG(inode->mode)) return Fail(EINVAL, "inode " + std::to_string(id) + " is not a regular file");
+  auto chunks = chunk_ids_.find(id);
+  return chunks == chunk_ids_.end() ? &kNoChunks : &chunks->second;
+}
+
+Status Namespace::SetChunk(uint64_t id, uint64_t chunk_index, uint64_t chunk_id) {
+  if (auto chunks = ChunkIds(id); !chunks) return chunks.error();
+  std::vector<uint64_t>& chunks = chunk_ids_[id];
+  if (chunk_index >= chunks.size()) chunks.resize(chunk_index + 1, 0);
+  chunks[chunk_index] = chunk_id;
+  return Status::Ok();
+}
+
+Status Namespace::ForEachCheckpointRecord(const std::function<Status(const wire::CheckpointRecord&)>& emit) const {
+  Status status;
+  wire::CheckpointRecord record;
+  inodes_.ForEach([&](uint64_t id, const Inode& inode) {
+    if (!status.ok()) return;
+    record.Clear();
+    wire::CheckpointInode* out = record.mutable_inode();
+    *out->mutable_attr() = MakeAttr(id, inode);
+    if (auto chunks = chunk_ids_.find(id); chunks != chunk_ids_.end()) {
+      out->mutable_chunk_ids()->Add(chunks->second.begin(), chunks->second.end());
+    }
+    if (auto target = symlink_targets_.find(id); target != symlink_targets_.end()) out->set_symlink_target(target->second);
+    if (auto directory = directories_.find(id); directory != directories_.end()) out->set_parent(directory->second.parent);
+    status = emit(record);
+  });
+  for (const auto& [parent, directory] : directories_) {
+    for (const DirEntry& entry : directory.entries) {
+      if (!status.ok()) return status;
+      record.Clear();
+      wire::CheckpointDirEntry* out = record.mutable_entry();
+      out->set_parent(parent);
+      out->set_name(std::string(entry.name.view()));
+      out->set_inode(entry.inode);
+      status = emit(record);
+    }
+  }
+  return status;
+}
+
+void Namespace::Clear(uint64_t next_inode) {
+  inodes_.Clear();
+  directories_.clear();
+  chunk_ids_.clear();
+  symlink_targets_.clear();
+  next_inode_ = next_inode;
+  entry_count_ = 0;
+}
+
+Status Namespace::Restore(const wire::CheckpointRecord& record) {
+  if (record.has_inode()) {
+    const wire::Attr& attr = record.inode().attr();
+    if (attr.mode() == 0 || attr.inode() == 0 || inodes_.Find(attr.inode())) {
+      return Status::Error(EBADMSG, "bad or duplicate inode " + std::to_string(attr.inode()) + " in checkpoint");
+    }
+    Inode& inode = inodes_.Insert(attr.inode());
+    inode = Inode{attr.mode(),  attr.uid(),      attr.gid(),      attr.nlink(),   attr.rdev(),
+                  attr.size(), attr.atime_ns(), attr.mtime_ns(), attr.ctime_ns()};
+    if (S_ISDIR(attr.mode())) directories_[attr.inode()].parent = record.inode().parent();
+    if (S_ISLNK(attr.mode())) symlink_targets_[attr.inode()] = record.inode().symlink_target();
+    if (record.inode().chunk_ids_size() > 0) {
+      chunk_ids_[attr.inode()].assign(record.inode().chunk_ids().begin(), record.inode().chunk_ids().end());
+    }
+    return Status::Ok();
+  }
+  if (record.has_entry()) {
+    auto directory = FindDirectory(record.entry().parent());
+    if (!directory) return Status::Error(EBADMSG, "checkpoint entry in a missing directory");
+    (*directory)->entries.emplace(record.entry().name(), record.entry().inode());
+    entry_count_++;
+    return Status::Ok();
+  }
+  return Status::Error(EBADMSG, "not a namespace record");
+}
+
+}  // namespace hafs::master

@@ -1,0 +1,78 @@
+// The file system tree in memory: inodes, directories, symlinks, hard links and each
+// regular file's chunk ids. Every mutation is a pure function of (request, now_ns) and
+// the current state, so the op-log replay applies the very same code. A mutation that
+// fails changes nothing. Permission checks are the kernel's (default_permissions).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/proto/hafs.pb.h"
+#include "common/status.h"
+#include "master/directory.h"
+#include "master/inode_table.h"
+
+namespace hafs::master {
+
+inline constexpr uint64_t kRootInode = 1;
+
+class Namespace {
+ public:
+  Namespace();  // just the root directory
+
+  // Queries.
+  Result<wire::Attr> GetAttr(uint64_t inode) const;
+  Result<wire::Attr> Lookup(uint64_t parent, std::string_view name) const;
+  Result<std::string> Readlink(uint64_t inode) const;
+  Status ReadDir(const wire::ReadDirRequest& request, wire::Reply* reply) const;
+  uint64_t inode_count() const { return inodes_.size(); }
+
+  // Mutations. Chunk ids a mutation drops (freed files, truncated tails) are appended
+  // to *freed_chunks.
+  Result<wire::Attr> Mknod(const wire::MknodRequest& request, int64_t now_ns);
+  Result<wire::Attr> Mkdir(const wire::MkdirRequest& request, int64_t now_ns);
+  Result<wire::Attr> Symlink(const wire::SymlinkRequest& request, int64_t now_ns);
+  Result<wire::Attr> Link(const wire::LinkRequest& request, int64_t now_ns);
+  Status Unlink(const wire::UnlinkRequest& request, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
+  Status Rmdir(const wire::RmdirRequest& request, int64_t now_ns);
+  Status Rename(const wire::RenameRequest& request, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
+  Result<wire::Attr> SetAttr(const wire::SetAttrRequest& request, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
+  Result<wire::Attr> WriteDone(const wire::WriteDoneRequest& request);
+
+  // Chunks of regular files. ChunkIds is empty for a file without chunks.
+  Result<const std::vector<uint64_t>*> ChunkIds(uint64_t inode) const;
+  Status SetChunk(uint64_t inode, uint64_t chunk_index, uint64_t chunk_id);
+
+  // Checkpoint support: every inode (with its chunks / target / parent) and every
+  // directory entry, and the inverse.
+  uint64_t next_inode() const { return next_inode_; }
+  uint64_t entry_count() const { return entry_count_; }
+  Status ForEachCheckpointRecord(const std::function<Status(const wire::CheckpointRecord&)>& emit) const;
+  void Clear(uint64_t next_inode);  // no inodes at all, before a restore
+  Status Restore(const wire::CheckpointRecord& record);
+
+ private:
+  wire::Attr MakeAttr(uint64_t id, const Inode& inode) const;
+  Result<Directory*> FindDirectory(uint64_t inode);
+  Result<Inode*> NewInode(uint64_t parent, std::string_view name, uint32_t mode, const wire::Credentials& credentials,
+                          int64_t now_ns, uint64_t* id);
+  void TouchDirectory(uint64_t directory, int64_t now_ns);
+  // Drops one link to `id` (whose entry is already gone); frees it when none remain.
+  void DropLink(uint64_t id, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
+  bool IsAncestor(uint64_t ancestor, uint64_t directory) const;
+  // Moves a directory's ".." from one parent to another (nlink bookkeeping).
+  void Reparent(uint64_t directory, uint64_t old_parent, uint64_t new_parent);
+
+  InodeTable inodes_;
+  std::unordered_map<uint64_t, Directory> directories_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> chunk_ids_;
+  std::unordered_map<uint64_t, std::string> symlink_targets_;
+  uint64_t next_inode_ = kRootInode + 1;
+  uint64_t entry_count_ = 0;
+};
+
+}  // namespace hafs::master

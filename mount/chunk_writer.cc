@@ -1,0 +1,220 @@
+#include "mount/chunk_writer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "common/block_checksum.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/rpc.h"
+#include "mount/chunk_range.h"
+
+namespace hafs::mount {
+namespace {
+
+// New chains tried for one chunk operation before it fails; each failure removes at
+// least one replica or renews a stale lease, so a handful is plenty.
+constexpr int kChainAttempts = 8;
+constexpr int kStalePauseMs = 50;
+
+// The request's replicas after chain[0], as the first replica forwards them.
+void SetDownstream(const wire::ChunkLocation& chain, google::protobuf::RepeatedPtrField<wire::ChunkserverAddress>* rest) {
+  for (int i = 1; i < chain.replicas_size(); ++i) *rest->Add() = chain.replicas(i);
+}
+
+}  // namespace
+
+Result<WriteLease> ChunkWriter::AskForLease(uint64_t inode, uint64_t chunk_index, const std::vector<uint32_t>& failed) {
+  wire::Envelope request;
+  wire::WriteLeaseRequest* ask = request.mutable_write_lease();
+  ask->set_inode(inode);
+  ask->set_chunk_index(chunk_index);
+  for (uint32_t id : failed) ask->add_failed_chunkservers(id);
+  auto reply = master_.Call(std::move(request));
+  if (!reply) return Fail(reply.error());
+  WriteLease lease{reply->location(), reply->replication_goal(), std::max<uint32_t>(1, reply->min_write_replicas())};
+  if (lease.chain.chunk_id() == 0 || lease.chain.replicas_size() == 0) return Fail(EIO, "write lease without replicas");
+  if (static_cast<uint32_t>(lease.chain.replicas_size()) < lease.min_write_replicas) {
+    return Fail(EIO, "write chain has " + std::to_string(lease.chain.replicas_size()) + " replicas, fewer than " +
+                         std::to_string(lease.min_write_replicas));
+  }
+  return lease;
+}
+
+Result<WriteLease> ChunkWriter::Lease(OpenFile& file, uint64_t chunk_index, const std::vector<uint32_t>& failed,
+                                      bool renew) {
+  if (!renew) {
+    std::lock_guard lock(file.mutex);
+    auto cached = file.leases.find(chunk_index);
+    if (cached != file.leases.end()) return cached->second;
+  }
+  auto lease = AskForLease(file.inode, chunk_index, failed);
+  if (!lease) return lease;
+  // A chunkserver that just failed us is probably still down even if the master does
+  // not know yet: leave it out now rather than stall on it again.
+  std::vector<uint32_t> suspects;
+  int64_t now_ms = MonotonicMs();
+  for (const auto& replica : lease->chain.replicas()) {
+    if (picker_.IsSuspect(replica.address(), now_ms)) suspects.push_back(replica.chunkserver_id());
+  }
+  if (!suspects.empty() && lease->chain.replicas_size() - suspects.size() >= lease->min_write_replicas) {
+    LOG(INFO) << "write chain of chunk " << lease->chain.chunk_id() << " has " << suspects.size()
+              << " suspect replica(s), asking for a chain without them";
+    auto without = AskForLease(file.inode, chunk_index, suspects);
+    if (without) lease = std::move(without);
+  }
+  locations_.Put(file.inode, chunk_index, lease->chain);
+  std::lock_guard lock(file.mutex);
+  file.leases[chunk_index] = *lease;
+  return lease;
+}
+
+Status ChunkWriter::RunOnChain(OpenFile& file, uint64_t chunk_index, const RequestBuilder& build,
+                               std::optional<std::string_view> data) {
+  std::vector<uint32_t> failed;
+  bool renew = false;
+  int last_replica_error = 0;
+  for (int attempt = 0; attempt < kChainAttempts; ++attempt) {
+    auto lease = Lease(file, chunk_index, failed, renew);
+    if (!lease) {
+      // Out of replicas because they are full: the application should hear ENOSPC.
+      if (last_replica_error == ENOSPC) return Status::Error(ENOSPC, lease.error().message());
+      return lease.error();
+    }
+    const wire::ChunkserverAddress& head = lease->chain.replicas(0);
+    wire::Envelope request = build(*lease);
+    request.set_epoch(master_.epoch());
+    std::optional<zmq::message_t> frame;
+    if (data) frame.emplace(data->data(), data->size());
+    auto answer = rpc::ThreadConnection(head.address())
+                      .Call(std::move(request), frame ? &*frame : nullptr, WriteCallTimeoutMs(options_));
+    failed.clear();
+    bool stale = false;
+    if (!answer) {
+      failed.push_back(head.chunkserver_id());
+      picker_.Failed(head.address(), MonotonicMs());
+      last_replica_error = answer.error().error();
+      LOG(WARNING) << "write to chunk " << lease->chain.chunk_id() << " at " << head.address()
+                   << " failed: " << answer.error().ToString();
+    } else {
+      master_.ObserveEpoch(answer->envelope.epoch());
+      const wire::Reply& reply = answer->envelope.reply();
+      for (const auto& result : reply.replica_results()) {
+        if (result.error() == 0) continue;
+        last_replica_error = result.error();
+        if (result.error() == ESTALE) {
+          stale = true;
+          continue;
+        }
+        failed.push_back(result.chunkserver_id());
+        picker_.Failed(result.address(), MonotonicMs());
+      }
+      if (reply.error() == 0 && failed.empty() && !stale) return Status::Ok();
+      if (failed.empty() && !stale) {
+        // The first replica failed before it could list anyone.
+        last_replica_error = reply.error();
+        if (reply.error() == ESTALE) {
+          stale = true;
+        } else {
+          failed.push_back(head.chunkserver_id());
+        }
+      }
+      LOG(WARNING) << "write to chunk " << lease->chain.chunk_id() << " via " << head.address() << ": "
+                   << rpc::ReplyStatus(reply).ToString() << ", " << failed.size() << " replica(s) failed"
+                   << (stale ? ", lease stale" : "") << "; retrying on a new chain";
+    }
+    if (stale && failed.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(kStalePauseMs));
+    renew = true;
+  }
+  return Status::Error(last_replica_error == ENOSPC ? ENOSPC : EIO,
+                       "chunk " + std::to_string(chunk_index) + " of inode " + std::to_string(file.inode) +
+                           ": no working write chain after " + std::to_string(kChainAttempts) + " attempts");
+}
+
+Status ChunkWriter::Write(OpenFile& file, uint64_t offset, std::string_view data) {
+  for (const ChunkPiece& piece : SplitIntoChunks(offset, data.size(), kChunkSize)) {
+    auto build = [&](const WriteLease& lease) {
+      wire::Envelope request;
+      wire::WriteChunkRequest* write = request.mutable_write_chunk();
+      write->set_chunk_id(lease.chain.chunk_id());
+      write->set_chunk_version(lease.chain.chunk_version());
+      write->set_offset(piece.offset_in_chunk);
+      SetDownstream(lease.chain, write->mutable_chain());
+      write->set_forward_timeout_ms(options_.write_timeout_ms);
+      return request;
+    };
+    Status status = RunOnChain(file, piece.chunk_index, build, data.substr(piece.buffer_offset, piece.length));
+    if (!status.ok()) return status;
+    std::lock_guard lock(file.mutex);
+    file.unsynced_chunks.insert(piece.chunk_index);
+    file.end_offset = std::max(file.end_offset, offset + piece.buffer_offset + piece.length);
+    file.unreported = true;
+    file.mtime_ns = WallClockNs();
+  }
+  return Status::Ok();
+}
+
+Status ChunkWriter::Sync(OpenFile& file) {
+  std::set<uint64_t> chunks;
+  {
+    std::lock_guard lock(file.mutex);
+    chunks.swap(file.unsynced_chunks);
+  }
+  for (uint64_t chunk_index : chunks) {
+    auto build = [&](const WriteLease& lease) {
+      wire::Envelope request;
+      wire::WriteChunkRequest* write = request.mutable_write_chunk();
+      write->set_chunk_id(lease.chain.chunk_id());
+      write->set_chunk_version(lease.chain.chunk_version());
+      write->set_offset(0);
+      write->set_sync(true);
+      SetDownstream(lease.chain, write->mutable_chain());
+      write->set_forward_timeout_ms(options_.write_timeout_ms);
+      return request;
+    };
+    Status status = RunOnChain(file, chunk_index, build, std::string_view());
+    if (!status.ok()) {
+      std::lock_guard lock(file.mutex);
+      file.unsynced_chunks.insert(chunks.begin(), chunks.end());  // still to be synced
+      return status;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ChunkWriter::TruncateChunk(OpenFile& file, uint64_t chunk_index, uint64_t new_length) {
+  auto build = [&](const WriteLease& lease) {
+    wire::Envelope request;
+    wire::TruncateChunkRequest* truncate = request.mutable_truncate_chunk();
+    truncate->set_chunk_id(lease.chain.chunk_id());
+    truncate->set_chunk_version(lease.chain.chunk_version());
+    truncate->set_new_length(new_length);
+    SetDownstream(lease.chain, truncate->mutable_chain());
+    truncate->set_forward_timeout_ms(options_.write_timeout_ms);
+    return request;
+  };
+  return RunOnChain(file, chunk_index, build, std::nullopt);
+}
+
+Result<std::optional<wire::Attr>> ChunkWriter::ReportWrites(OpenFile& file) {
+  wire::Envelope request;
+  {
+    std::lock_guard lock(file.mutex);
+    if (!file.unreported) return std::nullopt;
+    file.unreported = false;
+    wire::WriteDoneRequest* done = request.mutable_write_done();
+    done->set_inode(file.inode);
+    done->set_end_offset(file.end_offset);
+    done->set_mtime_ns(file.mtime_ns);
+  }
+  auto reply = master_.Call(std::move(request));
+  if (!reply) {
+    std::lock_guard lock(file.mutex);
+    file.unreported = true;
+    return Fail(reply.error());
+  }
+  return reply->attr();
+}
+
+}  // namespace hafs::mount

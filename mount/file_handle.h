@@ -1,0 +1,23 @@
+// What a FUSE file handle (fuse_file_info::fh) points at: for files, the inode's shared
+// write state; for directories, the listing snapshot taken at opendir.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "mount/dir_snapshot.h"
+#include "mount/open_file.h"
+
+namespace hafs::mount {
+
+struct FileHandle {
+  uint64_t inode;
+  int open_flags;
+  std::shared_ptr<OpenFile> file;
+};
+
+struct DirHandle {
+  DirSnapshot snapshot;
+};
+
+}  // namespace hafs::mount

@@ -1,0 +1,88 @@
+#include "mount/fuse_convert.h"
+
+#include <vector>
+
+#include "common/log.h"
+
+namespace hafs::mount {
+
+MountContext& Context(fuse_req_t req) { return *static_cast<MountContext*>(fuse_req_userdata(req)); }
+
+wire::Credentials CallerCredentials(fuse_req_t req) {
+  const fuse_ctx* caller = fuse_req_ctx(req);
+  wire::Credentials credentials;
+  credentials.set_uid(caller->uid);
+  credentials.set_gid(caller->gid);
+  credentials.set_umask(caller->umask);
+  std::vector<gid_t> groups(64);
+  int count = fuse_req_getgroups(req, static_cast<int>(groups.size()), groups.data());
+  if (count > static_cast<int>(groups.size())) {
+    groups.resize(count);
+    count = fuse_req_getgroups(req, count, groups.data());
+  }
+  for (int i = 0; i < std::min<int>(count, groups.size()); ++i) credentials.add_groups(groups[i]);
+  return credentials;
+}
+
+namespace {
+struct timespec FromNs(int64_t ns) {
+  struct timespec time{};
+  time.tv_sec = ns / 1'000'000'000;
+  time.tv_nsec = ns % 1'000'000'000;
+  if (time.tv_nsec < 0) {
+    time.tv_sec -= 1;
+    time.tv_nsec += 1'000'000'000;
+  }
+  return time;
+}
+}  // namespace
+
+int64_t ToNs(const struct timespec& time) { return int64_t{time.tv_sec} * 1'000'000'000 + time.tv_nsec; }
+
+struct stat ToStat(const wire::Attr& attr) {
+  struct stat st{};
+  st.st_ino = attr.inode();
+  st.st_mode = attr.mode();
+  st.st_nlink = attr.nlink();
+  st.st_uid = attr.uid();
+  st.st_gid = attr.gid();
+  st.st_rdev = attr.rdev();
+  st.st_size = static_cast<off_t>(attr.size());
+  st.st_blksize = 64 * 1024;  // a checksum block: the natural I/O unit
+  st.st_blocks = static_cast<blkcnt_t>((attr.size() + 511) / 512);
+  st.st_atim = FromNs(attr.atime_ns());
+  st.st_mtim = FromNs(attr.mtime_ns());
+  st.st_ctim = FromNs(attr.ctime_ns());
+  return st;
+}
+
+void ObserveAttr(MountContext& context, wire::Attr* attr) {
+  if (context.inodes.Observe(attr)) context.locations.ForgetInode(attr->inode());
+}
+
+void ReplyEntry(fuse_req_t req, wire::Attr attr, uint64_t parent) {
+  MountContext& context = Context(req);
+  if (context.inodes.Observe(&attr)) context.locations.ForgetInode(attr.inode());
+  context.inodes.ObserveEntry(&attr, parent);
+  fuse_entry_param entry{};
+  entry.ino = attr.inode();
+  entry.attr = ToStat(attr);
+  entry.attr_timeout = context.options.attr_timeout_s;
+  entry.entry_timeout = context.options.entry_timeout_s;
+  fuse_reply_entry(req, &entry);
+}
+
+void ReplyAttr(fuse_req_t req, wire::Attr attr) {
+  MountContext& context = Context(req);
+  ObserveAttr(context, &attr);
+  struct stat st = ToStat(attr);
+  fuse_reply_attr(req, &st, context.options.attr_timeout_s);
+}
+
+void ReplyError(fuse_req_t req, const Status& status) {
+  int error = status.ok() ? EIO : status.error();
+  if (error != ENOENT && error != EEXIST && error != ENOTEMPTY) LOG(DEBUG) << "request failed: " << status.ToString();
+  fuse_reply_err(req, error);
+}
+
+}  // namespace hafs::mount

@@ -1,0 +1,78 @@
+#include "mount/inode_table.h"
+
+#include <algorithm>
+
+namespace hafs::mount {
+
+bool InodeTable::Observe(wire::Attr* attr) {
+  std::shared_ptr<OpenFile> open_file;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = records_.find(attr->inode());
+    if (found != records_.end()) open_file = found->second.open_file;
+  }
+  if (open_file) {
+    std::lock_guard file_lock(open_file->mutex);
+    if (open_file->unreported) attr->set_size(std::max(attr->size(), open_file->end_offset));
+  }
+  std::lock_guard lock(mutex_);
+  Record& record = records_[attr->inode()];
+  bool changed = record.seen && (record.size != attr->size() || record.mtime_ns != attr->mtime_ns());
+  record.size = attr->size();
+  record.mtime_ns = attr->mtime_ns();
+  record.seen = true;
+  return changed;
+}
+
+void InodeTable::ObserveEntry(wire::Attr* attr, uint64_t parent) {
+  Observe(attr);
+  std::lock_guard lock(mutex_);
+  Record& record = records_[attr->inode()];
+  record.lookups++;
+  record.parent = parent;
+}
+
+void InodeTable::Forget(uint64_t inode, uint64_t lookups) {
+  std::lock_guard lock(mutex_);
+  auto found = records_.find(inode);
+  if (found == records_.end()) return;
+  found->second.lookups -= std::min(lookups, found->second.lookups);
+  DropIfUnused(inode, found->second);
+}
+
+uint64_t InodeTable::Parent(uint64_t directory) {
+  std::lock_guard lock(mutex_);
+  auto found = records_.find(directory);
+  return found == records_.end() ? 1 : found->second.parent;
+}
+
+std::shared_ptr<OpenFile> InodeTable::Open(uint64_t inode) {
+  std::lock_guard lock(mutex_);
+  Record& record = records_[inode];
+  if (!record.open_file) record.open_file = std::make_shared<OpenFile>(inode);
+  record.opens++;
+  return record.open_file;
+}
+
+void InodeTable::Close(uint64_t inode) {
+  std::lock_guard lock(mutex_);
+  auto found = records_.find(inode);
+  if (found == records_.end()) return;
+  if (--found->second.opens <= 0) {
+    found->second.opens = 0;
+    found->second.open_file.reset();
+  }
+  DropIfUnused(inode, found->second);
+}
+
+std::shared_ptr<OpenFile> InodeTable::FindOpen(uint64_t inode) {
+  std::lock_guard lock(mutex_);
+  auto found = records_.find(inode);
+  return found == records_.end() ? nullptr : found->second.open_file;
+}
+
+void InodeTable::DropIfUnused(uint64_t inode, const Record& record) {
+  if (record.lookups == 0 && record.opens == 0 && inode != 1) records_.erase(inode);
+}
+
+}  // namespace hafs::mount

@@ -1,0 +1,55 @@
+// Per-inode bookkeeping of this mount, keyed by the master's inode number (which is
+// also the FUSE inode number):
+//  - the size and mtime this mount last saw for the inode, so open() can tell whether
+//    another client changed the file and the kernel's cache must be dropped
+//    (close-to-open consistency);
+//  - the kernel's lookup count, only to know when that record may be dropped;
+//  - a directory's parent (for "..");
+//  - the OpenFile write state while the file is open here.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/proto/hafs.pb.h"
+#include "mount/open_file.h"
+
+namespace hafs::mount {
+
+class InodeTable {
+ public:
+  // Makes `attr` what the kernel should see (the size includes writes not yet reported
+  // to the master) and remembers its size and mtime. Returns true when size or mtime
+  // differ from what this mount saw before.
+  bool Observe(wire::Attr* attr);
+  // Observe, plus one kernel lookup reference (an entry reply).
+  void ObserveEntry(wire::Attr* attr, uint64_t parent);
+  void Forget(uint64_t inode, uint64_t lookups);
+
+  uint64_t Parent(uint64_t directory);
+
+  // The write state of `inode`, created on the first open; Close drops it after the last.
+  std::shared_ptr<OpenFile> Open(uint64_t inode);
+  void Close(uint64_t inode);
+  std::shared_ptr<OpenFile> FindOpen(uint64_t inode);
+
+ private:
+  struct Record {
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    bool seen = false;
+    uint64_t lookups = 0;
+    uint64_t parent = 1;
+    int opens = 0;
+    std::shared_ptr<OpenFile> open_file;
+  };
+  void DropIfUnused(uint64_t inode, const Record& record);
+
+  std::mutex mutex_;
+  std::unordered_map<uint64_t, Record> records_;
+};
+
+}  // namespace hafs::mount

@@ -1,0 +1,28 @@
+// Everything hafs-mount can be told on its command line (see main.cc for the flags
+// and their defaults, docs/notes/mount.md for what each one trades off).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hafs::mount {
+
+struct MountOptions {
+  std::string mountpoint;
+  std::vector<std::string> masters;  // "host:port" each, tried in order
+  int master_timeout_ms = 1000;      // one call to one master
+  int master_retry_s = 60;           // how long a metadata call keeps retrying before EIO
+  int mount_retry_s = 0;             // how long to wait for a master at mount time
+  int read_timeout_ms = 400;         // one ReadChunk to one replica
+  int write_timeout_ms = 1500;       // a replica's wait for its downstream replicas
+  bool fsync_on_close = false;
+  double attr_timeout_s = 1.0;
+  double entry_timeout_s = 1.0;
+  int max_threads = 16;              // FUSE worker threads
+};
+
+// The call timeout of a chained write: the first replica may wait write_timeout_ms for
+// its downstream before answering, so the client waits for both hops plus slack.
+inline int WriteCallTimeoutMs(const MountOptions& options) { return 2 * options.write_timeout_ms + 500; }
+
+}  // namespace hafs::mount

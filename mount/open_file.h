@@ -1,0 +1,35 @@
+// What this mount knows about one file while it is open for writing here: the write
+// leases it holds, which chunks were written since the last fsync, and how far the
+// file grew by writes not yet reported to the master (WriteDone). Shared by every
+// handle of the inode in this mount (InodeTable hands it out), so two descriptors of
+// one file reuse one lease per chunk and one size.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "common/proto/hafs.pb.h"
+
+namespace hafs::mount {
+
+struct WriteLease {
+  wire::ChunkLocation chain;  // replicas in pipeline order, at chain.chunk_version
+  uint32_t replication_goal = 0;
+  uint32_t min_write_replicas = 1;
+};
+
+struct OpenFile {
+  explicit OpenFile(uint64_t inode_number) : inode(inode_number) {}
+
+  const uint64_t inode;
+  std::mutex mutex;  // guards everything below
+  std::map<uint64_t, WriteLease> leases;  // by chunk index
+  std::set<uint64_t> unsynced_chunks;     // written since the last fsync
+  uint64_t end_offset = 0;                // highest byte written + 1
+  bool unreported = false;                // writes the master has not heard of (WriteDone)
+  int64_t mtime_ns = 0;                   // time of the last write
+};
+
+}  // namespace hafs::mount

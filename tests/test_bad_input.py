@@ -1,0 +1,141 @@
+"""Bad input gets a clear error and a log line; no daemon crashes on a peer's bytes or
+stores anything corrupted."""
+
+import errno
+import os
+import socket
+import subprocess
+
+import pytest
+import zmq
+
+from conftest import BUILD, make_cluster, wait_until
+from test_data import MiB, sha256_of, write_random
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_mount_with_unreachable_master_fails_clearly(tmp_path):
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    result = subprocess.run([str(BUILD / "hafs-mount"), "--master", f"127.0.0.1:{free_port()}",
+                             "--master-timeout-ms", "300", str(mnt)], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "master" in result.stderr.lower()
+    assert f" {mnt} " not in open("/proc/mounts").read()
+
+
+def test_chunkserver_refuses_a_missing_data_directory(tmp_path):
+    missing = tmp_path / "does-not-exist"
+    result = subprocess.run([str(BUILD / "hafs-chunkserver"), "--data-dir", str(missing), "--listen", "127.0.0.1:0",
+                             "--master", f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert str(missing) in result.stderr
+
+
+def test_chunkserver_refuses_a_read_only_data_directory(tmp_path):
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(readonly)], check=True)
+    try:
+        result = subprocess.run([str(BUILD / "hafs-chunkserver"), "--data-dir", str(readonly), "--listen",
+                                 "127.0.0.1:0", "--master", f"127.0.0.1:{free_port()}"],
+                                capture_output=True, text=True, timeout=30)
+    finally:
+        subprocess.run(["umount", str(readonly)], check=True)
+    assert result.returncode != 0
+    assert str(readonly) in result.stderr
+
+
+def test_bad_options_are_refused(tmp_path):
+    for binary in ["hafs-master", "hafs-chunkserver", "hafs-mount", "hafs"]:
+        result = subprocess.run([str(BUILD / binary), "--no-such-option"], capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0, binary
+        assert "no-such-option" in result.stderr, binary
+        help_text = subprocess.run([str(BUILD / binary), "--help"], capture_output=True, text=True, timeout=30)
+        assert help_text.returncode == 0 and "--config" in help_text.stdout, binary
+
+
+def call(address, envelope_bytes, data=None, timeout_ms=3000):
+    """Sends raw frames to a daemon; returns the reply frames or None on timeout."""
+    socket_ = zmq.Context.instance().socket(zmq.DEALER)
+    socket_.setsockopt(zmq.LINGER, 0)
+    socket_.connect(f"tcp://{address}")
+    try:
+        socket_.send_multipart([envelope_bytes] + ([data] if data is not None else []))
+        if socket_.poll(timeout_ms):
+            return socket_.recv_multipart()
+        return None
+    finally:
+        socket_.close()
+
+
+GARBAGE = [b"", b"\xff" * 7, b"\x0a\xff\xff\xff\xff\x0f", os.urandom(4096), b"\x08\x01\xa2\x01\x05hello"]
+
+
+def test_malformed_messages_do_not_hurt_daemons(shared_cluster, wire):
+    path = shared_cluster.mnt / "survivor"
+    digest = write_random(path, 3 * MiB, seed=9)
+    for name in ["master1", "cs1"]:
+        address = shared_cluster.address(name)
+        for garbage in GARBAGE:
+            call(address, garbage, timeout_ms=200)
+            call(address, garbage, b"extra", timeout_ms=200)
+        socket_ = zmq.Context.instance().socket(zmq.DEALER)
+        socket_.setsockopt(zmq.LINGER, 0)
+        socket_.connect(f"tcp://{address}")
+        socket_.send_multipart([b"a", b"b", b"c", b"d", b"e"])  # too many frames
+        socket_.close()
+    # Every daemon still serves: metadata and data through the mount, status through the CLI.
+    assert sha256_of(path) == digest
+    (shared_cluster.mnt / "after-garbage").write_bytes(b"ok")
+    assert shared_cluster.hafs_json("status")["chunkservers"]["up"] == 3
+    for name in ["master1", "cs1", "cs2", "cs3"]:
+        assert os.path.exists(f"/proc/{shared_cluster.pid(name)}")
+
+
+def reply_of(wire, frames):
+    envelope = wire.Envelope()
+    envelope.ParseFromString(frames[0])
+    return envelope.reply
+
+
+def test_out_of_range_requests_get_errors(shared_cluster, wire):
+    request = wire.Envelope(request_id=1)
+    request.read_chunk.chunk_id = 0xDEADBEEF
+    request.read_chunk.chunk_version = 1
+    request.read_chunk.length = 4096
+    reply = reply_of(wire, call(shared_cluster.address("cs1"), request.SerializeToString()))
+    assert reply.error == errno.ENOENT
+
+    request = wire.Envelope(request_id=2)
+    request.read_chunk.chunk_id = 1
+    request.read_chunk.offset = 64 * MiB
+    request.read_chunk.length = 1
+    reply = reply_of(wire, call(shared_cluster.address("cs1"), request.SerializeToString()))
+    assert reply.error == errno.EINVAL
+
+    request = wire.Envelope(request_id=3)
+    request.write_lease.inode = 987654321
+    reply = reply_of(wire, call(shared_cluster.address("master1"), request.SerializeToString()))
+    assert reply.error == errno.ENOENT
+
+    request = wire.Envelope(request_id=4)
+    request.lookup.parent = 1
+    request.lookup.name = "a/b"
+    reply = reply_of(wire, call(shared_cluster.address("master1"), request.SerializeToString()))
+    assert reply.error == errno.EINVAL
+
+
+def test_full_chunkservers_give_enospc_and_get_no_chunks(request):
+    cluster = make_cluster(request, env={"HAFS_CHUNKSERVER_ARGS": "--reserve-mb 100000000"})
+    wait_until(lambda: all(cs["state"] == "full" for cs in cluster.hafs_json("chunkservers")["chunkservers"]),
+               what="chunkservers to report themselves full")
+    with pytest.raises(OSError) as failure:
+        write_random(cluster.mnt / "no-room", 2 * MiB, seed=1)
+    assert failure.value.errno == errno.ENOSPC
+    (cluster.mnt / "metadata-still-works").mkdir()

@@ -1,0 +1,200 @@
+"""Every file system operation the mount offers, checked through the kernel on a real mount."""
+
+import ctypes
+import errno
+import os
+import stat
+import subprocess
+
+import pytest
+
+libc = ctypes.CDLL(None, use_errno=True)
+RENAME_NOREPLACE = 1
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def renameat2(old, new, flags):
+    if libc.renameat2(AT_FDCWD, os.fsencode(old), AT_FDCWD, os.fsencode(new), flags) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+
+
+@pytest.fixture
+def d(shared_cluster, request):
+    """A fresh directory per test inside the shared mount."""
+    path = shared_cluster.mnt / request.node.name
+    path.mkdir()
+    return path
+
+
+def test_create_write_read_and_getattr(d):
+    f = d / "file"
+    f.write_bytes(b"hello hafs")
+    assert f.read_bytes() == b"hello hafs"
+    st = f.stat()
+    assert stat.S_ISREG(st.st_mode) and st.st_size == 10 and st.st_nlink == 1
+
+
+def test_mkdir_readdir_rmdir(d):
+    for name in ["a", "b", "c"]:
+        (d / name).mkdir()
+    (d / "file").write_bytes(b"x")
+    assert sorted(os.listdir(d)) == ["a", "b", "c", "file"]
+    assert os.stat(d).st_nlink == 5  # 2 + three subdirectories
+    with pytest.raises(OSError) as failure:
+        os.rmdir(d / "nope")
+    assert failure.value.errno == errno.ENOENT
+    (d / "a" / "inner").mkdir()
+    with pytest.raises(OSError) as failure:
+        os.rmdir(d / "a")
+    assert failure.value.errno == errno.ENOTEMPTY
+    os.rmdir(d / "b")
+    assert sorted(os.listdir(d)) == ["a", "c", "file"]
+
+
+def test_large_directory_listing(d):
+    names = {f"entry-{i:05d}" for i in range(3000)}
+    for name in names:
+        (d / name).touch()
+    assert set(os.listdir(d)) == names
+
+
+def test_unlink(d):
+    f = d / "file"
+    f.write_bytes(b"data")
+    f.unlink()
+    assert not f.exists()
+    with pytest.raises(FileNotFoundError):
+        f.unlink()
+
+
+def test_chmod_chown_utimens(d):
+    f = d / "file"
+    f.write_bytes(b"x")
+    os.chmod(f, 0o640)
+    assert stat.S_IMODE(f.stat().st_mode) == 0o640
+    os.chown(f, 1234, 5678)
+    assert (f.stat().st_uid, f.stat().st_gid) == (1234, 5678)
+    os.utime(f, ns=(1_000_000_123, 2_000_000_456))
+    st = f.stat()
+    assert (st.st_atime_ns, st.st_mtime_ns) == (1_000_000_123, 2_000_000_456)
+    before = f.stat().st_mtime_ns
+    os.utime(f)  # UTIME_NOW
+    assert f.stat().st_mtime_ns > before
+
+
+def test_truncate_shrink_and_grow(d):
+    f = d / "file"
+    f.write_bytes(b"abcdefghij")
+    os.truncate(f, 5)
+    assert f.read_bytes() == b"abcde"
+    os.truncate(f, 10)
+    assert f.read_bytes() == b"abcde" + b"\0" * 5
+    with open(f, "r+b") as handle:
+        handle.truncate(0)
+    assert f.stat().st_size == 0
+
+
+def test_mknod_fifo(d):
+    fifo = d / "fifo"
+    os.mkfifo(fifo, 0o600)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_symlink_and_readlink(d):
+    (d / "target").write_bytes(b"pointed at")
+    os.symlink("target", d / "link")
+    assert os.readlink(d / "link") == "target"
+    assert (d / "link").read_bytes() == b"pointed at"
+    assert stat.S_ISLNK(os.lstat(d / "link").st_mode)
+
+
+def test_hard_links(d):
+    (d / "one").write_bytes(b"shared")
+    os.link(d / "one", d / "two")
+    assert (d / "one").stat().st_nlink == 2
+    assert (d / "one").stat().st_ino == (d / "two").stat().st_ino
+    (d / "one").unlink()
+    assert (d / "two").read_bytes() == b"shared"
+    assert (d / "two").stat().st_nlink == 1
+
+
+def test_rename_within_across_and_over(d):
+    (d / "a").write_bytes(b"A")
+    (d / "sub").mkdir()
+    os.rename(d / "a", d / "b")
+    assert (d / "b").read_bytes() == b"A"
+    os.rename(d / "b", d / "sub" / "c")
+    assert (d / "sub" / "c").read_bytes() == b"A"
+    (d / "other").write_bytes(b"O")
+    os.rename(d / "other", d / "sub" / "c")  # over an existing file
+    assert (d / "sub" / "c").read_bytes() == b"O"
+    assert sorted(os.listdir(d)) == ["sub"]
+
+
+def test_rename_directories_without_cycles(d):
+    (d / "x" / "y").mkdir(parents=True)
+    (d / "z").mkdir()
+    os.rename(d / "x", d / "z" / "x")
+    assert (d / "z" / "x" / "y").is_dir()
+    with pytest.raises(OSError) as failure:
+        os.rename(d / "z", d / "z" / "x" / "y" / "z")
+    assert failure.value.errno == errno.EINVAL
+    (d / "empty").mkdir()
+    os.rename(d / "z", d / "empty")  # over an empty directory
+    assert (d / "empty" / "x" / "y").is_dir()
+
+
+def test_rename_noreplace_and_exchange(d):
+    (d / "a").write_bytes(b"A")
+    (d / "b").write_bytes(b"B")
+    with pytest.raises(OSError) as failure:
+        renameat2(d / "a", d / "b", RENAME_NOREPLACE)
+    assert failure.value.errno == errno.EEXIST
+    renameat2(d / "a", d / "b", RENAME_EXCHANGE)
+    assert (d / "a").read_bytes() == b"B" and (d / "b").read_bytes() == b"A"
+
+
+def test_append(d):
+    f = d / "log"
+    for i in range(5):
+        with open(f, "ab") as handle:
+            handle.write(f"line {i}\n".encode())
+    assert f.read_bytes() == b"".join(f"line {i}\n".encode() for i in range(5))
+
+
+def test_sparse_file_and_offset_beyond_4gib(d):
+    f = d / "sparse"
+    with open(f, "wb") as handle:
+        handle.seek(5 * 1024**3 + 123)
+        handle.write(b"far away")
+    assert f.stat().st_size == 5 * 1024**3 + 123 + 8
+    with open(f, "rb") as handle:
+        handle.seek(5 * 1024**3 + 100)
+        assert handle.read(31) == b"\0" * 23 + b"far away"
+        handle.seek(1024**3)
+        assert handle.read(4096) == b"\0" * 4096
+
+
+def test_statfs(d):
+    st = os.statvfs(d)
+    assert st.f_blocks > 0 and st.f_bfree > 0 and st.f_bsize > 0
+
+
+def test_fsync_and_mount_shows_in_proc_mounts(shared_cluster, d):
+    with open(d / "f", "wb") as handle:
+        handle.write(b"durable")
+        handle.flush()
+        os.fsync(handle.fileno())
+    mounts = open("/proc/mounts").read()
+    assert f" {shared_cluster.mnt} fuse.hafs " in mounts
+
+
+def test_tar_round_trip(d):
+    """A tree of many small files, directories and links extracted and compared."""
+    source = "/usr/include/linux"
+    subprocess.run(["tar", "-C", "/usr/include", "-cf", str(d / "t.tar"), "linux"], check=True)
+    (d / "x").mkdir()
+    subprocess.run(["tar", "-C", str(d / "x"), "-xf", str(d / "t.tar")], check=True)
+    subprocess.run(["diff", "-r", source, str(d / "x" / "linux")], check=True)
