@@ -229,7 +229,8 @@ Status RandomPhase(const std::string& path, double duration_s, JsonWriter& json)
 }
 
 // Runs `operation` on each name, returning the seconds it took, or the first failure.
-Result<double> TimeEach(const std::vector<std::string>& names, const std::function<Status(const std::string&)>& operation) {
+Result<double> TimeEach(const std::vector<std::string>& names,
+                        const std::function<Status(const std::string&)>& operation) {
   Stopwatch watch;
   for (const std::string& name : names) {
     if (Status status = operation(name); !status.ok()) return Fail(status);
@@ -293,7 +294,7 @@ Status CopyTree(const fs::path& source, const fs::path& target, uint64_t* files,
   auto walk = fs::recursive_directory_iterator(source, fs::directory_options::skip_permission_denied, error);
   for (; !error && walk != fs::recursive_directory_iterator(); walk.increment(error)) {
     const fs::directory_entry& entry = *walk;
-    fs::path to = target / fs::relative(entry.path(), source);
+    fs::path to = target / entry.path().lexically_relative(source);  // not fs::relative: it follows symlinks
     if (entry.is_symlink()) {
       fs::create_symlink(fs::read_symlink(entry.path()), to, error);
     } else if (entry.is_directory()) {
@@ -334,8 +335,8 @@ Status TreePhase(const std::string& source, const std::string& target, JsonWrite
   Stopwatch read_watch;
   if (Status status = ReadTree(target, &bytes_read); !status.ok()) return status;
   double read_s = read_watch.Seconds();
-  if (bytes_read != bytes) return Status::Error(EIO, "read back " + std::to_string(bytes_read) + " of " +
-                                                         std::to_string(bytes) + " bytes");
+  if (bytes_read != bytes)
+    return Status::Error(EIO, "read back " + std::to_string(bytes_read) + " of " + std::to_string(bytes) + " bytes");
   Stopwatch remove_watch;
   std::error_code error;
   fs::remove_all(target, error);
@@ -408,13 +409,13 @@ int main(int argc, char** argv) {
   bench::Config config;
   std::string phase_list;
   po::options_description options("options");
-  options.add_options()
-      ("dir", po::value(&config.target)->required(), "directory to run in (positional); a subdirectory is made and removed")
-      ("size-mib", po::value(&config.size_mib)->default_value(1024), "size of the sequential file, MiB")
-      ("random-seconds", po::value(&config.random_seconds)->default_value(10), "duration of the 4 KiB random reads")
-      ("files", po::value(&config.file_count)->default_value(10000), "empty files to create/stat/unlink")
-      ("tree", po::value(&config.tree_source)->default_value("/usr/include"), "source tree to copy, read, remove")
-      ("phases", po::value(&phase_list)->default_value("write,read,random,meta,tree"), "comma-separated phases to run");
+  options.add_options()("dir", po::value(&config.target)->required(),
+                        "directory to run in (positional); a subdirectory is made and removed")(
+      "size-mib", po::value(&config.size_mib)->default_value(1024), "size of the sequential file, MiB")(
+      "random-seconds", po::value(&config.random_seconds)->default_value(10), "duration of the 4 KiB random reads")(
+      "files", po::value(&config.file_count)->default_value(10000), "empty files to create/stat/unlink")(
+      "tree", po::value(&config.tree_source)->default_value("/usr/include"), "source tree to copy, read, remove")(
+      "phases", po::value(&phase_list)->default_value("write,read,random,meta,tree"), "comma-separated phases to run");
   po::positional_options_description positional;
   positional.add("dir", 1);
   ParseOptionsOrExit(argc, argv, options, positional,

@@ -109,8 +109,8 @@ Result<std::unique_ptr<ChunkFile>> ChunkFile::Open(const std::string& path) {
   file->data_length_ = Get<uint64_t>(header, 32);
   if (file->data_length_ > kChunkSize) return Fail(EBADMSG, path + ": chunk length beyond the chunk size");
   file->checksums_.resize(kBlocksPerChunk);
-  auto table = PreadFull(fd, reinterpret_cast<std::byte*>(file->checksums_.data()), kChecksumTableBytes,
-                         kChecksumTableOffset);
+  auto table =
+      PreadFull(fd, reinterpret_cast<std::byte*>(file->checksums_.data()), kChecksumTableBytes, kChecksumTableOffset);
   if (!table) return Fail(table.error());
   if (*table != kChecksumTableBytes) return Fail(EBADMSG, path + ": checksum table is cut short");
   return file;

@@ -254,8 +254,7 @@ Result<uint64_t> ChunkStore::Read(uint64_t chunk_id, uint64_t chunk_version, uin
   return (*file)->data_length();
 }
 
-Status ChunkStore::Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset,
-                         std::span<const std::byte> data) {
+Status ChunkStore::Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<const std::byte> data) {
   while (true) {
     auto entry = FindOrAdd(chunk_id);
     std::lock_guard lock(entry->mutex);

@@ -1,1 +1,122 @@
-int main() { return 0; }
+// hafs-chunkserver: stores chunk replicas in local data directories and serves them.
+// See docs/notes/chunkserver.md.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "chunkserver/chunk_store.h"
+#include "chunkserver/data_service.h"
+#include "chunkserver/master_link.h"
+#include "common/log.h"
+#include "common/options.h"
+
+namespace {
+
+using hafs::po::value;
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ',')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+// Written under a temporary name and renamed, so a reader never sees half an address.
+bool WritePortFile(const std::string& path, const std::string& address) {
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << address << "\n";
+    if (!out.flush()) return false;
+  }
+  return std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hafs::SetLogComponent("chunkserver");
+  hafs::po::options_description description("Options");
+  // clang-format off
+  description.add_options()
+      ("data-dir", value<std::vector<std::string>>()->default_value({"/var/lib/hafs/chunkserver"},
+                                                                    "/var/lib/hafs/chunkserver"),
+       "directory to keep chunks in (repeat for several disks); must exist and be writable")
+      ("listen", value<std::string>()->default_value("127.0.0.1:9422"), "host:port of the data service (port 0 = any)")
+      ("advertise-address", value<std::string>()->default_value(""),
+       "host:port clients and the master are told (default: the bound address)")
+      ("port-file", value<std::string>()->default_value(""), "write the bound host:port to this file once listening")
+      ("workers", value<int>()->default_value(8), "threads serving data requests")
+      ("master", value<std::string>()->default_value("127.0.0.1:9420"), "master host:port (comma-separated list)")
+      ("label", value<std::string>()->default_value(""), "failure domain told to the master, e.g. rack=r1")
+      ("heartbeat-interval-ms", value<int>()->default_value(1000),
+       "time between heartbeats until the master sets its own")
+      ("reserve-mb", value<uint64_t>()->default_value(256), "free space per data directory that writes never use")
+      ("open-files", value<size_t>()->default_value(512), "chunk files kept open");
+  // clang-format on
+  auto options = hafs::ParseOptionsOrExit(argc, argv, description, "Usage: hafs-chunkserver [options]");
+
+  // Signals are taken by sigwait below, never by the worker threads.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  hafs::ChunkStoreOptions store_options;
+  store_options.data_dirs = options["data-dir"].as<std::vector<std::string>>();
+  store_options.reserve_bytes = options["reserve-mb"].as<uint64_t>() << 20;
+  store_options.open_files = options["open-files"].as<size_t>();
+  auto store = hafs::ChunkStore::Open(store_options);
+  if (!store) {
+    LOG(ERROR) << "cannot start: " << store.error().ToString();
+    return 1;
+  }
+
+  hafs::ChunkserverState state;
+  hafs::DataServiceOptions service_options;
+  service_options.listen = options["listen"].as<std::string>();
+  service_options.advertise_address = options["advertise-address"].as<std::string>();
+  service_options.workers = options["workers"].as<int>();
+  hafs::DataService service(**store, state, service_options);
+  auto bound = service.Start();
+  if (!bound) {
+    LOG(ERROR) << "cannot start: " << bound.error().ToString();
+    return 1;
+  }
+  std::string port_file = options["port-file"].as<std::string>();
+  if (!port_file.empty() && !WritePortFile(port_file, *bound)) {
+    LOG(ERROR) << "cannot write port file " << port_file;
+    return 1;
+  }
+
+  hafs::MasterLinkOptions link_options;
+  link_options.masters = SplitCommas(options["master"].as<std::string>());
+  if (link_options.masters.empty()) {
+    LOG(ERROR) << "--master names no master";
+    return 2;
+  }
+  for (const auto& master : link_options.masters) {
+    if (master.find(':') == std::string::npos) {
+      LOG(ERROR) << "--master " << master << " is not host:port";
+      return 2;
+    }
+  }
+  link_options.label = options["label"].as<std::string>();
+  link_options.heartbeat_interval_ms = std::max(10, options["heartbeat-interval-ms"].as<int>());
+  hafs::MasterLink master_link(**store, state, link_options);
+  master_link.Start();
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  LOG(INFO) << "stopping on signal " << signal_number;
+  master_link.Stop();
+  service.Stop();
+  return 0;
+}

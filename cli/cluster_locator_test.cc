@@ -14,7 +14,8 @@ namespace {
 std::string SampleMountinfo(const std::string& escaped_hafs_point) {
   return "22 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
          "25 22 0:21 / /proc rw,nosuid - proc proc rw\n"
-         "40 22 0:45 / " + escaped_hafs_point +
+         "40 22 0:45 / " +
+         escaped_hafs_point +
          " rw,nosuid,nodev,relatime shared:30 master:2 - fuse.hafs hafs:127.0.0.1:9000,127.0.0.1:9001 "
          "rw,user_id=0,group_id=0\n";
 }
@@ -36,9 +37,8 @@ TEST(ClusterLocatorTest, ParsesFieldsAroundOptionalTags) {
 }
 
 TEST(ClusterLocatorTest, LongestWholeComponentPrefixWins) {
-  std::vector<MountEntry> mounts = {{"/", "ext4", "/dev/vda"},
-                                    {"/mnt/a", "fuse.hafs", "hafs:x:1"},
-                                    {"/mnt/a/b", "fuse.hafs", "hafs:y:1"}};
+  std::vector<MountEntry> mounts = {
+      {"/", "ext4", "/dev/vda"}, {"/mnt/a", "fuse.hafs", "hafs:x:1"}, {"/mnt/a/b", "fuse.hafs", "hafs:y:1"}};
   EXPECT_EQ(FindMountContaining(mounts, "/mnt/a/b/c")->source, "hafs:y:1");
   EXPECT_EQ(FindMountContaining(mounts, "/mnt/a/bc")->source, "hafs:x:1");
   EXPECT_EQ(FindMountContaining(mounts, "/mnt/a")->source, "hafs:x:1");
@@ -46,9 +46,8 @@ TEST(ClusterLocatorTest, LongestWholeComponentPrefixWins) {
 }
 
 TEST(ClusterLocatorTest, LaterMountAtSamePointHidesEarlier) {
-  std::vector<MountEntry> mounts = {{"/", "ext4", "/dev/vda"},
-                                    {"/mnt/a", "fuse.hafs", "hafs:x:1"},
-                                    {"/mnt/a", "tmpfs", "tmpfs"}};
+  std::vector<MountEntry> mounts = {
+      {"/", "ext4", "/dev/vda"}, {"/mnt/a", "fuse.hafs", "hafs:x:1"}, {"/mnt/a", "tmpfs", "tmpfs"}};
   EXPECT_EQ(FindMountContaining(mounts, "/mnt/a/f")->fstype, "tmpfs");
 }
 

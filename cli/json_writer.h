@@ -28,11 +28,26 @@ class JsonWriter {
   void Null();
 
   // Shorthands for "key": value.
-  void Field(std::string_view name, std::string_view value) { Key(name); String(value); }
-  void Field(std::string_view name, const char* value) { Key(name); String(value); }
-  void Field(std::string_view name, uint64_t value) { Key(name); Uint(value); }
-  void Field(std::string_view name, uint32_t value) { Key(name); Uint(value); }
-  void Field(std::string_view name, int64_t value) { Key(name); Int(value); }
+  void Field(std::string_view name, std::string_view value) {
+    Key(name);
+    String(value);
+  }
+  void Field(std::string_view name, const char* value) {
+    Key(name);
+    String(value);
+  }
+  void Field(std::string_view name, uint64_t value) {
+    Key(name);
+    Uint(value);
+  }
+  void Field(std::string_view name, uint32_t value) {
+    Key(name);
+    Uint(value);
+  }
+  void Field(std::string_view name, int64_t value) {
+    Key(name);
+    Int(value);
+  }
 
   const std::string& text() const { return text_; }
 

@@ -26,13 +26,13 @@ int main(int argc, char** argv) {
   hafs::SetLogComponent("hafs");
   hafs::cli::CliOptions cli;
   hafs::po::options_description options("options");
-  options.add_options()
-      ("master", hafs::po::value(&cli.master_list), "masters to ask, in order: HOST:PORT[,HOST:PORT...] "
-                                                     "(default: from the hafs mount holding PATH)")
-      ("json", hafs::po::bool_switch(&cli.json), "print JSON instead of text")
-      ("timeout-ms", hafs::po::value(&cli.timeout_ms)->default_value(2000), "how long to wait for each master")
-      ("command", hafs::po::value(&cli.command), "status, chunkservers or fileinfo (positional)")
-      ("arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
+  options.add_options()("master", hafs::po::value(&cli.master_list),
+                        "masters to ask, in order: HOST:PORT[,HOST:PORT...] "
+                        "(default: from the hafs mount holding PATH)")("json", hafs::po::bool_switch(&cli.json),
+                                                                       "print JSON instead of text")(
+      "timeout-ms", hafs::po::value(&cli.timeout_ms)->default_value(2000), "how long to wait for each master")(
+      "command", hafs::po::value(&cli.command), "status, chunkservers or fileinfo (positional)")(
+      "arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
   hafs::po::positional_options_description positional;
   positional.add("command", 1).add("arguments", -1);
   hafs::ParseOptionsOrExit(argc, argv, options, positional, kUsage);

@@ -25,7 +25,7 @@ Result<MasterAnswer> AskActiveMaster(const std::vector<std::string>& masters, co
       continue;
     }
     if (reply.error() != 0) {
-      return Fail(reply.error(), "master " + address + " answered: " + rpc::ReplyStatus(reply).ToString());
+      return Fail(reply.error(), "master " + address + " answered: " + reply.error_message());
     }
     return MasterAnswer{address, std::move(answer->envelope)};
   }

@@ -77,7 +77,8 @@ std::string FileInfoText(const wire::Reply& reply, const std::string& path, uint
            std::to_string(chunk.chunk_version()) + ", " + std::to_string(chunk.replicas_size()) + " replica(s)\n";
     std::vector<std::vector<std::string>> rows;
     for (const wire::ReplicaInfo& replica : chunk.replicas()) {
-      rows.push_back({"    chunkserver " + std::to_string(replica.chunkserver_id()), replica.address(), replica.state()});
+      rows.push_back(
+          {"    chunkserver " + std::to_string(replica.chunkserver_id()), replica.address(), replica.state()});
     }
     out += FormatTable(rows);
   }

@@ -60,7 +60,8 @@ uint32_t ChunkRegistry::Register(const wire::RegisterRequest& request, int64_t n
 Status ChunkRegistry::Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns) {
   ChunkserverState* chunkserver = FindChunkserver(request.chunkserver_id());
   if (!chunkserver) {
-    return Status::Error(ENOENT, "unknown chunkserver " + std::to_string(request.chunkserver_id()) + ", register again");
+    return Status::Error(ENOENT,
+                         "unknown chunkserver " + std::to_string(request.chunkserver_id()) + ", register again");
   }
   chunkserver->space = request.space();
   chunkserver->chunk_count = request.chunk_count();

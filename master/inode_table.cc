@@ -2,9 +2,7 @@
 
 namespace hafs::master {
 
-Inode* InodeTable::Find(uint64_t id) {
-  return const_cast<Inode*>(static_cast<const InodeTable*>(this)->Find(id));
-}
+Inode* InodeTable::Find(uint64_t id) { return const_cast<Inode*>(static_cast<const InodeTable*>(this)->Find(id)); }
 
 const Inode* InodeTable::Find(uint64_t id) const {
   uint64_t page = id / kPageInodes;

@@ -1,1 +1,75 @@
-int main() { return 0; }
+// hafs-master: the metadata master. Options: hafs-master --help.
+#include <csignal>
+#include <iostream>
+
+#include "common/log.h"
+#include "common/options.h"
+#include "master/master_service.h"
+
+namespace {
+
+hafs::master::MasterService* g_service = nullptr;
+
+void OnSignal(int) {
+  if (g_service) g_service->Stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using hafs::po::value;
+  hafs::SetLogComponent("master");
+  hafs::master::ServiceOptions options;
+  hafs::po::options_description flags("hafs-master options");
+  flags.add_options()("listen", value<std::string>(&options.listen_address)->default_value(options.listen_address),
+                      "HOST:PORT to serve on (port 0 picks a free port)")(
+      "data-dir", value<std::string>(&options.data_directory)->default_value(options.data_directory),
+      "directory for the op log and checkpoints (created if missing)")(
+      "port-file", value<std::string>(&options.port_file), "write the bound HOST:PORT to this file once listening")(
+      "goal", value<uint32_t>(&options.master.goal)->default_value(options.master.goal), "replicas per chunk")(
+      "min-write-replicas",
+      value<uint32_t>(&options.master.min_write_replicas)->default_value(options.master.min_write_replicas),
+      "a write chain shorter than this fails")(
+      "heartbeat-timeout-ms",
+      value<int64_t>(&options.master.heartbeat_timeout_ms)->default_value(options.master.heartbeat_timeout_ms),
+      "a chunkserver silent this long is down")(
+      "lease-ms", value<int64_t>(&options.master.lease_ms)->default_value(options.master.lease_ms),
+      "lifetime of a chunk write lease")(
+      "checkpoint-every-records",
+      value<uint64_t>(&options.checkpoint_every_records)->default_value(options.checkpoint_every_records),
+      "write a checkpoint after this many log records")(
+      "checkpoint-interval-s",
+      value<int64_t>(&options.checkpoint_interval_s)->default_value(options.checkpoint_interval_s),
+      "write a checkpoint at least this often (if anything changed)");
+  hafs::ParseOptionsOrExit(argc, argv, flags, "usage: hafs-master [options]\nThe hafs metadata master.");
+
+  auto bad_config = [&](const std::string& problem) {
+    std::cerr << argv[0] << ": " << problem << "\n";
+    return 2;
+  };
+  if (options.master.goal == 0) return bad_config("--goal must be at least 1");
+  if (options.master.min_write_replicas == 0 || options.master.min_write_replicas > options.master.goal) {
+    return bad_config("--min-write-replicas must be between 1 and --goal");
+  }
+  if (options.master.heartbeat_timeout_ms < 100) return bad_config("--heartbeat-timeout-ms must be at least 100");
+  if (options.master.lease_ms < 100) return bad_config("--lease-ms must be at least 100");
+  if (options.checkpoint_every_records == 0) return bad_config("--checkpoint-every-records must be at least 1");
+  if (options.checkpoint_interval_s <= 0) return bad_config("--checkpoint-interval-s must be at least 1");
+  // Chunkservers heartbeat several times per timeout, so one lost heartbeat is not a death.
+  options.master.heartbeat_interval_ms =
+      static_cast<uint32_t>(std::max<int64_t>(options.master.heartbeat_timeout_ms / 5, 20));
+
+  hafs::master::MasterService service(options);
+  if (hafs::Status status = service.Start(); !status.ok()) {
+    LOG(ERROR) << "cannot start: " << status.ToString();
+    return 1;
+  }
+  g_service = &service;
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  if (hafs::Status status = service.Run(); !status.ok()) {
+    LOG(ERROR) << status.ToString();
+    return 1;
+  }
+  return 0;
+}

@@ -11,8 +11,8 @@ MasterState::MasterState(MasterOptions options)
 
 Result<wire::Reply> MasterState::Apply(const wire::LogRecord& record) {
   if (record.position() != position_ + 1) {
-    return Fail(EINVAL, "log record " + std::to_string(record.position()) + " after position " +
-                            std::to_string(position_));
+    return Fail(EINVAL,
+                "log record " + std::to_string(record.position()) + " after position " + std::to_string(position_));
   }
   auto reply = ApplyEvent(record);
   if (reply) position_ = record.position();
@@ -50,14 +50,22 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       FreeChunks(freed_chunks);
       return set_attr(std::move(attr));
     }
-    case wire::LogRecord::kMknod: return set_attr(namespace_.Mknod(record.mknod(), now_ns));
-    case wire::LogRecord::kMkdir: return set_attr(namespace_.Mkdir(record.mkdir(), now_ns));
-    case wire::LogRecord::kSymlink: return set_attr(namespace_.Symlink(record.symlink(), now_ns));
-    case wire::LogRecord::kLink: return set_attr(namespace_.Link(record.link(), now_ns));
-    case wire::LogRecord::kWriteDone: return set_attr(namespace_.WriteDone(record.write_done()));
-    case wire::LogRecord::kUnlink: return set_status(namespace_.Unlink(record.unlink(), now_ns, &freed_chunks));
-    case wire::LogRecord::kRmdir: return set_status(namespace_.Rmdir(record.rmdir(), now_ns));
-    case wire::LogRecord::kRename: return set_status(namespace_.Rename(record.rename(), now_ns, &freed_chunks));
+    case wire::LogRecord::kMknod:
+      return set_attr(namespace_.Mknod(record.mknod(), now_ns));
+    case wire::LogRecord::kMkdir:
+      return set_attr(namespace_.Mkdir(record.mkdir(), now_ns));
+    case wire::LogRecord::kSymlink:
+      return set_attr(namespace_.Symlink(record.symlink(), now_ns));
+    case wire::LogRecord::kLink:
+      return set_attr(namespace_.Link(record.link(), now_ns));
+    case wire::LogRecord::kWriteDone:
+      return set_attr(namespace_.WriteDone(record.write_done()));
+    case wire::LogRecord::kUnlink:
+      return set_status(namespace_.Unlink(record.unlink(), now_ns, &freed_chunks));
+    case wire::LogRecord::kRmdir:
+      return set_status(namespace_.Rmdir(record.rmdir(), now_ns));
+    case wire::LogRecord::kRename:
+      return set_status(namespace_.Rename(record.rename(), now_ns, &freed_chunks));
     case wire::LogRecord::kChunkAllocated: {
       const wire::ChunkAllocated& allocated = record.chunk_allocated();
       if (allocated.chunk_id() == 0 || registry_.Find(allocated.chunk_id())) {
@@ -80,7 +88,8 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
     case wire::LogRecord::kEpochStarted:
       epoch_ = record.epoch_started().epoch();
       return reply;
-    case wire::LogRecord::EVENT_NOT_SET: break;
+    case wire::LogRecord::EVENT_NOT_SET:
+      break;
   }
   return Fail(EINVAL, "log record without a known event");
 }
@@ -113,7 +122,9 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kLookup:
       reply = attr_reply(namespace_.Lookup(request.lookup().parent(), request.lookup().name()));
       break;
-    case wire::Envelope::kGetAttr: reply = attr_reply(namespace_.GetAttr(request.get_attr().inode())); break;
+    case wire::Envelope::kGetAttr:
+      reply = attr_reply(namespace_.GetAttr(request.get_attr().inode()));
+      break;
     case wire::Envelope::kReadlink:
       if (auto target = namespace_.Readlink(request.readlink().inode())) {
         reply->set_link_target(*target);
@@ -124,29 +135,63 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kReadDir:
       if (Status status = namespace_.ReadDir(request.read_dir(), &*reply); !status.ok()) reply = Fail(status);
       break;
-    case wire::Envelope::kStatFs: reply = StatFs(now_ms); break;
-    case wire::Envelope::kGetChunks: reply = GetChunks(request.get_chunks(), now_ms); break;
-    case wire::Envelope::kFileInfo: reply = FileInfo(request.file_info(), now_ms); break;
-    case wire::Envelope::kClusterStatus: reply = ClusterStatus(now_ms); break;
-    case wire::Envelope::kWriteLease: reply = WriteLease(request.write_lease(), now_ms, now_ns, records); break;
+    case wire::Envelope::kStatFs:
+      reply = StatFs(now_ms);
+      break;
+    case wire::Envelope::kGetChunks:
+      reply = GetChunks(request.get_chunks(), now_ms);
+      break;
+    case wire::Envelope::kFileInfo:
+      reply = FileInfo(request.file_info(), now_ms);
+      break;
+    case wire::Envelope::kClusterStatus:
+      reply = ClusterStatus(now_ms);
+      break;
+    case wire::Envelope::kWriteLease:
+      reply = WriteLease(request.write_lease(), now_ms, now_ns, records);
+      break;
     case wire::Envelope::kReportBadReplica:
       LOG(WARNING) << "replica of chunk " << request.report_bad_replica().chunk_id() << " on chunkserver "
                    << request.report_bad_replica().chunkserver_id()
                    << " reported bad: " << request.report_bad_replica().reason();
       registry_.DropReplica(request.report_bad_replica().chunk_id(), request.report_bad_replica().chunkserver_id());
       break;
-    case wire::Envelope::kRegister: reply = Register(request.register_(), now_ms, now_ns, records); break;
-    case wire::Envelope::kHeartbeat: reply = Heartbeat(request.heartbeat(), now_ms, now_ns); break;
-    case wire::Envelope::kSetAttr: *mutation.mutable_set_attr() = request.set_attr(); break;
-    case wire::Envelope::kMknod: *mutation.mutable_mknod() = request.mknod(); break;
-    case wire::Envelope::kMkdir: *mutation.mutable_mkdir() = request.mkdir(); break;
-    case wire::Envelope::kUnlink: *mutation.mutable_unlink() = request.unlink(); break;
-    case wire::Envelope::kRmdir: *mutation.mutable_rmdir() = request.rmdir(); break;
-    case wire::Envelope::kSymlink: *mutation.mutable_symlink() = request.symlink(); break;
-    case wire::Envelope::kLink: *mutation.mutable_link() = request.link(); break;
-    case wire::Envelope::kRename: *mutation.mutable_rename() = request.rename(); break;
-    case wire::Envelope::kWriteDone: *mutation.mutable_write_done() = request.write_done(); break;
-    default: reply = Fail(EINVAL, "the master does not answer this kind of message"); break;
+    case wire::Envelope::kRegister:
+      reply = Register(request.register_(), now_ms, now_ns, records);
+      break;
+    case wire::Envelope::kHeartbeat:
+      reply = Heartbeat(request.heartbeat(), now_ms, now_ns);
+      break;
+    case wire::Envelope::kSetAttr:
+      *mutation.mutable_set_attr() = request.set_attr();
+      break;
+    case wire::Envelope::kMknod:
+      *mutation.mutable_mknod() = request.mknod();
+      break;
+    case wire::Envelope::kMkdir:
+      *mutation.mutable_mkdir() = request.mkdir();
+      break;
+    case wire::Envelope::kUnlink:
+      *mutation.mutable_unlink() = request.unlink();
+      break;
+    case wire::Envelope::kRmdir:
+      *mutation.mutable_rmdir() = request.rmdir();
+      break;
+    case wire::Envelope::kSymlink:
+      *mutation.mutable_symlink() = request.symlink();
+      break;
+    case wire::Envelope::kLink:
+      *mutation.mutable_link() = request.link();
+      break;
+    case wire::Envelope::kRename:
+      *mutation.mutable_rename() = request.rename();
+      break;
+    case wire::Envelope::kWriteDone:
+      *mutation.mutable_write_done() = request.write_done();
+      break;
+    default:
+      reply = Fail(EINVAL, "the master does not answer this kind of message");
+      break;
   }
   if (mutation.event_case() != wire::LogRecord::EVENT_NOT_SET) reply = Log(std::move(mutation), now_ns, records);
   if (reply) return std::move(*reply);
@@ -189,7 +234,8 @@ Status MasterState::Restore(const wire::CheckpointRecord& record) {
     case wire::CheckpointRecord::kChunk:
       registry_.AddChunk(record.chunk().chunk_id(), record.chunk().chunk_version());
       return Status::Ok();
-    default: return namespace_.Restore(record);
+    default:
+      return namespace_.Restore(record);
   }
 }
 

@@ -25,7 +25,9 @@ Status CheckName(std::string_view name) {
 
 }  // namespace
 
-Namespace::Namespace() { Clear(kRootInode + 1); Inode& root = inodes_.Insert(kRootInode);
+Namespace::Namespace() {
+  Clear(kRootInode + 1);
+  Inode& root = inodes_.Insert(kRootInode);
   root.mode = S_IFDIR | 0755;
   root.nlink = 2;
   directories_[kRootInode].parent = kRootInode;
@@ -63,7 +65,7 @@ Result<wire::Attr> Namespace::Lookup(uint64_t parent, std::string_view name) con
   const Inode* inode = inodes_.Find(parent);
   if (!inode) return Fail(ENOENT, "no inode " + std::to_string(parent));
   if (!IsDir(*inode)) return Fail(ENOTDIR, "inode " + std::to_string(parent) + " is not a directory");
-  if (name.size() > kMaxNameBytes) return Fail(ENAMETOOLONG, "name longer than 255 bytes");
+  if (Status status = CheckName(name); !status.ok()) return Fail(status);
   const Directory& directory = directories_.at(parent);
   auto entry = directory.entries.find(name);
   if (entry == directory.entries.end()) return Fail(ENOENT, "no entry '" + std::string(name) + "'");
@@ -288,8 +290,10 @@ Status Namespace::Rename(const wire::RenameRequest& request, int64_t now_ns, std
     uint64_t target_id = target->inode;
     if (target_id == source_id) return Status::Ok();  // two links to one file: POSIX does nothing
     const Inode& target_inode = *inodes_.Find(target_id);
-    if (source_is_dir && !IsDir(target_inode)) return Status::Error(ENOTDIR, "'" + request.new_name() + "' is not a directory");
-    if (!source_is_dir && IsDir(target_inode)) return Status::Error(EISDIR, "'" + request.new_name() + "' is a directory");
+    if (source_is_dir && !IsDir(target_inode))
+      return Status::Error(ENOTDIR, "'" + request.new_name() + "' is not a directory");
+    if (!source_is_dir && IsDir(target_inode))
+      return Status::Error(EISDIR, "'" + request.new_name() + "' is a directory");
     if (IsDir(target_inode)) {
       if (!directories_.at(target_id).entries.empty()) {
         return Status::Error(ENOTEMPTY, "'" + request.new_name() + "' is not empty");
@@ -386,8 +390,10 @@ Status Namespace::ForEachCheckpointRecord(const std::function<Status(const wire:
     if (auto chunks = chunk_ids_.find(id); chunks != chunk_ids_.end()) {
       out->mutable_chunk_ids()->Add(chunks->second.begin(), chunks->second.end());
     }
-    if (auto target = symlink_targets_.find(id); target != symlink_targets_.end()) out->set_symlink_target(target->second);
-    if (auto directory = directories_.find(id); directory != directories_.end()) out->set_parent(directory->second.parent);
+    if (auto target = symlink_targets_.find(id); target != symlink_targets_.end())
+      out->set_symlink_target(target->second);
+    if (auto directory = directories_.find(id); directory != directories_.end())
+      out->set_parent(directory->second.parent);
     status = emit(record);
   });
   for (const auto& [parent, directory] : directories_) {
@@ -420,7 +426,7 @@ Status Namespace::Restore(const wire::CheckpointRecord& record) {
       return Status::Error(EBADMSG, "bad or duplicate inode " + std::to_string(attr.inode()) + " in checkpoint");
     }
     Inode& inode = inodes_.Insert(attr.inode());
-    inode = Inode{attr.mode(),  attr.uid(),      attr.gid(),      attr.nlink(),   attr.rdev(),
+    inode = Inode{attr.mode(), attr.uid(),      attr.gid(),      attr.nlink(),   attr.rdev(),
                   attr.size(), attr.atime_ns(), attr.mtime_ns(), attr.ctime_ns()};
     if (S_ISDIR(attr.mode())) directories_[attr.inode()].parent = record.inode().parent();
     if (S_ISLNK(attr.mode())) symlink_targets_[attr.inode()] = record.inode().symlink_target();

@@ -18,6 +18,7 @@ struct PlacementCandidate {
 };
 
 // Picks up to `count` distinct chunkservers from `candidates` (all up and not full).
-std::vector<uint32_t> PickChunkservers(std::vector<PlacementCandidate> candidates, size_t count, std::mt19937_64& random);
+std::vector<uint32_t> PickChunkservers(std::vector<PlacementCandidate> candidates, size_t count,
+                                       std::mt19937_64& random);
 
 }  // namespace hafs::master

@@ -61,7 +61,9 @@ Status ChunkReader::ReadPiece(uint64_t inode, uint64_t chunk_index, uint64_t off
       picker_.Failed(replica.address(), MonotonicMs());
       if (status.error() == EBADMSG || status.error() == ENOENT) ReportBadReplica(*location, replica, status);
     }
-    if (stale) LOG(INFO) << "chunk " << location->chunk_id() << " moved to a new version, refetching its location";
+    if (stale) {
+      LOG(INFO) << "chunk " << location->chunk_id() << " moved to a new version, refetching its location";
+    }
   }
   LOG(ERROR) << "read of inode " << inode << " chunk " << chunk_index << " failed: " << last_error.ToString();
   return Status::Error(EIO, "every replica failed: " + last_error.ToString());
@@ -99,7 +101,9 @@ void ChunkReader::ReportBadReplica(const wire::ChunkLocation& location, const wi
   report->set_error(status.error());
   report->set_reason(status.message());
   auto reply = master_.CallOnce(std::move(request));  // best effort: the read goes on either way
-  if (!reply) LOG(WARNING) << "could not report a bad replica: " << reply.error().ToString();
+  if (!reply) {
+    LOG(WARNING) << "could not report a bad replica: " << reply.error().ToString();
+  }
 }
 
 }  // namespace hafs::mount

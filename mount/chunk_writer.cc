@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "common/block_checksum.h"
 #include "common/clock.h"
@@ -51,19 +52,6 @@ Result<WriteLease> ChunkWriter::Lease(OpenFile& file, uint64_t chunk_index, cons
   }
   auto lease = AskForLease(file.inode, chunk_index, failed);
   if (!lease) return lease;
-  // A chunkserver that just failed us is probably still down even if the master does
-  // not know yet: leave it out now rather than stall on it again.
-  std::vector<uint32_t> suspects;
-  int64_t now_ms = MonotonicMs();
-  for (const auto& replica : lease->chain.replicas()) {
-    if (picker_.IsSuspect(replica.address(), now_ms)) suspects.push_back(replica.chunkserver_id());
-  }
-  if (!suspects.empty() && lease->chain.replicas_size() - suspects.size() >= lease->min_write_replicas) {
-    LOG(INFO) << "write chain of chunk " << lease->chain.chunk_id() << " has " << suspects.size()
-              << " suspect replica(s), asking for a chain without them";
-    auto without = AskForLease(file.inode, chunk_index, suspects);
-    if (without) lease = std::move(without);
-  }
   locations_.Put(file.inode, chunk_index, lease->chain);
   std::lock_guard lock(file.mutex);
   file.leases[chunk_index] = *lease;
@@ -100,6 +88,7 @@ Status ChunkWriter::RunOnChain(OpenFile& file, uint64_t chunk_index, const Reque
     } else {
       master_.ObserveEpoch(answer->envelope.epoch());
       const wire::Reply& reply = answer->envelope.reply();
+      bool timed_out = false;
       for (const auto& result : reply.replica_results()) {
         if (result.error() == 0) continue;
         last_replica_error = result.error();
@@ -107,6 +96,9 @@ Status ChunkWriter::RunOnChain(OpenFile& file, uint64_t chunk_index, const Reque
           stale = true;
           continue;
         }
+        // A replica that timed out also "times out" everyone after it (nothing reached
+        // them); only the first is known to be bad.
+        if (result.error() == ETIMEDOUT && std::exchange(timed_out, true)) continue;
         failed.push_back(result.chunkserver_id());
         picker_.Failed(result.address(), MonotonicMs());
       }

@@ -13,7 +13,7 @@ ReadDirPage FakeDirectory(int count, int page_size, std::vector<std::string>* as
     wire::Reply reply;
     int served = 0;
     for (int i = 0; i < count && served < page_size; ++i) {
-      char name[8];
+      char name[16];
       std::snprintf(name, sizeof(name), "f%03d", i);
       if (name <= after_name) continue;
       wire::DirEntry* entry = reply.add_entries();

@@ -62,8 +62,7 @@ void ObserveAttr(MountContext& context, wire::Attr* attr) {
 
 void ReplyEntry(fuse_req_t req, wire::Attr attr, uint64_t parent) {
   MountContext& context = Context(req);
-  if (context.inodes.Observe(&attr)) context.locations.ForgetInode(attr.inode());
-  context.inodes.ObserveEntry(&attr, parent);
+  if (context.inodes.ObserveEntry(&attr, parent)) context.locations.ForgetInode(attr.inode());
   fuse_entry_param entry{};
   entry.ino = attr.inode();
   entry.attr = ToStat(attr);
@@ -81,7 +80,9 @@ void ReplyAttr(fuse_req_t req, wire::Attr attr) {
 
 void ReplyError(fuse_req_t req, const Status& status) {
   int error = status.ok() ? EIO : status.error();
-  if (error != ENOENT && error != EEXIST && error != ENOTEMPTY) LOG(DEBUG) << "request failed: " << status.ToString();
+  if (error != ENOENT && error != EEXIST && error != ENOTEMPTY) {
+    LOG(DEBUG) << "request failed: " << status.ToString();
+  }
   fuse_reply_err(req, error);
 }
 

@@ -1,7 +1,7 @@
 // Conversions between FUSE's types and the wire protocol's, shared by the FUSE ops.
 #pragma once
 
-#include <fuse_lowlevel.h>
+#include "mount/fuse_api.h"
 #include <sys/stat.h>
 
 #include "common/proto/hafs.pb.h"

@@ -24,12 +24,13 @@ bool InodeTable::Observe(wire::Attr* attr) {
   return changed;
 }
 
-void InodeTable::ObserveEntry(wire::Attr* attr, uint64_t parent) {
-  Observe(attr);
+bool InodeTable::ObserveEntry(wire::Attr* attr, uint64_t parent) {
+  bool changed = Observe(attr);
   std::lock_guard lock(mutex_);
   Record& record = records_[attr->inode()];
   record.lookups++;
   record.parent = parent;
+  return changed;
 }
 
 void InodeTable::Forget(uint64_t inode, uint64_t lookups) {

@@ -26,7 +26,7 @@ class InodeTable {
   // differ from what this mount saw before.
   bool Observe(wire::Attr* attr);
   // Observe, plus one kernel lookup reference (an entry reply).
-  void ObserveEntry(wire::Attr* attr, uint64_t parent);
+  bool ObserveEntry(wire::Attr* attr, uint64_t parent);
   void Forget(uint64_t inode, uint64_t lookups);
 
   uint64_t Parent(uint64_t directory);

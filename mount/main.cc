@@ -1,1 +1,123 @@
-int main() { return 0; }
+// hafs-mount: mounts a hafs file system at a directory (FUSE low-level API).
+//
+//   hafs-mount --master 127.0.0.1:9420 /mnt/hafs
+//
+// Never daemonizes: it stays in the foreground until unmounted (fusermount3 -u) or
+// sent SIGTERM/SIGINT; run it in the background (&, systemd) to detach.
+#include "mount/fuse_api.h"
+#include <unistd.h>
+
+#include <boost/algorithm/string.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/options.h"
+#include "mount/fuse_ops.h"
+#include "mount/mount_context.h"
+
+namespace {
+
+using hafs::mount::MountOptions;
+
+MountOptions ParseMountOptions(int argc, char** argv) {
+  namespace po = hafs::po;
+  MountOptions options;
+  std::string masters;
+  po::options_description flags("hafs-mount options");
+  flags.add_options()
+      ("mountpoint", po::value<std::string>(&options.mountpoint), "directory to mount at (also the first bare argument)")
+      ("master", po::value<std::string>(&masters)->default_value("127.0.0.1:9420"),
+       "master address(es), host:port[,host:port...], tried in order")
+      ("foreground,f", po::bool_switch(), "accepted for compatibility: hafs-mount never daemonizes")
+      ("read-timeout-ms", po::value<int>(&options.read_timeout_ms)->default_value(400),
+       "a chunk read from one replica taking longer moves on to the next replica")
+      ("write-timeout-ms", po::value<int>(&options.write_timeout_ms)->default_value(1500),
+       "how long a replica waits for the next one in a write chain before declaring it failed")
+      ("master-timeout-ms", po::value<int>(&options.master_timeout_ms)->default_value(1000),
+       "one call to one master; then the next master is tried")
+      ("master-retry-s", po::value<int>(&options.master_retry_s)->default_value(60),
+       "how long metadata calls keep retrying (master failover) before failing with EIO")
+      ("mount-retry-s", po::value<int>(&options.mount_retry_s)->default_value(0),
+       "at mount time, keep trying to reach a master this long (0: give up at once)")
+      ("fsync-on-close", po::bool_switch(&options.fsync_on_close), "make data durable (fsync) on every close")
+      ("attr-timeout-s", po::value<double>(&options.attr_timeout_s)->default_value(1.0),
+       "how long the kernel caches attributes")
+      ("entry-timeout-s", po::value<double>(&options.entry_timeout_s)->default_value(1.0),
+       "how long the kernel caches name lookups")
+      ("threads", po::value<int>(&options.max_threads)->default_value(16), "maximum FUSE worker threads");
+  po::positional_options_description positional;
+  positional.add("mountpoint", 1);
+  hafs::ParseOptionsOrExit(argc, argv, flags, positional,
+                           "usage: hafs-mount [options] MOUNTPOINT\n"
+                           "Mounts hafs at MOUNTPOINT and serves it until unmounted (stays in the foreground).");
+  if (options.mountpoint.empty()) {
+    std::cerr << "hafs-mount: no mountpoint given (see --help)\n";
+    std::exit(2);
+  }
+  boost::split(options.masters, masters, boost::is_any_of(","), boost::token_compress_on);
+  std::erase(options.masters, "");
+  if (options.masters.empty() || options.max_threads < 1 || options.read_timeout_ms < 1 ||
+      options.write_timeout_ms < 1 || options.master_timeout_ms < 1) {
+    std::cerr << "hafs-mount: --master needs an address; timeouts and --threads must be positive\n";
+    std::exit(2);
+  }
+  return options;
+}
+
+// Waits (up to --mount-retry-s) until a master answers for the root directory.
+bool MasterReachable(hafs::mount::MountContext& context) {
+  hafs::wire::Envelope request;
+  request.mutable_get_attr()->set_inode(1);
+  auto reply = context.master.CallFor(std::move(request), context.options.mount_retry_s * 1000LL);
+  if (!reply) {
+    std::cerr << "hafs-mount: cannot reach master at " << context.master.MasterList() << ": "
+              << reply.error().ToString() << "\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hafs::SetLogComponent("mount");
+  hafs::mount::MountContext context(ParseMountOptions(argc, argv));
+  if (!MasterReachable(context)) return 1;
+
+  std::string mount_options = "fsname=hafs:" + context.master.MasterList() +
+                              ",subtype=hafs,default_permissions,max_read=1048576";
+  // Other users may use the mount; default_permissions makes the kernel check access.
+  if (geteuid() == 0) mount_options += ",allow_other";
+  std::vector<const char*> fuse_argv = {argv[0], "-o", mount_options.c_str()};
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(fuse_argv.size()), const_cast<char**>(fuse_argv.data()));
+  fuse_lowlevel_ops ops = hafs::mount::MakeOperations();
+  fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), &context);
+  if (session == nullptr) {
+    std::cerr << "hafs-mount: cannot create the FUSE session\n";
+    return 1;
+  }
+  int exit_code = 1;
+  if (fuse_set_signal_handlers(session) != 0) {
+    std::cerr << "hafs-mount: cannot install signal handlers\n";
+  } else if (fuse_session_mount(session, context.options.mountpoint.c_str()) != 0) {
+    std::cerr << "hafs-mount: cannot mount at " << context.options.mountpoint << "\n";
+    fuse_remove_signal_handlers(session);
+  } else {
+    context.session = session;
+    LOG(INFO) << "mounted hafs:" << context.master.MasterList() << " at " << context.options.mountpoint;
+    fuse_loop_config* loop = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_max_threads(loop, context.options.max_threads);
+    // Keep the workers: each holds its own connections to the master and chunkservers.
+    fuse_loop_cfg_set_idle_threads(loop, context.options.max_threads);
+    exit_code = fuse_session_loop_mt(session, loop) == 0 ? 0 : 1;
+    fuse_loop_cfg_destroy(loop);
+    context.session = nullptr;
+    fuse_session_unmount(session);
+    fuse_remove_signal_handlers(session);
+    LOG(INFO) << "unmounted " << context.options.mountpoint;
+  }
+  fuse_session_destroy(session);
+  return exit_code;
+}

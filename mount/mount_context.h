@@ -2,7 +2,7 @@
 // (fuse_req_userdata). Built once in main.cc, lives until unmount.
 #pragma once
 
-#include <fuse_lowlevel.h>
+#include "mount/fuse_api.h"
 
 #include "mount/chunk_location_cache.h"
 #include "mount/chunk_reader.h"

@@ -36,10 +36,4 @@ void ReplicaPicker::Failed(const std::string& address, int64_t now_ms) {
   servers_[address].suspect_until_ms = now_ms + suspect_ms_;
 }
 
-bool ReplicaPicker::IsSuspect(const std::string& address, int64_t now_ms) {
-  std::lock_guard lock(mutex_);
-  auto found = servers_.find(address);
-  return found != servers_.end() && found->second.suspect_until_ms > now_ms;
-}
-
 }  // namespace hafs::mount

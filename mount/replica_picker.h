@@ -24,7 +24,6 @@ class ReplicaPicker {
   void Started(const std::string& address);
   void Finished(const std::string& address);
   void Failed(const std::string& address, int64_t now_ms);
-  bool IsSuspect(const std::string& address, int64_t now_ms);
 
  private:
   struct ServerState {

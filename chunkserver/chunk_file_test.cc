@@ -1,0 +1,190 @@
+#include "chunkserver/chunk_file.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "chunkserver/temp_dir_for_test.h"
+
+namespace hafs {
+namespace {
+
+std::vector<std::byte> Pattern(size_t size, uint8_t seed) {
+  std::vector<std::byte> bytes(size);
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::byte>((i * 31 + seed) % 251);
+  return bytes;
+}
+
+std::vector<std::byte> ReadOrDie(ChunkFile& file, uint64_t version, uint64_t offset, size_t size) {
+  std::vector<std::byte> out(size, std::byte{0x55});
+  Status read = file.Read(version, offset, out);
+  EXPECT_TRUE(read.ok()) << read.ToString();
+  return out;
+}
+
+bool AllZero(std::span<const std::byte> bytes) {
+  for (auto b : bytes) {
+    if (b != std::byte{0}) return false;
+  }
+  return true;
+}
+
+void FlipByteOnDisk(const std::string& path, uint64_t offset) {
+  int fd = ::open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  std::byte b;
+  ASSERT_EQ(::pread(fd, &b, 1, static_cast<off_t>(offset)), 1);
+  b ^= std::byte{0x01};
+  ASSERT_EQ(::pwrite(fd, &b, 1, static_cast<off_t>(offset)), 1);
+  ::close(fd);
+}
+
+class ChunkFileTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<ChunkFile> CreateOrDie(uint64_t version = 1) {
+    auto file = ChunkFile::Create(path_, 42, version);
+    EXPECT_TRUE(file.has_value()) << file.error().ToString();
+    return std::move(*file);
+  }
+  std::unique_ptr<ChunkFile> ReopenOrDie() {
+    auto file = ChunkFile::Open(path_);
+    EXPECT_TRUE(file.has_value()) << file.error().ToString();
+    return std::move(*file);
+  }
+
+  TempDirForTest dir_;
+  std::string path_ = dir_.path() + "/chunk";
+};
+
+TEST_F(ChunkFileTest, RoundTripAcrossBlocksWithUnalignedOffsets) {
+  auto file = CreateOrDie();
+  auto data = Pattern(3 * kBlockSize + 777, 1);
+  const uint64_t offset = kBlockSize - 123;
+  ASSERT_TRUE(file->Write(1, offset, data).ok());
+  EXPECT_EQ(file->data_length(), offset + data.size());
+  EXPECT_EQ(ReadOrDie(*file, 1, offset, data.size()), data);
+  // A sub-range starting mid-block and ending mid-block, and a read spanning the start.
+  auto middle = ReadOrDie(*file, 1, offset + 1000, 2 * kBlockSize);
+  EXPECT_TRUE(std::equal(middle.begin(), middle.end(), data.begin() + 1000));
+  auto head = ReadOrDie(*file, 1, 0, kBlockSize);
+  EXPECT_TRUE(AllZero(std::span(head).first(offset)));
+  // Persisted: a reopened file reads the same.
+  file.reset();
+  auto reopened = ReopenOrDie();
+  EXPECT_EQ(reopened->chunk_id(), 42u);
+  EXPECT_EQ(ReadOrDie(*reopened, 1, offset, data.size()), data);
+}
+
+TEST_F(ChunkFileTest, PartialBlockWriteKeepsTheRestOfTheBlock) {
+  auto file = CreateOrDie();
+  auto block = Pattern(kBlockSize, 2);
+  ASSERT_TRUE(file->Write(1, 0, block).ok());
+  auto patch = Pattern(100, 9);
+  ASSERT_TRUE(file->Write(1, 5000, patch).ok());
+  std::copy(patch.begin(), patch.end(), block.begin() + 5000);
+  EXPECT_EQ(ReadOrDie(*file, 1, 0, kBlockSize), block);
+  file.reset();
+  EXPECT_EQ(ReadOrDie(*ReopenOrDie(), 1, 0, kBlockSize), block);
+}
+
+TEST_F(ChunkFileTest, ReadPastEndGivesZeros) {
+  auto file = CreateOrDie();
+  auto data = Pattern(1000, 3);
+  ASSERT_TRUE(file->Write(1, 0, data).ok());
+  auto out = ReadOrDie(*file, 1, 500, 3 * kBlockSize);
+  EXPECT_TRUE(std::equal(data.begin() + 500, data.end(), out.begin()));
+  EXPECT_TRUE(AllZero(std::span(out).subspan(500)));
+  EXPECT_TRUE(AllZero(ReadOrDie(*file, 1, kChunkSize - kBlockSize, kBlockSize)));
+  std::vector<std::byte> beyond(10);
+  EXPECT_EQ(file->Read(1, kChunkSize - 5, beyond).error(), EINVAL);
+}
+
+TEST_F(ChunkFileTest, TruncateThenExtendReadsZeros) {
+  auto file = CreateOrDie();
+  auto data = Pattern(3 * kBlockSize, 4);
+  ASSERT_TRUE(file->Write(1, 0, data).ok());
+  const uint64_t cut = kBlockSize + 300;
+  ASSERT_TRUE(file->Truncate(1, cut).ok());
+  EXPECT_EQ(file->data_length(), cut);
+  // Extend past the old end by a write, and by a truncate upwards.
+  auto tail = Pattern(10, 5);
+  ASSERT_TRUE(file->Write(1, 3 * kBlockSize + 50, tail).ok());
+  file.reset();
+  auto reopened = ReopenOrDie();
+  auto out = ReadOrDie(*reopened, 1, 0, 4 * kBlockSize);
+  EXPECT_TRUE(std::equal(data.begin(), data.begin() + cut, out.begin()));
+  EXPECT_TRUE(AllZero(std::span(out).subspan(cut, 3 * kBlockSize + 50 - cut)));
+  EXPECT_TRUE(std::equal(tail.begin(), tail.end(), out.begin() + 3 * kBlockSize + 50));
+  ASSERT_TRUE(reopened->Truncate(1, 100).ok());
+  ASSERT_TRUE(reopened->Truncate(1, 2 * kBlockSize).ok());
+  out = ReadOrDie(*reopened, 1, 0, 2 * kBlockSize);
+  EXPECT_TRUE(std::equal(data.begin(), data.begin() + 100, out.begin()));
+  EXPECT_TRUE(AllZero(std::span(out).subspan(100)));
+}
+
+TEST_F(ChunkFileTest, VersionRules) {
+  auto file = CreateOrDie(5);
+  std::vector<std::byte> out(10);
+  auto data = Pattern(10, 6);
+  EXPECT_EQ(file->Read(4, 0, out).error(), ESTALE);
+  EXPECT_EQ(file->Read(6, 0, out).error(), ESTALE);
+  EXPECT_EQ(file->Write(4, 0, data).error(), ESTALE);
+  EXPECT_EQ(file->Truncate(4, 0).error(), ESTALE);
+  ASSERT_TRUE(file->Write(7, 0, data).ok());
+  EXPECT_EQ(file->chunk_version(), 7u);
+  EXPECT_EQ(file->Read(5, 0, out).error(), ESTALE);
+  EXPECT_EQ(ReadOrDie(*file, 7, 0, 10), data);
+  ASSERT_TRUE(file->Truncate(8, 5).ok());
+  ASSERT_TRUE(file->Write(9, 0, {}).ok());  // an empty write still raises the version
+  file.reset();
+  EXPECT_EQ(ReopenOrDie()->chunk_version(), 9u);
+}
+
+TEST_F(ChunkFileTest, CorruptDataByteFailsOnlyItsBlock) {
+  auto file = CreateOrDie();
+  auto data = Pattern(3 * kBlockSize, 7);
+  ASSERT_TRUE(file->Write(1, 0, data).ok());
+  file.reset();
+  FlipByteOnDisk(path_, kChunkDataOffset + kBlockSize + 7);
+  auto reopened = ReopenOrDie();
+  std::vector<std::byte> out(kBlockSize);
+  EXPECT_EQ(reopened->Read(1, kBlockSize, out).error(), EBADMSG);
+  std::vector<std::byte> small(10);
+  EXPECT_EQ(reopened->Read(1, kBlockSize + 100, small).error(), EBADMSG);
+  std::vector<std::byte> all(3 * kBlockSize);
+  EXPECT_EQ(reopened->Read(1, 0, all).error(), EBADMSG);
+  EXPECT_TRUE(std::equal(data.begin(), data.begin() + kBlockSize, ReadOrDie(*reopened, 1, 0, kBlockSize).begin()));
+  EXPECT_TRUE(std::equal(data.begin() + 2 * kBlockSize, data.end(),
+                         ReadOrDie(*reopened, 1, 2 * kBlockSize, kBlockSize).begin()));
+  // A partial write into the bad block must not bless it with a fresh checksum.
+  EXPECT_EQ(reopened->Write(1, kBlockSize + 10, Pattern(10, 8)).error(), EBADMSG);
+  EXPECT_EQ(reopened->Read(1, kBlockSize, out).error(), EBADMSG);
+  // A whole-block overwrite repairs it.
+  ASSERT_TRUE(reopened->Write(1, kBlockSize, Pattern(kBlockSize, 9)).ok());
+  EXPECT_EQ(ReadOrDie(*reopened, 1, kBlockSize, kBlockSize), Pattern(kBlockSize, 9));
+}
+
+TEST_F(ChunkFileTest, CorruptHeaderIsAnErrorNotACrash) {
+  auto file = CreateOrDie();
+  ASSERT_TRUE(file->Write(1, 0, Pattern(100, 1)).ok());
+  file.reset();
+  FlipByteOnDisk(path_, 20);
+  auto opened = ChunkFile::Open(path_);
+  ASSERT_FALSE(opened.has_value());
+  EXPECT_EQ(opened.error().error(), EBADMSG);
+  ASSERT_EQ(::truncate(path_.c_str(), 30), 0);
+  EXPECT_EQ(ChunkFile::Open(path_).error().error(), EBADMSG);
+  EXPECT_EQ(ChunkFile::Open(dir_.path() + "/missing").error().error(), ENOENT);
+}
+
+TEST_F(ChunkFileTest, CreateRefusesAnExistingFileAndSyncWorks) {
+  auto file = CreateOrDie();
+  ASSERT_TRUE(file->Write(1, 0, Pattern(100, 1)).ok());
+  EXPECT_TRUE(file->Sync().ok());
+  EXPECT_EQ(ChunkFile::Create(path_, 42, 1).error().error(), EEXIST);
+}
+
+}  // namespace
+}  // namespace hafs

@@ -1,0 +1,58 @@
+// What the data service and the master link share: who this chunkserver is (its id as
+// the master assigned it, its address), the highest master epoch seen (fencing), and
+// the number of requests being served (for heartbeats). Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace hafs {
+
+class ChunkserverState {
+ public:
+  uint32_t chunkserver_id() const { return chunkserver_id_.load(); }
+  void set_chunkserver_id(uint32_t id) { chunkserver_id_.store(id); }
+
+  std::string address() const {
+    std::lock_guard lock(mutex_);
+    return address_;
+  }
+  void set_address(std::string address) {
+    std::lock_guard lock(mutex_);
+    address_ = std::move(address);
+  }
+
+  uint64_t epoch() const { return epoch_.load(); }
+  // Fencing: false for a non-zero epoch below the highest seen; otherwise remembers it.
+  bool AdmitEpoch(uint64_t epoch) {
+    uint64_t highest = epoch_.load();
+    while (epoch > highest) {
+      if (epoch_.compare_exchange_weak(highest, epoch)) return true;
+    }
+    return epoch == 0 || epoch >= highest;
+  }
+
+  uint32_t requests_in_flight() const { return requests_in_flight_.load(); }
+  // Counts one request while alive.
+  class InFlight {
+   public:
+    explicit InFlight(ChunkserverState& state) : state_(state) { ++state_.requests_in_flight_; }
+    ~InFlight() { --state_.requests_in_flight_; }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    ChunkserverState& state_;
+  };
+
+ private:
+  std::atomic<uint32_t> chunkserver_id_{0};
+  std::atomic<uint64_t> epoch_{0};
+  std::atomic<uint32_t> requests_in_flight_{0};
+  mutable std::mutex mutex_;
+  std::string address_;
+};
+
+}  // namespace hafs

@@ -1,0 +1,177 @@
+#include "chunkserver/data_service.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "chunkserver/replication_chain.h"
+#include "common/log.h"
+
+namespace hafs {
+namespace {
+
+constexpr int kWorkerPollMs = 100;  // how soon a worker notices Stop()
+
+std::atomic<int> g_next_service_number{0};
+
+std::span<const std::byte> Bytes(const zmq::message_t& message) {
+  return {static_cast<const std::byte*>(message.data()), message.size()};
+}
+
+}  // namespace
+
+Result<std::string> DataService::Start() {
+  std::string bound_address;
+  auto frontend = rpc::BindRouter(options_.listen, &bound_address);
+  if (!frontend) return Fail(frontend.error());
+  int number = g_next_service_number.fetch_add(1);
+  backend_endpoint_ = "inproc://hafs-chunkserver-workers-" + std::to_string(number);
+  control_endpoint_ = "inproc://hafs-chunkserver-control-" + std::to_string(number);
+  try {
+    zmq::socket_t backend(rpc::Context(), zmq::socket_type::dealer);
+    backend.set(zmq::sockopt::linger, 0);
+    backend.bind(backend_endpoint_);
+    zmq::socket_t control(rpc::Context(), zmq::socket_type::pair);
+    control.bind(control_endpoint_);
+    proxy_thread_ =
+        std::thread(&DataService::ProxyLoop, this, std::move(*frontend), std::move(backend), std::move(control));
+  } catch (const zmq::error_t& error) {
+    return Fail(error.num(), std::string("cannot start the data service: ") + error.what());
+  }
+  state_.set_address(options_.advertise_address.empty() ? bound_address : options_.advertise_address);
+  for (int i = 0; i < std::max(1, options_.workers); ++i) worker_threads_.emplace_back(&DataService::WorkerLoop, this);
+  LOG(INFO) << "data service listening on " << bound_address << " with " << worker_threads_.size() << " workers";
+  return bound_address;
+}
+
+void DataService::Stop() {
+  if (!proxy_thread_.joinable()) return;
+  stopping_ = true;
+  for (auto& worker : worker_threads_) worker.join();
+  worker_threads_.clear();
+  try {
+    zmq::socket_t control(rpc::Context(), zmq::socket_type::pair);
+    control.connect(control_endpoint_);
+    control.send(zmq::str_buffer("TERMINATE"), zmq::send_flags::none);
+  } catch (const zmq::error_t& error) {
+    LOG(ERROR) << "cannot stop the data service proxy: " << error.what();
+  }
+  proxy_thread_.join();
+}
+
+void DataService::ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::socket_t control) {
+  try {
+    zmq::proxy_steerable(frontend, backend, zmq::socket_ref(), control);
+  } catch (const zmq::error_t& error) {
+    LOG(ERROR) << "data service proxy stopped: " << error.what();
+  }
+}
+
+void DataService::WorkerLoop() {
+  try {
+    zmq::socket_t socket(rpc::Context(), zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.connect(backend_endpoint_);
+    while (!stopping_) {
+      zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(kWorkerPollMs));
+      if (!(item.revents & ZMQ_POLLIN)) continue;
+      auto incoming = rpc::ReceiveRequest(socket);
+      if (!incoming) {
+        if (incoming.error().error() != EAGAIN) {
+          LOG(WARNING) << "dropped a request: " << incoming.error().ToString();
+        }
+        continue;
+      }
+      rpc::Message& message = incoming->message;
+      bool has_data = message.has_data;
+      wire::Envelope reply = Handle(message.envelope, &message.data, &has_data);
+      Status sent = rpc::SendReply(socket, incoming->identity, reply, has_data ? &message.data : nullptr);
+      if (!sent.ok()) {
+        LOG(WARNING) << "reply lost: " << sent.ToString();
+      }
+    }
+  } catch (const zmq::error_t& error) {
+    LOG(ERROR) << "data service worker stopped: " << error.what();
+  }
+}
+
+wire::Envelope DataService::Handle(const wire::Envelope& request, zmq::message_t* data, bool* has_data) {
+  ChunkserverState::InFlight in_flight(state_);
+  bool request_has_data = *has_data;
+  *has_data = false;
+  wire::Envelope reply = rpc::MakeReply(request);
+  wire::Reply* body = reply.mutable_reply();
+  Status status;
+  if (!state_.AdmitEpoch(request.epoch())) {
+    status = Status::Error(
+        ESTALE, "epoch " + std::to_string(request.epoch()) + " is older than " + std::to_string(state_.epoch()));
+  } else if (request.has_read_chunk()) {
+    status = HandleRead(request.read_chunk(), body, data, has_data);
+  } else if (request.has_write_chunk()) {
+    const auto& write = request.write_chunk();
+    if (!request_has_data) *data = zmq::message_t();
+    HandleChained(request, data, body, [&] {
+      Status written = store_.Write(write.chunk_id(), write.chunk_version(), write.offset(), Bytes(*data));
+      return written.ok() && write.sync() ? store_.Sync(write.chunk_id()) : written;
+    });
+  } else if (request.has_truncate_chunk()) {
+    const auto& truncate = request.truncate_chunk();
+    HandleChained(request, nullptr, body, [&] {
+      return store_.Truncate(truncate.chunk_id(), truncate.chunk_version(), truncate.new_length());
+    });
+  } else {
+    status = Status::Error(EBADMSG, "not a chunkserver request (body " + std::to_string(request.body_case()) + ")");
+  }
+  if (!status.ok()) {
+    body->set_error(status.error());
+    body->set_error_message(status.message());
+    if (status.error() != ENOENT) {
+      LOG(WARNING) << "request refused: " << status.ToString();
+    }
+  }
+  reply.set_epoch(state_.epoch());
+  return reply;
+}
+
+Status DataService::HandleRead(const wire::ReadChunkRequest& request, wire::Reply* reply, zmq::message_t* data,
+                               bool* has_data) {
+  if (request.length() > kChunkSize || request.offset() > kChunkSize - request.length()) {
+    return Status::Error(EINVAL, "read beyond the chunk");
+  }
+  zmq::message_t out(request.length());
+  auto length = store_.Read(request.chunk_id(), request.chunk_version(), request.offset(),
+                            {static_cast<std::byte*>(out.data()), out.size()});
+  if (!length) return length.error();
+  reply->set_chunk_length(*length);
+  *data = std::move(out);
+  *has_data = true;
+  return Status::Ok();
+}
+
+template <typename StoreLocally>
+void DataService::HandleChained(const wire::Envelope& request, zmq::message_t* data, wire::Reply* reply,
+                                StoreLocally store_locally) {
+  ChainForward forward(request, data, state_.epoch());
+  Status local = store_locally();
+  if (!local.ok() && local.error() != ESTALE) {
+    LOG(WARNING) << "chunk update failed: " << local.ToString();
+  }
+  uint64_t epoch_seen = 0;
+  auto downstream = forward.Finish(&epoch_seen);
+  state_.AdmitEpoch(epoch_seen);
+  auto* own = reply->add_replica_results();
+  own->set_chunkserver_id(state_.chunkserver_id());
+  own->set_address(state_.address());
+  own->set_error(local.error());
+  for (auto& result : downstream) *reply->add_replica_results() = std::move(result);
+  // The answer succeeds only if every replica did; the first failure names the error.
+  for (const auto& result : reply->replica_results()) {
+    if (result.error() == 0) continue;
+    reply->set_error(result.error());
+    reply->set_error_message(local.ok() ? "replica " + result.address() + " failed: " + std::strerror(result.error())
+                                        : local.message());
+    break;
+  }
+}
+
+}  // namespace hafs

@@ -1,0 +1,67 @@
+// The chunkserver's data service: ReadChunk, WriteChunk and TruncateChunk over ZeroMQ.
+//
+// Threads: a proxy thread joins the public ROUTER socket (clients and upstream
+// replicas) to an inproc DEALER backend; `workers` threads each own a DEALER socket on
+// that backend, receive [identity][envelope][data?], handle the request against the
+// chunk store and answer [identity][reply][data?] the same way back. A worker blocks on
+// disk and on its downstream replica, so the number of workers bounds the requests
+// served at once.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+#include <zmq.hpp>
+
+#include "chunkserver/chunk_store.h"
+#include "chunkserver/chunkserver_state.h"
+#include "common/rpc.h"
+
+namespace hafs {
+
+struct DataServiceOptions {
+  std::string listen = "127.0.0.1:9422";
+  std::string advertise_address;  // what the master and clients are told; "" = the bound address
+  int workers = 8;
+};
+
+class DataService {
+ public:
+  DataService(ChunkStore& store, ChunkserverState& state, DataServiceOptions options)
+      : store_(store), state_(state), options_(std::move(options)) {}
+  ~DataService() { Stop(); }
+  DataService(const DataService&) = delete;
+  DataService& operator=(const DataService&) = delete;
+
+  // Binds and starts the threads; returns the bound "host:port".
+  Result<std::string> Start();
+  // Stops the threads and closes the socket; requests in progress finish first.
+  void Stop();
+
+  // Handles one request (exposed for tests); *data is the request's data frame in and
+  // the reply's data frame out (has_data tells whether there is one).
+  wire::Envelope Handle(const wire::Envelope& request, zmq::message_t* data, bool* has_data);
+
+ private:
+  void ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::socket_t control);
+  void WorkerLoop();
+  Status HandleRead(const wire::ReadChunkRequest& request, wire::Reply* reply, zmq::message_t* data, bool* has_data);
+  // Write and truncate: forward down the chain, do `store_locally`, collect the results.
+  template <typename StoreLocally>
+  void HandleChained(const wire::Envelope& request, zmq::message_t* data, wire::Reply* reply,
+                     StoreLocally store_locally);
+
+  ChunkStore& store_;
+  ChunkserverState& state_;
+  const DataServiceOptions options_;
+  std::string backend_endpoint_;
+  std::string control_endpoint_;
+  std::atomic<bool> stopping_{false};
+  std::thread proxy_thread_;
+  std::vector<std::thread> worker_threads_;
+};
+
+}  // namespace hafs

@@ -1,0 +1,213 @@
+// End to end over real sockets: three data services in one process, a chained write,
+// a dead replica at the tail and in the middle, garbage frames and epoch fencing.
+#include "chunkserver/data_service.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "chunkserver/temp_dir_for_test.h"
+#include "common/clock.h"
+
+namespace hafs {
+namespace {
+
+struct Replica {
+  std::unique_ptr<ChunkStore> store;
+  ChunkserverState state;
+  std::unique_ptr<DataService> service;
+  std::string address;
+};
+
+class DataServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 3; ++i) {
+      auto& replica = replicas_[i];
+      ChunkStoreOptions options;
+      options.data_dirs = {dir_.Subdir("cs" + std::to_string(i))};
+      options.reserve_bytes = 0;
+      auto store = ChunkStore::Open(options);
+      ASSERT_TRUE(store.has_value()) << store.error().ToString();
+      replica.store = std::move(*store);
+      replica.state.set_chunkserver_id(static_cast<uint32_t>(i + 1));
+      DataServiceOptions service_options;
+      service_options.listen = "127.0.0.1:0";
+      service_options.workers = 2;
+      replica.service = std::make_unique<DataService>(*replica.store, replica.state, service_options);
+      auto address = replica.service->Start();
+      ASSERT_TRUE(address.has_value()) << address.error().ToString();
+      replica.address = *address;
+    }
+  }
+
+  static wire::Envelope WriteRequest(uint64_t chunk_id, uint64_t offset, const std::vector<int>& chain_indexes,
+                                     const Replica* replicas, int timeout_ms = 600) {
+    wire::Envelope request;
+    auto* write = request.mutable_write_chunk();
+    write->set_chunk_id(chunk_id);
+    write->set_chunk_version(1);
+    write->set_offset(offset);
+    write->set_sync(true);
+    write->set_forward_timeout_ms(timeout_ms);
+    for (int index : chain_indexes) {
+      auto* link = write->add_chain();
+      link->set_chunkserver_id(static_cast<uint32_t>(index + 1));
+      link->set_address(replicas[index].address);
+    }
+    return request;
+  }
+
+  rpc::Message CallOrDie(int replica, wire::Envelope request, const std::string& data, int timeout_ms = 3000) {
+    zmq::message_t frame(data.data(), data.size());
+    auto answer = rpc::ThreadConnection(replicas_[replica].address)
+                      .Call(std::move(request), request.has_write_chunk() ? &frame : nullptr, timeout_ms);
+    EXPECT_TRUE(answer.has_value()) << answer.error().ToString();
+    return answer ? std::move(*answer) : rpc::Message();
+  }
+
+  // The chunk's bytes [offset, offset + length) as replica `index` serves them, or the error.
+  std::string ReadFrom(int index, uint64_t chunk_id, uint64_t offset, uint32_t length, int* error = nullptr) {
+    wire::Envelope request;
+    auto* read = request.mutable_read_chunk();
+    read->set_chunk_id(chunk_id);
+    read->set_chunk_version(1);
+    read->set_offset(offset);
+    read->set_length(length);
+    rpc::Message answer = CallOrDie(index, request, "");
+    if (error) *error = answer.envelope.reply().error();
+    if (answer.envelope.reply().error() != 0) return "";
+    EXPECT_TRUE(answer.has_data);
+    EXPECT_EQ(answer.data.size(), length);
+    return answer.data.to_string();
+  }
+
+  TempDirForTest dir_;
+  Replica replicas_[3];
+};
+
+TEST_F(DataServiceTest, ChainedWriteReachesEveryReplica) {
+  std::string data(200000, 'q');
+  rpc::Message answer = CallOrDie(0, WriteRequest(7, 1000, {1, 2}, replicas_), data);
+  const auto& reply = answer.envelope.reply();
+  EXPECT_EQ(reply.error(), 0) << reply.error_message();
+  ASSERT_EQ(reply.replica_results_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(reply.replica_results(i).chunkserver_id(), static_cast<uint32_t>(i + 1));
+    EXPECT_EQ(reply.replica_results(i).address(), replicas_[i].address);
+    EXPECT_EQ(reply.replica_results(i).error(), 0);
+    EXPECT_EQ(ReadFrom(i, 7, 1000, 200000), data);
+  }
+  // Past the end: zeros, and the stored length in the reply.
+  EXPECT_EQ(ReadFrom(1, 7, 201000, 10), std::string(10, '\0'));
+  int error = 0;
+  ReadFrom(2, 99, 0, 10, &error);
+  EXPECT_EQ(error, ENOENT);
+}
+
+TEST_F(DataServiceTest, TruncateGoesDownTheChain) {
+  ASSERT_EQ(CallOrDie(0, WriteRequest(8, 0, {1, 2}, replicas_), std::string(5000, 'a')).envelope.reply().error(), 0);
+  wire::Envelope request;
+  auto* truncate = request.mutable_truncate_chunk();
+  truncate->set_chunk_id(8);
+  truncate->set_chunk_version(1);
+  truncate->set_new_length(100);
+  for (int index : {1, 2}) {
+    auto* link = truncate->add_chain();
+    link->set_address(replicas_[index].address);
+  }
+  EXPECT_EQ(CallOrDie(0, request, "").envelope.reply().error(), 0);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(ReadFrom(i, 8, 0, 200), std::string(100, 'a') + std::string(100, '\0'));
+}
+
+TEST_F(DataServiceTest, DeadTailIsReportedTimedOutInTime) {
+  replicas_[2].service->Stop();
+  std::string data(70000, 'w');
+  int64_t start_ms = MonotonicMs();
+  rpc::Message answer = CallOrDie(0, WriteRequest(9, 0, {1, 2}, replicas_, 600), data);
+  EXPECT_LT(MonotonicMs() - start_ms, 1000);
+  const auto& reply = answer.envelope.reply();
+  EXPECT_EQ(reply.error(), ETIMEDOUT);
+  ASSERT_EQ(reply.replica_results_size(), 3);
+  EXPECT_EQ(reply.replica_results(0).error(), 0);
+  EXPECT_EQ(reply.replica_results(1).error(), 0);
+  EXPECT_EQ(reply.replica_results(2).error(), ETIMEDOUT);
+  EXPECT_EQ(reply.replica_results(2).address(), replicas_[2].address);
+  EXPECT_EQ(ReadFrom(0, 9, 0, 70000), data);
+  EXPECT_EQ(ReadFrom(1, 9, 0, 70000), data);
+}
+
+TEST_F(DataServiceTest, DeadMiddleMeansTheRestWasNotAttempted) {
+  replicas_[1].service->Stop();
+  rpc::Message answer = CallOrDie(0, WriteRequest(10, 0, {1, 2}, replicas_, 400), "abc");
+  const auto& reply = answer.envelope.reply();
+  EXPECT_EQ(reply.error(), ETIMEDOUT);
+  ASSERT_EQ(reply.replica_results_size(), 3);
+  EXPECT_EQ(reply.replica_results(0).error(), 0);
+  EXPECT_EQ(reply.replica_results(1).error(), ETIMEDOUT);
+  EXPECT_EQ(reply.replica_results(2).error(), ETIMEDOUT);
+  int error = 0;
+  ReadFrom(2, 10, 0, 3, &error);
+  EXPECT_EQ(error, ENOENT);
+}
+
+TEST_F(DataServiceTest, GarbageFramesDoNotStopTheServer) {
+  zmq::socket_t raw(rpc::Context(), zmq::socket_type::dealer);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.connect(rpc::Endpoint(replicas_[0].address));
+  raw.send(zmq::str_buffer("\xff\xff\xff garbage"), zmq::send_flags::none);
+  raw.send(zmq::str_buffer(""), zmq::send_flags::none);
+  for (int i = 0; i < 5; ++i)
+    raw.send(zmq::str_buffer("frame"), i < 4 ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  wire::Envelope not_for_us;
+  not_for_us.mutable_lookup()->set_name("x");
+  std::string bytes = not_for_us.SerializeAsString();
+  raw.send(zmq::buffer(bytes), zmq::send_flags::none);
+  zmq::pollitem_t item{raw.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, std::chrono::milliseconds(2000));
+  ASSERT_TRUE(item.revents & ZMQ_POLLIN);  // the lookup is answered with EBADMSG
+  zmq::message_t frame;
+  ASSERT_TRUE(raw.recv(frame, zmq::recv_flags::none));
+  wire::Envelope reply;
+  ASSERT_TRUE(reply.ParseFromArray(frame.data(), static_cast<int>(frame.size())));
+  EXPECT_EQ(reply.reply().error(), EBADMSG);
+  // Still serving.
+  ASSERT_EQ(CallOrDie(0, WriteRequest(11, 0, {}, replicas_), "hello").envelope.reply().error(), 0);
+  EXPECT_EQ(ReadFrom(0, 11, 0, 5), "hello");
+}
+
+TEST_F(DataServiceTest, MalformedChainAddressIsAReplicaFailure) {
+  wire::Envelope request = WriteRequest(14, 0, {}, replicas_);
+  request.mutable_write_chunk()->add_chain()->set_address("not an address");
+  rpc::Message answer = CallOrDie(0, request, "x");
+  EXPECT_EQ(answer.envelope.reply().error(), ETIMEDOUT);
+  ASSERT_EQ(answer.envelope.reply().replica_results_size(), 2);
+  EXPECT_EQ(answer.envelope.reply().replica_results(0).error(), 0);
+  EXPECT_EQ(ReadFrom(0, 14, 0, 1), "x");
+}
+
+TEST_F(DataServiceTest, OlderEpochIsFenced) {
+  wire::Envelope request = WriteRequest(12, 0, {}, replicas_);
+  request.set_epoch(5);
+  EXPECT_EQ(CallOrDie(0, request, "x").envelope.reply().error(), 0);
+  request.set_epoch(3);
+  rpc::Message fenced = CallOrDie(0, request, "x");
+  EXPECT_EQ(fenced.envelope.reply().error(), ESTALE);
+  EXPECT_EQ(fenced.envelope.epoch(), 5u);
+  request.set_epoch(0);
+  EXPECT_EQ(CallOrDie(0, request, "x").envelope.reply().error(), 0);
+}
+
+TEST_F(DataServiceTest, EmptySyncWriteAndStaleVersion) {
+  wire::Envelope request = WriteRequest(13, 0, {1}, replicas_);
+  request.mutable_write_chunk()->set_chunk_version(4);
+  EXPECT_EQ(CallOrDie(0, request, "").envelope.reply().error(), 0);
+  request.mutable_write_chunk()->set_chunk_version(3);
+  rpc::Message stale = CallOrDie(0, request, "data");
+  EXPECT_EQ(stale.envelope.reply().error(), ESTALE);
+  EXPECT_EQ(stale.envelope.reply().replica_results(0).error(), ESTALE);
+  EXPECT_EQ(stale.envelope.reply().replica_results(1).error(), ESTALE);
+}
+
+}  // namespace
+}  // namespace hafs

@@ -1,0 +1,70 @@
+#include "cli/master_client.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "common/rpc.h"
+
+namespace hafs::cli {
+namespace {
+
+// A master stand-in on a loopback port that answers one request with `error`.
+class FakeMaster {
+ public:
+  FakeMaster(int error, std::string message) {
+    auto router = rpc::BindRouter("127.0.0.1:0", &address_);
+    EXPECT_TRUE(router.has_value());
+    router_ = std::move(*router);
+    thread_ = std::thread([this, error, message] {
+      zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(5000));
+      auto incoming = rpc::ReceiveRequest(router_);
+      if (!incoming) return;
+      wire::Envelope reply = rpc::MakeReply(incoming->message.envelope, Status::Error(error, message));
+      if (error == 0) reply.mutable_reply()->set_chunks_healthy(5);
+      rpc::SendReply(router_, incoming->identity, reply);
+    });
+  }
+  ~FakeMaster() { thread_.join(); }
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string address_;
+  zmq::socket_t router_;
+  std::thread thread_;
+};
+
+wire::Envelope StatusRequest() {
+  wire::Envelope request;
+  request.mutable_cluster_status();
+  return request;
+}
+
+TEST(MasterClientTest, SkipsSilentAndStandbyMasters) {
+  FakeMaster standby(ENOTCONN, "standby: not active");
+  FakeMaster active(0, "");
+  // Port 1 on loopback: nobody listens, the call times out.
+  auto answer = AskActiveMaster({"127.0.0.1:1", standby.address(), active.address()}, StatusRequest(), 300);
+  ASSERT_TRUE(answer.has_value()) << answer.error().ToString();
+  EXPECT_EQ(answer->address, active.address());
+  EXPECT_EQ(answer->envelope.reply().chunks_healthy(), 5u);
+}
+
+TEST(MasterClientTest, RealErrorStopsTheSearch) {
+  FakeMaster master(ENOENT, "no inode 99");
+  auto answer = AskActiveMaster({master.address(), "127.0.0.1:1"}, StatusRequest(), 300);
+  ASSERT_FALSE(answer.has_value());
+  EXPECT_EQ(answer.error().error(), ENOENT);
+  EXPECT_NE(answer.error().message().find("no inode 99"), std::string::npos);
+}
+
+TEST(MasterClientTest, NoActiveMasterListsWhatWasTried) {
+  FakeMaster standby(EIO, "this master is not active");
+  auto answer = AskActiveMaster({standby.address()}, StatusRequest(), 300);
+  ASSERT_FALSE(answer.has_value());
+  EXPECT_NE(answer.error().message().find("not the active master"), std::string::npos) << answer.error().message();
+}
+
+}  // namespace
+}  // namespace hafs::cli

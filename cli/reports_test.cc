@@ -1,0 +1,104 @@
+#include "cli/reports.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/text_table.h"
+
+namespace hafs::cli {
+namespace {
+
+constexpr int64_t kNowNs = 1'000'000'000'000;
+
+wire::Reply SampleClusterStatus() {
+  wire::Reply reply;
+  wire::MasterInfo* master = reply.add_masters();
+  master->set_address("127.0.0.1:9000");
+  master->set_role("active");
+  master->set_epoch(3);
+  master->set_log_position(42);
+  for (uint32_t id : {1u, 2u}) {
+    wire::ChunkserverInfo* info = reply.add_chunkservers();
+    info->set_chunkserver_id(id);
+    info->set_address("127.0.0.1:910" + std::to_string(id));
+    info->set_label(id == 1 ? "rack=\"r1\"" : "");
+    info->set_state(id == 1 ? "up" : "down");
+    info->set_chunk_count(10 * id);
+    info->mutable_space()->set_total_bytes(1000 * id);
+    info->mutable_space()->set_free_bytes(600 * id);
+    info->mutable_space()->set_used_bytes(400 * id);
+    info->set_last_heartbeat_ns(id == 1 ? kNowNs - 1'500'000'000 : 0);
+    info->set_requests_in_flight(id);
+  }
+  reply.set_chunks_healthy(7);
+  reply.set_chunks_under_replicated(2);
+  reply.set_chunks_missing(1);
+  return reply;
+}
+
+TEST(ReportsTest, FileInfoJson) {
+  wire::Reply reply;
+  wire::ChunkInfo* chunk = reply.add_chunks();
+  chunk->set_chunk_index(0);
+  chunk->set_chunk_id(0x1f);
+  chunk->set_chunk_version(5);
+  wire::ReplicaInfo* replica = chunk->add_replicas();
+  replica->set_chunkserver_id(2);
+  replica->set_address("127.0.0.1:9102");
+  replica->set_state("valid");
+  reply.add_chunks()->set_chunk_index(1);  // a hole: no id, no replicas
+  EXPECT_EQ(
+      FileInfoJson(reply),
+      R"({"chunks":[{"index":0,"id":31,"version":5,"replicas":[{"chunkserver":2,"address":"127.0.0.1:9102","state":"valid"}]},)"
+      R"({"index":1,"id":0,"version":0,"replicas":[]}]})"
+      "\n");
+  EXPECT_EQ(FileInfoJson(wire::Reply()), "{\"chunks\":[]}\n");
+  std::string text = FileInfoText(reply, "/mnt/f", 12);
+  EXPECT_NE(text.find("inode 12, 2 chunks"), std::string::npos) << text;
+  EXPECT_NE(text.find("id 000000000000001f, version 5"), std::string::npos) << text;
+  EXPECT_NE(text.find("chunkserver 2  127.0.0.1:9102  valid"), std::string::npos) << text;
+}
+
+TEST(ReportsTest, ChunkserversJsonEscapesLabelsAndAgesHeartbeats) {
+  EXPECT_EQ(ChunkserversJson(SampleClusterStatus(), kNowNs),
+            R"({"chunkservers":[)"
+            R"({"id":1,"address":"127.0.0.1:9101","label":"rack=\"r1\"","state":"up","chunks":10,"used_bytes":400,)"
+            R"("free_bytes":600,"total_bytes":1000,"last_heartbeat_age_s":1.5,"requests_in_flight":1},)"
+            R"({"id":2,"address":"127.0.0.1:9102","label":"","state":"down","chunks":20,"used_bytes":800,)"
+            R"("free_bytes":1200,"total_bytes":2000,"last_heartbeat_age_s":null,"requests_in_flight":2}]})"
+            "\n");
+}
+
+TEST(ReportsTest, ChunkserversTextIsATable) {
+  std::string text = ChunkserversText(SampleClusterStatus(), kNowNs);
+  EXPECT_EQ(text.substr(0, text.find('\n')), "ID  ADDRESS         LABEL      STATE  CHUNKS  USED   FREE     HEARTBEAT");
+  EXPECT_NE(text.find("1.5s ago"), std::string::npos) << text;
+  EXPECT_NE(text.find("never"), std::string::npos) << text;
+  EXPECT_EQ(ChunkserversText(wire::Reply(), kNowNs), "no chunkservers registered\n");
+}
+
+TEST(ReportsTest, StatusCountsOnlyLiveChunkserversSpace) {
+  EXPECT_EQ(StatusJson(SampleClusterStatus()),
+            R"({"masters":[{"address":"127.0.0.1:9000","role":"active","epoch":3,"log_position":42}],)"
+            R"("chunkservers":{"up":1,"down":1,"total":2},)"
+            R"("chunks":{"healthy":7,"under_replicated":2,"missing":1},)"
+            R"("space":{"total_bytes":1000,"free_bytes":600,"used_bytes":400}})"
+            "\n");
+  std::string text = StatusText(SampleClusterStatus(), "127.0.0.1:9000");
+  EXPECT_NE(text.find("chunkservers: 1 up, 1 down, 2 total"), std::string::npos) << text;
+  EXPECT_NE(text.find("chunks: 7 healthy, 2 under-replicated, 1 missing"), std::string::npos) << text;
+}
+
+TEST(TextTableTest, HumanBytes) {
+  EXPECT_EQ(HumanBytes(0), "0 B");
+  EXPECT_EQ(HumanBytes(1023), "1023 B");
+  EXPECT_EQ(HumanBytes(1536), "1.5 KiB");
+  EXPECT_EQ(HumanBytes(300ULL << 20), "300 MiB");
+  EXPECT_EQ(HumanBytes(~0ULL), "16 EiB");
+}
+
+TEST(TextTableTest, PadsColumnsWithoutTrailingSpaces) {
+  EXPECT_EQ(FormatTable({{"A", "BB"}, {"CCC", "D"}}), "A    BB\nCCC  D\n");
+}
+
+}  // namespace
+}  // namespace hafs::cli

@@ -1,0 +1,172 @@
+#include "master/master_service.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/rpc.h"
+#include "master/checkpoint.h"
+#include "master/record_file.h"
+
+namespace hafs::master {
+namespace {
+
+constexpr int kPollMs = 100;
+constexpr int kMaxBatchRequests = 1000;
+
+struct PendingReply {
+  zmq::message_t identity;
+  wire::Envelope envelope;
+};
+
+}  // namespace
+
+MasterService::MasterService(ServiceOptions options) : options_(std::move(options)) {
+  options_.master.address = options_.listen_address;
+  state_ = std::make_unique<MasterState>(options_.master);
+}
+
+MasterService::~MasterService() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Status MasterService::LockDataDirectory() {
+  std::error_code error;
+  std::filesystem::create_directories(options_.data_directory, error);
+  if (error) {
+    return Status::Error(error.value(), "cannot create data directory " + options_.data_directory);
+  }
+  std::string path = options_.data_directory + "/LOCK";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) return ErrnoStatus("cannot open " + path + " (is the data directory writable?)");
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return ErrnoStatus("another process holds " + path + ": is a master already running on this data directory?");
+  }
+  return Status::Ok();
+}
+
+Status MasterService::WritePortFile() {
+  if (options_.port_file.empty()) return Status::Ok();
+  std::string temporary = options_.port_file + ".tmp";
+  FILE* file = std::fopen(temporary.c_str(), "w");
+  if (!file) return ErrnoStatus("cannot write port file " + temporary);
+  std::fprintf(file, "%s\n", bound_address_.c_str());
+  if (std::fclose(file) != 0 || std::rename(temporary.c_str(), options_.port_file.c_str()) != 0) {
+    return ErrnoStatus("cannot write port file " + options_.port_file);
+  }
+  return Status::Ok();
+}
+
+Status MasterService::Start() {
+  if (Status status = LockDataDirectory(); !status.ok()) return status;
+  auto loaded = LoadNewestCheckpoint(options_.data_directory, state_.get());
+  if (!loaded) return loaded.error();
+  auto log = OpLog::Open(options_.data_directory, state_->position(),
+                         [this](const wire::LogRecord& record) { return state_->Replay(record); });
+  if (!log) return log.error();
+  log_ = std::move(*log);
+  std::vector<wire::LogRecord> records;
+  state_->StartEpoch(WallClockNs(), &records);
+  if (Status status = log_->Append(records); !status.ok()) return status;
+  records_since_checkpoint_ = 0;
+  last_checkpoint_ms_ = MonotonicMs();
+  auto router = rpc::BindRouter(options_.listen_address, &bound_address_);
+  if (!router) return router.error();
+  router_ = std::move(*router);
+  options_.master.address = bound_address_;
+  if (Status status = WritePortFile(); !status.ok()) return status;
+  LOG(INFO) << "master serving on " << bound_address_ << ", epoch " << state_->epoch() << ", log position "
+            << state_->position() << ", " << state_->name_space().inode_count() << " inodes";
+  return Status::Ok();
+}
+
+Status MasterService::Run() {
+  while (!stop_requested_.load()) {
+    zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
+    try {
+      zmq::poll(&item, 1, std::chrono::milliseconds(kPollMs));
+    } catch (const zmq::error_t& error) {
+      if (error.num() != EINTR) return Status::Error(error.num(), std::string("poll failed: ") + error.what());
+    }
+    if (item.revents & ZMQ_POLLIN) {
+      if (Status status = ServeBatch(); !status.ok()) return status;
+    }
+    MaybeCheckpoint(MonotonicMs());
+  }
+  LOG(INFO) << "master stopping at log position " << state_->position();
+  return Status::Ok();
+}
+
+Status MasterService::ServeBatch() {
+  std::vector<PendingReply> replies;
+  std::vector<wire::LogRecord> records;
+  for (int count = 0; count < kMaxBatchRequests; ++count) {
+    Result<rpc::Incoming> incoming = Fail(EAGAIN, "");
+    try {
+      incoming = rpc::ReceiveRequest(router_);
+    } catch (const zmq::error_t& error) {
+      LOG(WARNING) << "receive failed: " << error.what();
+      break;
+    }
+    if (!incoming) {
+      if (incoming.error().error() == EAGAIN) break;
+      LOG(WARNING) << "dropped a malformed request: " << incoming.error().ToString();
+      continue;
+    }
+    const wire::Envelope& request = incoming->message.envelope;
+    wire::Envelope reply = rpc::MakeReply(request);
+    if (request.epoch() > state_->epoch()) {
+      // A client has seen a newer master: this one must not answer for the cluster.
+      reply.mutable_reply()->set_error(ESTALE);
+      reply.mutable_reply()->set_error_message("this master's epoch " + std::to_string(state_->epoch()) +
+                                               " is older than " + std::to_string(request.epoch()));
+    } else {
+      *reply.mutable_reply() = state_->Handle(request, MonotonicMs(), WallClockNs(), &records);
+      if (reply.reply().error() != 0) {
+        LOG(DEBUG) << "request " << request.body_case() << " failed: " << reply.reply().error_message();
+      }
+    }
+    reply.set_epoch(state_->epoch());
+    replies.push_back({std::move(incoming->identity), std::move(reply)});
+  }
+  if (!records.empty()) {
+    if (Status status = log_->Append(records); !status.ok()) {
+      LOG(ERROR) << "op log write failed, stopping without acknowledging: " << status.ToString();
+      return status;
+    }
+    records_since_checkpoint_ += records.size();
+  }
+  for (const PendingReply& pending : replies) {
+    if (Status status = rpc::SendReply(router_, pending.identity, pending.envelope); !status.ok()) {
+      LOG(WARNING) << "reply not sent: " << status.ToString();
+    }
+  }
+  return Status::Ok();
+}
+
+void MasterService::MaybeCheckpoint(int64_t now_ms) {
+  if (records_since_checkpoint_ == 0) return;
+  bool due = records_since_checkpoint_ >= options_.checkpoint_every_records ||
+             now_ms - last_checkpoint_ms_ >= options_.checkpoint_interval_s * 1000;
+  if (!due) return;
+  last_checkpoint_ms_ = now_ms;
+  auto started = std::chrono::steady_clock::now();
+  Status status = WriteCheckpoint(options_.data_directory, *state_);
+  if (status.ok()) status = log_->StartSegment(state_->position() + 1);
+  if (!status.ok()) {
+    LOG(ERROR) << "checkpoint failed (the op log still has everything): " << status.ToString();
+    return;
+  }
+  records_since_checkpoint_ = 0;
+  auto took_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  LOG(INFO) << "checkpoint at log position " << state_->position() << " took " << took_ms << " ms";
+}
+
+}  // namespace hafs::master

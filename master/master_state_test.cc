@@ -1,0 +1,273 @@
+#include "master/master_state.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "master/test_util.h"
+
+namespace hafs::master {
+namespace {
+
+using testing::MknodEnvelope;
+
+constexpr int64_t kNowNs = 1'700'000'000'000'000'000;
+constexpr uint64_t kGiB = 1ULL << 30;
+
+class ChunkHandlingTest : public ::testing::Test {
+ protected:
+  ChunkHandlingTest() : state_(Options()) {}
+  static MasterOptions Options() {
+    MasterOptions options;
+    options.goal = 3;
+    options.min_write_replicas = 2;
+    options.heartbeat_timeout_ms = 5000;
+    options.lease_ms = 60000;
+    return options;
+  }
+
+  wire::Reply Call(const wire::Envelope& request, int64_t now_ms = 1000) {
+    return state_.Handle(request, now_ms, kNowNs, &records_);
+  }
+  uint32_t Register(const std::string& uuid, std::vector<std::pair<uint64_t, uint64_t>> chunks = {},
+                    uint64_t free_bytes = 100 * kGiB, wire::Reply* reply_out = nullptr, int64_t now_ms = 1000) {
+    wire::Envelope request;
+    wire::RegisterRequest* body = request.mutable_register_();
+    body->set_chunkserver_uuid(uuid);
+    body->set_address("127.0.0.1:" + std::to_string(7000 + uuid[0]));
+    body->mutable_space()->set_total_bytes(200 * kGiB);
+    body->mutable_space()->set_free_bytes(free_bytes);
+    body->set_label("rack=" + uuid);
+    for (auto [chunk_id, version] : chunks) {
+      wire::ChunkReport* report = body->add_chunks();
+      report->set_chunk_id(chunk_id);
+      report->set_chunk_version(version);
+    }
+    wire::Reply reply = Call(request, now_ms);
+    EXPECT_EQ(reply.error(), 0);
+    if (reply_out) *reply_out = reply;
+    return reply.chunkserver_id();
+  }
+  wire::Reply Heartbeat(uint32_t id, int64_t now_ms = 1000) {
+    wire::Envelope request;
+    request.mutable_heartbeat()->set_chunkserver_id(id);
+    request.mutable_heartbeat()->mutable_space()->set_free_bytes(100 * kGiB);
+    return Call(request, now_ms);
+  }
+  uint64_t MakeFile(const std::string& name) { return Call(MknodEnvelope(kRootInode, name)).attr().inode(); }
+  wire::Reply WriteLease(uint64_t inode, uint64_t index, std::vector<uint32_t> failed = {}, int64_t now_ms = 1000) {
+    wire::Envelope request;
+    request.mutable_write_lease()->set_inode(inode);
+    request.mutable_write_lease()->set_chunk_index(index);
+    for (uint32_t id : failed) request.mutable_write_lease()->add_failed_chunkservers(id);
+    return Call(request, now_ms);
+  }
+  wire::Reply GetChunks(uint64_t inode, uint64_t first, uint32_t count, int64_t now_ms = 1000) {
+    wire::Envelope request;
+    request.mutable_get_chunks()->set_inode(inode);
+    request.mutable_get_chunks()->set_first_index(first);
+    request.mutable_get_chunks()->set_count(count);
+    return Call(request, now_ms);
+  }
+  static std::set<uint32_t> Ids(const wire::ChunkLocation& location) {
+    std::set<uint32_t> ids;
+    for (const auto& replica : location.replicas()) ids.insert(replica.chunkserver_id());
+    return ids;
+  }
+
+  MasterState state_;
+  std::vector<wire::LogRecord> records_;
+};
+
+TEST_F(ChunkHandlingTest, NewChunkGetsGoalDistinctChunkserversAtVersionOne) {
+  for (const char* uuid : {"a", "b", "c", "d"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  records_.clear();
+  wire::Reply reply = WriteLease(file, 0);
+  ASSERT_EQ(reply.error(), 0) << reply.error_message();
+  EXPECT_NE(reply.location().chunk_id(), 0u);
+  EXPECT_EQ(reply.location().chunk_version(), 1u);
+  EXPECT_EQ(Ids(reply.location()).size(), 3u);
+  EXPECT_EQ(reply.replication_goal(), 3u);
+  EXPECT_EQ(reply.min_write_replicas(), 2u);
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_TRUE(records_[0].has_chunk_allocated());
+
+  // Same lease, nothing failed: same version and chain, nothing logged.
+  records_.clear();
+  wire::Reply again = WriteLease(file, 0);
+  EXPECT_EQ(again.location().chunk_version(), 1u);
+  EXPECT_EQ(Ids(again.location()), Ids(reply.location()));
+  EXPECT_TRUE(records_.empty());
+
+  wire::Reply read = GetChunks(file, 0, 2);
+  ASSERT_EQ(read.locations_size(), 2);
+  EXPECT_EQ(read.locations(0).chunk_id(), reply.location().chunk_id());
+  EXPECT_EQ(read.locations(0).replicas_size(), 3);
+  EXPECT_EQ(read.locations(1).chunk_id(), 0u);  // a hole
+}
+
+TEST_F(ChunkHandlingTest, FailedReplicaIsDroppedAndVersionBumped) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  wire::Reply first = WriteLease(file, 0);
+  uint64_t chunk_id = first.location().chunk_id();
+  uint32_t failed = first.location().replicas(1).chunkserver_id();
+  records_.clear();
+  wire::Reply second = WriteLease(file, 0, {failed});
+  ASSERT_EQ(second.error(), 0);
+  EXPECT_EQ(second.location().chunk_version(), 2u);
+  EXPECT_EQ(second.location().replicas_size(), 2);
+  EXPECT_FALSE(Ids(second.location()).contains(failed));
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_EQ(records_[0].chunk_version_bumped().chunk_version(), 2u);
+  wire::Reply heartbeat = Heartbeat(failed);
+  ASSERT_EQ(heartbeat.delete_chunks_size(), 1);
+  EXPECT_EQ(heartbeat.delete_chunks(0), chunk_id);
+
+  // Below --min-write-replicas: a clear EIO.
+  wire::Reply third = WriteLease(file, 0, {second.location().replicas(0).chunkserver_id()});
+  EXPECT_EQ(third.error(), EIO);
+  EXPECT_NE(third.error_message().find("min-write-replicas"), std::string::npos);
+}
+
+TEST_F(ChunkHandlingTest, ExpiredLeaseBumpsTheVersion) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  WriteLease(file, 0, {}, 1000);
+  for (uint32_t id = 1; id <= 3; ++id) Heartbeat(id, 62000);
+  wire::Reply later = WriteLease(file, 0, {}, 62000);
+  EXPECT_EQ(later.location().chunk_version(), 2u);
+  EXPECT_EQ(later.location().replicas_size(), 3);
+}
+
+TEST_F(ChunkHandlingTest, NoChunkserversMeansEnospc) {
+  uint64_t file = MakeFile("f");
+  EXPECT_EQ(WriteLease(file, 0).error(), ENOSPC);
+  Register("a");
+  EXPECT_EQ(WriteLease(file, 0).error(), ENOSPC);
+  Register("b");
+  wire::Reply reply = WriteLease(file, 0);
+  EXPECT_EQ(reply.error(), 0);
+  EXPECT_EQ(reply.location().replicas_size(), 2);
+}
+
+TEST_F(ChunkHandlingTest, SilentChunkserverIsDownAndNotHandedOut) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  WriteLease(file, 0);
+  Heartbeat(1, 5500);
+  Heartbeat(2, 5500);
+  wire::Reply read = GetChunks(file, 0, 1, 6500);  // chunkserver 3 last heard from at 1000
+  EXPECT_EQ(Ids(read.locations(0)), (std::set<uint32_t>{1, 2}));
+  wire::Envelope status;
+  status.mutable_cluster_status();
+  wire::Reply cluster = Call(status, 6500);
+  EXPECT_EQ(cluster.chunkservers(2).state(), "down");
+  EXPECT_EQ(cluster.chunks_under_replicated(), 1u);
+  EXPECT_EQ(cluster.masters(0).role(), "active");
+  wire::Envelope info;
+  info.mutable_file_info()->set_inode(file);
+  wire::Reply file_info = Call(info, 6500);
+  ASSERT_EQ(file_info.chunks_size(), 1);
+  std::multiset<std::string> states;
+  for (const auto& replica : file_info.chunks(0).replicas()) states.insert(replica.state());
+  EXPECT_EQ(states, (std::multiset<std::string>{"valid", "valid", "down"}));
+}
+
+TEST_F(ChunkHandlingTest, RegisterReconcilesReportedChunks) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  WriteLease(file, 0);
+  wire::Reply lease = WriteLease(file, 0, {3});  // version 2 on chunkservers 1 and 2
+  uint64_t chunk_id = lease.location().chunk_id();
+  ASSERT_EQ(lease.location().chunk_version(), 2u);
+
+  // Chunkserver 3 comes back with the old version and a chunk nobody knows.
+  wire::Reply reply;
+  EXPECT_EQ(Register("c", {{chunk_id, 1}, {999, 1}}, 100 * kGiB, &reply), 3u);
+  EXPECT_EQ(std::set<uint64_t>(reply.delete_chunks().begin(), reply.delete_chunks().end()),
+            (std::set<uint64_t>{chunk_id, 999}));
+  // Chunkserver 1 re-registers with the current version: still a valid replica.
+  Register("a", {{chunk_id, 2}}, 100 * kGiB, &reply);
+  EXPECT_EQ(reply.delete_chunks_size(), 0);
+  EXPECT_EQ(Ids(GetChunks(file, 0, 1).locations(0)), (std::set<uint32_t>{1, 2}));
+  // Chunkserver 2 has a newer version than the master: adopted and logged.
+  records_.clear();
+  Register("b", {{chunk_id, 5}});
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_EQ(records_[0].chunk_version_bumped().chunk_version(), 5u);
+  wire::ChunkLocation location = GetChunks(file, 0, 1).locations(0);
+  EXPECT_EQ(location.chunk_version(), 5u);
+  EXPECT_EQ(Ids(location), (std::set<uint32_t>{2}));
+}
+
+TEST_F(ChunkHandlingTest, UnknownHeartbeatIsEnoent) { EXPECT_EQ(Heartbeat(77).error(), ENOENT); }
+
+TEST_F(ChunkHandlingTest, SparseFileBeyondFourGiB) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  uint64_t far_index = (8 * kGiB) / (64ULL << 20) + 3;
+  wire::Reply lease = WriteLease(file, far_index);
+  ASSERT_EQ(lease.error(), 0);
+  wire::Reply read = GetChunks(file, far_index - 1, 2);
+  EXPECT_EQ(read.locations(0).chunk_id(), 0u);
+  EXPECT_EQ(read.locations(1).chunk_id(), lease.location().chunk_id());
+  wire::Envelope done;
+  done.mutable_write_done()->set_inode(file);
+  done.mutable_write_done()->set_end_offset(8 * kGiB + 1);
+  done.mutable_write_done()->set_mtime_ns(kNowNs + 1);
+  wire::Reply attr = Call(done);
+  EXPECT_EQ(attr.attr().size(), 8 * kGiB + 1);
+  EXPECT_EQ(attr.attr().mtime_ns(), kNowNs + 1);
+}
+
+TEST_F(ChunkHandlingTest, UnlinkQueuesReplicaDeletion) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  uint64_t chunk_id = WriteLease(file, 0).location().chunk_id();
+  wire::Envelope unlink;
+  unlink.mutable_unlink()->set_parent(kRootInode);
+  unlink.mutable_unlink()->set_name("f");
+  EXPECT_EQ(Call(unlink).error(), 0);
+  for (uint32_t id = 1; id <= 3; ++id) {
+    wire::Reply heartbeat = Heartbeat(id);
+    ASSERT_EQ(heartbeat.delete_chunks_size(), 1);
+    EXPECT_EQ(heartbeat.delete_chunks(0), chunk_id);
+  }
+  EXPECT_TRUE(state_.registry().chunks().empty());
+}
+
+TEST_F(ChunkHandlingTest, BadReplicaReportDropsIt) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  uint64_t chunk_id = WriteLease(file, 0).location().chunk_id();
+  wire::Envelope report;
+  report.mutable_report_bad_replica()->set_chunk_id(chunk_id);
+  report.mutable_report_bad_replica()->set_chunkserver_id(2);
+  report.mutable_report_bad_replica()->set_error(EBADMSG);
+  EXPECT_EQ(Call(report).error(), 0);
+  EXPECT_EQ(Ids(GetChunks(file, 0, 1).locations(0)), (std::set<uint32_t>{1, 3}));
+  EXPECT_EQ(Heartbeat(2).delete_chunks_size(), 1);
+}
+
+TEST_F(ChunkHandlingTest, PlacementPrefersFreeSpace) {
+  Register("a", {}, 10 * kGiB);
+  Register("b", {}, 100 * kGiB);
+  Register("c", {}, 90 * kGiB);
+  Register("d", {}, 1 * kGiB);
+  for (int i = 0; i < 5; ++i) {
+    wire::Reply reply = WriteLease(MakeFile("f" + std::to_string(i)), 0);
+    EXPECT_EQ(Ids(reply.location()), (std::set<uint32_t>{1, 2, 3}));
+  }
+}
+
+TEST_F(ChunkHandlingTest, UnknownMessageIsAnErrorReply) {
+  wire::Envelope request;
+  request.mutable_read_chunk();
+  EXPECT_EQ(Call(request).error(), EINVAL);
+  EXPECT_EQ(Call(wire::Envelope()).error(), EINVAL);
+}
+
+}  // namespace
+}  // namespace hafs::master

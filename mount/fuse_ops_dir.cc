@@ -1,0 +1,81 @@
+// FUSE operations on directories; see fuse_ops.h and dir_snapshot.h.
+#include <vector>
+
+#include "mount/file_handle.h"
+#include "mount/fuse_convert.h"
+#include "mount/fuse_ops.h"
+
+namespace hafs::mount {
+namespace {
+
+constexpr uint32_t kReadDirPageEntries = 1000;
+
+DirHandle& Handle(fuse_file_info* fi) { return *reinterpret_cast<DirHandle*>(fi->fh); }
+
+// Fills one reply buffer from the snapshot starting at `offset`; with `plus`, entries
+// carry attributes and count as lookups (except "." and "..", which the kernel skips).
+void ReplyEntries(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi, bool plus) {
+  MountContext& context = Context(req);
+  const DirSnapshot& snapshot = Handle(fi).snapshot;
+  std::vector<char> buffer(size);
+  size_t used = 0;
+  for (size_t index = offset; index < snapshot.size(); ++index) {
+    const wire::DirEntry& entry = snapshot.entry(index);
+    wire::Attr attr = entry.attr();
+    off_t next_offset = static_cast<off_t>(index + 1);
+    size_t entry_size;
+    if (plus) {
+      fuse_entry_param param{};
+      if (!DirSnapshot::IsDotOrDotDot(index)) {
+        ObserveAttr(context, &attr);
+        param.ino = attr.inode();
+        param.attr_timeout = context.options.attr_timeout_s;
+        param.entry_timeout = context.options.entry_timeout_s;
+      }
+      param.attr = ToStat(attr);
+      entry_size = fuse_add_direntry_plus(req, buffer.data() + used, size - used, entry.name().c_str(), &param,
+                                          next_offset);
+      if (entry_size <= size - used && param.ino != 0) context.inodes.ObserveEntry(&attr, ino);
+    } else {
+      struct stat st = ToStat(attr);
+      entry_size = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name().c_str(), &st, next_offset);
+    }
+    if (entry_size > size - used) break;  // full: the kernel asks again from next_offset
+    used += entry_size;
+  }
+  fuse_reply_buf(req, buffer.data(), used);
+}
+
+}  // namespace
+
+void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  MountContext& context = Context(req);
+  auto read_page = [&](const std::string& after_name) {
+    wire::Envelope request;
+    wire::ReadDirRequest* read_dir = request.mutable_read_dir();
+    read_dir->set_inode(ino);
+    read_dir->set_after_name(after_name);
+    read_dir->set_max_entries(kReadDirPageEntries);
+    return context.master.Call(std::move(request));
+  };
+  auto snapshot = DirSnapshot::Take(ino, context.inodes.Parent(ino), read_page);
+  if (!snapshot) return ReplyError(req, snapshot.error());
+  auto* handle = new DirHandle{std::move(*snapshot)};
+  fi->fh = reinterpret_cast<uint64_t>(handle);
+  if (fuse_reply_open(req, fi) != 0) delete handle;
+}
+
+void OpReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
+  ReplyEntries(req, ino, size, offset, fi, /*plus=*/false);
+}
+
+void OpReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
+  ReplyEntries(req, ino, size, offset, fi, /*plus=*/true);
+}
+
+void OpReleaseDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  delete &Handle(fi);
+  fuse_reply_err(req, 0);
+}
+
+}  // namespace hafs::mount

@@ -1,0 +1,122 @@
+// FUSE operations on open files; see fuse_ops.h.
+#include <fcntl.h>
+
+#include "common/log.h"
+#include "mount/file_handle.h"
+#include "mount/fuse_convert.h"
+#include "mount/fuse_ops.h"
+
+namespace hafs::mount {
+namespace {
+
+FileHandle& Handle(fuse_file_info* fi) { return *reinterpret_cast<FileHandle*>(fi->fh); }
+
+void AttachHandle(MountContext& context, uint64_t inode, fuse_file_info* fi) {
+  fi->fh = reinterpret_cast<uint64_t>(new FileHandle{inode, fi->flags, context.inodes.Open(inode)});
+}
+
+// What flush, fsync and release share: optionally make the written chunks durable,
+// then tell the master the new size and mtime.
+Status SyncAndReport(MountContext& context, OpenFile& file, bool sync) {
+  if (sync) {
+    Status status = context.writer.Sync(file);
+    if (!status.ok()) return status;
+  }
+  auto reported = context.writer.ReportWrites(file);
+  if (!reported) return reported.error();
+  if (*reported) ObserveAttr(context, &**reported);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  MountContext& context = Context(req);
+  wire::Envelope request;
+  wire::MknodRequest* mknod = request.mutable_mknod();
+  mknod->set_parent(parent);
+  mknod->set_name(name);
+  mknod->set_mode(mode);
+  mknod->set_exclusive((fi->flags & O_EXCL) != 0);
+  *mknod->mutable_credentials() = CallerCredentials(req);
+  auto reply = context.master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  wire::Attr attr = reply->attr();
+  context.inodes.ObserveEntry(&attr, parent);
+  fuse_entry_param entry{};
+  entry.ino = attr.inode();
+  entry.attr = ToStat(attr);
+  entry.attr_timeout = context.options.attr_timeout_s;
+  entry.entry_timeout = context.options.entry_timeout_s;
+  AttachHandle(context, attr.inode(), fi);
+  if (fuse_reply_create(req, &entry, fi) != 0) {
+    // The kernel will not send release for a handle it never got.
+    context.inodes.Close(attr.inode());
+    delete &Handle(fi);
+  }
+}
+
+// Close-to-open consistency: the attributes are fetched fresh from the master; if
+// another client changed the file since this mount last looked, the kernel's cached
+// attributes are invalidated and its page cache is not kept for this open.
+void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  MountContext& context = Context(req);
+  wire::Envelope request;
+  request.mutable_get_attr()->set_inode(ino);
+  auto reply = context.master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  wire::Attr attr = reply->attr();
+  bool changed = context.inodes.Observe(&attr);
+  if (changed) {
+    context.locations.ForgetInode(ino);
+    // Attributes only (offset < 0): no page locks taken, so this cannot deadlock with
+    // the open the kernel is waiting on; keep_cache = 0 below drops the pages.
+    if (context.session != nullptr) fuse_lowlevel_notify_inval_inode(context.session, ino, -1, 0);
+  }
+  fi->keep_cache = changed ? 0 : 1;
+  AttachHandle(context, ino, fi);
+  if (fuse_reply_open(req, fi) != 0) {
+    context.inodes.Close(ino);
+    delete &Handle(fi);
+  }
+}
+
+void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
+  // Reads past the end of the file return zeros here; the kernel stops at its i_size.
+  auto data = Context(req).reader.Read(ino, offset, size);
+  if (!data) return ReplyError(req, data.error());
+  fuse_reply_buf(req, data->data(), data->size());
+}
+
+void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
+  Status status = Context(req).writer.Write(*Handle(fi).file, offset, std::string_view(buf, size));
+  if (!status.ok()) return ReplyError(req, status);
+  fuse_reply_write(req, size);
+}
+
+void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  MountContext& context = Context(req);
+  Status status = SyncAndReport(context, *Handle(fi).file, context.options.fsync_on_close);
+  fuse_reply_err(req, status.ok() ? 0 : status.error());
+}
+
+void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
+  Status status = SyncAndReport(Context(req), *Handle(fi).file, /*sync=*/true);
+  fuse_reply_err(req, status.ok() ? 0 : status.error());
+}
+
+void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  MountContext& context = Context(req);
+  FileHandle* handle = &Handle(fi);
+  // flush normally reported everything already; this catches writes after the last
+  // flush (e.g. through mmap).
+  Status status = SyncAndReport(context, *handle->file, context.options.fsync_on_close);
+  if (!status.ok()) {
+    LOG(WARNING) << "release of inode " << ino << ": " << status.ToString();
+  }
+  context.inodes.Close(ino);
+  delete handle;
+  fuse_reply_err(req, status.ok() ? 0 : status.error());
+}
+
+}  // namespace hafs::mount

@@ -1,0 +1,223 @@
+// FUSE operations on names and attributes; see fuse_ops.h.
+#include <sys/statvfs.h>
+
+#include <algorithm>
+
+#include "common/block_checksum.h"
+#include "common/log.h"
+#include "mount/fuse_convert.h"
+#include "mount/fuse_ops.h"
+
+namespace hafs::mount {
+namespace {
+
+// Truncating to `size` (setattr): the chunk the new end falls inside is cut on every
+// replica first (the master only drops whole chunks), then this mount's write state
+// forgets what lies beyond, so a later WriteDone cannot grow the file back.
+Status TruncateChunks(MountContext& context, uint64_t inode, uint64_t size) {
+  std::shared_ptr<OpenFile> file = context.inodes.Open(inode);
+  Status status;
+  uint64_t boundary_index = size / kChunkSize;
+  if (size % kChunkSize != 0) {
+    context.locations.ForgetChunk(inode, boundary_index);
+    auto location = context.locations.Get(inode, boundary_index);
+    if (!location) {
+      status = location.error();
+    } else if (location->chunk_id() != 0) {
+      status = context.writer.TruncateChunk(*file, boundary_index, size % kChunkSize);
+    }
+  }
+  if (status.ok()) {
+    std::lock_guard lock(file->mutex);
+    uint64_t first_dropped = (size + kChunkSize - 1) / kChunkSize;
+    file->leases.erase(file->leases.lower_bound(first_dropped), file->leases.end());
+    file->unsynced_chunks.erase(file->unsynced_chunks.lower_bound(first_dropped), file->unsynced_chunks.end());
+    file->end_offset = std::min(file->end_offset, size);
+  }
+  context.inodes.Close(inode);
+  context.locations.ForgetInode(inode);
+  return status;
+}
+
+}  // namespace
+
+void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  wire::Envelope request;
+  request.mutable_lookup()->set_parent(parent);
+  request.mutable_lookup()->set_name(name);
+  auto reply = Context(req).master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  ReplyEntry(req, reply->attr(), parent);
+}
+
+void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  Context(req).inodes.Forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i) Context(req).inodes.Forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void OpGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  wire::Envelope request;
+  request.mutable_get_attr()->set_inode(ino);
+  auto reply = Context(req).master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  ReplyAttr(req, reply->attr());
+}
+
+void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+  MountContext& context = Context(req);
+  wire::Envelope request;
+  wire::SetAttrRequest* set = request.mutable_set_attr();
+  set->set_inode(ino);
+  uint32_t valid = 0;
+  if (to_set & FUSE_SET_ATTR_MODE) valid |= wire::SET_ATTR_MODE, set->set_mode(attr->st_mode);
+  if (to_set & FUSE_SET_ATTR_UID) valid |= wire::SET_ATTR_UID, set->set_uid(attr->st_uid);
+  if (to_set & FUSE_SET_ATTR_GID) valid |= wire::SET_ATTR_GID, set->set_gid(attr->st_gid);
+  if (to_set & FUSE_SET_ATTR_SIZE) valid |= wire::SET_ATTR_SIZE, set->set_size(attr->st_size);
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+    valid |= wire::SET_ATTR_ATIME_NOW;
+  } else if (to_set & FUSE_SET_ATTR_ATIME) {
+    valid |= wire::SET_ATTR_ATIME, set->set_atime_ns(ToNs(attr->st_atim));
+  }
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+    valid |= wire::SET_ATTR_MTIME_NOW;
+  } else if (to_set & FUSE_SET_ATTR_MTIME) {
+    valid |= wire::SET_ATTR_MTIME, set->set_mtime_ns(ToNs(attr->st_mtim));
+  }
+  if (to_set & FUSE_SET_ATTR_CTIME) valid |= wire::SET_ATTR_CTIME, set->set_ctime_ns(ToNs(attr->st_ctim));
+  set->set_valid(valid);
+  *set->mutable_credentials() = CallerCredentials(req);
+  if (to_set & FUSE_SET_ATTR_SIZE) {
+    // Writes this mount made must reach the master first, or a later WriteDone would
+    // carry a size from before the truncate.
+    if (std::shared_ptr<OpenFile> file = context.inodes.FindOpen(ino)) {
+      auto reported = context.writer.ReportWrites(*file);
+      if (!reported) return ReplyError(req, reported.error());
+    }
+    Status status = TruncateChunks(context, ino, attr->st_size);
+    if (!status.ok()) return ReplyError(req, status);
+  }
+  auto reply = context.master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  ReplyAttr(req, reply->attr());
+}
+
+void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+  wire::Envelope request;
+  wire::MknodRequest* mknod = request.mutable_mknod();
+  mknod->set_parent(parent);
+  mknod->set_name(name);
+  mknod->set_mode(mode);
+  mknod->set_rdev(static_cast<uint32_t>(rdev));
+  mknod->set_exclusive(true);  // mknod(2) fails on an existing name
+  *mknod->mutable_credentials() = CallerCredentials(req);
+  auto reply = Context(req).master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  ReplyEntry(req, reply->attr(), parent);
+}
+
+void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  wire::Envelope request;
+  wire::MkdirRequest* mkdir = request.mutable_mkdir();
+  mkdir->set_parent(parent);
+  mkdir->set_name(name);
+  mkdir->set_mode(mode | S_IFDIR);
+  *mkdir->mutable_credentials() = CallerCredentials(req);
+  auto reply = Context(req).master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  ReplyEntry(req, reply->attr(), parent);
+}
+
+void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  wire::Envelope request;
+  request.mutable_unlink()->set_parent(parent);
+  request.mutable_unlink()->set_name(name);
+  *request.mutable_unlink()->mutable_credentials() = CallerCredentials(req);
+  auto reply = Context(req).master.Call(std::move(request));
+  fuse_reply_err(req, reply ? 0 : reply.error().error());
+}
+
+void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  wire::Envelope request;
+  request.mutable_rmdir()->set_parent(parent);
+  request.mutable_rmdir()->set_name(name);
+  *request.mutable_rmdir()->mutable_credentials() = CallerCredentials(req);
+  auto reply = Context(req).master.Call(std::move(request));
+  fuse_reply_err(req, reply ? 0 : reply.error().error());
+}
+
+void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent, const char* new_name,
+              unsigned int flags) {
+  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {  // e.g. RENAME_WHITEOUT
+    fuse_reply_err(req, EINVAL);
+    return;
+  }
+  wire::Envelope request;
+  wire::RenameRequest* rename = request.mutable_rename();
+  rename->set_parent(parent);
+  rename->set_name(name);
+  rename->set_new_parent(new_parent);
+  rename->set_new_name(new_name);
+  rename->set_flags(flags);
+  *rename->mutable_credentials() = CallerCredentials(req);
+  auto reply = Context(req).master.Call(std::move(request));
+  fuse_reply_err(req, reply ? 0 : reply.error().error());
+}
+
+void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {
+  wire::Envelope request;
+  wire::LinkRequest* link = request.mutable_link();
+  link->set_inode(ino);
+  link->set_new_parent(new_parent);
+  link->set_new_name(new_name);
+  *link->mutable_credentials() = CallerCredentials(req);
+  auto reply = Context(req).master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  ReplyEntry(req, reply->attr(), new_parent);
+}
+
+void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  wire::Envelope request;
+  wire::SymlinkRequest* symlink = request.mutable_symlink();
+  symlink->set_parent(parent);
+  symlink->set_name(name);
+  symlink->set_target(target);
+  *symlink->mutable_credentials() = CallerCredentials(req);
+  auto reply = Context(req).master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  ReplyEntry(req, reply->attr(), parent);
+}
+
+void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
+  wire::Envelope request;
+  request.mutable_readlink()->set_inode(ino);
+  auto reply = Context(req).master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  fuse_reply_readlink(req, reply->link_target().c_str());
+}
+
+void OpStatFs(fuse_req_t req, fuse_ino_t ino) {
+  wire::Envelope request;
+  request.mutable_stat_fs();
+  auto reply = Context(req).master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  // Free inodes are not limited by hafs; report plenty so df -i and installers are happy.
+  constexpr uint64_t kFreeInodes = 1ULL << 30;
+  struct statvfs stats{};
+  stats.f_bsize = kBlockSize;
+  stats.f_frsize = kBlockSize;
+  stats.f_blocks = reply->total_bytes() / kBlockSize;
+  stats.f_bfree = reply->free_bytes() / kBlockSize;
+  stats.f_bavail = stats.f_bfree;
+  stats.f_files = reply->inode_count() + kFreeInodes;
+  stats.f_ffree = kFreeInodes;
+  stats.f_favail = kFreeInodes;
+  stats.f_namemax = 255;
+  fuse_reply_statfs(req, &stats);
+}
+
+}  // namespace hafs::mount
