@@ -22,14 +22,18 @@ Status WriteCheckpoint(const std::string& directory, const MasterState& state) {
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("cannot create " + temporary);
   std::string buffer;
-  Status status = state.ForEachCheckpointRecord([&](const wire::CheckpointRecord& record) {
-    AppendRecord(record, &buffer);
-    if (buffer.size() < kFlushBytes) return Status::Ok();
-    Status written = WriteAll(fd, buffer, temporary);
+  uint64_t offset = 0;
+  auto flush = [&] {
+    Status written = PwriteAll(fd, buffer, offset, temporary);
+    offset += buffer.size();
     buffer.clear();
     return written;
+  };
+  Status status = state.ForEachCheckpointRecord([&](const wire::CheckpointRecord& record) {
+    AppendRecord(record, &buffer);
+    return buffer.size() < kFlushBytes ? Status::Ok() : flush();
   });
-  if (status.ok()) status = WriteAll(fd, buffer, temporary);
+  if (status.ok()) status = flush();
   if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("cannot fsync " + temporary);
   ::close(fd);
   if (status.ok() && std::rename(temporary.c_str(), path.c_str()) != 0) {

@@ -4,10 +4,17 @@
 
 namespace hafs::master {
 
-void ChunkRegistry::AddChunk(uint64_t chunk_id, uint64_t version) { chunks_[chunk_id].version = version; }
+void ChunkRegistry::AddChunk(uint64_t chunk_id, uint64_t version, uint64_t highest_version) {
+  ChunkState& chunk = chunks_[chunk_id];
+  chunk.version = version;
+  chunk.highest_version = std::max(version, highest_version);
+}
 
 void ChunkRegistry::SetVersion(uint64_t chunk_id, uint64_t version) {
-  if (ChunkState* chunk = Find(chunk_id)) chunk->version = version;
+  if (ChunkState* chunk = Find(chunk_id)) {
+    chunk->version = version;
+    chunk->highest_version = std::max(chunk->highest_version, version);
+  }
 }
 
 void ChunkRegistry::RemoveChunks(std::span<const uint64_t> chunk_ids) {
@@ -16,6 +23,7 @@ void ChunkRegistry::RemoveChunks(std::span<const uint64_t> chunk_ids) {
     if (chunk == chunks_.end()) continue;
     for (const Replica& replica : chunk->second.replicas) QueueDeletion(replica.chunkserver_id, chunk_id);
     chunks_.erase(chunk);
+    stale_chunks_.erase(chunk_id);
   }
 }
 
@@ -46,10 +54,18 @@ uint32_t ChunkRegistry::Register(const wire::RegisterRequest& request, int64_t n
   }
   for (const wire::ChunkReport& report : request.chunks()) {
     ChunkState* chunk = Find(report.chunk_id());
-    if (!chunk || report.chunk_version() < chunk->version) {
+    if (!chunk) {
       QueueDeletion(id, report.chunk_id());
+    } else if (report.chunk_version() < chunk->version) {
+      if (HasValidReplica(*chunk)) {
+        QueueDeletion(id, report.chunk_id());
+      } else {
+        AddReplica(report.chunk_id(), id, report.chunk_version());
+        stale_chunks_.insert(report.chunk_id());
+      }
     } else if (report.chunk_version() == chunk->version) {
       AddReplica(report.chunk_id(), id, report.chunk_version());
+      DropStaleReplicas(report.chunk_id());
     } else {
       newer->push_back({report.chunk_id(), report.chunk_version()});
     }
@@ -91,6 +107,40 @@ void ChunkRegistry::DropReplica(uint64_t chunk_id, uint32_t chunkserver_id) {
                   [chunkserver_id](const Replica& replica) { return replica.chunkserver_id == chunkserver_id; });
   }
   QueueDeletion(chunkserver_id, chunk_id);
+}
+
+void ChunkRegistry::DropStaleReplicas(uint64_t chunk_id) {
+  stale_chunks_.erase(chunk_id);
+  ChunkState* chunk = Find(chunk_id);
+  if (!chunk) return;
+  auto stale = [chunk](const Replica& replica) { return replica.version < chunk->version; };
+  for (const Replica& replica : chunk->replicas) {
+    if (stale(replica)) QueueDeletion(replica.chunkserver_id, chunk_id);
+  }
+  std::erase_if(chunk->replicas, stale);
+}
+
+std::vector<ChunkVersion> ChunkRegistry::StaleChunksToRecover(int64_t now_ms) {
+  std::vector<ChunkVersion> recoverable;
+  for (auto chunk_id = stale_chunks_.begin(); chunk_id != stale_chunks_.end();) {
+    ChunkState* chunk = Find(*chunk_id);
+    if (!chunk || chunk->replicas.empty()) {  // the chunkservers lost them or registered without them
+      chunk_id = stale_chunks_.erase(chunk_id);
+      continue;
+    }
+    uint64_t best_version = 0;
+    for (const Replica& replica : chunk->replicas) {
+      if (IsUp(replica.chunkserver_id, now_ms)) best_version = std::max(best_version, replica.version);
+    }
+    if (best_version != 0) recoverable.push_back({*chunk_id, best_version});
+    ++chunk_id;
+  }
+  return recoverable;
+}
+
+bool ChunkRegistry::HasValidReplica(const ChunkState& chunk) {
+  return std::any_of(chunk.replicas.begin(), chunk.replicas.end(),
+                     [&chunk](const Replica& replica) { return replica.version == chunk.version; });
 }
 
 void ChunkRegistry::QueueDeletion(uint32_t chunkserver_id, uint64_t chunk_id) {

@@ -1,7 +1,8 @@
 // Chunks (id -> version, replicas, lease) and the chunkservers that hold them. Only
 // chunk ids and versions are persistent (op log, checkpoint); replica locations come
 // from chunkservers when they register, and chunkserver ids are stable while this
-// master runs. A replica is valid when its version equals the chunk's version.
+// master runs. A replica is valid when its version equals the chunk's version, stale
+// when it is lower (kept only while the chunk has no valid replica: see Register).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/proto/hafs.pb.h"
@@ -23,6 +25,10 @@ struct Replica {
 
 struct ChunkState {
   uint64_t version = 0;
+  // The highest version this chunk ever had. Recovering stale replicas lowers the
+  // version, but a replica may have taken writes at the higher one and come back later,
+  // so the next bump goes above this one: one version never names two contents.
+  uint64_t highest_version = 0;
   std::vector<Replica> replicas;
   int64_t lease_expiry_ms = 0;  // monotonic; a write lease is active before this
 };
@@ -52,24 +58,38 @@ class ChunkRegistry {
   explicit ChunkRegistry(int64_t heartbeat_timeout_ms) : heartbeat_timeout_ms_(heartbeat_timeout_ms) {}
 
   // Persistent part (op-log replay and live).
-  void AddChunk(uint64_t chunk_id, uint64_t version);
+  // highest_version: the highest version ever handed out (a checkpoint keeps it).
+  void AddChunk(uint64_t chunk_id, uint64_t version, uint64_t highest_version = 0);
   void SetVersion(uint64_t chunk_id, uint64_t version);
   // Forgets chunks (their file was freed or truncated) and queues their replicas' deletion.
   void RemoveChunks(std::span<const uint64_t> chunk_ids);
   ChunkState* Find(uint64_t chunk_id);
   const std::unordered_map<uint64_t, ChunkState>& chunks() const { return chunks_; }
-  void Clear() { chunks_.clear(); }
+  void Clear() {
+    chunks_.clear();
+    stale_chunks_.clear();
+  }
 
-  // Chunkservers. Register reconciles the reported chunks: unknown ones and lower
-  // versions are queued for deletion, equal versions become valid replicas; higher
-  // versions are returned in *newer for the caller to log and then AddReplica.
+  // Chunkservers. Register reconciles the reported chunks: unknown ones are queued for
+  // deletion; equal versions become valid replicas (and drop the chunk's stale ones);
+  // lower versions are queued for deletion if the chunk has a valid replica, else kept
+  // as stale replicas (a version bump for a lease may have reached no replica: see
+  // StaleChunksToRecover); higher versions are returned in *newer for the caller to
+  // log, then AddReplica and DropStaleReplicas.
   uint32_t Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
                     std::vector<ChunkVersion>* newer);
   Status Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns);
   void AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint64_t version);
   // Drops a replica from the chunk's set and queues its deletion on that chunkserver.
   void DropReplica(uint64_t chunk_id, uint32_t chunkserver_id);
+  // Drops the chunk's replicas below its version and queues their deletion.
+  void DropStaleReplicas(uint64_t chunk_id);
   std::vector<uint64_t> TakePendingDeletions(uint32_t chunkserver_id);
+
+  // Chunks with no valid replica whose stale replicas include some on up chunkservers,
+  // each with the highest such version. Forgets chunks that have no replica left.
+  std::vector<ChunkVersion> StaleChunksToRecover(int64_t now_ms);
+  size_t stale_chunk_count() const { return stale_chunks_.size(); }
 
   ChunkserverState* FindChunkserver(uint32_t chunkserver_id);
   bool IsUp(const ChunkserverState& chunkserver, int64_t now_ms) const;
@@ -78,9 +98,13 @@ class ChunkRegistry {
 
  private:
   void QueueDeletion(uint32_t chunkserver_id, uint64_t chunk_id);
+  static bool HasValidReplica(const ChunkState& chunk);
 
   int64_t heartbeat_timeout_ms_;
   std::unordered_map<uint64_t, ChunkState> chunks_;
+  // Chunks whose replicas are all stale (kept by Register), so the periodic recovery
+  // looks at these instead of every chunk.
+  std::unordered_set<uint64_t> stale_chunks_;
   std::unordered_map<uint32_t, ChunkserverState> chunkservers_;
   std::unordered_map<std::string, uint32_t> chunkserver_ids_;  // by uuid
   uint32_t next_chunkserver_id_ = 1;

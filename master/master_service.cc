@@ -19,6 +19,7 @@ namespace {
 
 constexpr int kPollMs = 100;
 constexpr int kMaxBatchRequests = 1000;
+constexpr int64_t kResolveStaleEveryMs = 500;
 
 struct PendingReply {
   zmq::message_t identity;
@@ -28,7 +29,6 @@ struct PendingReply {
 }  // namespace
 
 MasterService::MasterService(ServiceOptions options) : options_(std::move(options)) {
-  options_.master.address = options_.listen_address;
   state_ = std::make_unique<MasterState>(options_.master);
 }
 
@@ -72,14 +72,14 @@ Status MasterService::Start() {
   if (!log) return log.error();
   log_ = std::move(*log);
   std::vector<wire::LogRecord> records;
-  state_->StartEpoch(WallClockNs(), &records);
+  state_->StartEpoch(MonotonicMs(), WallClockNs(), &records);
   if (Status status = log_->Append(records); !status.ok()) return status;
   records_since_checkpoint_ = 0;
   last_checkpoint_ms_ = MonotonicMs();
   auto router = rpc::BindRouter(options_.listen_address, &bound_address_);
   if (!router) return router.error();
   router_ = std::move(*router);
-  options_.master.address = bound_address_;
+  state_->set_address(bound_address_);
   if (Status status = WritePortFile(); !status.ok()) return status;
   LOG(INFO) << "master serving on " << bound_address_ << ", epoch " << state_->epoch() << ", log position "
             << state_->position() << ", " << state_->name_space().inode_count() << " inodes";
@@ -97,6 +97,7 @@ Status MasterService::Run() {
     if (item.revents & ZMQ_POLLIN) {
       if (Status status = ServeBatch(); !status.ok()) return status;
     }
+    if (Status status = MaybeResolveStaleChunks(MonotonicMs()); !status.ok()) return status;
     MaybeCheckpoint(MonotonicMs());
   }
   LOG(INFO) << "master stopping at log position " << state_->position();
@@ -135,19 +136,32 @@ Status MasterService::ServeBatch() {
     reply.set_epoch(state_->epoch());
     replies.push_back({std::move(incoming->identity), std::move(reply)});
   }
-  if (!records.empty()) {
-    if (Status status = log_->Append(records); !status.ok()) {
-      LOG(ERROR) << "op log write failed, stopping without acknowledging: " << status.ToString();
-      return status;
-    }
-    records_since_checkpoint_ += records.size();
-  }
+  if (Status status = AppendRecords(records); !status.ok()) return status;
   for (const PendingReply& pending : replies) {
     if (Status status = rpc::SendReply(router_, pending.identity, pending.envelope); !status.ok()) {
       LOG(WARNING) << "reply not sent: " << status.ToString();
     }
   }
   return Status::Ok();
+}
+
+Status MasterService::AppendRecords(const std::vector<wire::LogRecord>& records) {
+  if (records.empty()) return Status::Ok();
+  if (Status status = log_->Append(records); !status.ok()) {
+    LOG(ERROR) << "op log write failed, stopping without acknowledging: " << status.ToString();
+    return status;
+  }
+  records_since_checkpoint_ += records.size();
+  return Status::Ok();
+}
+
+Status MasterService::MaybeResolveStaleChunks(int64_t now_ms) {
+  if (now_ms - last_stale_check_ms_ < kResolveStaleEveryMs) return Status::Ok();
+  last_stale_check_ms_ = now_ms;
+  std::vector<wire::LogRecord> records;
+  // The deletions it queues go out in later replies, after this append.
+  state_->ResolveStaleChunks(now_ms, WallClockNs(), &records);
+  return AppendRecords(records);
 }
 
 void MasterService::MaybeCheckpoint(int64_t now_ms) {

@@ -1,7 +1,8 @@
 // The master's service loop: one thread owns the MasterState, a ROUTER socket and the
 // op log. Each turn drains every request that is ready, applies it in memory, writes
 // the batch's log records with one write + fdatasync (group commit), and only then
-// sends the batch's replies. Periodic work (checkpoints) runs between turns.
+// sends the batch's replies. Periodic work (stale chunk recovery, checkpoints) runs
+// between turns.
 #pragma once
 
 #include <atomic>
@@ -49,6 +50,10 @@ class MasterService {
   Status WritePortFile();
   // Handles one turn's requests; false when there was nothing to read.
   Status ServeBatch();
+  // Group commit of one turn's records; an error means memory is ahead of the disk.
+  Status AppendRecords(const std::vector<wire::LogRecord>& records);
+  // Every kResolveStaleEveryMs: MasterState::ResolveStaleChunks, its records logged.
+  Status MaybeResolveStaleChunks(int64_t now_ms);
   void MaybeCheckpoint(int64_t now_ms);
 
   ServiceOptions options_;
@@ -59,6 +64,7 @@ class MasterService {
   int lock_fd_ = -1;
   uint64_t records_since_checkpoint_ = 0;
   int64_t last_checkpoint_ms_ = 0;
+  int64_t last_stale_check_ms_ = 0;
   std::atomic<bool> stop_requested_{false};
 };
 

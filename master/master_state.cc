@@ -102,7 +102,8 @@ Result<wire::Reply> MasterState::Log(wire::LogRecord record, int64_t now_ns, std
   return reply;
 }
 
-void MasterState::StartEpoch(int64_t now_ns, std::vector<wire::LogRecord>* records) {
+void MasterState::StartEpoch(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records) {
+  serving_since_ms_ = now_ms;
   wire::LogRecord record;
   record.mutable_epoch_started()->set_epoch(epoch_ + 1);
   (void)Log(std::move(record), now_ns, records);
@@ -217,6 +218,7 @@ Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wir
     record.Clear();
     record.mutable_chunk()->set_chunk_id(chunk_id);
     record.mutable_chunk()->set_chunk_version(chunk.version);
+    record.mutable_chunk()->set_highest_version(chunk.highest_version);
     if (Status status = emit(record); !status.ok()) return status;
   }
   return Status::Ok();
@@ -232,7 +234,7 @@ Status MasterState::Restore(const wire::CheckpointRecord& record) {
       registry_.Clear();
       return Status::Ok();
     case wire::CheckpointRecord::kChunk:
-      registry_.AddChunk(record.chunk().chunk_id(), record.chunk().chunk_version());
+      registry_.AddChunk(record.chunk().chunk_id(), record.chunk().chunk_version(), record.chunk().highest_version());
       return Status::Ok();
     default:
       return namespace_.Restore(record);

@@ -41,8 +41,16 @@ class MasterState {
   // before the reply goes out are appended to *records.
   wire::Reply Handle(const wire::Envelope& request, int64_t now_ms, int64_t now_ns,
                      std::vector<wire::LogRecord>* records);
-  // Moves to the next epoch (called once at start, before serving).
-  void StartEpoch(int64_t now_ns, std::vector<wire::LogRecord>* records);
+  // Moves to the next epoch (called once at start, before serving) and starts the grace
+  // period (--heartbeat-timeout-ms from now_ms) in which every live chunkserver registers.
+  void StartEpoch(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records);
+  // Periodic: after the grace period, a chunk with no valid replica but stale ones on up
+  // chunkservers gets the highest of those versions back (logged in *records), and its
+  // lower replicas are queued for deletion. See docs/notes/master.md.
+  void ResolveStaleChunks(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records);
+
+  // The address ClusterStatus reports, known once the service has bound its socket.
+  void set_address(std::string address) { options_.address = std::move(address); }
 
   uint64_t position() const { return position_; }
   uint64_t epoch() const { return epoch_; }
@@ -58,11 +66,20 @@ class MasterState {
   // Applies `record` stamped with the next position and now_ns; logs it on success.
   Result<wire::Reply> Log(wire::LogRecord record, int64_t now_ns, std::vector<wire::LogRecord>* records);
   Result<wire::Reply> ApplyEvent(const wire::LogRecord& record);
+  bool GracePeriodOver(int64_t now_ms) const { return now_ms - serving_since_ms_ > options_.heartbeat_timeout_ms; }
   void FreeChunks(const std::vector<uint64_t>& freed_chunks);
 
   // Chunk requests (master_state_chunks.cc).
   Result<wire::Reply> WriteLease(const wire::WriteLeaseRequest& request, int64_t now_ms, int64_t now_ns,
                                  std::vector<wire::LogRecord>* records);
+  // Up, non-full chunkservers for a new chain (not the request's failed ones); ENOSPC
+  // when fewer than --min-write-replicas.
+  Result<std::vector<uint32_t>> PlaceChain(const wire::WriteLeaseRequest& request, int64_t now_ms);
+  // Makes `chain` the chunk's replicas at `version` (already logged) under a new lease.
+  void GrantChain(uint64_t chunk_id, const std::vector<uint32_t>& chain, uint64_t version, int64_t now_ms,
+                  wire::Reply* reply);
+  // Whether no write to this chunk can have been acknowledged: see WriteLease.
+  bool NeverWrittenDurably(uint64_t inode, uint64_t chunk_index) const;
   Result<wire::Reply> GetChunks(const wire::GetChunksRequest& request, int64_t now_ms);
   Result<wire::Reply> FileInfo(const wire::FileInfoRequest& request, int64_t now_ms);
   wire::Reply ClusterStatus(int64_t now_ms);
@@ -79,6 +96,7 @@ class MasterState {
   uint64_t position_ = 0;
   uint64_t epoch_ = 0;
   uint64_t next_chunk_id_ = 1;
+  int64_t serving_since_ms_ = 0;  // monotonic; set by StartEpoch
   std::mt19937_64 random_;
 };
 

@@ -31,6 +31,36 @@ void MasterState::AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int6
   }
 }
 
+Result<std::vector<uint32_t>> MasterState::PlaceChain(const wire::WriteLeaseRequest& request, int64_t now_ms) {
+  std::vector<PlacementCandidate> candidates;
+  for (const auto& [id, chunkserver] : registry_.chunkservers()) {
+    if (!registry_.IsUp(chunkserver, now_ms) || chunkserver.full || Contains(request.failed_chunkservers(), id)) {
+      continue;
+    }
+    candidates.push_back({id, chunkserver.space.free_bytes(), chunkserver.requests_in_flight, chunkserver.label});
+  }
+  std::vector<uint32_t> chain = PickChunkservers(std::move(candidates), options_.goal, random_);
+  if (chain.size() < options_.min_write_replicas) {
+    return Fail(ENOSPC, "cannot place a new chunk: " + std::to_string(chain.size()) +
+                            " chunkservers are up and not full, --min-write-replicas is " +
+                            std::to_string(options_.min_write_replicas));
+  }
+  return chain;
+}
+
+void MasterState::GrantChain(uint64_t chunk_id, const std::vector<uint32_t>& chain, uint64_t version, int64_t now_ms,
+                             wire::Reply* reply) {
+  for (uint32_t chunkserver_id : chain) registry_.AddReplica(chunk_id, chunkserver_id, version);
+  ChunkState* chunk = registry_.Find(chunk_id);
+  chunk->lease_expiry_ms = now_ms + options_.lease_ms;
+  AddUpReplicas(chunk_id, *chunk, now_ms, reply->mutable_location());
+}
+
+bool MasterState::NeverWrittenDurably(uint64_t inode, uint64_t chunk_index) const {
+  auto attr = namespace_.GetAttr(inode);
+  return attr && attr->size() <= chunk_index * kChunkSize;
+}
+
 Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& request, int64_t now_ms, int64_t now_ns,
                                             std::vector<wire::LogRecord>* records) {
   auto chunk_ids = namespace_.ChunkIds(request.inode());
@@ -42,19 +72,8 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
   reply.set_min_write_replicas(options_.min_write_replicas);
 
   if (chunk_id == 0) {
-    std::vector<PlacementCandidate> candidates;
-    for (const auto& [id, chunkserver] : registry_.chunkservers()) {
-      if (!registry_.IsUp(chunkserver, now_ms) || chunkserver.full || Contains(request.failed_chunkservers(), id)) {
-        continue;
-      }
-      candidates.push_back({id, chunkserver.space.free_bytes(), chunkserver.requests_in_flight, chunkserver.label});
-    }
-    std::vector<uint32_t> chain = PickChunkservers(std::move(candidates), options_.goal, random_);
-    if (chain.size() < options_.min_write_replicas) {
-      return Fail(ENOSPC, "cannot place a new chunk: " + std::to_string(chain.size()) +
-                              " chunkservers are up and not full, --min-write-replicas is " +
-                              std::to_string(options_.min_write_replicas));
-    }
+    auto chain = PlaceChain(request, now_ms);
+    if (!chain) return Fail(chain.error());
     wire::LogRecord record;
     wire::ChunkAllocated* allocated = record.mutable_chunk_allocated();
     allocated->set_inode(request.inode());
@@ -63,15 +82,35 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
     allocated->set_chunk_version(1);
     chunk_id = next_chunk_id_;
     if (auto applied = Log(std::move(record), now_ns, records); !applied) return Fail(applied.error());
-    for (uint32_t chunkserver_id : chain) registry_.AddReplica(chunk_id, chunkserver_id, 1);
-    ChunkState* chunk = registry_.Find(chunk_id);
-    chunk->lease_expiry_ms = now_ms + options_.lease_ms;
-    AddUpReplicas(chunk_id, *chunk, now_ms, reply.mutable_location());
+    GrantChain(chunk_id, *chain, 1, now_ms, &reply);
     return reply;
   }
 
   ChunkState* chunk = registry_.Find(chunk_id);
   if (!chunk) return Fail(EIO, "chunk " + std::to_string(chunk_id) + " is unknown to the master");
+  // No replica at all, valid or stale, on any registered chunkserver once the grace
+  // period is over: typically a chunk allocated (ChunkAllocated logged) whose lease ended
+  // before any write, or whose master restarted first; chunkservers create a chunk on
+  // its first write, so nobody holds it. It gets a new chain as a new chunk would, at a
+  // version above any it had. This is safe only if no data of it was acknowledged: a
+  // client sends WriteDone (size = max(size, end)) on flush, fsync and close, and a
+  // truncation below the chunk frees it, so a file size at or below the chunk's start
+  // means no write into it was ever reported durable. Otherwise (the holders may just be
+  // down for longer than the grace period) the chain check below refuses with EIO and
+  // the data waits for its chunkservers instead of being replaced by an empty chunk.
+  if (chunk->replicas.empty() && GracePeriodOver(now_ms) && NeverWrittenDurably(request.inode(), index)) {
+    auto chain = PlaceChain(request, now_ms);
+    if (!chain) return Fail(chain.error());
+    uint64_t new_version = chunk->highest_version + 1;
+    wire::LogRecord record;
+    record.mutable_chunk_version_bumped()->set_chunk_id(chunk_id);
+    record.mutable_chunk_version_bumped()->set_chunk_version(new_version);
+    if (auto applied = Log(std::move(record), now_ns, records); !applied) return Fail(applied.error());
+    LOG(INFO) << "chunk " << chunk_id << " (inode " << request.inode() << ", index " << index
+              << ") has no replica and was never written: placing it again at version " << new_version;
+    GrantChain(chunk_id, *chain, new_version, now_ms, &reply);
+    return reply;
+  }
   bool dropped = false;
   for (uint32_t failed : request.failed_chunkservers()) {
     bool held = std::any_of(chunk->replicas.begin(), chunk->replicas.end(),
@@ -95,7 +134,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
     *reply.mutable_location() = std::move(chain);
     return reply;
   }
-  uint64_t new_version = chunk->version + 1;
+  uint64_t new_version = chunk->highest_version + 1;
   wire::LogRecord record;
   record.mutable_chunk_version_bumped()->set_chunk_id(chunk_id);
   record.mutable_chunk_version_bumped()->set_chunk_version(new_version);
@@ -222,7 +261,9 @@ wire::Reply MasterState::Register(const wire::RegisterRequest& request, int64_t 
     wire::LogRecord record;
     record.mutable_chunk_version_bumped()->set_chunk_id(adopted.chunk_id);
     record.mutable_chunk_version_bumped()->set_chunk_version(adopted.version);
-    if (Log(std::move(record), now_ns, records)) registry_.AddReplica(adopted.chunk_id, id, adopted.version);
+    if (!Log(std::move(record), now_ns, records)) continue;
+    registry_.AddReplica(adopted.chunk_id, id, adopted.version);
+    registry_.DropStaleReplicas(adopted.chunk_id);
   }
   LOG(INFO) << "chunkserver " << id << " (" << request.address() << ", uuid " << request.chunkserver_uuid()
             << ") registered with " << request.chunks_size() << " chunks";
@@ -231,6 +272,25 @@ wire::Reply MasterState::Register(const wire::RegisterRequest& request, int64_t 
   reply.set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
   for (uint64_t chunk_id : registry_.TakePendingDeletions(id)) reply.add_delete_chunks(chunk_id);
   return reply;
+}
+
+void MasterState::ResolveStaleChunks(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records) {
+  if (!GracePeriodOver(now_ms)) return;
+  for (const ChunkVersion& recovered : registry_.StaleChunksToRecover(now_ms)) {
+    uint64_t lost_version = registry_.Find(recovered.chunk_id)->version;
+    wire::LogRecord record;
+    record.mutable_chunk_version_bumped()->set_chunk_id(recovered.chunk_id);
+    record.mutable_chunk_version_bumped()->set_chunk_version(recovered.version);
+    if (!Log(std::move(record), now_ns, records)) continue;
+    registry_.DropStaleReplicas(recovered.chunk_id);
+    // A lease from before must not go on at the recovered version: the next one bumps.
+    registry_.Find(recovered.chunk_id)->lease_expiry_ms = 0;
+    LOG(WARNING) << "chunk " << recovered.chunk_id << " has no replica at its version " << lost_version
+                 << " (a lease bumped it but no write reached a replica, or their chunkservers are gone) "
+                 << "and the master has served for over " << options_.heartbeat_timeout_ms << " ms: recovering version "
+                 << recovered.version << ", the highest stale one on "
+                 << registry_.Find(recovered.chunk_id)->replicas.size() << " replicas";
+  }
 }
 
 Result<wire::Reply> MasterState::Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns) {

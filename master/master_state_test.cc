@@ -31,49 +31,22 @@ class ChunkHandlingTest : public ::testing::Test {
   }
   uint32_t Register(const std::string& uuid, std::vector<std::pair<uint64_t, uint64_t>> chunks = {},
                     uint64_t free_bytes = 100 * kGiB, wire::Reply* reply_out = nullptr, int64_t now_ms = 1000) {
-    wire::Envelope request;
-    wire::RegisterRequest* body = request.mutable_register_();
-    body->set_chunkserver_uuid(uuid);
-    body->set_address("127.0.0.1:" + std::to_string(7000 + uuid[0]));
-    body->mutable_space()->set_total_bytes(200 * kGiB);
-    body->mutable_space()->set_free_bytes(free_bytes);
-    body->set_label("rack=" + uuid);
-    for (auto [chunk_id, version] : chunks) {
-      wire::ChunkReport* report = body->add_chunks();
-      report->set_chunk_id(chunk_id);
-      report->set_chunk_version(version);
-    }
-    wire::Reply reply = Call(request, now_ms);
+    wire::Reply reply = Call(testing::RegisterEnvelope(uuid, chunks, free_bytes), now_ms);
     EXPECT_EQ(reply.error(), 0);
     if (reply_out) *reply_out = reply;
     return reply.chunkserver_id();
   }
   wire::Reply Heartbeat(uint32_t id, int64_t now_ms = 1000) {
-    wire::Envelope request;
-    request.mutable_heartbeat()->set_chunkserver_id(id);
-    request.mutable_heartbeat()->mutable_space()->set_free_bytes(100 * kGiB);
-    return Call(request, now_ms);
+    return Call(testing::HeartbeatEnvelope(id, 100 * kGiB), now_ms);
   }
   uint64_t MakeFile(const std::string& name) { return Call(MknodEnvelope(kRootInode, name)).attr().inode(); }
   wire::Reply WriteLease(uint64_t inode, uint64_t index, std::vector<uint32_t> failed = {}, int64_t now_ms = 1000) {
-    wire::Envelope request;
-    request.mutable_write_lease()->set_inode(inode);
-    request.mutable_write_lease()->set_chunk_index(index);
-    for (uint32_t id : failed) request.mutable_write_lease()->add_failed_chunkservers(id);
-    return Call(request, now_ms);
+    return Call(testing::WriteLeaseEnvelope(inode, index, failed), now_ms);
   }
   wire::Reply GetChunks(uint64_t inode, uint64_t first, uint32_t count, int64_t now_ms = 1000) {
-    wire::Envelope request;
-    request.mutable_get_chunks()->set_inode(inode);
-    request.mutable_get_chunks()->set_first_index(first);
-    request.mutable_get_chunks()->set_count(count);
-    return Call(request, now_ms);
+    return Call(testing::GetChunksEnvelope(inode, first, count), now_ms);
   }
-  static std::set<uint32_t> Ids(const wire::ChunkLocation& location) {
-    std::set<uint32_t> ids;
-    for (const auto& replica : location.replicas()) ids.insert(replica.chunkserver_id());
-    return ids;
-  }
+  static std::set<uint32_t> Ids(const wire::ChunkLocation& location) { return testing::ChunkserverIds(location); }
 
   MasterState state_;
   std::vector<wire::LogRecord> records_;

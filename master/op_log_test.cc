@@ -19,15 +19,15 @@ using testing::TempDirectory;
 constexpr int64_t kNow = 1'700'000'000'000'000'000;
 
 // Runs `count` mknods through `state`, appending each request's records to `log` as
-// its own batch; returns the log file's size after each batch.
-std::vector<uint64_t> CreateFiles(MasterState* state, OpLog* log, int first, int count, const std::string& path) {
+// its own batch; returns where the log's records end after each batch.
+std::vector<uint64_t> CreateFiles(MasterState* state, OpLog* log, int first, int count) {
   std::vector<uint64_t> sizes;
   for (int i = first; i < first + count; ++i) {
     std::vector<wire::LogRecord> records;
     wire::Reply reply = state->Handle(MknodEnvelope(kRootInode, "f" + std::to_string(i)), 0, kNow + i, &records);
     EXPECT_EQ(reply.error(), 0) << reply.error_message();
     EXPECT_TRUE(log->Append(records).ok());
-    sizes.push_back(std::filesystem::file_size(path));
+    sizes.push_back(log->end_of_records());
   }
   return sizes;
 }
@@ -51,9 +51,9 @@ TEST(OpLogTest, ReplayGivesTheSameState) {
   auto log = Recover(directory.path(), &live);
   ASSERT_TRUE(log) << log.error().ToString();
   std::vector<wire::LogRecord> records;
-  live.StartEpoch(kNow, &records);
+  live.StartEpoch(0, kNow, &records);
   ASSERT_TRUE((*log)->Append(records).ok());
-  CreateFiles(&live, log->get(), 0, 10, OnlySegment(directory.path()));
+  CreateFiles(&live, log->get(), 0, 10);
   std::vector<wire::LogRecord> more;
   wire::Envelope rename;
   rename.mutable_rename()->set_parent(kRootInode);
@@ -85,7 +85,7 @@ TEST_P(TornTailTest, DamagedLastRecordIsCutAndEarlierRecordsSurvive) {
   auto log = Recover(directory.path(), &live);
   ASSERT_TRUE(log);
   std::string segment = OnlySegment(directory.path());
-  std::vector<uint64_t> sizes = CreateFiles(&live, log->get(), 0, 5, segment);
+  std::vector<uint64_t> sizes = CreateFiles(&live, log->get(), 0, 5);
   log->reset();
   if (flip_a_byte) {
     int fd = ::open(segment.c_str(), O_RDWR);
@@ -101,12 +101,12 @@ TEST_P(TornTailTest, DamagedLastRecordIsCutAndEarlierRecordsSurvive) {
   MasterState recovered{MasterOptions{}};
   auto reopened = Recover(directory.path(), &recovered);
   ASSERT_TRUE(reopened) << reopened.error().ToString();
-  EXPECT_EQ(std::filesystem::file_size(segment), sizes[3]);
+  EXPECT_EQ(std::filesystem::file_size(segment), sizes[3]);  // cut there (the zeros after it too)
   EXPECT_EQ(recovered.position(), 4u);
   EXPECT_TRUE(recovered.name_space().Lookup(kRootInode, "f3"));
   EXPECT_FALSE(recovered.name_space().Lookup(kRootInode, "f4"));
   // The log goes on after the cut.
-  CreateFiles(&recovered, reopened->get(), 10, 1, segment);
+  CreateFiles(&recovered, reopened->get(), 10, 1);
   reopened->reset();
   MasterState again{MasterOptions{}};
   ASSERT_TRUE(Recover(directory.path(), &again));
@@ -121,9 +121,9 @@ TEST(CheckpointTest, CheckpointPlusLogRoundTrip) {
   auto log = Recover(directory.path(), &live);
   ASSERT_TRUE(log);
   std::vector<wire::LogRecord> records;
-  live.StartEpoch(kNow, &records);
+  live.StartEpoch(0, kNow, &records);
   ASSERT_TRUE((*log)->Append(records).ok());
-  CreateFiles(&live, log->get(), 0, 20, OnlySegment(directory.path()));
+  CreateFiles(&live, log->get(), 0, 20);
   wire::Envelope mkdir;
   mkdir.mutable_mkdir()->set_parent(kRootInode);
   mkdir.mutable_mkdir()->set_name("dir");
@@ -139,7 +139,7 @@ TEST(CheckpointTest, CheckpointPlusLogRoundTrip) {
 
   ASSERT_TRUE(WriteCheckpoint(directory.path(), live).ok());
   ASSERT_TRUE((*log)->StartSegment(live.position() + 1).ok());
-  CreateFiles(&live, log->get(), 100, 3, OnlySegment(directory.path()));
+  CreateFiles(&live, log->get(), 100, 3);
   log->reset();
 
   MasterState recovered{MasterOptions{}};

@@ -21,14 +21,15 @@ void AppendRecord(const google::protobuf::MessageLite& message, std::string* buf
   std::memcpy(buffer->data() + start + sizeof length, &checksum, sizeof checksum);
 }
 
-Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
+Status PwriteAll(int fd, std::string_view bytes, uint64_t offset, const std::string& path) {
   while (!bytes.empty()) {
-    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    ssize_t written = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
     if (written < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus("cannot write " + path);
     }
     bytes.remove_prefix(written);
+    offset += written;
   }
   return Status::Ok();
 }
@@ -74,7 +75,7 @@ Result<RecordReader> RecordReader::Open(const std::string& path) {
 RecordReader::Outcome RecordReader::Next(std::string* payload) {
   char header[kRecordHeaderBytes];
   size_t got = std::fread(header, 1, sizeof header, file_.get());
-  if (got == 0) return Outcome::kEnd;
+  if (std::all_of(header, header + got, [](char byte) { return byte == 0; })) return Outcome::kEnd;
   if (got < sizeof header) return Outcome::kTorn;
   uint32_t length;
   uint64_t checksum;

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "master/master_state.h"
@@ -49,6 +51,53 @@ inline wire::Envelope MknodEnvelope(uint64_t parent, const std::string& name) {
   mknod->set_name(name);
   mknod->set_mode(S_IFREG | 0644);
   return envelope;
+}
+
+// A chunkserver's registration; its address and label derive from the uuid.
+inline wire::Envelope RegisterEnvelope(const std::string& uuid,
+                                       const std::vector<std::pair<uint64_t, uint64_t>>& chunks, uint64_t free_bytes) {
+  wire::Envelope envelope;
+  wire::RegisterRequest* body = envelope.mutable_register_();
+  body->set_chunkserver_uuid(uuid);
+  body->set_address("127.0.0.1:" + std::to_string(7000 + uuid[0]));
+  body->mutable_space()->set_total_bytes(2 * free_bytes);
+  body->mutable_space()->set_free_bytes(free_bytes);
+  body->set_label("rack=" + uuid);
+  for (auto [chunk_id, version] : chunks) {
+    wire::ChunkReport* report = body->add_chunks();
+    report->set_chunk_id(chunk_id);
+    report->set_chunk_version(version);
+  }
+  return envelope;
+}
+
+inline wire::Envelope HeartbeatEnvelope(uint32_t chunkserver_id, uint64_t free_bytes) {
+  wire::Envelope envelope;
+  envelope.mutable_heartbeat()->set_chunkserver_id(chunkserver_id);
+  envelope.mutable_heartbeat()->mutable_space()->set_free_bytes(free_bytes);
+  return envelope;
+}
+
+inline wire::Envelope WriteLeaseEnvelope(uint64_t inode, uint64_t chunk_index, const std::vector<uint32_t>& failed) {
+  wire::Envelope envelope;
+  envelope.mutable_write_lease()->set_inode(inode);
+  envelope.mutable_write_lease()->set_chunk_index(chunk_index);
+  for (uint32_t id : failed) envelope.mutable_write_lease()->add_failed_chunkservers(id);
+  return envelope;
+}
+
+inline wire::Envelope GetChunksEnvelope(uint64_t inode, uint64_t first_index, uint32_t count) {
+  wire::Envelope envelope;
+  envelope.mutable_get_chunks()->set_inode(inode);
+  envelope.mutable_get_chunks()->set_first_index(first_index);
+  envelope.mutable_get_chunks()->set_count(count);
+  return envelope;
+}
+
+inline std::set<uint32_t> ChunkserverIds(const wire::ChunkLocation& location) {
+  std::set<uint32_t> ids;
+  for (const auto& replica : location.replicas()) ids.insert(replica.chunkserver_id());
+  return ids;
 }
 
 }  // namespace hafs::master::testing

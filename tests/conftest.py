@@ -109,6 +109,7 @@ def built():
 
 def make_cluster(request, chunkservers=3, env=None):
     root = Path(tempfile.mkdtemp(prefix="hafs-test-"))
+    root.chmod(0o755)  # other users reach the mount through it (permission tests)
     cluster = Cluster(root, chunkservers=chunkservers, env=env)
 
     def teardown():
