@@ -254,7 +254,8 @@ Result<uint64_t> ChunkStore::Read(uint64_t chunk_id, uint64_t chunk_version, uin
   return (*file)->data_length();
 }
 
-Status ChunkStore::Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<const std::byte> data) {
+Status ChunkStore::Modify(uint64_t chunk_id, uint64_t chunk_version,
+                          const std::function<Status(Entry& entry, ChunkFile& file)>& change) {
   while (true) {
     auto entry = FindOrAdd(chunk_id);
     std::lock_guard lock(entry->mutex);
@@ -268,36 +269,26 @@ Status ChunkStore::Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t off
     }
     auto file = OpenFile(chunk_id, *entry);
     if (!file) return file.error();
-    uint64_t end = offset + data.size();
-    uint64_t old_length = (*file)->data_length();
-    Status space = CheckSpace(entry->dir_index, end > old_length ? end - std::max(offset, old_length) : 0);
-    if (!space.ok()) return space;
-    Status written = (*file)->Write(chunk_version, offset, data);
+    Status changed = change(*entry, **file);
     entry->chunk_version = (*file)->chunk_version();
     entry->data_length = (*file)->data_length();
-    return NoteCorruption(chunk_id, entry->chunk_version, written);
+    return NoteCorruption(chunk_id, entry->chunk_version, changed);
   }
 }
 
+Status ChunkStore::Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<const std::byte> data) {
+  return Modify(chunk_id, chunk_version, [&](Entry& entry, ChunkFile& file) {
+    uint64_t end = offset + data.size();
+    uint64_t old_length = file.data_length();
+    Status space = CheckSpace(entry.dir_index, end > old_length ? end - std::max(offset, old_length) : 0);
+    if (!space.ok()) return space;
+    return file.Write(chunk_version, offset, data);
+  });
+}
+
 Status ChunkStore::Truncate(uint64_t chunk_id, uint64_t chunk_version, uint64_t new_length) {
-  while (true) {
-    auto entry = FindOrAdd(chunk_id);
-    std::lock_guard lock(entry->mutex);
-    if (entry->removed) continue;
-    if (!entry->present) {
-      Status created = CreateFile(chunk_id, chunk_version, *entry);
-      if (!created.ok()) {
-        Remove(chunk_id, entry);
-        return created;
-      }
-    }
-    auto file = OpenFile(chunk_id, *entry);
-    if (!file) return file.error();
-    Status truncated = (*file)->Truncate(chunk_version, new_length);
-    entry->chunk_version = (*file)->chunk_version();
-    entry->data_length = (*file)->data_length();
-    return NoteCorruption(chunk_id, entry->chunk_version, truncated);
-  }
+  return Modify(chunk_id, chunk_version,
+                [&](Entry&, ChunkFile& file) { return file.Truncate(chunk_version, new_length); });
 }
 
 Status ChunkStore::Sync(uint64_t chunk_id) {

@@ -85,6 +85,10 @@ class ChunkStore {
   Result<std::shared_ptr<ChunkFile>> OpenFile(uint64_t chunk_id, Entry& entry);
   Status CreateFile(uint64_t chunk_id, uint64_t chunk_version, Entry& entry);
   Status CheckSpace(size_t dir_index, uint64_t growth_bytes);
+  // Runs `change` on the chunk's file under its lock, creating the chunk if missing, and
+  // keeps the index in step with what the file says afterwards.
+  Status Modify(uint64_t chunk_id, uint64_t chunk_version,
+                const std::function<Status(Entry& entry, ChunkFile& file)>& change);
   // Passes `status` through, noting a checksum failure as a lost replica.
   Status NoteCorruption(uint64_t chunk_id, uint64_t chunk_version, Status status);
 
