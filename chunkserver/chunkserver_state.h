@@ -24,6 +24,9 @@ class ChunkserverState {
     address_ = std::move(address);
   }
 
+  // The highest master epoch seen here: from requests, downstream replies, master replies
+  // and granted leadership leases. LeadershipLease persists the epochs it grants at and
+  // raises this to the persisted one at start, so there is one fence for everything.
   uint64_t epoch() const { return epoch_.load(); }
   // Fencing: false for a non-zero epoch below the highest seen; otherwise remembers it.
   bool AdmitEpoch(uint64_t epoch) {

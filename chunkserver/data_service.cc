@@ -102,7 +102,15 @@ wire::Envelope DataService::Handle(const wire::Envelope& request, zmq::message_t
   wire::Envelope reply = rpc::MakeReply(request);
   wire::Reply* body = reply.mutable_reply();
   Status status;
-  if (!state_.AdmitEpoch(request.epoch())) {
+  if (request.has_leadership_lease()) {
+    // Fenced on the body's epoch inside; the envelope epoch of a refused candidate must
+    // not raise the fence (it would cut off the holder before its lease expires).
+    if (lease_ == nullptr) {
+      status = Status::Error(EINVAL, "this chunkserver grants no leadership leases");
+    } else {
+      lease_->Handle(request.leadership_lease(), body);
+    }
+  } else if (!state_.AdmitEpoch(request.epoch())) {
     status = Status::Error(
         ESTALE, "epoch " + std::to_string(request.epoch()) + " is older than " + std::to_string(state_.epoch()));
   } else if (request.has_read_chunk()) {

@@ -1,4 +1,5 @@
-// The chunkserver's data service: ReadChunk, WriteChunk and TruncateChunk over ZeroMQ.
+// The chunkserver's data service: ReadChunk, WriteChunk and TruncateChunk over ZeroMQ,
+// and the masters' LeadershipLease requests (leadership_lease.h).
 //
 // Threads: a proxy thread joins the public ROUTER socket (clients and upstream
 // replicas) to an inproc DEALER backend; `workers` threads each own a DEALER socket on
@@ -18,6 +19,7 @@
 
 #include "chunkserver/chunk_store.h"
 #include "chunkserver/chunkserver_state.h"
+#include "chunkserver/leadership_lease.h"
 #include "common/rpc.h"
 
 namespace hafs {
@@ -30,8 +32,10 @@ struct DataServiceOptions {
 
 class DataService {
  public:
-  DataService(ChunkStore& store, ChunkserverState& state, DataServiceOptions options)
-      : store_(store), state_(state), options_(std::move(options)) {}
+  // `lease` answers LeadershipLease requests (EINVAL without one).
+  DataService(ChunkStore& store, ChunkserverState& state, DataServiceOptions options,
+              LeadershipLease* lease = nullptr)
+      : store_(store), state_(state), options_(std::move(options)), lease_(lease) {}
   ~DataService() { Stop(); }
   DataService(const DataService&) = delete;
   DataService& operator=(const DataService&) = delete;
@@ -57,6 +61,7 @@ class DataService {
   ChunkStore& store_;
   ChunkserverState& state_;
   const DataServiceOptions options_;
+  LeadershipLease* const lease_;
   std::string backend_endpoint_;
   std::string control_endpoint_;
   std::atomic<bool> stopping_{false};

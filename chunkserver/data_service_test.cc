@@ -209,5 +209,72 @@ TEST_F(DataServiceTest, EmptySyncWriteAndStaleVersion) {
   EXPECT_EQ(stale.envelope.reply().replica_results(1).error(), ESTALE);
 }
 
+// The leadership lease over a real loopback socket, and the one fence it shares with data
+// requests.
+TEST(DataServiceLeaseTest, LeadershipLeaseOverTheWire) {
+  TempDirForTest dir;
+  ChunkStoreOptions store_options;
+  store_options.data_dirs = {dir.path()};
+  store_options.reserve_bytes = 0;
+  auto store = ChunkStore::Open(store_options);
+  ASSERT_TRUE(store.has_value());
+  ChunkserverState state;
+  LeadershipLeaseOptions lease_options;
+  lease_options.dir = dir.path();
+  auto lease = LeadershipLease::Open(lease_options, state);
+  ASSERT_TRUE(lease.has_value());
+  DataServiceOptions service_options;
+  service_options.listen = "127.0.0.1:0";
+  service_options.workers = 2;
+  DataService service(**store, state, service_options, lease->get());
+  auto address = service.Start();
+  ASSERT_TRUE(address.has_value());
+
+  auto ask = [&](const std::string& master, uint64_t epoch, uint64_t envelope_epoch) {
+    wire::Envelope request;
+    request.set_epoch(envelope_epoch);
+    auto* body = request.mutable_leadership_lease();
+    body->set_master_address(master);
+    body->set_epoch(epoch);
+    body->set_duration_ms(5000);
+    if (master == "m1:1") body->set_mark_out_of_sync("m2:2");
+    auto answer = rpc::ThreadConnection(*address).Call(std::move(request), 3000);
+    EXPECT_TRUE(answer.has_value());
+    return answer ? answer->envelope : wire::Envelope();
+  };
+  wire::Envelope granted = ask("m1:1", 4, 4);
+  EXPECT_EQ(granted.reply().error(), 0) << granted.reply().error_message();
+  EXPECT_TRUE(granted.reply().lease_granted());
+  EXPECT_EQ(granted.reply().lease_holder(), "m1:1");
+  EXPECT_EQ(granted.reply().highest_epoch(), 4u);
+  EXPECT_EQ(granted.reply().out_of_sync_master(), "m2:2");
+  EXPECT_EQ(granted.reply().out_of_sync_epoch(), 4u);
+  EXPECT_EQ(granted.epoch(), 4u);
+
+  // A candidate with a higher epoch is refused and raises no fence, not even through its envelope.
+  wire::Envelope busy = ask("m2:2", 5, 5);
+  EXPECT_EQ(busy.reply().error(), EBUSY);
+  EXPECT_FALSE(busy.reply().lease_granted());
+  EXPECT_EQ(busy.reply().lease_holder(), "m1:1");
+  EXPECT_EQ(busy.reply().highest_epoch(), 4u);
+  EXPECT_EQ(busy.reply().out_of_sync_master(), "m2:2");
+  EXPECT_EQ(state.epoch(), 4u);
+
+  // The epoch the lease raised fences data requests too.
+  wire::Envelope write;
+  write.set_epoch(3);
+  write.mutable_write_chunk()->set_chunk_id(1);
+  write.mutable_write_chunk()->set_chunk_version(1);
+  zmq::message_t frame("x", 1);
+  auto fenced = rpc::ThreadConnection(*address).Call(std::move(write), &frame, 3000);
+  ASSERT_TRUE(fenced.has_value());
+  EXPECT_EQ(fenced->envelope.reply().error(), ESTALE);
+
+  wire::Envelope stale = ask("m2:2", 3, 0);
+  EXPECT_EQ(stale.reply().error(), ESTALE);
+  EXPECT_EQ(stale.reply().highest_epoch(), 4u);
+  service.Stop();
+}
+
 }  // namespace
 }  // namespace hafs

@@ -9,6 +9,7 @@
 
 #include "chunkserver/chunk_store.h"
 #include "chunkserver/data_service.h"
+#include "chunkserver/leadership_lease.h"
 #include "chunkserver/master_link.h"
 #include "common/log.h"
 #include "common/options.h"
@@ -22,7 +23,9 @@ std::vector<std::string> SplitCommas(const std::string& text) {
   std::stringstream stream(text);
   std::string part;
   while (std::getline(stream, part, ',')) {
-    if (!part.empty()) parts.push_back(part);
+    size_t first = part.find_first_not_of(" \t");
+    size_t last = part.find_last_not_of(" \t");
+    if (first != std::string::npos) parts.push_back(part.substr(first, last - first + 1));
   }
   return parts;
 }
@@ -53,12 +56,14 @@ int main(int argc, char** argv) {
        "host:port clients and the master are told (default: the bound address)")
       ("port-file", value<std::string>()->default_value(""), "write the bound host:port to this file once listening")
       ("workers", value<int>()->default_value(8), "threads serving data requests")
-      ("master", value<std::string>()->default_value("127.0.0.1:9420"), "master host:port (comma-separated list)")
+      ("master", value<std::string>()->default_value("127.0.0.1:9420"), "master host:port, or a comma-separated list (registers and heartbeats with each)")
       ("label", value<std::string>()->default_value(""), "failure domain told to the master, e.g. rack=r1")
       ("heartbeat-interval-ms", value<int>()->default_value(1000),
        "time between heartbeats until the master sets its own")
       ("reserve-mb", value<uint64_t>()->default_value(256), "free space per data directory that writes never use")
-      ("open-files", value<size_t>()->default_value(512), "chunk files kept open");
+      ("open-files", value<size_t>()->default_value(512), "chunk files kept open")
+      ("leadership-grace-ms", value<int>()->default_value(10000),
+       "after a restart, grant no master leadership lease for this long (at least the longest lease, 10000 ms)");
   // clang-format on
   auto options = hafs::ParseOptionsOrExit(argc, argv, description, "Usage: hafs-chunkserver [options]");
 
@@ -80,11 +85,28 @@ int main(int argc, char** argv) {
   }
 
   hafs::ChunkserverState state;
+  hafs::LeadershipLeaseOptions lease_options;
+  lease_options.dir = store_options.data_dirs.front();
+  lease_options.grace_ms = options["leadership-grace-ms"].as<int>();
+  if (lease_options.grace_ms < 0) {
+    LOG(ERROR) << "--leadership-grace-ms must not be negative";
+    return 2;
+  }
+  if (lease_options.grace_ms < lease_options.max_duration_ms) {
+    LOG(WARNING) << "--leadership-grace-ms " << lease_options.grace_ms << " is shorter than the longest lease ("
+                 << lease_options.max_duration_ms << " ms): after a restart two masters could hold a quorum";
+  }
+  auto lease = hafs::LeadershipLease::Open(lease_options, state);
+  if (!lease) {
+    LOG(ERROR) << "cannot start: " << lease.error().ToString();
+    return 1;
+  }
+
   hafs::DataServiceOptions service_options;
   service_options.listen = options["listen"].as<std::string>();
   service_options.advertise_address = options["advertise-address"].as<std::string>();
   service_options.workers = options["workers"].as<int>();
-  hafs::DataService service(**store, state, service_options);
+  hafs::DataService service(**store, state, service_options, lease->get());
   auto bound = service.Start();
   if (!bound) {
     LOG(ERROR) << "cannot start: " << bound.error().ToString();
@@ -110,7 +132,7 @@ int main(int argc, char** argv) {
   }
   link_options.label = options["label"].as<std::string>();
   link_options.heartbeat_interval_ms = std::max(10, options["heartbeat-interval-ms"].as<int>());
-  hafs::MasterLink master_link(**store, state, link_options);
+  hafs::MasterLink master_link(**store, state, link_options, lease->get());
   master_link.Start();
 
   int signal_number = 0;

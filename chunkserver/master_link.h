@@ -1,16 +1,26 @@
-// The chunkserver's link to the master: register (uuid, address, space, label, every
-// chunk), then heartbeat (space, chunk count, requests in flight, full, lost chunks).
+// The chunkserver's links to the masters: with EVERY master in --master (the active and
+// the hot standby both need chunk locations), register (uuid, address, space, label,
+// every chunk), then heartbeat (space, chunk count, requests in flight, full, lost chunks).
 //
-// One thread. Registration is retried every 500 ms until a master answers; a heartbeat
-// answered with ENOENT (the master restarted and does not know us) registers again. The
-// chunks named in any reply's delete_chunks are deleted. The master's epoch in replies
-// feeds the fence; its chunkserver id and heartbeat interval from the register reply are
-// kept. Several masters may be given: on no answer the next one is tried.
+// One thread per master, each with its own socket, registration state, chunkserver id and
+// heartbeat interval, so a dead or slow master never delays the others. Registration is
+// retried every 500 ms until that master answers; a heartbeat answered ENOENT (that master
+// restarted and does not know us) re-registers with that master only. Heartbeats are due
+// every interval from the previous one's start; a call waits at most call_timeout_ms.
+//
+// Lost chunks go to every master (each has its own queue of reports, put back when a
+// heartbeat is not answered). `delete_chunks` are obeyed only from the master that holds
+// this chunkserver's leadership lease now (its --master address equals the lease holder),
+// or from any master while no lease was ever granted here (single-master clusters never
+// ask for one); never from a reply whose epoch is below the fence. The masters' epochs in
+// replies feed the fence.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -18,6 +28,7 @@
 
 #include "chunkserver/chunk_store.h"
 #include "chunkserver/chunkserver_state.h"
+#include "chunkserver/leadership_lease.h"
 #include "common/rpc.h"
 
 namespace hafs {
@@ -25,44 +36,60 @@ namespace hafs {
 struct MasterLinkOptions {
   std::vector<std::string> masters = {"127.0.0.1:9420"};
   std::string label;
-  int heartbeat_interval_ms = 1000;  // used until the master says otherwise
-  int call_timeout_ms = 1000;
+  int heartbeat_interval_ms = 1000;  // used until a master says otherwise (per master)
+  int call_timeout_ms = 500;         // per call, per master
 };
 
 class MasterLink {
  public:
-  MasterLink(ChunkStore& store, ChunkserverState& state, MasterLinkOptions options)
-      : store_(store), state_(state), options_(std::move(options)) {}
+  // `lease` (may be null: then every master's delete_chunks are obeyed) decides whose.
+  MasterLink(ChunkStore& store, ChunkserverState& state, MasterLinkOptions options,
+             const LeadershipLease* lease = nullptr);
   ~MasterLink() { Stop(); }
   MasterLink(const MasterLink&) = delete;
   MasterLink& operator=(const MasterLink&) = delete;
 
   void Start();
   void Stop();
-  bool registered() const { return registered_; }
+  // Registered with at least one master / with masters[index].
+  bool registered() const;
+  bool registered_with(size_t index) const { return peers_.at(index)->registered; }
 
  private:
-  void Run();
-  // One attempt each; false when no master answered (or it refused).
-  bool Register();
-  bool Heartbeat();
-  // Calls the current master; on no answer moves on to the next one.
-  Result<rpc::Message> CallMaster(wire::Envelope request);
-  void HandleCommonReply(const rpc::Message& answer);
-  // Sleeps up to `ms`; false when Stop() was called.
-  bool SleepMs(int ms);
+  struct Peer {
+    std::string address;
+    size_t index = 0;
+    std::atomic<bool> registered{false};
+    std::atomic<uint32_t> chunkserver_id{0};
+    int heartbeat_interval_ms = 0;
+    std::map<uint64_t, wire::ChunkReport> lost;  // guarded by lost_mutex_
+    bool said_ignoring_deletions = false;
+    int last_refusal = 0;  // heartbeat error last logged (to log changes only)
+    std::thread thread;
+  };
+
+  void Run(Peer& peer);
+  // One attempt each; false when the master did not answer or refused.
+  bool Register(Peer& peer, rpc::Connection& connection);
+  bool Heartbeat(Peer& peer, rpc::Connection& connection);
+  void HandleCommonReply(Peer& peer, const rpc::Message& answer);
+  // New lost chunks from the store are queued for every master; returns this one's.
+  std::vector<wire::ChunkReport> TakeLost(Peer& peer);
+  void PutBackLost(Peer& peer, const std::vector<wire::ChunkReport>& chunks);
+  // The id replica results carry: the lease holder's, else the first registered master's.
+  void UpdateChunkserverId();
+  // Sleeps until `deadline_ms` (monotonic); false when Stop() was called.
+  bool SleepUntil(int64_t deadline_ms);
 
   ChunkStore& store_;
   ChunkserverState& state_;
   const MasterLinkOptions options_;
-  std::vector<std::unique_ptr<rpc::Connection>> connections_;
-  size_t current_master_ = 0;
-  int heartbeat_interval_ms_ = 0;
-  std::atomic<bool> registered_{false};
+  const LeadershipLease* const lease_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+  std::mutex lost_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::thread thread_;
 };
 
 }  // namespace hafs

@@ -7,23 +7,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/mountinfo.h"
 #include "common/status.h"
 
 namespace hafs::cli {
 
-struct MountEntry {
-  std::string mount_point;  // unescaped, absolute
-  std::string fstype;       // e.g. "fuse.hafs"
-  std::string source;       // unescaped, e.g. "hafs:127.0.0.1:9000,127.0.0.1:9001"
-};
-
-// Parses /proc/self/mountinfo text (proc(5)): "ID PARENT MAJ:MIN ROOT MOUNT_POINT
-// OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS". Lines that do not parse are skipped.
-std::vector<MountEntry> ParseMountinfo(std::string_view text);
-
-// Undoes the kernel's octal escapes in mountinfo fields (space \040, tab \011,
-// newline \012, backslash \134).
-std::string UnescapeMountinfoField(std::string_view field);
+using hafs::MountEntry;
+using hafs::ParseMountinfo;
+using hafs::UnescapeMountinfoField;
 
 // Splits "a:1,b:2" into {"a:1", "b:2"}, dropping empty items and surrounding spaces.
 std::vector<std::string> SplitMasterList(std::string_view list);

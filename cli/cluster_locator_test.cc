@@ -34,11 +34,12 @@ TEST(ClusterLocatorTest, ParsesFieldsAroundOptionalTags) {
   EXPECT_EQ(mounts[2].mount_point, "/mnt/hafs one");
   EXPECT_EQ(mounts[2].fstype, "fuse.hafs");
   EXPECT_EQ(mounts[2].source, "hafs:127.0.0.1:9000,127.0.0.1:9001");
+  EXPECT_EQ(mounts[2].device, "0:45");
 }
 
 TEST(ClusterLocatorTest, LongestWholeComponentPrefixWins) {
   std::vector<MountEntry> mounts = {
-      {"/", "ext4", "/dev/vda"}, {"/mnt/a", "fuse.hafs", "hafs:x:1"}, {"/mnt/a/b", "fuse.hafs", "hafs:y:1"}};
+      {"/", "ext4", "/dev/vda", "252:1"}, {"/mnt/a", "fuse.hafs", "hafs:x:1", "0:40"}, {"/mnt/a/b", "fuse.hafs", "hafs:y:1", "0:41"}};
   EXPECT_EQ(FindMountContaining(mounts, "/mnt/a/b/c")->source, "hafs:y:1");
   EXPECT_EQ(FindMountContaining(mounts, "/mnt/a/bc")->source, "hafs:x:1");
   EXPECT_EQ(FindMountContaining(mounts, "/mnt/a")->source, "hafs:x:1");
@@ -47,7 +48,7 @@ TEST(ClusterLocatorTest, LongestWholeComponentPrefixWins) {
 
 TEST(ClusterLocatorTest, LaterMountAtSamePointHidesEarlier) {
   std::vector<MountEntry> mounts = {
-      {"/", "ext4", "/dev/vda"}, {"/mnt/a", "fuse.hafs", "hafs:x:1"}, {"/mnt/a", "tmpfs", "tmpfs"}};
+      {"/", "ext4", "/dev/vda", "252:1"}, {"/mnt/a", "fuse.hafs", "hafs:x:1", "0:40"}, {"/mnt/a", "tmpfs", "tmpfs", "0:42"}};
   EXPECT_EQ(FindMountContaining(mounts, "/mnt/a/f")->fstype, "tmpfs");
 }
 

@@ -53,7 +53,7 @@ int ClusterReport(const CliOptions& options) {
   if (!answer) return ClusterError(answer.error());
   const wire::Reply& reply = answer->envelope.reply();
   if (options.command == "status") {
-    std::cout << (options.json ? StatusJson(reply) : StatusText(reply, answer->address));
+    std::cout << (options.json ? StatusJson(reply, answer->address) : StatusText(reply, answer->address));
   } else {
     int64_t now_ns = WallClockNs();
     std::cout << (options.json ? ChunkserversJson(reply, now_ns) : ChunkserversText(reply, now_ns));

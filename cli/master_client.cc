@@ -1,5 +1,8 @@
 #include "cli/master_client.h"
 
+#include <algorithm>
+#include <deque>
+
 #include "common/rpc.h"
 
 namespace hafs::cli {
@@ -10,8 +13,14 @@ bool IsNotActiveReply(const wire::Reply& reply) {
 
 Result<MasterAnswer> AskActiveMaster(const std::vector<std::string>& masters, const wire::Envelope& request,
                                      int timeout_ms) {
+  std::deque<std::string> to_try(masters.begin(), masters.end());
+  std::vector<std::string> asked;
   std::string tried;
-  for (const std::string& address : masters) {
+  while (!to_try.empty()) {
+    std::string address = std::move(to_try.front());
+    to_try.pop_front();
+    if (std::find(asked.begin(), asked.end(), address) != asked.end()) continue;
+    asked.push_back(address);
     rpc::Connection connection(address);
     auto answer = connection.Call(request, timeout_ms);
     if (!tried.empty()) tried += "; ";
@@ -22,6 +31,13 @@ Result<MasterAnswer> AskActiveMaster(const std::vector<std::string>& masters, co
     const wire::Reply& reply = answer->envelope.reply();
     if (IsNotActiveReply(reply)) {
       tried += address + " is not the active master (" + reply.error_message() + ")";
+      // A standby names the active when it knows it: ask that one next, even if it was
+      // not on our list (the list may name the masters differently, or be incomplete).
+      const std::string& active = reply.active_address();
+      if (!active.empty() && std::find(asked.begin(), asked.end(), active) == asked.end()) {
+        tried += ", it names " + active;
+        to_try.push_front(active);
+      }
       continue;
     }
     if (reply.error() != 0) {

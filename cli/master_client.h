@@ -1,6 +1,7 @@
 // Asks the active master of a cluster: tries the masters in the given order and takes
 // the first real answer. A master that does not answer, or answers that it is not the
-// active one (ENOTCONN / "not active", as a standby does), is skipped.
+// active one (ENOTCONN / "not active", as a standby does), is skipped; when that answer
+// names the active (Reply.active_address), that master is asked next.
 #pragma once
 
 #include <string>

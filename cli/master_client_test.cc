@@ -12,17 +12,18 @@ namespace {
 // A master stand-in on a loopback port that answers one request with `error`.
 class FakeMaster {
  public:
-  FakeMaster(int error, std::string message) {
+  FakeMaster(int error, std::string message, std::string active_address = "") {
     auto router = rpc::BindRouter("127.0.0.1:0", &address_);
     EXPECT_TRUE(router.has_value());
     router_ = std::move(*router);
-    thread_ = std::thread([this, error, message] {
+    thread_ = std::thread([this, error, message, active_address] {
       zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
       zmq::poll(&item, 1, std::chrono::milliseconds(5000));
       auto incoming = rpc::ReceiveRequest(router_);
       if (!incoming) return;
       wire::Envelope reply = rpc::MakeReply(incoming->message.envelope, Status::Error(error, message));
       if (error == 0) reply.mutable_reply()->set_chunks_healthy(5);
+      reply.mutable_reply()->set_active_address(active_address);
       rpc::SendReply(router_, incoming->identity, reply);
     });
   }
@@ -49,6 +50,24 @@ TEST(MasterClientTest, SkipsSilentAndStandbyMasters) {
   ASSERT_TRUE(answer.has_value()) << answer.error().ToString();
   EXPECT_EQ(answer->address, active.address());
   EXPECT_EQ(answer->envelope.reply().chunks_healthy(), 5u);
+}
+
+TEST(MasterClientTest, FollowsTheActiveAStandbyNames) {
+  FakeMaster active(0, "");
+  FakeMaster standby(ENOTCONN, "not the active master", active.address());
+  // The active is not on the list at all: only the standby's answer leads to it.
+  auto answer = AskActiveMaster({standby.address()}, StatusRequest(), 300);
+  ASSERT_TRUE(answer.has_value()) << answer.error().ToString();
+  EXPECT_EQ(answer->address, active.address());
+}
+
+TEST(MasterClientTest, AStandbyNamingItselfOrAnAskedMasterEndsTheSearch) {
+  FakeMaster first(ENOTCONN, "not the active master");
+  FakeMaster second(ENOTCONN, "not the active master", first.address());
+  // `second` names `first`, which was already asked: no loop, a clear failure.
+  auto answer = AskActiveMaster({first.address(), second.address()}, StatusRequest(), 300);
+  ASSERT_FALSE(answer.has_value());
+  EXPECT_EQ(answer.error().error(), EHOSTUNREACH);
 }
 
 TEST(MasterClientTest, RealErrorStopsTheSearch) {

@@ -132,10 +132,29 @@ std::string ChunkserversText(const wire::Reply& reply, int64_t now_ns) {
   return FormatTable(rows);
 }
 
-std::string StatusJson(const wire::Reply& reply) {
+bool MasterReachable(const wire::MasterInfo& master, const std::string& answered_by) {
+  return master.reachable() || master.address() == answered_by;
+}
+
+bool Degraded(const wire::Reply& reply) {
+  if (reply.masters_size() < 2) return false;  // a single-master cluster has no standby to lose
+  bool active = false;
+  bool in_sync_standby = false;
+  for (const wire::MasterInfo& master : reply.masters()) {
+    if (master.role() == "active") {
+      active = true;
+    } else if (master.sync() == "in sync") {
+      in_sync_standby = true;
+    }
+  }
+  return active && !in_sync_standby;
+}
+
+std::string StatusJson(const wire::Reply& reply, const std::string& answered_by) {
   ClusterSummary summary = Summarize(reply);
   JsonWriter json;
   json.BeginObject();
+  json.Field("answered_by", answered_by);
   json.Key("masters");
   json.BeginArray();
   for (const wire::MasterInfo& master : reply.masters()) {
@@ -144,9 +163,15 @@ std::string StatusJson(const wire::Reply& reply) {
     json.Field("role", master.role());
     json.Field("epoch", master.epoch());
     json.Field("log_position", master.log_position());
+    json.Field("sync", master.sync());
+    json.Field("lag_records", master.lag_records());
+    json.Key("reachable");
+    json.Bool(MasterReachable(master, answered_by));
     json.EndObject();
   }
   json.EndArray();
+  json.Key("degraded");
+  json.Bool(Degraded(reply));
   json.Key("chunkservers");
   json.BeginObject();
   json.Field("up", summary.up);
@@ -172,12 +197,19 @@ std::string StatusJson(const wire::Reply& reply) {
 std::string StatusText(const wire::Reply& reply, const std::string& answered_by) {
   ClusterSummary summary = Summarize(reply);
   std::string out = "masters (answered by " + answered_by + "):\n";
-  std::vector<std::vector<std::string>> rows = {{"  ADDRESS", "ROLE", "EPOCH", "LOG POSITION"}};
+  std::vector<std::vector<std::string>> rows = {{"  ADDRESS", "ROLE", "EPOCH", "LOG POSITION", "SYNC", "LAG"}};
   for (const wire::MasterInfo& master : reply.masters()) {
-    rows.push_back({"  " + master.address(), master.role(), std::to_string(master.epoch()),
-                    std::to_string(master.log_position())});
+    bool reachable = MasterReachable(master, answered_by);
+    std::string role = master.role().empty() ? "-" : master.role();
+    if (!reachable) role += " (unreachable)";
+    rows.push_back({"  " + master.address(), role, std::to_string(master.epoch()),
+                    std::to_string(master.log_position()), master.sync().empty() ? "-" : master.sync(),
+                    master.role() == "active" ? "-" : std::to_string(master.lag_records())});
   }
   out += FormatTable(rows);
+  if (Degraded(reply)) {
+    out += "degraded: the active master has no in-sync standby (changes are acknowledged by one master only)\n";
+  }
   out += "chunkservers: " + std::to_string(summary.up) + " up, " + std::to_string(summary.down) + " down, " +
          std::to_string(summary.total) + " total\n";
   out += "chunks: " + std::to_string(reply.chunks_healthy()) + " healthy, " +

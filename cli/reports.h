@@ -4,7 +4,8 @@
 //   fileinfo:     {"chunks":[{"index","id","version","replicas":[{"chunkserver","address","state"}]}]}
 //   chunkservers: {"chunkservers":[{"id","address","label","state","chunks","used_bytes","free_bytes",
 //                  "total_bytes","last_heartbeat_age_s","requests_in_flight"}]}
-//   status:       {"masters":[{"address","role","epoch","log_position"}],
+//   status:       {"answered_by","masters":[{"address","role","epoch","log_position","sync",
+//                  "lag_records","reachable"}],"degraded",
 //                  "chunkservers":{"up","down","total"},
 //                  "chunks":{"healthy","under_replicated","missing"},
 //                  "space":{"total_bytes","free_bytes","used_bytes"}}
@@ -35,7 +36,12 @@ std::string FileInfoText(const wire::Reply& reply, const std::string& path, uint
 std::string ChunkserversJson(const wire::Reply& reply, int64_t now_ns);
 std::string ChunkserversText(const wire::Reply& reply, int64_t now_ns);
 
-std::string StatusJson(const wire::Reply& reply);
+// Status of the cluster as the master at `answered_by` sees it: every master with its role
+// ("active", "standby"), epoch, log position, sync state ("in sync", "catching up", "out of
+// sync", as the active sees its standby), lag in records and whether it is reachable (the
+// answering master always is). Degraded: two or more masters, one active, none in sync.
+bool Degraded(const wire::Reply& reply);
+std::string StatusJson(const wire::Reply& reply, const std::string& answered_by);
 std::string StatusText(const wire::Reply& reply, const std::string& answered_by);
 
 }  // namespace hafs::cli

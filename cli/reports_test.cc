@@ -77,8 +77,10 @@ TEST(ReportsTest, ChunkserversTextIsATable) {
 }
 
 TEST(ReportsTest, StatusCountsOnlyLiveChunkserversSpace) {
-  EXPECT_EQ(StatusJson(SampleClusterStatus()),
-            R"({"masters":[{"address":"127.0.0.1:9000","role":"active","epoch":3,"log_position":42}],)"
+  EXPECT_EQ(StatusJson(SampleClusterStatus(), "127.0.0.1:9000"),
+            R"({"answered_by":"127.0.0.1:9000",)"
+            R"("masters":[{"address":"127.0.0.1:9000","role":"active","epoch":3,"log_position":42,)"
+            R"("sync":"","lag_records":0,"reachable":true}],"degraded":false,)"
             R"("chunkservers":{"up":1,"down":1,"total":2},)"
             R"("chunks":{"healthy":7,"under_replicated":2,"missing":1},)"
             R"("space":{"total_bytes":1000,"free_bytes":600,"used_bytes":400}})"
@@ -86,6 +88,45 @@ TEST(ReportsTest, StatusCountsOnlyLiveChunkserversSpace) {
   std::string text = StatusText(SampleClusterStatus(), "127.0.0.1:9000");
   EXPECT_NE(text.find("chunkservers: 1 up, 1 down, 2 total"), std::string::npos) << text;
   EXPECT_NE(text.find("chunks: 7 healthy, 2 under-replicated, 1 missing"), std::string::npos) << text;
+}
+
+wire::Reply TwoMasters(const std::string& standby_sync, bool standby_reachable) {
+  wire::Reply reply = SampleClusterStatus();
+  wire::MasterInfo* standby = reply.add_masters();
+  standby->set_address("127.0.0.1:9001");
+  standby->set_role("standby");
+  standby->set_epoch(3);
+  standby->set_log_position(40);
+  standby->set_sync(standby_sync);
+  standby->set_lag_records(2);
+  standby->set_reachable(standby_reachable);
+  return reply;
+}
+
+TEST(ReportsTest, StatusShowsEveryMasterWithSyncAndLag) {
+  wire::Reply reply = TwoMasters("in sync", true);
+  std::string json = StatusJson(reply, "127.0.0.1:9000");
+  EXPECT_NE(json.find(R"({"address":"127.0.0.1:9001","role":"standby","epoch":3,"log_position":40,)"
+                      R"("sync":"in sync","lag_records":2,"reachable":true})"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"("degraded":false)"), std::string::npos) << json;
+  std::string text = StatusText(reply, "127.0.0.1:9000");
+  EXPECT_NE(text.find("ROLE     EPOCH  LOG POSITION  SYNC     LAG"), std::string::npos) << text;
+  EXPECT_NE(text.find("127.0.0.1:9001  standby  3      40            in sync  2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("degraded"), std::string::npos) << text;
+}
+
+TEST(ReportsTest, ActiveWithoutAnInSyncStandbyIsDegraded) {
+  for (const char* sync : {"out of sync", "catching up"}) {
+    wire::Reply reply = TwoMasters(sync, false);
+    EXPECT_TRUE(Degraded(reply)) << sync;
+    EXPECT_NE(StatusJson(reply, "127.0.0.1:9000").find(R"("degraded":true)"), std::string::npos);
+    std::string text = StatusText(reply, "127.0.0.1:9000");
+    EXPECT_NE(text.find("degraded:"), std::string::npos) << text;
+    EXPECT_NE(text.find("standby (unreachable)"), std::string::npos) << text;
+  }
+  EXPECT_FALSE(Degraded(SampleClusterStatus()));  // one master: nothing to be degraded from
 }
 
 TEST(TextTableTest, HumanBytes) {

@@ -62,7 +62,7 @@ Result<bool> LoadNewestCheckpoint(const std::string& directory, MasterState* sta
   std::string payload;
   wire::CheckpointRecord record;
   wire::CheckpointHeader header;
-  uint64_t inodes = 0, entries = 0, chunks = 0;
+  uint64_t inodes = 0, entries = 0, chunks = 0, members = 0, results = 0;
   bool have_header = false;
   while (true) {
     RecordReader::Outcome outcome = reader->Next(&payload);
@@ -78,12 +78,15 @@ Result<bool> LoadNewestCheckpoint(const std::string& directory, MasterState* sta
     inodes += record.has_inode();
     entries += record.has_entry();
     chunks += record.has_chunk();
+    members += record.has_member();
+    results += record.has_recent_result();
     if (Status status = state->Restore(record); !status.ok()) {
       return Fail(status.error(), path + ": " + status.message());
     }
   }
   if (!have_header) return Fail(EBADMSG, path + " is empty");
-  if (inodes != header.inode_count() || entries != header.entry_count() || chunks != header.chunk_count()) {
+  if (inodes != header.inode_count() || entries != header.entry_count() || chunks != header.chunk_count() ||
+      members != header.member_count() || results != header.recent_result_count()) {
     return Fail(EBADMSG, path + " is incomplete: its header promises " + std::to_string(header.inode_count()) +
                              " inodes, " + std::to_string(header.entry_count()) + " entries, " +
                              std::to_string(header.chunk_count()) + " chunks");

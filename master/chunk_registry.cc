@@ -32,11 +32,9 @@ ChunkState* ChunkRegistry::Find(uint64_t chunk_id) {
   return chunk == chunks_.end() ? nullptr : &chunk->second;
 }
 
-uint32_t ChunkRegistry::Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
-                                 std::vector<ChunkVersion>* newer) {
-  auto [known, inserted] = chunkserver_ids_.try_emplace(request.chunkserver_uuid(), next_chunkserver_id_);
-  if (inserted) next_chunkserver_id_++;
-  uint32_t id = known->second;
+void ChunkRegistry::Register(const wire::RegisterRequest& request, uint32_t id, int64_t now_ms, int64_t now_ns,
+                             std::vector<ChunkVersion>* newer) {
+  chunkserver_ids_[request.chunkserver_uuid()] = id;
   ChunkserverState& chunkserver = chunkservers_[id];
   chunkserver.id = id;
   chunkserver.uuid = request.chunkserver_uuid();
@@ -70,7 +68,6 @@ uint32_t ChunkRegistry::Register(const wire::RegisterRequest& request, int64_t n
       newer->push_back({report.chunk_id(), report.chunk_version()});
     }
   }
-  return id;
 }
 
 Status ChunkRegistry::Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns) {
@@ -167,6 +164,11 @@ bool ChunkRegistry::IsUp(const ChunkserverState& chunkserver, int64_t now_ms) co
 bool ChunkRegistry::IsUp(uint32_t chunkserver_id, int64_t now_ms) {
   ChunkserverState* chunkserver = FindChunkserver(chunkserver_id);
   return chunkserver && IsUp(*chunkserver, now_ms);
+}
+
+ChunkserverState* ChunkRegistry::FindChunkserverByUuid(const std::string& uuid) {
+  auto id = chunkserver_ids_.find(uuid);
+  return id == chunkserver_ids_.end() ? nullptr : FindChunkserver(id->second);
 }
 
 }  // namespace hafs::master

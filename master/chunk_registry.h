@@ -76,8 +76,9 @@ class ChunkRegistry {
   // as stale replicas (a version bump for a lease may have reached no replica: see
   // StaleChunksToRecover); higher versions are returned in *newer for the caller to
   // log, then AddReplica and DropStaleReplicas.
-  uint32_t Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
-                    std::vector<ChunkVersion>* newer);
+  // `id` is the chunkserver's member id (the same at every master).
+  void Register(const wire::RegisterRequest& request, uint32_t id, int64_t now_ms, int64_t now_ns,
+                std::vector<ChunkVersion>* newer);
   Status Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns);
   void AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint64_t version);
   // Drops a replica from the chunk's set and queues its deletion on that chunkserver.
@@ -92,6 +93,7 @@ class ChunkRegistry {
   size_t stale_chunk_count() const { return stale_chunks_.size(); }
 
   ChunkserverState* FindChunkserver(uint32_t chunkserver_id);
+  ChunkserverState* FindChunkserverByUuid(const std::string& uuid);
   bool IsUp(const ChunkserverState& chunkserver, int64_t now_ms) const;
   bool IsUp(uint32_t chunkserver_id, int64_t now_ms);
   const std::unordered_map<uint32_t, ChunkserverState>& chunkservers() const { return chunkservers_; }
@@ -107,7 +109,6 @@ class ChunkRegistry {
   std::unordered_set<uint64_t> stale_chunks_;
   std::unordered_map<uint32_t, ChunkserverState> chunkservers_;
   std::unordered_map<std::string, uint32_t> chunkserver_ids_;  // by uuid
-  uint32_t next_chunkserver_id_ = 1;
 };
 
 }  // namespace hafs::master

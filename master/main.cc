@@ -33,8 +33,22 @@ int main(int argc, char** argv) {
       "heartbeat-timeout-ms",
       value<int64_t>(&options.master.heartbeat_timeout_ms)->default_value(options.master.heartbeat_timeout_ms),
       "a chunkserver silent this long is down")(
-      "lease-ms", value<int64_t>(&options.master.lease_ms)->default_value(options.master.lease_ms),
-      "lifetime of a chunk write lease")(
+      "write-lease-ms", value<int64_t>(&options.master.lease_ms)->default_value(options.master.lease_ms),
+      "lifetime of a chunk write lease (was --lease-ms)")(
+      "cluster-id", value<std::string>(&options.cluster_id)->default_value(options.cluster_id),
+      "cluster name; kept in the data directory on first start, a mismatch (data dir or peer) is refused")(
+      "peer", value<std::string>(&options.peer)->default_value(""),
+      "HOST:PORT of the other master (empty: single master, always active)")(
+      "advertise-address", value<std::string>(&options.advertise_address)->default_value(""),
+      "HOST:PORT the peer and chunkservers know this master as (default: the bound address)")(
+      "bootstrap", hafs::po::bool_switch(&options.bootstrap),
+      "may become active while the cluster has no member chunkservers yet (the first master of a new cluster)")(
+      "lease-ms", value<int64_t>(&options.leadership_lease_ms)->default_value(options.leadership_lease_ms),
+      "leadership lease duration granted by chunkservers (with --peer)")(
+      "takeover-after-ms", value<int64_t>(&options.takeover_after_ms)->default_value(options.takeover_after_ms),
+      "a standby that hears nothing from the active this long tries to take over")(
+      "standby-timeout-ms", value<int64_t>(&options.standby_timeout_ms)->default_value(options.standby_timeout_ms),
+      "the active waits this long for the standby before going on without it (degraded)")(
       "checkpoint-every-records",
       value<uint64_t>(&options.checkpoint_every_records)->default_value(options.checkpoint_every_records),
       "write a checkpoint after this many log records")(
@@ -52,7 +66,13 @@ int main(int argc, char** argv) {
     return bad_config("--min-write-replicas must be between 1 and --goal");
   }
   if (options.master.heartbeat_timeout_ms < 100) return bad_config("--heartbeat-timeout-ms must be at least 100");
-  if (options.master.lease_ms < 100) return bad_config("--lease-ms must be at least 100");
+  if (options.master.lease_ms < 100) return bad_config("--write-lease-ms must be at least 100");
+  if (options.leadership_lease_ms < 100) return bad_config("--lease-ms must be at least 100");
+  if (options.takeover_after_ms < 10) return bad_config("--takeover-after-ms must be at least 10");
+  if (options.standby_timeout_ms < 10) return bad_config("--standby-timeout-ms must be at least 10");
+  if (options.cluster_id.empty() || options.cluster_id.find_first_of(" \t\n/") != std::string::npos) {
+    return bad_config("--cluster-id must be a non-empty word");
+  }
   if (options.checkpoint_every_records == 0) return bad_config("--checkpoint-every-records must be at least 1");
   if (options.checkpoint_interval_s <= 0) return bad_config("--checkpoint-interval-s must be at least 1");
   // Chunkservers heartbeat several times per timeout, so one lost heartbeat is not a death.

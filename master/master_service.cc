@@ -21,10 +21,7 @@ constexpr int kPollMs = 100;
 constexpr int kMaxBatchRequests = 1000;
 constexpr int64_t kResolveStaleEveryMs = 500;
 
-struct PendingReply {
-  zmq::message_t identity;
-  wire::Envelope envelope;
-};
+constexpr int kPeerPollMs = 20;
 
 }  // namespace
 
@@ -65,24 +62,51 @@ Status MasterService::WritePortFile() {
 
 Status MasterService::Start() {
   if (Status status = LockDataDirectory(); !status.ok()) return status;
+  if (Status status = CheckClusterId(); !status.ok()) return status;
   auto loaded = LoadNewestCheckpoint(options_.data_directory, state_.get());
   if (!loaded) return loaded.error();
-  auto log = OpLog::Open(options_.data_directory, state_->position(),
-                         [this](const wire::LogRecord& record) { return state_->Replay(record); });
+  auto log = OpLog::Open(options_.data_directory, state_->position(), [this](const wire::LogRecord& record) {
+    Status status = state_->Replay(record);
+    if (status.ok()) {
+      ring_.Add(record);
+      last_checksum_ = ring_.ChecksumOf(record.position());
+    }
+    return status;
+  });
   if (!log) return log.error();
   log_ = std::move(*log);
-  std::vector<wire::LogRecord> records;
-  state_->StartEpoch(MonotonicMs(), WallClockNs(), &records);
-  if (Status status = log_->Append(records); !status.ok()) return status;
+  if (!HasPeer()) {
+    std::vector<wire::LogRecord> records;
+    state_->StartEpoch(MonotonicMs(), WallClockNs(), &records);
+    if (Status status = log_->Append(records); !status.ok()) return status;
+  }
   records_since_checkpoint_ = 0;
   last_checkpoint_ms_ = MonotonicMs();
   auto router = rpc::BindRouter(options_.listen_address, &bound_address_);
   if (!router) return router.error();
   router_ = std::move(*router);
-  state_->set_address(bound_address_);
+  self_address_ = options_.advertise_address.empty() ? bound_address_ : options_.advertise_address;
+  state_->set_address(self_address_);
+  if (HasPeer()) {
+    role_.store(Role::kStandby);
+    state_->set_active(false);
+    LeadershipOptions leadership;
+    leadership.self_address = self_address_;
+    leadership.peer_address = options_.peer;
+    leadership.lease_ms = options_.leadership_lease_ms;
+    leadership_ = std::make_unique<Leadership>(leadership);
+    leadership_->Start();
+    ship_channel_ = std::make_unique<PeerChannel>(options_.peer);
+    hello_channel_ = std::make_unique<PeerChannel>(options_.peer);
+    resync_when_active_found_ = true;
+    started_ms_ = MonotonicMs();
+    UpdateMembers(started_ms_);
+  }
   if (Status status = WritePortFile(); !status.ok()) return status;
-  LOG(INFO) << "master serving on " << bound_address_ << ", epoch " << state_->epoch() << ", log position "
-            << state_->position() << ", " << state_->name_space().inode_count() << " inodes";
+  LOG(INFO) << "master serving on " << bound_address_ << " as " << (HasPeer() ? "standby (peer " + options_.peer + ")" : "the only master")
+            << ", cluster " << options_.cluster_id << ", epoch " << state_->epoch() << ", log position "
+            << state_->position() << ", " << state_->name_space().inode_count() << " inodes, "
+            << state_->members().size() << " members";
   return Status::Ok();
 }
 
@@ -90,23 +114,31 @@ Status MasterService::Run() {
   while (!stop_requested_.load()) {
     zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
     try {
-      zmq::poll(&item, 1, std::chrono::milliseconds(kPollMs));
+      zmq::poll(&item, 1, std::chrono::milliseconds(HasPeer() ? kPeerPollMs : kPollMs));
     } catch (const zmq::error_t& error) {
       if (error.num() != EINTR) return Status::Error(error.num(), std::string("poll failed: ") + error.what());
     }
     if (item.revents & ZMQ_POLLIN) {
       if (Status status = ServeBatch(); !status.ok()) return status;
     }
-    if (Status status = MaybeResolveStaleChunks(MonotonicMs()); !status.ok()) return status;
+    if (HasPeer()) {
+      if (Status status = Tick(MonotonicMs()); !status.ok()) return status;
+    }
+    if (role_.load() == Role::kActive) {
+      if (Status status = MaybeResolveStaleChunks(MonotonicMs()); !status.ok()) return status;
+    }
     MaybeCheckpoint(MonotonicMs());
   }
   LOG(INFO) << "master stopping at log position " << state_->position();
+  if (leadership_) leadership_->Hold(0);
+  if (leadership_) leadership_->Stop();
   return Status::Ok();
 }
 
 Status MasterService::ServeBatch() {
   std::vector<PendingReply> replies;
   std::vector<wire::LogRecord> records;
+  Role role_at_start = role_.load();
   for (int count = 0; count < kMaxBatchRequests; ++count) {
     Result<rpc::Incoming> incoming = Fail(EAGAIN, "");
     try {
@@ -121,24 +153,55 @@ Status MasterService::ServeBatch() {
       continue;
     }
     const wire::Envelope& request = incoming->message.envelope;
-    wire::Envelope reply = rpc::MakeReply(request);
-    if (request.epoch() > state_->epoch()) {
+    PendingReply pending{std::move(incoming->identity), rpc::MakeReply(request), {}, false};
+    wire::Envelope& reply = pending.envelope;
+    auto kind = request.body_case();
+    bool chunkserver_or_admin = kind == wire::Envelope::kRegister || kind == wire::Envelope::kHeartbeat ||
+                                kind == wire::Envelope::kClusterStatus;
+    if (HasPeer() && HandlePeerRequest(request, &pending)) {
+      // master <-> master, answered above
+    } else if (request.epoch() > state_->epoch() && !(HasPeer() && chunkserver_or_admin && role_.load() == Role::kStandby)) {
+      if (HasPeer() && role_.load() == Role::kActive) {
+        StepDown("a request carries epoch " + std::to_string(request.epoch()) + ", above this master's " +
+                 std::to_string(state_->epoch()));
+      }
+      SeenEpoch(request.epoch());
       // A client has seen a newer master: this one must not answer for the cluster.
       reply.mutable_reply()->set_error(ESTALE);
       reply.mutable_reply()->set_error_message("this master's epoch " + std::to_string(state_->epoch()) +
                                                " is older than " + std::to_string(request.epoch()));
+    } else if (HasPeer() && role_.load() == Role::kStandby && !chunkserver_or_admin) {
+      reply.mutable_reply()->set_error(ENOTCONN);
+      reply.mutable_reply()->set_error_message("not the active master (this is the standby)");
+      if (peer_role_ == "active") reply.mutable_reply()->set_active_address(options_.peer);
     } else {
       *reply.mutable_reply() = state_->Handle(request, MonotonicMs(), WallClockNs(), &records);
+      if (kind == wire::Envelope::kClusterStatus && HasPeer()) FillMasters(reply.mutable_reply());
       if (reply.reply().error() != 0) {
         LOG(DEBUG) << "request " << request.body_case() << " failed: " << reply.reply().error_message();
       }
     }
     reply.set_epoch(state_->epoch());
-    replies.push_back({std::move(incoming->identity), std::move(reply)});
+    replies.push_back(std::move(pending));
   }
-  if (Status status = AppendRecords(records); !status.ok()) return status;
-  for (const PendingReply& pending : replies) {
-    if (Status status = rpc::SendReply(router_, pending.identity, pending.envelope); !status.ok()) {
+  if (fatal_.error() != 0) return fatal_;
+  bool may_reply = true;
+  if (Status status = CommitBatch(records, &may_reply); !status.ok()) return status;
+  if (HasPeer() && role_at_start == Role::kActive) {
+    if (role_.load() != Role::kActive) {
+      may_reply = false;
+    } else if (!replies.empty() && !LeaseTrusted(MonotonicMs())) {
+      StepDown("the leadership lease quorum is no longer trusted: " + leadership_->last_problem());
+      may_reply = false;
+    }
+  }
+  if (!may_reply) {
+    LOG(WARNING) << "dropping " << replies.size() << " replies (clients retry elsewhere)";
+    return Status::Ok();
+  }
+  for (PendingReply& pending : replies) {
+    if (Status status = rpc::SendReply(router_, pending.identity, pending.envelope, pending.has_data ? &pending.data : nullptr);
+        !status.ok()) {
       LOG(WARNING) << "reply not sent: " << status.ToString();
     }
   }
@@ -146,12 +209,23 @@ Status MasterService::ServeBatch() {
 }
 
 Status MasterService::AppendRecords(const std::vector<wire::LogRecord>& records) {
+  bool may_reply = true;
+  return CommitBatch(records, &may_reply);
+}
+
+Status MasterService::CommitBatch(const std::vector<wire::LogRecord>& records, bool* may_reply) {
   if (records.empty()) return Status::Ok();
+  bool shipping = HasPeer() && role_.load() == Role::kActive;
+  uint64_t request_id = 0;
+  if (shipping) request_id = ShipInSync(records);
   if (Status status = log_->Append(records); !status.ok()) {
     LOG(ERROR) << "op log write failed, stopping without acknowledging: " << status.ToString();
     return status;
   }
+  for (const wire::LogRecord& record : records) ring_.Add(record);
+  last_checksum_ = ring_.ChecksumOf(records.back().position());
   records_since_checkpoint_ += records.size();
+  if (shipping) *may_reply = FinishShipping(request_id);
   return Status::Ok();
 }
 

@@ -12,8 +12,10 @@
 #include <zmq.hpp>
 
 #include "common/status.h"
+#include "master/leadership.h"
 #include "master/master_state.h"
 #include "master/op_log.h"
+#include "master/replication.h"
 
 namespace hafs::master {
 
@@ -24,7 +26,17 @@ struct ServiceOptions {
   MasterOptions master;
   uint64_t checkpoint_every_records = 100000;
   int64_t checkpoint_interval_s = 3600;
+  // Failover (docs/design.md, "Master failover"). peer "" = single-master mode.
+  std::string cluster_id = "hafs";
+  std::string peer;
+  std::string advertise_address;  // "" = the bound address
+  bool bootstrap = false;
+  int64_t leadership_lease_ms = 1500;
+  int64_t takeover_after_ms = 800;
+  int64_t standby_timeout_ms = 500;
 };
+
+enum class Role { kActive, kStandby };
 
 class MasterService {
  public:
@@ -44,14 +56,56 @@ class MasterService {
 
   const std::string& bound_address() const { return bound_address_; }
   const MasterState& state() const { return *state_; }
+  Role role() const { return role_.load(); }
+  // What this master is known as to its peer and the chunkservers.
+  const std::string& self_address() const { return self_address_; }
 
  private:
+  struct PendingReply {
+    zmq::message_t identity;
+    wire::Envelope envelope;
+    zmq::message_t data;
+    bool has_data = false;
+  };
+  Status CheckClusterId();
+  bool HasPeer() const { return !options_.peer.empty(); }
+  // Master <-> master requests (any role) and what a standby answers to everything else.
+  bool HandlePeerRequest(const wire::Envelope& request, PendingReply* pending);
+  wire::Reply HandleAppendLog(const wire::Envelope& request);
+  wire::Reply HandleFetchCheckpoint(const wire::FetchCheckpointRequest& request, PendingReply* pending);
+  wire::Reply Hello(const wire::Envelope& request);
+  void FillMasters(wire::Reply* reply);
+  // Whether a quorum of leadership leases is trusted now (always, in single-master mode
+  // and for a bootstrap master without members).
+  bool LeaseTrusted(int64_t now_ms);
+  // Active side of log shipping around one batch; false: the batch's replies must not go.
+  // Sends the batch to an in-sync standby (0: not sent).
+  uint64_t ShipInSync(const std::vector<wire::LogRecord>& records);
+  bool FinishShipping(uint64_t request_id);
+  // Before acknowledging without the standby: the mark at a quorum.
+  bool EnsurePeerMarked();
+  // Periodic failover work: hellos, catch-up shipping, takeover, step-down.
+  Status Tick(int64_t now_ms);
+  void ShipCatchUp(int64_t now_ms);
+  void SendHello(int64_t now_ms);
+  Status MaybeTakeOver(int64_t now_ms);
+  Status BecomeActive(uint64_t epoch, int64_t now_ms);
+  void StepDown(const std::string& why);
+  // Standby: fresh checkpoint + log from the active, discarding this master's state.
+  Status Resync();
+  Status ResetState(const std::string& checkpoint_file, uint64_t position);
+  void UpdateMembers(int64_t now_ms);
+  void SeenEpoch(uint64_t epoch);
+
   Status LockDataDirectory();
   Status WritePortFile();
   // Handles one turn's requests; false when there was nothing to read.
   Status ServeBatch();
   // Group commit of one turn's records; an error means memory is ahead of the disk.
   Status AppendRecords(const std::vector<wire::LogRecord>& records);
+  // Writes (and, on an active with a peer, ships) one batch; *may_reply false: the
+  // batch's replies must not be sent.
+  Status CommitBatch(const std::vector<wire::LogRecord>& records, bool* may_reply);
   // Every kResolveStaleEveryMs: MasterState::ResolveStaleChunks, its records logged.
   Status MaybeResolveStaleChunks(int64_t now_ms);
   void MaybeCheckpoint(int64_t now_ms);
@@ -66,6 +120,47 @@ class MasterService {
   int64_t last_checkpoint_ms_ = 0;
   int64_t last_stale_check_ms_ = 0;
   std::atomic<bool> stop_requested_{false};
+
+  // Failover.
+  std::atomic<Role> role_{Role::kActive};
+  Status fatal_;  // a standby whose own log cannot be written
+  std::string self_address_;
+  std::unique_ptr<Leadership> leadership_;
+  std::unique_ptr<PeerChannel> ship_channel_;   // AppendLog to the standby
+  std::unique_ptr<PeerChannel> hello_channel_;  // MasterHello
+  RecordRing ring_;
+  uint64_t last_checksum_ = 0;  // of our last log record (0 = unknown)
+  uint64_t highest_epoch_seen_ = 0;
+  // Active: the standby as we see it.
+  StandbySync standby_sync_ = StandbySync::kOutOfSync;
+  uint64_t standby_position_ = 0;
+  bool standby_position_known_ = false;
+  uint64_t catchup_request_ = 0;
+  int64_t catchup_sent_ms_ = 0;
+  int64_t last_ship_ms_ = 0;
+  // Standby.
+  int64_t last_heard_active_ms_ = 0;
+  uint64_t active_position_ = 0;      // the active's log end, from its last AppendLog
+  bool resync_needed_ = false;        // our state must not be trusted: fetch a checkpoint
+  bool resync_when_active_found_ = false;  // started or stepped down: resync from an active peer
+  int64_t next_resync_ms_ = 0;
+  uint64_t campaign_epoch_ = 0;
+  int64_t last_refusal_log_ms_ = 0;
+  int64_t started_ms_ = 0;
+  // The peer, from hellos and AppendLog answers.
+  std::string peer_role_;
+  uint64_t peer_epoch_ = 0;
+  uint64_t peer_position_ = 0;
+  int64_t peer_heard_ms_ = 0;
+  uint64_t hello_request_ = 0;
+  int64_t hello_sent_ms_ = 0;
+  bool cluster_mismatch_logged_ = false;
+  // Members as last given to the leadership thread.
+  std::vector<std::string> member_addresses_;
+  int64_t members_changed_ms_ = 0;
+  // The checkpoint served to a resyncing standby.
+  std::string sync_checkpoint_path_;
+  uint64_t sync_checkpoint_position_ = 0;
 };
 
 }  // namespace hafs::master

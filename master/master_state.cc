@@ -15,7 +15,11 @@ Result<wire::Reply> MasterState::Apply(const wire::LogRecord& record) {
                 "log record " + std::to_string(record.position()) + " after position " + std::to_string(position_));
   }
   auto reply = ApplyEvent(record);
-  if (reply) position_ = record.position();
+  if (!reply) return reply;
+  position_ = record.position();
+  if (record.client_id() != 0) {
+    recent_.Put(record.client_id(), record.sequence(), record.time_ns(), record.has_result() ? record.result() : *reply);
+  }
   return reply;
 }
 
@@ -77,16 +81,24 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       }
       registry_.AddChunk(allocated.chunk_id(), allocated.chunk_version());
       next_chunk_id_ = std::max(next_chunk_id_, allocated.chunk_id() + 1);
+      AddReplicasByUuid(allocated.chunk_id(), allocated.replica_uuids(), allocated.chunk_version());
       return reply;
     }
     case wire::LogRecord::kChunkVersionBumped: {
       const wire::ChunkVersionBumped& bumped = record.chunk_version_bumped();
       if (!registry_.Find(bumped.chunk_id())) return Fail(ENOENT, "no chunk " + std::to_string(bumped.chunk_id()));
       registry_.SetVersion(bumped.chunk_id(), bumped.chunk_version());
+      AddReplicasByUuid(bumped.chunk_id(), bumped.replica_uuids(), bumped.chunk_version());
       return reply;
     }
     case wire::LogRecord::kEpochStarted:
       epoch_ = record.epoch_started().epoch();
+      return reply;
+    case wire::LogRecord::kChunkserverJoined:
+      if (record.chunkserver_joined().chunkserver_uuid().empty()) return Fail(EINVAL, "member without a uuid");
+      if (record.chunkserver_joined().chunkserver_id() == 0) return Fail(EINVAL, "member without an id");
+      members_[record.chunkserver_joined().chunkserver_uuid()] = {record.chunkserver_joined().address(),
+                                                                  record.chunkserver_joined().chunkserver_id()};
       return reply;
     case wire::LogRecord::EVENT_NOT_SET:
       break;
@@ -103,10 +115,34 @@ Result<wire::Reply> MasterState::Log(wire::LogRecord record, int64_t now_ns, std
 }
 
 void MasterState::StartEpoch(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records) {
+  StartEpochAt(epoch_ + 1, now_ms, now_ns, records);
+}
+
+void MasterState::StartEpochAt(uint64_t epoch, int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records) {
   serving_since_ms_ = now_ms;
   wire::LogRecord record;
-  record.mutable_epoch_started()->set_epoch(epoch_ + 1);
+  record.mutable_epoch_started()->set_epoch(std::max(epoch, epoch_ + 1));
   (void)Log(std::move(record), now_ns, records);
+}
+
+void MasterState::ClearPendingDeletions() {
+  for (const auto& [id, chunkserver] : registry_.chunkservers()) (void)registry_.TakePendingDeletions(id);
+}
+
+void MasterState::AddReplicasByUuid(uint64_t chunk_id, const google::protobuf::RepeatedPtrField<std::string>& uuids,
+                                    uint64_t version) {
+  for (const std::string& uuid : uuids) {
+    if (ChunkserverState* chunkserver = registry_.FindChunkserverByUuid(uuid)) {
+      registry_.AddReplica(chunk_id, chunkserver->id, version);
+    }
+  }
+}
+
+void MasterState::SetChainUuids(const std::vector<uint32_t>& chain,
+                                google::protobuf::RepeatedPtrField<std::string>* uuids) {
+  for (uint32_t id : chain) {
+    if (ChunkserverState* chunkserver = registry_.FindChunkserver(id)) *uuids->Add() = chunkserver->uuid;
+  }
 }
 
 wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, int64_t now_ns,
@@ -119,6 +155,31 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     return reply;
   };
   wire::LogRecord mutation;
+  bool deduplicated = false;
+  switch (request.body_case()) {
+    case wire::Envelope::kSetAttr:
+    case wire::Envelope::kMknod:
+    case wire::Envelope::kMkdir:
+    case wire::Envelope::kUnlink:
+    case wire::Envelope::kRmdir:
+    case wire::Envelope::kSymlink:
+    case wire::Envelope::kLink:
+    case wire::Envelope::kRename:
+    case wire::Envelope::kWriteDone:
+    case wire::Envelope::kWriteLease:
+      deduplicated = request.client_id() != 0;
+      break;
+    default:
+      break;
+  }
+  if (deduplicated) {
+    if (const wire::Reply* recorded = recent_.Find(request.client_id(), request.sequence())) {
+      LOG(DEBUG) << "client " << request.client_id() << " sequence " << request.sequence()
+                 << " was applied already: answering its recorded result";
+      return *recorded;
+    }
+  }
+  size_t records_before = records->size();
   switch (request.body_case()) {
     case wire::Envelope::kLookup:
       reply = attr_reply(namespace_.Lookup(request.lookup().parent(), request.lookup().name()));
@@ -161,7 +222,7 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       reply = Register(request.register_(), now_ms, now_ns, records);
       break;
     case wire::Envelope::kHeartbeat:
-      reply = Heartbeat(request.heartbeat(), now_ms, now_ns);
+      reply = Heartbeat(request.heartbeat(), now_ms, now_ns, records);
       break;
     case wire::Envelope::kSetAttr:
       *mutation.mutable_set_attr() = request.set_attr();
@@ -194,7 +255,20 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       reply = Fail(EINVAL, "the master does not answer this kind of message");
       break;
   }
-  if (mutation.event_case() != wire::LogRecord::EVENT_NOT_SET) reply = Log(std::move(mutation), now_ns, records);
+  if (mutation.event_case() != wire::LogRecord::EVENT_NOT_SET) {
+    if (deduplicated) {
+      mutation.set_client_id(request.client_id());
+      mutation.set_sequence(request.sequence());
+    }
+    reply = Log(std::move(mutation), now_ns, records);
+  } else if (deduplicated && reply && records->size() > records_before) {
+    // A write lease that logged: its reply (the chain) is recorded with the record.
+    wire::LogRecord& last = records->back();
+    last.set_client_id(request.client_id());
+    last.set_sequence(request.sequence());
+    *last.mutable_result() = *reply;
+    recent_.Put(request.client_id(), request.sequence(), last.time_ns(), *reply);
+  }
   if (reply) return std::move(*reply);
   wire::Reply error;
   error.set_error(reply.error().error());
@@ -212,7 +286,24 @@ Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wir
   header->set_inode_count(namespace_.inode_count());
   header->set_entry_count(namespace_.entry_count());
   header->set_chunk_count(registry_.chunks().size());
+  header->set_member_count(members_.size());
+  header->set_recent_result_count(recent_.size());
   if (Status status = emit(record); !status.ok()) return status;
+  for (const auto& [uuid, member] : members_) {
+    record.Clear();
+    record.mutable_member()->set_chunkserver_uuid(uuid);
+    record.mutable_member()->set_address(member.address);
+    record.mutable_member()->set_chunkserver_id(member.id);
+    if (Status status = emit(record); !status.ok()) return status;
+  }
+  if (Status status = recent_.ForEach([&](const wire::CheckpointRecentResult& result) {
+        record.Clear();
+        *record.mutable_recent_result() = result;
+        return emit(record);
+      });
+      !status.ok()) {
+    return status;
+  }
   if (Status status = namespace_.ForEachCheckpointRecord(emit); !status.ok()) return status;
   for (const auto& [chunk_id, chunk] : registry_.chunks()) {
     record.Clear();
@@ -232,6 +323,14 @@ Status MasterState::Restore(const wire::CheckpointRecord& record) {
       next_chunk_id_ = record.header().next_chunk_id();
       namespace_.Clear(record.header().next_inode());
       registry_.Clear();
+      members_.clear();
+      recent_.Clear();
+      return Status::Ok();
+    case wire::CheckpointRecord::kMember:
+      members_[record.member().chunkserver_uuid()] = {record.member().address(), record.member().chunkserver_id()};
+      return Status::Ok();
+    case wire::CheckpointRecord::kRecentResult:
+      recent_.Restore(record.recent_result());
       return Status::Ok();
     case wire::CheckpointRecord::kChunk:
       registry_.AddChunk(record.chunk().chunk_id(), record.chunk().chunk_version(), record.chunk().highest_version());

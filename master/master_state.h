@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "common/status.h"
 #include "master/chunk_registry.h"
 #include "master/namespace.h"
+#include "master/recent_results.h"
 
 namespace hafs::master {
 
@@ -48,6 +50,30 @@ class MasterState {
   // chunkservers gets the highest of those versions back (logged in *records), and its
   // lower replicas are queued for deletion. See docs/notes/master.md.
   void ResolveStaleChunks(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records);
+
+  // Active (the default) or hot standby. A standby applies what the active ships and keeps
+  // replica locations from registrations, but logs nothing of its own (no
+  // ChunkserverJoined, no adopted versions) and sends no deletions.
+  void set_active(bool active) { active_ = active; }
+  bool active() const { return active_; }
+  // Drops every queued replica deletion (a standby that becomes active: its queue was
+  // built against a state that may have lagged).
+  void ClearPendingDeletions();
+  // Sets the epoch without logging (a master that takes over logs EpochStarted itself
+  // through StartEpochAt).
+  void StartEpochAt(uint64_t epoch, int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records);
+
+  // Member chunkservers (uuid -> address), from ChunkserverJoined records.
+  // Member chunkservers by uuid: their address when they joined and their id.
+  struct Member {
+    std::string address;
+    uint32_t id = 0;
+    bool operator==(const Member&) const = default;
+  };
+  const std::map<std::string, Member>& members() const { return members_; }
+  // A majority of the members: members / 2 + 1.
+  static size_t Quorum(size_t members) { return members / 2 + 1; }
+  const RecentResults& recent_results() const { return recent_; }
 
   // The address ClusterStatus reports, known once the service has bound its socket.
   void set_address(std::string address) { options_.address = std::move(address); }
@@ -86,11 +112,24 @@ class MasterState {
   wire::Reply StatFs(int64_t now_ms);
   wire::Reply Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
                        std::vector<wire::LogRecord>* records);
-  Result<wire::Reply> Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns);
+  Result<wire::Reply> Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns,
+                                std::vector<wire::LogRecord>* records);
+  // The member id of `uuid`; on the active, a chunkserver that is not a member yet joins
+  // (logged). 0 when it is not a member and this master is not active.
+  uint32_t MemberId(const std::string& uuid, const std::string& address, int64_t now_ns,
+                    std::vector<wire::LogRecord>* records);
   // The replicas of `chunk` at its current version on up chunkservers, in replica order.
   void AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int64_t now_ms, wire::ChunkLocation* location);
 
+  // Adds the chain's chunkservers (by uuid) as replicas at `version` (hot standby).
+  void AddReplicasByUuid(uint64_t chunk_id, const google::protobuf::RepeatedPtrField<std::string>& uuids,
+                         uint64_t version);
+  void SetChainUuids(const std::vector<uint32_t>& chain, google::protobuf::RepeatedPtrField<std::string>* uuids);
+
   MasterOptions options_;
+  bool active_ = true;
+  std::map<std::string, Member> members_;
+  RecentResults recent_;
   Namespace namespace_;
   ChunkRegistry registry_;
   uint64_t position_ = 0;

@@ -80,6 +80,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
     allocated->set_chunk_index(index);
     allocated->set_chunk_id(next_chunk_id_);
     allocated->set_chunk_version(1);
+    SetChainUuids(*chain, allocated->mutable_replica_uuids());
     chunk_id = next_chunk_id_;
     if (auto applied = Log(std::move(record), now_ns, records); !applied) return Fail(applied.error());
     GrantChain(chunk_id, *chain, 1, now_ms, &reply);
@@ -105,6 +106,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
     wire::LogRecord record;
     record.mutable_chunk_version_bumped()->set_chunk_id(chunk_id);
     record.mutable_chunk_version_bumped()->set_chunk_version(new_version);
+    SetChainUuids(*chain, record.mutable_chunk_version_bumped()->mutable_replica_uuids());
     if (auto applied = Log(std::move(record), now_ns, records); !applied) return Fail(applied.error());
     LOG(INFO) << "chunk " << chunk_id << " (inode " << request.inode() << ", index " << index
               << ") has no replica and was never written: placing it again at version " << new_version;
@@ -138,6 +140,9 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
   wire::LogRecord record;
   record.mutable_chunk_version_bumped()->set_chunk_id(chunk_id);
   record.mutable_chunk_version_bumped()->set_chunk_version(new_version);
+  std::vector<uint32_t> chain_ids;
+  for (const wire::ChunkserverAddress& member : chain.replicas()) chain_ids.push_back(member.chunkserver_id());
+  SetChainUuids(chain_ids, record.mutable_chunk_version_bumped()->mutable_replica_uuids());
   if (auto applied = Log(std::move(record), now_ns, records); !applied) return Fail(applied.error());
   for (const wire::ChunkserverAddress& member : chain.replicas()) {
     registry_.AddReplica(chunk_id, member.chunkserver_id(), new_version);
@@ -254,7 +259,17 @@ wire::Reply MasterState::StatFs(int64_t now_ms) {
 wire::Reply MasterState::Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
                                   std::vector<wire::LogRecord>* records) {
   std::vector<ChunkVersion> newer;
-  uint32_t id = registry_.Register(request, now_ms, now_ns, &newer);
+  uint32_t id = MemberId(request.chunkserver_uuid(), request.address(), now_ns, records);
+  if (id == 0) {
+    // Its id comes from the active's ChunkserverJoined; the chunkserver retries.
+    wire::Reply refused;
+    refused.set_error(EAGAIN);
+    refused.set_error_message("not a member of the cluster yet as far as this standby knows; retry");
+    return refused;
+  }
+  registry_.Register(request, id, now_ms, now_ns, &newer);
+  // A standby logs nothing of its own: newer versions are adopted by the active.
+  if (!active_) newer.clear();
   for (const ChunkVersion& adopted : newer) {
     LOG(INFO) << "chunkserver " << id << " has chunk " << adopted.chunk_id << " at version " << adopted.version
               << ", newer than the master's: adopting it";
@@ -270,6 +285,7 @@ wire::Reply MasterState::Register(const wire::RegisterRequest& request, int64_t 
   wire::Reply reply;
   reply.set_chunkserver_id(id);
   reply.set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
+  if (!active_) return reply;
   for (uint64_t chunk_id : registry_.TakePendingDeletions(id)) reply.add_delete_chunks(chunk_id);
   return reply;
 }
@@ -293,9 +309,27 @@ void MasterState::ResolveStaleChunks(int64_t now_ms, int64_t now_ns, std::vector
   }
 }
 
-Result<wire::Reply> MasterState::Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns) {
+uint32_t MasterState::MemberId(const std::string& uuid, const std::string& address, int64_t now_ns,
+                                std::vector<wire::LogRecord>* records) {
+  if (auto member = members_.find(uuid); member != members_.end()) return member->second.id;
+  if (!active_) return 0;
+  uint32_t id = 1;
+  for (const auto& [other_uuid, member] : members_) id = std::max(id, member.id + 1);
+  wire::LogRecord joined;
+  joined.mutable_chunkserver_joined()->set_chunkserver_uuid(uuid);
+  joined.mutable_chunkserver_joined()->set_address(address);
+  joined.mutable_chunkserver_joined()->set_chunkserver_id(id);
+  if (!Log(std::move(joined), now_ns, records)) return 0;
+  LOG(INFO) << "chunkserver " << uuid << " (" << address << ") joined the cluster as chunkserver " << id << ": "
+            << members_.size() << " members, quorum " << Quorum(members_.size());
+  return id;
+}
+
+Result<wire::Reply> MasterState::Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns,
+                                           std::vector<wire::LogRecord>* records) {
   if (Status status = registry_.Heartbeat(request, now_ms, now_ns); !status.ok()) return Fail(status);
   wire::Reply reply;
+  if (!active_) return reply;
   for (uint64_t chunk_id : registry_.TakePendingDeletions(request.chunkserver_id())) reply.add_delete_chunks(chunk_id);
   return reply;
 }

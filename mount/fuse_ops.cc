@@ -1,6 +1,7 @@
 #include "mount/fuse_ops.h"
 
 #include "common/log.h"
+#include "mount/mount_context.h"
 
 namespace hafs::mount {
 namespace {
@@ -16,7 +17,10 @@ constexpr unsigned kMaxReadBytes = 1024 * 1024;
 void OpInit(void* userdata, fuse_conn_info* conn) {
   conn->max_write = kMaxWriteBytes;
   conn->max_read = kMaxReadBytes;
-  conn->max_readahead = kMaxReadBytes;  // the kernel lowers it to what it allows
+  // The kernel keeps the smaller of this and the read-ahead window main.cc set in sysfs
+  // before this reply (read_ahead.h), so ask for that window.
+  const auto& context = *static_cast<MountContext*>(userdata);
+  conn->max_readahead = static_cast<unsigned>(context.options.read_ahead_kb) * 1024;
   // No writeback cache: a write returns only when every replica holds it.
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
   // O_TRUNC arrives as a separate setattr(size 0), which runs the truncate path.

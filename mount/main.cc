@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <boost/algorithm/string.hpp>
+#include <climits>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "common/options.h"
 #include "mount/fuse_ops.h"
 #include "mount/mount_context.h"
+#include "mount/read_ahead.h"
 
 namespace {
 
@@ -35,7 +38,7 @@ MountOptions ParseMountOptions(int argc, char** argv) {
        "a chunk read from one replica taking longer moves on to the next replica")
       ("write-timeout-ms", po::value<int>(&options.write_timeout_ms)->default_value(1500),
        "how long a replica waits for the next one in a write chain before declaring it failed")
-      ("master-timeout-ms", po::value<int>(&options.master_timeout_ms)->default_value(1000),
+      ("master-timeout-ms", po::value<int>(&options.master_timeout_ms)->default_value(500),
        "one call to one master; then the next master is tried")
       ("master-retry-s", po::value<int>(&options.master_retry_s)->default_value(60),
        "how long metadata calls keep retrying (master failover) before failing with EIO")
@@ -46,7 +49,9 @@ MountOptions ParseMountOptions(int argc, char** argv) {
        "how long the kernel caches attributes")
       ("entry-timeout-s", po::value<double>(&options.entry_timeout_s)->default_value(1.0),
        "how long the kernel caches name lookups")
-      ("threads", po::value<int>(&options.max_threads)->default_value(16), "maximum FUSE worker threads");
+      ("threads", po::value<int>(&options.max_threads)->default_value(16), "maximum FUSE worker threads")
+      ("read-ahead-kb", po::value<int>(&options.read_ahead_kb)->default_value(4096),
+       "the kernel's read-ahead window for this mount, KiB (set when run as root)");
   po::positional_options_description positional;
   positional.add("mountpoint", 1);
   hafs::ParseOptionsOrExit(argc, argv, flags, positional,
@@ -86,8 +91,13 @@ int main(int argc, char** argv) {
   hafs::mount::MountContext context(ParseMountOptions(argc, argv));
   if (!MasterReachable(context)) return 1;
 
-  std::string mount_options = "fsname=hafs:" + context.master.MasterList() +
-                              ",subtype=hafs,default_permissions,max_read=1048576";
+  // FUSE splits -o at commas: the commas of the master list are escaped ("\\,").
+  std::string fsname = "hafs:";
+  for (char c : context.master.MasterList()) {
+    if (c == ',' || c == '\\') fsname += '\\';
+    fsname += c;
+  }
+  std::string mount_options = "fsname=" + fsname + ",subtype=hafs,default_permissions,max_read=1048576";
   // Other users may use the mount; default_permissions makes the kernel check access.
   if (geteuid() == 0) mount_options += ",allow_other";
   std::vector<const char*> fuse_argv = {argv[0], "-o", mount_options.c_str()};
@@ -99,7 +109,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   int exit_code = 1;
-  if (fuse_set_signal_handlers(session) != 0) {
+  // Resolved now: once mounted, resolving the path would ask this mount before it serves.
+  char resolved_mountpoint[PATH_MAX];
+  if (::realpath(context.options.mountpoint.c_str(), resolved_mountpoint) == nullptr) {
+    std::cerr << "hafs-mount: cannot resolve the mountpoint " << context.options.mountpoint << "\n";
+  } else if (fuse_set_signal_handlers(session) != 0) {
     std::cerr << "hafs-mount: cannot install signal handlers\n";
   } else if (fuse_session_mount(session, context.options.mountpoint.c_str()) != 0) {
     std::cerr << "hafs-mount: cannot mount at " << context.options.mountpoint << "\n";
@@ -107,6 +121,9 @@ int main(int argc, char** argv) {
   } else {
     context.session = session;
     LOG(INFO) << "mounted hafs:" << context.master.MasterList() << " at " << context.options.mountpoint;
+    if (hafs::Status status = hafs::mount::SetReadAhead(resolved_mountpoint, context.options.read_ahead_kb); !status.ok()) {
+      LOG(WARNING) << "read-ahead stays at the kernel's default: " << status.ToString();
+    }
     fuse_loop_config* loop = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(loop, context.options.max_threads);
     // Keep the workers: each holds its own connections to the master and chunkservers.

@@ -2,14 +2,20 @@
 //
 // Every request carries the highest master epoch this mount has seen, the mount's
 // client_id (random per mount) and a sequence number that stays the same across the
-// retries of one call, so the master can apply a retried mutation once. A call that
-// times out, or that a master answers as "not me" (a standby, or a fenced old
-// active), is retried on the next master in the list until `retry_s` passes; then
-// it fails with EIO. Thread-safe: each thread has its own connections.
+// retries of one call (on any master), so the master can apply a retried mutation once.
+// A call that times out, or that a master answers as "not me" (ENOTCONN from a standby,
+// which names the active in Reply.active_address when it knows it; ESTALE from a fenced
+// old active; an answer with an epoch older than one already seen), goes at once to the
+// master named, else the next one in the list; only when every master of the list was
+// tried does it pause (100 ms) before the next pass, until `retry_s` passes; then it
+// fails with EIO. A master that timed out is skipped for 2 s while another one answers,
+// so a dead active does not cost a --master-timeout-ms per pass during a takeover.
+// Thread-safe: each thread has its own connections.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,6 +46,10 @@ class MasterClient {
  private:
   // True when the error means "ask another master", not "the answer is no".
   static bool IsRetryable(int error);
+  // masters_.size() when `address` is not on the list.
+  size_t IndexOf(const std::string& address) const;
+  // True when master `index` timed out recently and another master answers.
+  bool SkipSuspect(size_t index, int64_t now_ms) const;
 
   std::vector<std::string> masters_;
   int timeout_ms_;
@@ -48,6 +58,8 @@ class MasterClient {
   std::atomic<uint64_t> epoch_{0};
   std::atomic<uint64_t> next_sequence_{1};
   std::atomic<size_t> current_master_{0};  // the one that answered last
+  // Per master: when its calls started timing out (monotonic ms), 0 while it answers.
+  std::unique_ptr<std::atomic<int64_t>[]> silent_since_ms_;
 };
 
 }  // namespace hafs::mount

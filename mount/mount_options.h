@@ -10,7 +10,7 @@ namespace hafs::mount {
 struct MountOptions {
   std::string mountpoint;
   std::vector<std::string> masters;  // "host:port" each, tried in order
-  int master_timeout_ms = 1000;      // one call to one master
+  int master_timeout_ms = 500;       // one call to one master
   int master_retry_s = 60;           // how long a metadata call keeps retrying before EIO
   int mount_retry_s = 0;             // how long to wait for a master at mount time
   int read_timeout_ms = 400;         // one ReadChunk to one replica
@@ -19,6 +19,7 @@ struct MountOptions {
   double attr_timeout_s = 1.0;
   double entry_timeout_s = 1.0;
   int max_threads = 16;              // FUSE worker threads
+  int read_ahead_kb = 4096;          // the kernel's read-ahead window (read_ahead.h)
 };
 
 // The call timeout of a chained write: the first replica may wait write_timeout_ms for

@@ -112,9 +112,13 @@ def make_cluster(request, chunkservers=3, env=None):
     root.chmod(0o755)  # other users reach the mount through it (permission tests)
     cluster = Cluster(root, chunkservers=chunkservers, env=env)
 
+    failed_before = request.session.testsfailed
+
     def teardown():
+        if request.session.testsfailed > failed_before:
+            print(f"daemon logs of the failed test's cluster ({root}):\n{cluster.logs()}")
         cluster.down()
-        if request.session.testsfailed == 0 or os.environ.get("HAFS_KEEP_LOGS") != "1":
+        if os.environ.get("HAFS_KEEP_LOGS") != "1":
             shutil.rmtree(root, ignore_errors=True)
 
     request.addfinalizer(teardown)
