@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 
+#include "common/durable_file.h"
 #include "common/log.h"
 
 namespace hafs {
@@ -33,15 +34,6 @@ Result<FileSystemSpace> SpaceOf(const std::string& dir) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) return Fail(ErrnoStatus("stat " + dir));
   return FileSystemSpace{fs.f_blocks * fs.f_frsize, fs.f_bavail * fs.f_frsize, st.st_dev};
-}
-
-Status FsyncPath(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open " + path);
-  int synced = ::fsync(fd);
-  Status status = synced == 0 ? Status::Ok() : ErrnoStatus("fsync " + path);
-  ::close(fd);
-  return status;
 }
 
 // A directory is usable when we can create and remove a file in it (access(2) would
@@ -108,18 +100,10 @@ Status ChunkStore::LoadOrCreateUuid() {
   std::ifstream existing(path);
   if (existing && std::getline(existing, uuid_) && uuid_.size() == 36) return Status::Ok();
   uuid_ = NewUuid();
-  // Written to a temporary name, synced and renamed: a crash leaves either no uuid or a whole one.
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << uuid_ << "\n";
-    if (!out.flush()) return Status::Error(EIO, "cannot write " + temporary);
-  }
-  Status synced = FsyncPath(temporary);
-  if (!synced.ok()) return synced;
-  if (::rename(temporary.c_str(), path.c_str()) != 0) return ErrnoStatus("rename " + temporary);
+  // A crash leaves either no uuid or a whole one.
+  if (Status written = WriteFileAtomically(path, uuid_ + "\n"); !written.ok()) return written;
   LOG(INFO) << "new chunkserver uuid " << uuid_ << " in " << path;
-  return FsyncPath(dir);
+  return Status::Ok();
 }
 
 void ChunkStore::Scan(size_t dir_index) {

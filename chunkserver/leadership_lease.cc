@@ -12,6 +12,7 @@
 
 #include "common/block_checksum.h"
 #include "common/clock.h"
+#include "common/durable_file.h"
 #include "common/log.h"
 
 namespace hafs {
@@ -33,37 +34,6 @@ bool ValidAddress(const std::string& address) {
                       [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0'; });
 }
 
-Status FsyncPath(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open " + path);
-  int synced = ::fsync(fd);
-  Status status = synced == 0 ? Status::Ok() : ErrnoStatus("fsync " + path);
-  ::close(fd);
-  return status;
-}
-
-Status WriteWhole(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("open " + path);
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t written = ::write(fd, text.data() + done, text.size() - done);
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) {
-      Status status = ErrnoStatus("write " + path);
-      ::close(fd);
-      return status;
-    }
-    done += static_cast<size_t>(written);
-  }
-  if (::fsync(fd) != 0) {
-    Status status = ErrnoStatus("fsync " + path);
-    ::close(fd);
-    return status;
-  }
-  if (::close(fd) != 0) return ErrnoStatus("close " + path);
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -149,12 +119,7 @@ Status LeadershipLease::Save(const Persisted& persisted) {
                      "\n" + "out_of_sync_epoch " + std::to_string(persisted.out_of_sync_epoch) + "\n";
   char checksum[40];
   std::snprintf(checksum, sizeof checksum, "checksum %016" PRIx64 "\n", TextChecksum(body));
-  std::string path = options_.dir + "/" + kFileName;
-  std::string temporary = path + ".tmp";
-  Status written = WriteWhole(temporary, body + checksum);
-  if (!written.ok()) return written;
-  if (::rename(temporary.c_str(), path.c_str()) != 0) return ErrnoStatus("rename " + temporary);
-  return FsyncPath(options_.dir);
+  return WriteFileAtomically(options_.dir + "/" + kFileName, body + checksum);
 }
 
 uint64_t LeadershipLease::HighestLocked() const { return std::max(persisted_.highest_epoch, state_.epoch()); }

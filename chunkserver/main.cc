@@ -11,6 +11,7 @@
 #include "chunkserver/data_service.h"
 #include "chunkserver/leadership_lease.h"
 #include "chunkserver/master_link.h"
+#include "common/durable_file.h"
 #include "common/log.h"
 #include "common/options.h"
 
@@ -28,17 +29,6 @@ std::vector<std::string> SplitCommas(const std::string& text) {
     if (first != std::string::npos) parts.push_back(part.substr(first, last - first + 1));
   }
   return parts;
-}
-
-// Written under a temporary name and renamed, so a reader never sees half an address.
-bool WritePortFile(const std::string& path, const std::string& address) {
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << address << "\n";
-    if (!out.flush()) return false;
-  }
-  return std::rename(temporary.c_str(), path.c_str()) == 0;
 }
 
 }  // namespace
@@ -113,8 +103,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string port_file = options["port-file"].as<std::string>();
-  if (!port_file.empty() && !WritePortFile(port_file, *bound)) {
-    LOG(ERROR) << "cannot write port file " << port_file;
+  if (hafs::Status written = port_file.empty() ? hafs::Status::Ok() : hafs::WriteFileAtomically(port_file, *bound + "\n");
+      !written.ok()) {
+    LOG(ERROR) << "cannot write the port file: " << written.ToString();
     return 1;
   }
 

@@ -39,7 +39,7 @@ Status WriteCheckpoint(const std::string& directory, const MasterState& state) {
   if (status.ok() && std::rename(temporary.c_str(), path.c_str()) != 0) {
     status = ErrnoStatus("cannot rename " + temporary);
   }
-  if (status.ok()) status = SyncDirectory(directory);
+  if (status.ok()) status = FsyncPath(directory);
   if (!status.ok()) {
     std::remove(temporary.c_str());
     return status;

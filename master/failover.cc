@@ -35,19 +35,7 @@ Status MasterService::CheckClusterId() {
     }
     return Status::Ok();
   }
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << options_.cluster_id << "\n";
-    if (!out.flush()) return ErrnoStatus("cannot write " + temporary);
-  }
-  int fd = ::open(temporary.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) return ErrnoStatus("cannot write " + path);
-  return SyncDirectory(options_.data_directory);
+  return WriteFileAtomically(path, options_.cluster_id + "\n");
 }
 
 void MasterService::SeenEpoch(uint64_t epoch) {
@@ -588,7 +576,7 @@ Status MasterService::ResetState(const std::string& checkpoint_file, uint64_t po
   }
   std::string path = NumberedPath(options_.data_directory, "checkpoint.", position);
   if (std::rename(checkpoint_file.c_str(), path.c_str()) != 0) return ErrnoStatus("cannot rename " + checkpoint_file);
-  if (Status status = SyncDirectory(options_.data_directory); !status.ok()) return status;
+  if (Status status = FsyncPath(options_.data_directory); !status.ok()) return status;
   state_ = std::make_unique<MasterState>(options_.master);
   state_->set_address(self_address_);
   state_->set_active(false);

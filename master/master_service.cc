@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/clock.h"
+#include "common/durable_file.h"
 #include "common/log.h"
 #include "common/rpc.h"
 #include "master/checkpoint.h"
@@ -50,14 +51,7 @@ Status MasterService::LockDataDirectory() {
 
 Status MasterService::WritePortFile() {
   if (options_.port_file.empty()) return Status::Ok();
-  std::string temporary = options_.port_file + ".tmp";
-  FILE* file = std::fopen(temporary.c_str(), "w");
-  if (!file) return ErrnoStatus("cannot write port file " + temporary);
-  std::fprintf(file, "%s\n", bound_address_.c_str());
-  if (std::fclose(file) != 0 || std::rename(temporary.c_str(), options_.port_file.c_str()) != 0) {
-    return ErrnoStatus("cannot write port file " + options_.port_file);
-  }
-  return Status::Ok();
+  return WriteFileAtomically(options_.port_file, bound_address_ + "\n");
 }
 
 Status MasterService::Start() {

@@ -97,7 +97,7 @@ Status OpLog::OpenForAppend(const std::string& path, uint64_t end_of_records) {
   path_ = path;
   write_offset_ = end_of_records;
   allocated_bytes_ = static_cast<uint64_t>(size);
-  return SyncDirectory(directory_);
+  return FsyncPath(directory_);
 }
 
 Status OpLog::Append(const std::vector<wire::LogRecord>& records) {

@@ -34,13 +34,6 @@ Status PwriteAll(int fd, std::string_view bytes, uint64_t offset, const std::str
   return Status::Ok();
 }
 
-Status SyncDirectory(const std::string& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open directory " + directory);
-  Status status = ::fsync(fd) == 0 ? Status::Ok() : ErrnoStatus("cannot fsync directory " + directory);
-  ::close(fd);
-  return status;
-}
 
 Result<std::vector<std::pair<uint64_t, std::string>>> ListNumberedFiles(const std::string& directory,
                                                                         const std::string& prefix) {

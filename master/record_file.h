@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/durable_file.h"
 #include "common/status.h"
 
 namespace hafs::master {
@@ -28,7 +29,6 @@ void AppendRecord(const google::protobuf::MessageLite& message, std::string* buf
 
 // Writes all of `bytes` at `offset` of fd (`path` names it in errors).
 Status PwriteAll(int fd, std::string_view bytes, uint64_t offset, const std::string& path);
-Status SyncDirectory(const std::string& directory);
 // Files in `directory` named "<prefix><number>", sorted by number.
 Result<std::vector<std::pair<uint64_t, std::string>>> ListNumberedFiles(const std::string& directory,
                                                                         const std::string& prefix);
