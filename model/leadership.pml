@@ -18,7 +18,8 @@
  *   NO_OOS_MARK    the active goes degraded without first recording "standby out of sync"
  *                  at a quorum: SAFE_LOG fails.
  *   LEASE_OVERRUN  the master trusts a lease one tick past the chunkserver's expiry:
- *                  SAFE_LEASE fails.
+ *                  SAFE_LEASE should fail (not in the test suite: its larger state space
+ *                  takes minutes).
  */
 
 #define NM 2          /* masters */
@@ -26,27 +27,25 @@
 #define Q  2          /* quorum: NC / 2 + 1 */
 
 #ifndef D
-#define D 3           /* lease duration in ticks, counted by the chunkserver from receipt */
+#define D 2           /* lease duration in ticks, counted by the chunkserver from receipt */
 #endif
 #ifdef LEASE_OVERRUN
 #define TD (D + 1)    /* broken: trusted past the chunkserver's expiry */
 #else
 #define TD (D - 1)    /* trusted for D*0.8 counted from the SEND time: ends before the expiry */
 #endif
-#define AGE_CAP (TD + 1)  /* a request this old gives its sender no trust (older: the same) */
+#define AGE_CAP (TD + 1)  /* req_age at which a request gives its sender no trust (older: the same) */
 #ifndef MAXE
 #define MAXE 3        /* highest epoch a candidate may take */
 #endif
 #ifndef MAXLOG
-#define MAXLOG 2      /* log records acknowledged in one run */
+#define MAXLOG 1      /* log records acknowledged in one run */
 #endif
 
 #define STANDBY   0
 #define CANDIDATE 1
 #define ACTIVE    2
 
-#define MARK  1
-#define CLEAR 2
 
 #define OTHER(m) (1 - (m))
 #define S(m, i) ((m) * NC + (i))   /* slot of the pair (master m, chunkserver i) */
@@ -74,10 +73,11 @@ bool marked[NM * NC];     /* active m: chunkserver i recorded the standby out of
 /* the network: at most one request in flight per pair (a newer one replaces an older one,
    which is then lost). The answer reaches the master when the chunkserver handles the
    request, or is lost: an answer arriving later would only shorten the master's trust
-   (counted from the send time), and what it says travels with the grant. */
+   (counted from the send time), and what it says travels with the grant. The mark/clear
+   flag a request carries is the sender's wish when the chunkserver handles it (the master
+   does not change its wish while a round is in flight, in effect). */
 byte req_age[NM * NC];    /* ticks since sent + 1 (capped), 0 = none in flight */
 byte req_ep[NM * NC];
-byte req_fl[NM * NC];
 
 #define TRUSTS(m, i) (trust[S(m, i)] > 0)
 #define QUORUM(m) ((TRUSTS(m, 0) + TRUSTS(m, 1) + TRUSTS(m, 2)) >= Q)
@@ -108,7 +108,7 @@ inline tick() {
   }
   for (i : 0 .. NM * NC - 1) {
     if :: trust[i] > 0 -> trust[i]-- :: else -> skip fi;
-    if :: req_age[i] > 0 && req_age[i] < AGE_CAP + 1 -> req_age[i]++ :: else -> skip fi
+    if :: req_age[i] > 0 && req_age[i] < AGE_CAP -> req_age[i]++ :: else -> skip fi
   }
   i = 0
 }
@@ -118,12 +118,7 @@ inline tick() {
 inline send_round(m) {
   for (i : 0 .. NC - 1) {
     req_age[S(m, i)] = 1;
-    req_ep[S(m, i)] = epoch[m];
-    if
-    :: role[m] == ACTIVE && want_mark[m] -> req_fl[S(m, i)] = MARK
-    :: role[m] == ACTIVE && want_clear[m] -> req_fl[S(m, i)] = CLEAR
-    :: else -> req_fl[S(m, i)] = 0
-    fi
+    req_ep[S(m, i)] = epoch[m]
   }
   i = 0
 }
@@ -139,8 +134,8 @@ inline handle(m, i, delivered) {
        high[i] = req_ep[S(m, i)];
        granted = true;
        if
-       :: req_fl[S(m, i)] == MARK -> oos[i] = OTHER(m) + 1
-       :: req_fl[S(m, i)] == CLEAR && oos[i] == OTHER(m) + 1 -> oos[i] = 0
+       :: role[m] == ACTIVE && want_mark[m] -> oos[i] = OTHER(m) + 1
+       :: role[m] == ACTIVE && want_clear[m] && oos[i] == OTHER(m) + 1 -> oos[i] = 0
        :: else -> skip
        fi
   :: else -> skip
@@ -172,7 +167,7 @@ inline handle(m, i, delivered) {
        fi
   :: else -> skip
   fi;
-  req_age[S(m, i)] = 0; req_ep[S(m, i)] = 0; req_fl[S(m, i)] = 0;
+  req_age[S(m, i)] = 0; req_ep[S(m, i)] = 0;
   granted = false;
   assert(SAFE_LEASE)
 }
@@ -278,10 +273,12 @@ active proctype world() {
        m = 0 }
 
   /* the standby resynchronised (checkpoint + log from the active): in sync again; the
-     active clears the mark with its next rounds */
+     active clears the mark with its next rounds. Only from a master that is the active
+     (trusting a quorum): the standby refuses a deposed one, whose epoch is lower than
+     the one in its own log. */
   :: atomic { select(m : 0 .. NM - 1);
        if
-       :: role[m] == ACTIVE && role[OTHER(m)] == STANDBY &&
+       :: MAY_ACK(m) && role[OTHER(m)] == STANDBY &&
           (degraded[m] || want_mark[m] || !insync[OTHER(m)]) ->
             loglen[OTHER(m)] = loglen[m];
             insync[OTHER(m)] = true;

@@ -33,9 +33,10 @@ def wait_until(condition, timeout_s=30.0, what="condition", interval_s=0.05):
 class Cluster:
     """One local cluster in its own directory, driven by tools/hafs-local."""
 
-    def __init__(self, root: Path, chunkservers: int = 3, env: dict | None = None):
+    def __init__(self, root: Path, chunkservers: int = 3, env: dict | None = None, masters: int | None = None):
         self.root = root
         self.chunkservers = chunkservers
+        self.masters = masters  # None: hafs-local's default (two when hafs-master has --peer)
         self.env = dict(os.environ, HAFS_LOCAL_DIR=str(root), HAFS_BUILD_DIR=str(BUILD))
         self.env.update(env or {})
         self.mnt = root / "mnt"
@@ -48,7 +49,10 @@ class Cluster:
         return result
 
     def up(self):
-        self.local("up", "--chunkservers", str(self.chunkservers))
+        args = ["up", "--chunkservers", str(self.chunkservers)]
+        if self.masters is not None:
+            args += ["--masters", str(self.masters)]
+        self.local(*args)
         return self
 
     def down(self):
@@ -75,9 +79,25 @@ class Cluster:
     def pid(self, name) -> int:
         return int((self.root / name / "pid").read_text())
 
-    def hafs(self, *args, check=True):
-        """Runs the admin CLI against this cluster's master."""
-        cmd = [str(BUILD / "hafs"), "--master", self.address("master1"), *args]
+    def master_list(self) -> str:
+        """Every master's address, "host:port,host:port", as clients are given them."""
+        return self.local("masters").stdout.strip()
+
+    def master_names(self) -> list[str]:
+        return [name for name in ("master1", "master2") if (self.root / name / "address").exists()]
+
+    def master_name(self, address) -> str | None:
+        for name in self.master_names():
+            if self.address(name) == address:
+                return name
+        return None
+
+    def hafs(self, *args, check=True, timeout_ms=None):
+        """Runs the admin CLI against this cluster's masters (it finds the active one)."""
+        cmd = [str(BUILD / "hafs"), "--master", self.master_list()]
+        if timeout_ms is not None:
+            cmd += ["--timeout-ms", str(timeout_ms)]
+        cmd += list(args)
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         if check and result.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}): {result.stderr}")
@@ -85,6 +105,46 @@ class Cluster:
 
     def hafs_json(self, *args):
         return json.loads(self.hafs("--json", *args).stdout)
+
+    def status(self, timeout_ms=500):
+        """`hafs status --json`, or None while no master answers as active."""
+        result = self.hafs("--json", "status", check=False, timeout_ms=timeout_ms)
+        if result.returncode != 0:
+            return None
+        return json.loads(result.stdout)
+
+    def active_master(self, timeout_ms=500) -> str | None:
+        """The name ("master1", "master2") of the master that answers as active, or None."""
+        status = self.status(timeout_ms)
+        if status is None:
+            return None
+        for master in status["masters"]:
+            if master["role"] == "active" and master.get("reachable", True):
+                return self.master_name(master["address"])
+        return None
+
+    def wait_active(self, not_name=None, timeout_s=30.0) -> str:
+        """Waits until some master (other than `not_name`) is active; returns its name."""
+        def found():
+            name = self.active_master()
+            return name if name is not None and name != not_name else None
+        return wait_until(found, timeout_s, what=f"an active master other than {not_name}", interval_s=0.1)
+
+    def standby_in_sync(self, name) -> bool:
+        status = self.status()
+        if status is None:
+            return False
+        for master in status["masters"]:
+            if self.master_name(master["address"]) == name:
+                return master["role"] == "standby" and master.get("sync") == "in sync" and master.get("reachable", True)
+        return False
+
+    def wait_standby_in_sync(self, name, timeout_s=60.0):
+        wait_until(lambda: self.standby_in_sync(name), timeout_s, what=f"{name} to be an in-sync standby", interval_s=0.1)
+
+    def log(self, name) -> str:
+        path = self.root / name / "log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def chunk_files(self, name):
         """Chunk files a chunkserver stores (everything under data/ but its uuid file)."""
@@ -94,6 +154,8 @@ class Cluster:
     def logs(self):
         parts = []
         for log in sorted(self.root.glob("*/log")):
+            if log.parent.name == "mnt":  # a file in the mount, not a daemon's log
+                continue
             lines = log.read_text(errors="replace").splitlines()[-15:]
             parts.append(f"--- {log.parent.name} ---\n" + "\n".join(lines))
         return "\n".join(parts)
@@ -107,10 +169,16 @@ def built():
                     "hafs-chunkserver", "hafs-mount", "hafs"], check=True, capture_output=True)
 
 
-def make_cluster(request, chunkservers=3, env=None):
+def master_supports(option) -> bool:
+    """True when `hafs-master --help` lists --OPTION (the failover options arrive in steps)."""
+    result = subprocess.run([str(BUILD / "hafs-master"), "--help"], capture_output=True, text=True)
+    return f"--{option} " in result.stdout or f"--{option}\n" in result.stdout
+
+
+def make_cluster(request, chunkservers=3, env=None, masters=None, start=True):
     root = Path(tempfile.mkdtemp(prefix="hafs-test-"))
     root.chmod(0o755)  # other users reach the mount through it (permission tests)
-    cluster = Cluster(root, chunkservers=chunkservers, env=env)
+    cluster = Cluster(root, chunkservers=chunkservers, env=env, masters=masters)
 
     failed_before = request.session.testsfailed
 
@@ -122,7 +190,7 @@ def make_cluster(request, chunkservers=3, env=None):
             shutil.rmtree(root, ignore_errors=True)
 
     request.addfinalizer(teardown)
-    return cluster.up()
+    return cluster.up() if start else cluster
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +203,22 @@ def shared_cluster(request):
 def cluster(request):
     """A fresh cluster for one test that kills, pauses or corrupts things."""
     return make_cluster(request)
+
+
+def call_raw(address, envelope_bytes, timeout_ms=2000, frames=None):
+    """Sends one request (an Envelope's bytes) on a fresh DEALER; the reply frames or None."""
+    import zmq
+    context = zmq.Context.instance()
+    socket = context.socket(zmq.DEALER)
+    socket.setsockopt(zmq.LINGER, 0)
+    try:
+        socket.connect(f"tcp://{address}")
+        socket.send_multipart([envelope_bytes, *(frames or [])])
+        if socket.poll(timeout_ms) == 0:
+            return None
+        return socket.recv_multipart()
+    finally:
+        socket.close()
 
 
 @pytest.fixture(scope="session")
