@@ -252,13 +252,15 @@ TEST(DataServiceLeaseTest, LeadershipLeaseOverTheWire) {
   EXPECT_EQ(granted.epoch(), 4u);
 
   // A candidate with a higher epoch is refused and raises no fence, not even through its envelope.
-  wire::Envelope busy = ask("m2:2", 5, 5);
+  wire::Envelope busy = ask("m3:3", 5, 5);
   EXPECT_EQ(busy.reply().error(), EBUSY);
   EXPECT_FALSE(busy.reply().lease_granted());
   EXPECT_EQ(busy.reply().lease_holder(), "m1:1");
   EXPECT_EQ(busy.reply().highest_epoch(), 4u);
   EXPECT_EQ(busy.reply().out_of_sync_master(), "m2:2");
   EXPECT_EQ(state.epoch(), 4u);
+  // The master recorded as out of sync is refused outright.
+  EXPECT_EQ(ask("m2:2", 5, 5).reply().error(), EPERM);
 
   // The epoch the lease raised fences data requests too.
   wire::Envelope write;

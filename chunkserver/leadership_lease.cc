@@ -168,6 +168,13 @@ void LeadershipLease::Handle(const wire::LeadershipLeaseRequest& request, wire::
     FillReply(now, reply);
     return;
   }
+  // A master recorded here as out of sync may lack acknowledged changes: it must not lead,
+  // and its own request must not overwrite the mark that says so. Only the master that set
+  // the mark clears it, once this one is back in sync.
+  if (requester == persisted_.out_of_sync_master) {
+    return refuse(EPERM, "master " + requester + " is recorded here as out of sync (since epoch " +
+                             std::to_string(persisted_.out_of_sync_epoch) + ") and may not lead until it has caught up");
+  }
   if (!is_holder) {
     if (now < grace_until_ms_) {
       return refuse(EBUSY, "this chunkserver restarted recently and grants no lease for another " +

@@ -169,6 +169,13 @@ TEST_F(LeadershipLeaseTest, MarkAndClearOnlyByTheHolderAndPersisted) {
     EXPECT_EQ(stale.error(), ESTALE);
     EXPECT_EQ(stale.out_of_sync_master(), kB);
     EXPECT_EQ(stale.out_of_sync_epoch(), 5u);
+    // The marked master may not lead, even at a newer epoch with the lease free, and its
+    // request cannot overwrite the mark (with a mark of its own on the other master).
+    wire::Reply marked_candidate = Ask(*lease, kB, 7, 1500, [](auto& r) { r.set_mark_out_of_sync(kA); });
+    EXPECT_EQ(marked_candidate.error(), EPERM);
+    EXPECT_FALSE(marked_candidate.lease_granted());
+    EXPECT_EQ(marked_candidate.out_of_sync_master(), kB);
+    EXPECT_EQ(marked_candidate.highest_epoch(), 5u);
     wire::Reply cleared = Ask(*lease, kA, 6, 1500, [](auto& r) { r.set_clear_out_of_sync(true); });
     EXPECT_TRUE(cleared.lease_granted());
     EXPECT_EQ(cleared.out_of_sync_master(), "");

@@ -192,7 +192,7 @@ void MasterService::SendHello(int64_t now_ms) {
       const wire::Reply& reply = answer->reply();
       if (reply.error() == EINVAL && reply.cluster_id() != options_.cluster_id) {
         if (!cluster_mismatch_logged_) {
-          LOG(ERROR) << "peer " << options_.peer << " is in cluster \"" << reply.cluster_id() << "\", not \""
+          LOG(ERROR) << "cluster id mismatch: peer " << options_.peer << " is in cluster \"" << reply.cluster_id() << "\", not \""
                      << options_.cluster_id << "\": refusing to work with it (check --peer and --cluster-id)";
         }
         cluster_mismatch_logged_ = true;
@@ -345,7 +345,7 @@ wire::Reply MasterService::Hello(const wire::Envelope& request) {
   reply.set_cluster_id(options_.cluster_id);
   const wire::MasterHelloRequest& hello = request.master_hello();
   if (hello.cluster_id() != options_.cluster_id) {
-    LOG(ERROR) << "master " << hello.address() << " of cluster \"" << hello.cluster_id()
+    LOG(ERROR) << "cluster id mismatch: master " << hello.address() << " of cluster \"" << hello.cluster_id()
                << "\" said hello; this is cluster \"" << options_.cluster_id << "\": refused";
     reply.set_error(EINVAL);
     reply.set_error_message("cluster id mismatch: this is cluster \"" + options_.cluster_id + "\"");
@@ -376,7 +376,7 @@ wire::Reply MasterService::HandleAppendLog(const wire::Envelope& request) {
     return reply;
   };
   if (append.cluster_id() != options_.cluster_id) {
-    LOG(ERROR) << "AppendLog from a master of cluster \"" << append.cluster_id() << "\"; this is cluster \""
+    LOG(ERROR) << "cluster id mismatch: AppendLog from a master of cluster \"" << append.cluster_id() << "\"; this is cluster \""
                << options_.cluster_id << "\": refused";
     return answer(EINVAL, "cluster id mismatch: this is cluster \"" + options_.cluster_id + "\"");
   }

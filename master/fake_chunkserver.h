@@ -68,6 +68,9 @@ class FakeChunkserver {
     bool free = holder_.empty() || now >= expiry_ms_ || mine;
     if (lease.release()) {
       if (mine) expiry_ms_ = 0;
+    } else if (lease.master_address() == out_of_sync_) {
+      reply->set_error(EPERM);  // a master recorded as out of sync may not lead
+      reply->set_error_message("recorded here as out of sync");
     } else if (!refuse_ && free && lease.epoch() >= highest_epoch_) {
       highest_epoch_ = lease.epoch();
       holder_ = lease.master_address();

@@ -155,7 +155,10 @@ void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, 
   }
   size_t quorum = QuorumOf(members.size());
   self_marked_.store(self_marked);
-  bool ok = granted >= quorum && (holding_ || !self_marked);
+  // A chunkserver never grants to a master it has recorded as out of sync, so a quorum of
+  // grants is enough: a stale master is marked at a quorum, which every quorum meets. (A
+  // leftover mark at a minority, which the active failed to clear, does not block it.)
+  bool ok = granted >= quorum;
   if (ok) {
     int64_t until = sent_ms + options_.lease_ms * 8 / 10;
     std::lock_guard lock(mutex_);

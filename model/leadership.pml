@@ -123,12 +123,20 @@ inline send_round(m) {
   i = 0
 }
 
+/* A chunkserver never grants to the master it recorded as out of sync (GRANT_MARKED: the
+   broken variant that does, where a stale candidate's own request overwrites the mark). */
+#ifdef GRANT_MARKED
+#define MAY_LEAD(m, i) true
+#else
+#define MAY_LEAD(m, i) (oos[i] != m + 1)
+#endif
+
 /* chunkserver i handles master m's LeadershipLeaseRequest; if `delivered`, master m handles
    the answer at once */
 inline handle(m, i, delivered) {
   granted = false;
   if
-  :: req_ep[S(m, i)] >= high[i] && (holder[i] == 0 || expiry[i] == 0 || holder[i] == m + 1) ->
+  :: req_ep[S(m, i)] >= high[i] && (holder[i] == 0 || expiry[i] == 0 || holder[i] == m + 1) && MAY_LEAD(m, i) ->
        holder[i] = m + 1;
        expiry[i] = D;
        high[i] = req_ep[S(m, i)];
