@@ -27,6 +27,7 @@ BENCH=${HAFS_BENCH:-${HAFS_BUILD_DIR:-$REPO/build}/hafs-bench}
 MFS_CLUSTER=${MFS_CLUSTER:-$REPO/../shared/peers/moosefs/cluster.sh}
 MFS_MOUNT=${MFS_BASE:-/tmp/hafs-peer-moosefs}/mnt
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/hafs-compare.XXXXXX)}
+mkdir -p "$OUT_DIR"
 
 log() { echo "[compare.sh] $*" >&2; }
 [ -x "$BENCH" ] || { log "no $BENCH; build it: make -C ${HAFS_BUILD_DIR:-build} hafs-bench (or set HAFS_BENCH)"; exit 2; }

@@ -33,9 +33,12 @@ def main():
             times, _ = takeovers(cluster, args.takeovers, out=out)
         print("takeover times (s): " + " ".join(f"{t:.3f}" for t in times))
         print(f"median {statistics.median(times):.3f} s, max {max(times):.3f} s")
-    finally:
+    except Exception:
+        print(f"failed; daemon logs kept in {root}", file=sys.stderr)
         cluster.down()
-        shutil.rmtree(root, ignore_errors=True)
+        raise
+    cluster.down()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

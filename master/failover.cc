@@ -620,7 +620,9 @@ void MasterService::FillMasters(wire::Reply* reply) {
   if (active) {
     peer->set_log_position(standby_position_known_ || standby_sync_ == StandbySync::kInSync ? standby_position_
                                                                                              : peer_position_);
-    peer->set_sync(StandbySyncName(standby_sync_));
+    // "in sync" once it could also be promoted: its out-of-sync mark is gone at a quorum.
+    bool promotable = standby_sync_ != StandbySync::kInSync || leadership_->peer_mark_cleared();
+    peer->set_sync(promotable ? StandbySyncName(standby_sync_) : "clearing its out-of-sync mark");
     peer->set_lag_records(state_->position() - std::min(state_->position(), peer->log_position()));
   } else {
     peer->set_log_position(peer_position_);

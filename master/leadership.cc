@@ -39,6 +39,7 @@ void Leadership::SetMembers(std::vector<std::string> addresses) {
   members_ = std::move(addresses);
   // A confirmation counted over the old member set no longer proves a quorum of the new one.
   peer_mark_confirmed_.store(false);
+  peer_mark_cleared_.store(false);
   wake_.notify_all();
 }
 
@@ -56,6 +57,7 @@ void Leadership::SetPeerOutOfSync(bool out_of_sync) {
   if (out_of_sync == mark_peer_) return;
   mark_peer_ = out_of_sync;
   peer_mark_confirmed_.store(false);
+  peer_mark_cleared_.store(false);
   wake_.notify_all();
 }
 
@@ -129,7 +131,7 @@ void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, 
     trusted_until_ms_.store(0);
     return;
   }
-  size_t granted = 0, marked = 0, answered = 0;
+  size_t granted = 0, marked = 0, unmarked = 0, answered = 0;
   bool self_marked = false;
   std::string problem;
   for (auto& [connection, id] : calls) {
@@ -146,6 +148,7 @@ void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, 
     }
     if (reply.out_of_sync_master() == options_.self_address && !options_.self_address.empty()) self_marked = true;
     if (mark && reply.out_of_sync_master() == options_.peer_address) marked++;
+    if (!mark && reply.lease_granted() && reply.out_of_sync_master() != options_.peer_address) unmarked++;
     if (reply.error() == 0 && reply.lease_granted()) {
       granted++;
     } else {
@@ -167,6 +170,7 @@ void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, 
       trusted_until_ms_.store(until);
       holding_ = true;
       if (mark && marked >= quorum && mark_peer_) peer_mark_confirmed_.store(true);
+      if (!mark && unmarked >= quorum && !mark_peer_) peer_mark_cleared_.store(true);
     }
     last_problem_.clear();
   } else {

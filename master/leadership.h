@@ -50,6 +50,9 @@ class Leadership {
   uint64_t highest_epoch_seen() const { return highest_epoch_seen_.load(); }
   // A quorum recorded the peer as out of sync since SetPeerOutOfSync(true).
   bool peer_mark_confirmed() const { return peer_mark_confirmed_.load(); }
+  // A quorum holds no mark on the peer since SetPeerOutOfSync(false): the peer may be
+  // promoted (until then a crash of this master would leave the cluster waiting for it).
+  bool peer_mark_cleared() const { return peer_mark_cleared_.load(); }
   // Waits up to timeout_ms for peer_mark_confirmed().
   bool WaitPeerMarked(int64_t timeout_ms);
   // The last round found this master recorded as out of sync at some chunkserver.
@@ -75,6 +78,7 @@ class Leadership {
   std::atomic<int64_t> trusted_until_ms_{0};
   std::atomic<uint64_t> highest_epoch_seen_{0};
   std::atomic<bool> peer_mark_confirmed_{false};
+  std::atomic<bool> peer_mark_cleared_{false};
   std::atomic<bool> self_marked_{false};
   std::atomic<uint64_t> rounds_{0};
 };

@@ -150,8 +150,11 @@ Status MasterService::ServeBatch() {
     PendingReply pending{std::move(incoming->identity), rpc::MakeReply(request), {}, false};
     wire::Envelope& reply = pending.envelope;
     auto kind = request.body_case();
+    // A standby answers cluster status itself only while it hears no active: otherwise the
+    // active's view (is this standby in sync, and promotable?) is the one to show.
+    bool active_peer_alive = peer_role_ == "active" && MonotonicMs() - peer_heard_ms_ < options_.takeover_after_ms;
     bool chunkserver_or_admin = kind == wire::Envelope::kRegister || kind == wire::Envelope::kHeartbeat ||
-                                kind == wire::Envelope::kClusterStatus;
+                                (kind == wire::Envelope::kClusterStatus && !active_peer_alive);
     if (HasPeer() && HandlePeerRequest(request, &pending)) {
       // master <-> master, answered above
     } else if (request.epoch() > state_->epoch() && !(HasPeer() && chunkserver_or_admin && role_.load() == Role::kStandby)) {

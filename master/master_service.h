@@ -31,8 +31,8 @@ struct ServiceOptions {
   std::string peer;
   std::string advertise_address;  // "" = the bound address
   bool bootstrap = false;
-  int64_t leadership_lease_ms = 1500;
-  int64_t takeover_after_ms = 800;
+  int64_t leadership_lease_ms = 1200;
+  int64_t takeover_after_ms = 600;
   int64_t standby_timeout_ms = 500;
 };
 

@@ -15,6 +15,8 @@
  *               standby is never promoted): at every promotion.
  *
  * Variants (-D flags to spin, e.g. spin -a -DNO_OOS_MARK leadership.pml), each must FAIL:
+ *   GRANT_MARKED   a chunkserver grants to the master it recorded out of sync (no MAY_LEAD):
+ *                  SAFE_LOG fails.
  *   NO_OOS_MARK    the active goes degraded without first recording "standby out of sync"
  *                  at a quorum: SAFE_LOG fails.
  *   LEASE_OVERRUN  the master trusts a lease one tick past the chunkserver's expiry:
@@ -36,7 +38,7 @@
 #endif
 #define AGE_CAP (TD + 1)  /* req_age at which a request gives its sender no trust (older: the same) */
 #ifndef MAXE
-#define MAXE 3        /* highest epoch a candidate may take */
+#define MAXE 2        /* highest epoch a candidate may take (3 does not finish in minutes) */
 #endif
 #ifndef MAXLOG
 #define MAXLOG 1      /* log records acknowledged in one run */
@@ -75,9 +77,11 @@ bool marked[NM * NC];     /* active m: chunkserver i recorded the standby out of
    request, or is lost: an answer arriving later would only shorten the master's trust
    (counted from the send time), and what it says travels with the grant. The mark/clear
    flag a request carries is the sender's wish when the chunkserver handles it (the master
-   does not change its wish while a round is in flight, in effect). */
+   does not change its wish while a round is in flight, in effect). A master that becomes a
+   standby forgets its requests in flight (forget_leases), so a request always carries the
+   sender's current epoch (no req_ep): an abstraction, a standby's late request could only
+   block a chunkserver's lease for D or raise its highest epoch. */
 byte req_age[NM * NC];    /* ticks since sent + 1 (capped), 0 = none in flight */
-byte req_ep[NM * NC];
 
 #define TRUSTS(m, i) (trust[S(m, i)] > 0)
 #define QUORUM(m) ((TRUSTS(m, 0) + TRUSTS(m, 1) + TRUSTS(m, 2)) >= Q)
@@ -86,9 +90,16 @@ byte req_ep[NM * NC];
 #define SAFE_LEASE (!(MAY_ACK(0) && MAY_ACK(1)))
 #define MAX(a, b) ((a) > (b) -> (a) : (b))
 
+/* marked[] is only read while want_mark: reset whenever want_mark ends (merges states) */
+inline clear_marked(m) {
+  marked[S(m, 0)] = 0; marked[S(m, 1)] = 0; marked[S(m, 2)] = 0
+}
+
+/* a master that stops running (standby) forgets its leases and its requests in flight */
 inline forget_leases(m) {
   trust[S(m, 0)] = 0; trust[S(m, 1)] = 0; trust[S(m, 2)] = 0;
-  marked[S(m, 0)] = 0; marked[S(m, 1)] = 0; marked[S(m, 2)] = 0
+  req_age[S(m, 0)] = 0; req_age[S(m, 1)] = 0; req_age[S(m, 2)] = 0;
+  clear_marked(m)
 }
 
 /* a deposed or restarted active: its log may hold records nobody acknowledged and the new
@@ -104,7 +115,8 @@ inline step_down(m) {
 
 inline tick() {
   for (i : 0 .. NC - 1) {
-    if :: expiry[i] > 0 -> expiry[i]-- :: else -> skip fi
+    if :: expiry[i] > 0 -> expiry[i]-- :: else -> skip fi;
+    if :: expiry[i] == 0 -> holder[i] = 0 :: else -> skip fi   /* merge: an ended lease has no holder */
   }
   for (i : 0 .. NM * NC - 1) {
     if :: trust[i] > 0 -> trust[i]-- :: else -> skip fi;
@@ -117,8 +129,7 @@ inline tick() {
    every D/5; here, at any time) */
 inline send_round(m) {
   for (i : 0 .. NC - 1) {
-    req_age[S(m, i)] = 1;
-    req_ep[S(m, i)] = epoch[m]
+    req_age[S(m, i)] = 1
   }
   i = 0
 }
@@ -136,10 +147,10 @@ inline send_round(m) {
 inline handle(m, i, delivered) {
   granted = false;
   if
-  :: req_ep[S(m, i)] >= high[i] && (holder[i] == 0 || expiry[i] == 0 || holder[i] == m + 1) && MAY_LEAD(m, i) ->
+  :: epoch[m] >= high[i] && (holder[i] == 0 || expiry[i] == 0 || holder[i] == m + 1) && MAY_LEAD(m, i) ->
        holder[i] = m + 1;
        expiry[i] = D;
-       high[i] = req_ep[S(m, i)];
+       high[i] = epoch[m];
        granted = true;
        if
        :: role[m] == ACTIVE && want_mark[m] -> oos[i] = OTHER(m) + 1
@@ -151,6 +162,7 @@ inline handle(m, i, delivered) {
   if
   :: delivered ->
        seen[m] = MAX(seen[m], high[i]);
+       if :: seen[m] <= epoch[m] -> seen[m] = 0 :: else -> skip fi;   /* merge: only max(epoch, seen) is read */
        if
        :: role[m] != STANDBY && high[i] > epoch[m] ->
             step_down(m)                  /* a newer master exists: fenced */
@@ -168,14 +180,14 @@ inline handle(m, i, delivered) {
             :: else -> skip
             fi;
             if
-            :: want_mark[m] && MARKS(m) -> degraded[m] = true; want_mark[m] = false
+            :: want_mark[m] && MARKS(m) -> degraded[m] = true; want_mark[m] = false; clear_marked(m)
             :: else -> skip
             fi
        :: else -> skip
        fi
   :: else -> skip
   fi;
-  req_age[S(m, i)] = 0; req_ep[S(m, i)] = 0;
+  req_age[S(m, i)] = 0;
   granted = false;
   assert(SAFE_LEASE)
 }
@@ -274,7 +286,7 @@ active proctype world() {
             degraded[m] = true            /* broken: acknowledges alone without the mark */
 #else
             want_mark[m] = true;
-            marked[S(m, 0)] = 0; marked[S(m, 1)] = 0; marked[S(m, 2)] = 0
+            clear_marked(m)
 #endif
        :: else -> skip
        fi;
@@ -292,6 +304,7 @@ active proctype world() {
             insync[OTHER(m)] = true;
             degraded[m] = false;
             want_mark[m] = false;
+            clear_marked(m);
             want_clear[m] = true
        :: else -> skip
        fi;
