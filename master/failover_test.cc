@@ -153,6 +153,29 @@ TEST_F(FailoverTest, StandbyAppliesTheActivesLogAndEndsWithTheSameState) {
   EXPECT_EQ(testing::Dump(b_->service().state()), testing::Dump(a_->service().state()));
 }
 
+TEST_F(FailoverTest, DamagedRecordIsNotAppliedAndIsFetchedAgain) {
+  ASSERT_EQ(Call(address_a_, MknodEnvelope(kRootInode, "first")).error(), 0);
+  wire::Reply status = Status(address_a_);
+  uint64_t position = status.masters(0).log_position();
+  ASSERT_TRUE(WaitFor([&] { return Status(address_a_).masters(1).log_position() == position; }));
+  // A record damaged on the way (it no longer parses) at the standby's next position.
+  wire::Envelope append;
+  append.set_epoch(status.masters(0).epoch());
+  append.mutable_append_log()->set_cluster_id("hafs");
+  append.mutable_append_log()->set_first_position(position + 1);
+  append.mutable_append_log()->set_active_position(position + 1);
+  append.mutable_append_log()->add_records(std::string("\xff\xff\xff\xff damaged", 13));
+  wire::Reply refused = Call(address_b_, append);
+  EXPECT_EQ(refused.log_position(), position);  // not applied: the active resends from here
+  // The active's real records still arrive and the states end equal.
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(Call(address_a_, MknodEnvelope(kRootInode, "after" + std::to_string(i))).error(), 0);
+  uint64_t end = Status(address_a_).masters(0).log_position();
+  ASSERT_TRUE(WaitFor([&] { return Status(address_a_).masters(1).log_position() == end; }));
+  b_->Stop();
+  a_->Stop();
+  EXPECT_EQ(testing::Dump(b_->service().state()), testing::Dump(a_->service().state()));
+}
+
 TEST_F(FailoverTest, StandbyTakesOverWhenTheActiveStops) {
   wire::Envelope request = MknodEnvelope(kRootInode, "before");
   request.set_client_id(5);
