@@ -5,6 +5,7 @@
 
 #include "chunkserver/replication_chain.h"
 #include "common/log.h"
+#include "common/message_codec.h"
 
 namespace hafs {
 namespace {
@@ -58,12 +59,61 @@ void DataService::Stop() {
   proxy_thread_.join();
 }
 
+// Like zmq::proxy between the public socket and the workers, except that leadership-lease
+// requests are answered here at once: behind chunk writes on busy workers they could wait
+// longer than the lease, and a loaded chunkserver would let the active master's lease lapse.
 void DataService::ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::socket_t control) {
   try {
-    zmq::proxy_steerable(frontend, backend, zmq::socket_ref(), control);
+    std::vector<zmq::message_t> frames;
+    while (true) {
+      zmq::pollitem_t items[] = {{frontend.handle(), 0, ZMQ_POLLIN, 0},
+                                 {backend.handle(), 0, ZMQ_POLLIN, 0},
+                                 {control.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 3, std::chrono::milliseconds(-1));
+      if (items[2].revents & ZMQ_POLLIN) return;  // Stop()
+      if ((items[0].revents & ZMQ_POLLIN) && ReceiveFrames(frontend, &frames) && !AnswerLeaseHere(frontend, frames)) {
+        SendFrames(backend, &frames);
+      }
+      if ((items[1].revents & ZMQ_POLLIN) && ReceiveFrames(backend, &frames)) SendFrames(frontend, &frames);
+    }
   } catch (const zmq::error_t& error) {
     LOG(ERROR) << "data service proxy stopped: " << error.what();
   }
+}
+
+bool DataService::ReceiveFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames) {
+  frames->clear();
+  do {
+    zmq::message_t frame;
+    if (!socket.recv(frame, frames->empty() ? zmq::recv_flags::dontwait : zmq::recv_flags::none)) return false;
+    frames->push_back(std::move(frame));
+  } while (frames->back().more());
+  return true;
+}
+
+void DataService::SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames) {
+  for (size_t i = 0; i < frames->size(); ++i) {
+    bool last = i + 1 == frames->size();
+    if (!socket.send((*frames)[i], last ? zmq::send_flags::none : zmq::send_flags::sndmore)) {
+      LOG(WARNING) << "data service proxy could not pass a message on";
+      return;
+    }
+  }
+}
+
+bool DataService::AnswerLeaseHere(zmq::socket_t& frontend, const std::vector<zmq::message_t>& frames) {
+  if (frames.size() != 2) return false;  // [identity][envelope]: a lease request has no data frame
+  wire::Envelope request;
+  if (!DecodeEnvelope(frames[1].data(), frames[1].size(), &request).ok() || !request.has_leadership_lease()) {
+    return false;
+  }
+  zmq::message_t no_data;
+  bool has_data = false;
+  wire::Envelope reply = Handle(request, &no_data, &has_data);
+  if (Status sent = rpc::SendReply(frontend, frames[0], reply); !sent.ok()) {
+    LOG(WARNING) << "leadership lease reply lost: " << sent.ToString();
+  }
+  return true;
 }
 
 void DataService::WorkerLoop() {

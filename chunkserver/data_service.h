@@ -51,6 +51,10 @@ class DataService {
 
  private:
   void ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::socket_t control);
+  // The proxy's pieces: whole multipart messages, and lease requests answered in place.
+  static bool ReceiveFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames);
+  static void SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames);
+  bool AnswerLeaseHere(zmq::socket_t& frontend, const std::vector<zmq::message_t>& frames);
   void WorkerLoop();
   Status HandleRead(const wire::ReadChunkRequest& request, wire::Reply* reply, zmq::message_t* data, bool* has_data);
   // Write and truncate: forward down the chain, do `store_locally`, collect the results.

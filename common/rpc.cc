@@ -161,10 +161,16 @@ Result<Message> Connection::Wait(uint64_t request_id) {
   try {
     while (true) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
+      // Past the deadline, still take an answer that is already here: a caller that waited
+      // for several connections in turn must not lose the later ones' answers to the time
+      // an earlier one took.
+      bool last_look = left.count() <= 0;
       zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, left);
-      if (!(item.revents & ZMQ_POLLIN)) continue;
+      zmq::poll(&item, 1, last_look ? std::chrono::milliseconds(0) : left);
+      if (!(item.revents & ZMQ_POLLIN)) {
+        if (last_look) break;
+        continue;
+      }
       std::vector<zmq::message_t> frames;
       zmq::message_t first;
       if (!socket_.recv(first, zmq::recv_flags::dontwait)) continue;

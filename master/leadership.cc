@@ -108,7 +108,9 @@ void Leadership::Loop() {
 void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, bool mark, bool release) {
   // One connection per member, kept between rounds (a timed-out call resets its socket).
   thread_local std::map<std::string, std::unique_ptr<rpc::Connection>> connections;
-  int timeout_ms = static_cast<int>(std::max<int64_t>(50, options_.lease_ms / 6));
+  // Long enough for a chunkserver on a saturated machine; rounds start every lease/5 from
+  // the previous start, and a grant is trusted for 0.8 lease from its send.
+  int timeout_ms = static_cast<int>(std::max<int64_t>(50, options_.lease_ms * 3 / 10));
   int64_t sent_ms = MonotonicMs();
   std::vector<std::pair<rpc::Connection*, uint64_t>> calls;
   for (const std::string& member : members) {
