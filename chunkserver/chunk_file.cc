@@ -156,6 +156,14 @@ Status ChunkFile::ReadBlocks(uint64_t first_block, uint64_t count, std::byte* ou
   return Status::Ok();
 }
 
+Result<ChunkFile::ByteRange> ChunkFile::ReadPartialBlock(uint64_t block, uint64_t offset, uint64_t end,
+                                                         std::vector<std::byte>* buffer) {
+  buffer->resize(kBlockSize);
+  if (Status read = ReadBlocks(block, 1, buffer->data()); !read.ok()) return Fail(read);
+  uint64_t block_start = block * kBlockSize;
+  return ByteRange{std::max(offset, block_start), std::min(end, block_start + kBlockSize)};
+}
+
 Status ChunkFile::Read(uint64_t chunk_version, uint64_t offset, std::span<std::byte> out) {
   if (chunk_version != chunk_version_) {
     return Status::Error(ESTALE, "chunk " + std::to_string(chunk_id_) + " is at version " +
@@ -176,12 +184,10 @@ Status ChunkFile::Read(uint64_t chunk_version, uint64_t offset, std::span<std::b
       block += count;
       continue;
     }
-    block_buffer.resize(kBlockSize);
-    Status read = ReadBlocks(block, 1, block_buffer.data());
-    if (!read.ok()) return read;
-    uint64_t from = std::max(offset, block_start);
-    uint64_t to = std::min(end, block_start + kBlockSize);
-    std::memcpy(out.data() + (from - offset), block_buffer.data() + (from - block_start), to - from);
+    auto part = ReadPartialBlock(block, offset, end, &block_buffer);
+    if (!part) return part.error();
+    std::memcpy(out.data() + (part->from - offset), block_buffer.data() + (part->from - block_start),
+                part->to - part->from);
     ++block;
   }
   // Past the stored length a chunk reads as zeros, whatever a crash left on disk.
@@ -212,12 +218,10 @@ Status ChunkFile::Write(uint64_t chunk_version, uint64_t offset, std::span<const
       new_checksums.push_back(BlockChecksum(data.subspan(block_start - offset, kBlockSize)));
       continue;
     }
-    block_buffer.resize(kBlockSize);
-    Status read = ReadBlocks(block, 1, block_buffer.data());
-    if (!read.ok()) return read;
-    uint64_t from = std::max(offset, block_start);
-    uint64_t to = std::min(end, block_start + kBlockSize);
-    std::memcpy(block_buffer.data() + (from - block_start), data.data() + (from - offset), to - from);
+    auto part = ReadPartialBlock(block, offset, end, &block_buffer);
+    if (!part) return part.error();
+    std::memcpy(block_buffer.data() + (part->from - block_start), data.data() + (part->from - offset),
+                part->to - part->from);
     new_checksums.push_back(BlockChecksum(block_buffer));
   }
   // Reserve the space first so that running out of disk fails before anything is written.

@@ -78,6 +78,13 @@ class ChunkFile {
   // Reads blocks [first_block, first_block + count) into `out` (count * kBlockSize bytes,
   // zero-padded past the end of the file) and verifies each against the table.
   Status ReadBlocks(uint64_t first_block, uint64_t count, std::byte* out);
+  // Reads (and verifies) one whole block into *buffer; returns the part of it that
+  // [offset, end) covers, in chunk offsets.
+  struct ByteRange {
+    uint64_t from = 0;
+    uint64_t to = 0;
+  };
+  Result<ByteRange> ReadPartialBlock(uint64_t block, uint64_t offset, uint64_t end, std::vector<std::byte>* buffer);
 
   int fd_;
   std::string path_;
