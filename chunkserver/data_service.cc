@@ -172,6 +172,8 @@ wire::Envelope DataService::Handle(const wire::Envelope& request, zmq::message_t
       Status written = store_.Write(write.chunk_id(), write.chunk_version(), write.offset(), Bytes(*data));
       return written.ok() && write.sync() ? store_.Sync(write.chunk_id()) : written;
     });
+  } else if (request.has_replicate_chunk()) {
+    status = copier_.Copy(request.replicate_chunk(), request.epoch());
   } else if (request.has_truncate_chunk()) {
     const auto& truncate = request.truncate_chunk();
     HandleChained(request, nullptr, body, [&] {

@@ -1,5 +1,6 @@
 // The chunkserver's data service: ReadChunk, WriteChunk and TruncateChunk over ZeroMQ,
-// and the masters' LeadershipLease requests (leadership_lease.h).
+// the masters' LeadershipLease requests (leadership_lease.h) and self-healing
+// ReplicateChunk orders (chunk_copier.h).
 //
 // Threads: a proxy thread joins the public ROUTER socket (clients and upstream
 // replicas) to an inproc DEALER backend; `workers` threads each own a DEALER socket on
@@ -17,6 +18,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "chunkserver/chunk_copier.h"
 #include "chunkserver/chunk_store.h"
 #include "chunkserver/chunkserver_state.h"
 #include "chunkserver/leadership_lease.h"
@@ -28,6 +30,7 @@ struct DataServiceOptions {
   std::string listen = "127.0.0.1:9422";
   std::string advertise_address;  // what the master and clients are told; "" = the bound address
   int workers = 8;
+  CopyOptions copy;
 };
 
 class DataService {
@@ -35,7 +38,7 @@ class DataService {
   // `lease` answers LeadershipLease requests (EINVAL without one).
   DataService(ChunkStore& store, ChunkserverState& state, DataServiceOptions options,
               LeadershipLease* lease = nullptr)
-      : store_(store), state_(state), options_(std::move(options)), lease_(lease) {}
+      : store_(store), state_(state), options_(std::move(options)), lease_(lease), copier_(store, options_.copy) {}
   ~DataService() { Stop(); }
   DataService(const DataService&) = delete;
   DataService& operator=(const DataService&) = delete;
@@ -66,6 +69,7 @@ class DataService {
   ChunkserverState& state_;
   const DataServiceOptions options_;
   LeadershipLease* const lease_;
+  ChunkCopier copier_;
   std::string backend_endpoint_;
   std::string control_endpoint_;
   std::atomic<bool> stopping_{false};

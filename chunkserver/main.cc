@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
        "host:port clients and the master are told (default: the bound address)")
       ("port-file", value<std::string>()->default_value(""), "write the bound host:port to this file once listening")
       ("workers", value<int>()->default_value(8), "threads serving data requests")
+      ("max-copies", value<int>()->default_value(2),
+       "self-healing copies into this chunkserver at once (each takes a worker); more are refused")
+      ("copy-mib-per-s", value<uint32_t>()->default_value(200),
+       "bandwidth of all self-healing copies into this chunkserver together, MiB/s")
       ("master", value<std::string>()->default_value("127.0.0.1:9420"), "master host:port, or a comma-separated list (registers and heartbeats with each)")
       ("label", value<std::string>()->default_value(""), "failure domain told to the master, e.g. rack=r1")
       ("heartbeat-interval-ms", value<int>()->default_value(1000),
@@ -96,6 +100,13 @@ int main(int argc, char** argv) {
   service_options.listen = options["listen"].as<std::string>();
   service_options.advertise_address = options["advertise-address"].as<std::string>();
   service_options.workers = options["workers"].as<int>();
+  service_options.copy.max_copies = options["max-copies"].as<int>();
+  service_options.copy.mib_per_s = options["copy-mib-per-s"].as<uint32_t>();
+  if (service_options.copy.max_copies < 1 || service_options.copy.mib_per_s < 1 ||
+      service_options.copy.max_copies >= service_options.workers) {
+    LOG(ERROR) << "--max-copies and --copy-mib-per-s must be at least 1, and --max-copies below --workers";
+    return 2;
+  }
   hafs::DataService service(**store, state, service_options, lease->get());
   auto bound = service.Start();
   if (!bound) {

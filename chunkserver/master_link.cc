@@ -133,14 +133,14 @@ void MasterLink::HandleCommonReply(Peer& peer, const rpc::Message& answer) {
     }
   }
   if (!why_not.empty()) {
-    if (!peer.said_ignoring_deletions) {
+    if (!peer.deletions_refused) {
       LOG(INFO) << "not deleting " << deletions.size() << " chunks master " << peer.address << " asks for: "
                 << why_not;
     }
-    peer.said_ignoring_deletions = true;
+    peer.deletions_refused = true;
     return;
   }
-  peer.said_ignoring_deletions = false;
+  peer.deletions_refused = false;
   for (uint64_t chunk_id : deletions) {
     Status deleted = store_.Delete(chunk_id);
     if (deleted.ok()) {
@@ -217,6 +217,12 @@ bool MasterLink::Heartbeat(Peer& peer, rpc::Connection& connection) {
   peer.last_refusal = 0;
   HandleCommonReply(peer, *answer);
   UpdateChunkserverId();
+  if (peer.deletions_refused && lease_ != nullptr && lease_->Holder() == peer.address) {
+    LOG(INFO) << "master " << peer.address << " holds the leadership lease now: registering again for the deletions "
+              << "refused before";
+    peer.deletions_refused = false;
+    peer.registered = false;
+  }
   return true;
 }
 

@@ -63,7 +63,9 @@ class MasterLink {
     std::atomic<uint32_t> chunkserver_id{0};
     int heartbeat_interval_ms = 0;
     std::map<uint64_t, wire::ChunkReport> lost;  // guarded by lost_mutex_
-    bool said_ignoring_deletions = false;
+    // The last deletions this master sent were refused (it did not hold the leadership
+    // lease): once it does, register again so that it sends them anew.
+    bool deletions_refused = false;
     int last_refusal = 0;  // heartbeat error last logged (to log changes only)
     std::thread thread;
   };

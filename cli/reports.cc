@@ -182,7 +182,17 @@ std::string StatusJson(const wire::Reply& reply, const std::string& answered_by)
   json.BeginObject();
   json.Field("healthy", reply.chunks_healthy());
   json.Field("under_replicated", reply.chunks_under_replicated());
+  json.Field("over_replicated", reply.chunks_over_replicated());
   json.Field("missing", reply.chunks_missing());
+  json.EndObject();
+  json.Key("repair");
+  json.BeginObject();
+  json.Field("being_copied", reply.chunks_being_copied());
+  json.Field("bytes_to_copy", reply.bytes_to_copy());
+  json.Key("recent");
+  json.BeginArray();
+  for (const std::string& line : reply.recent_repairs()) json.String(line);
+  json.EndArray();
   json.EndObject();
   json.Key("space");
   json.BeginObject();
@@ -214,7 +224,11 @@ std::string StatusText(const wire::Reply& reply, const std::string& answered_by)
          std::to_string(summary.total) + " total\n";
   out += "chunks: " + std::to_string(reply.chunks_healthy()) + " healthy, " +
          std::to_string(reply.chunks_under_replicated()) + " under-replicated, " +
+         std::to_string(reply.chunks_over_replicated()) + " over-replicated, " +
          std::to_string(reply.chunks_missing()) + " missing\n";
+  out += "self-healing: " + std::to_string(reply.chunks_being_copied()) + " chunks being copied, " +
+         HumanBytes(reply.bytes_to_copy()) + " left to copy\n";
+  for (const std::string& line : reply.recent_repairs()) out += "  " + line + "\n";
   out += "space: " + HumanBytes(summary.used_bytes) + " used, " + HumanBytes(summary.free_bytes) + " free, " +
          HumanBytes(summary.total_bytes) + " total\n";
   return out;

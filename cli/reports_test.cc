@@ -32,6 +32,9 @@ wire::Reply SampleClusterStatus() {
   reply.set_chunks_healthy(7);
   reply.set_chunks_under_replicated(2);
   reply.set_chunks_missing(1);
+  reply.set_chunks_being_copied(1);
+  reply.set_bytes_to_copy(128ull << 20);
+  reply.add_recent_repairs("copied chunk 9");
   return reply;
 }
 
@@ -82,12 +85,17 @@ TEST(ReportsTest, StatusCountsOnlyLiveChunkserversSpace) {
             R"("masters":[{"address":"127.0.0.1:9000","role":"active","epoch":3,"log_position":42,)"
             R"("sync":"","lag_records":0,"reachable":true}],"degraded":false,)"
             R"("chunkservers":{"up":1,"down":1,"total":2},)"
-            R"("chunks":{"healthy":7,"under_replicated":2,"missing":1},)"
+            R"("chunks":{"healthy":7,"under_replicated":2,"over_replicated":0,"missing":1},)"
+            R"("repair":{"being_copied":1,"bytes_to_copy":134217728,"recent":["copied chunk 9"]},)"
             R"("space":{"total_bytes":1000,"free_bytes":600,"used_bytes":400}})"
             "\n");
   std::string text = StatusText(SampleClusterStatus(), "127.0.0.1:9000");
   EXPECT_NE(text.find("chunkservers: 1 up, 1 down, 2 total"), std::string::npos) << text;
-  EXPECT_NE(text.find("chunks: 7 healthy, 2 under-replicated, 1 missing"), std::string::npos) << text;
+  EXPECT_NE(text.find("chunks: 7 healthy, 2 under-replicated, 0 over-replicated, 1 missing"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("self-healing: 1 chunks being copied, 128 MiB left to copy\n  copied chunk 9"),
+            std::string::npos)
+      << text;
 }
 
 wire::Reply TwoMasters(const std::string& standby_sync, bool standby_reachable) {

@@ -54,7 +54,12 @@ int main(int argc, char** argv) {
       "write a checkpoint after this many log records")(
       "checkpoint-interval-s",
       value<int64_t>(&options.checkpoint_interval_s)->default_value(options.checkpoint_interval_s),
-      "write a checkpoint at least this often (if anything changed)");
+      "write a checkpoint at least this often (if anything changed)")(
+      "copies-per-chunkserver",
+      value<uint32_t>(&options.copies_per_chunkserver)->default_value(options.copies_per_chunkserver),
+      "self-healing copies one chunkserver takes part in at once (as source or destination)")(
+      "copy-timeout-ms", value<int64_t>(&options.copy_timeout_ms)->default_value(options.copy_timeout_ms),
+      "a self-healing copy not finished this long is given up and planned again");
   hafs::ParseOptionsOrExit(argc, argv, flags, "usage: hafs-master [options]\nThe hafs metadata master.");
 
   auto bad_config = [&](const std::string& problem) {
@@ -75,6 +80,8 @@ int main(int argc, char** argv) {
   }
   if (options.checkpoint_every_records == 0) return bad_config("--checkpoint-every-records must be at least 1");
   if (options.checkpoint_interval_s <= 0) return bad_config("--checkpoint-interval-s must be at least 1");
+  if (options.copies_per_chunkserver == 0) return bad_config("--copies-per-chunkserver must be at least 1");
+  if (options.copy_timeout_ms < 100) return bad_config("--copy-timeout-ms must be at least 100");
   // Chunkservers heartbeat several times per timeout, so one lost heartbeat is not a death.
   options.master.heartbeat_interval_ms =
       static_cast<uint32_t>(std::max<int64_t>(options.master.heartbeat_timeout_ms / 5, 20));

@@ -26,7 +26,10 @@ constexpr int kPeerPollMs = 20;
 
 }  // namespace
 
-MasterService::MasterService(ServiceOptions options) : options_(std::move(options)) {
+MasterService::MasterService(ServiceOptions options)
+    : options_(std::move(options)),
+      repair_planner_(options_.copies_per_chunkserver),
+      copy_dispatcher_(options_.copy_timeout_ms) {
   state_ = std::make_unique<MasterState>(options_.master);
 }
 
@@ -121,6 +124,7 @@ Status MasterService::Run() {
     if (role_.load() == Role::kActive) {
       if (Status status = MaybeResolveStaleChunks(MonotonicMs()); !status.ok()) return status;
     }
+    if (Status status = MaybeRepair(MonotonicMs()); !status.ok()) return status;
     MaybeCheckpoint(MonotonicMs());
   }
   LOG(INFO) << "master stopping at log position " << state_->position();
@@ -174,6 +178,7 @@ Status MasterService::ServeBatch() {
     } else {
       *reply.mutable_reply() = state_->Handle(request, MonotonicMs(), WallClockNs(), &records);
       if (kind == wire::Envelope::kClusterStatus && HasPeer()) FillMasters(reply.mutable_reply());
+      if (kind == wire::Envelope::kClusterStatus) FillRepairs(reply.mutable_reply());
       if (reply.reply().error() != 0) {
         LOG(DEBUG) << "request " << request.body_case() << " failed: " << reply.reply().error_message();
       }

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <random>
 #include <memory>
 #include <string>
 #include <zmq.hpp>
@@ -15,6 +17,8 @@
 #include "master/leadership.h"
 #include "master/master_state.h"
 #include "master/op_log.h"
+#include "master/copy_dispatcher.h"
+#include "master/repair_planner.h"
 #include "master/replication.h"
 
 namespace hafs::master {
@@ -34,6 +38,9 @@ struct ServiceOptions {
   int64_t leadership_lease_ms = 1200;
   int64_t takeover_after_ms = 600;
   int64_t standby_timeout_ms = 500;
+  // Self-healing (docs/design.md, "Self-healing").
+  uint32_t copies_per_chunkserver = 2;
+  int64_t copy_timeout_ms = 30000;
 };
 
 enum class Role { kActive, kStandby };
@@ -109,6 +116,13 @@ class MasterService {
   // Every kResolveStaleEveryMs: MasterState::ResolveStaleChunks, its records logged.
   Status MaybeResolveStaleChunks(int64_t now_ms);
   void MaybeCheckpoint(int64_t now_ms);
+  // Self-healing (self_healing.cc): on the active, collects finished copies and, every
+  // kRepairPlanEveryMs after the registration grace period, starts new copies and drops
+  // surplus replicas. A master that is not active forgets its copies in flight.
+  Status MaybeRepair(int64_t now_ms);
+  void NoteRepair(std::string line);
+  // cluster_status: chunks being copied and recent repairs.
+  void FillRepairs(wire::Reply* reply);
 
   ServiceOptions options_;
   std::unique_ptr<MasterState> state_;
@@ -120,6 +134,13 @@ class MasterService {
   int64_t last_checkpoint_ms_ = 0;
   int64_t last_stale_check_ms_ = 0;
   std::atomic<bool> stop_requested_{false};
+
+  // Self-healing.
+  RepairPlanner repair_planner_;
+  CopyDispatcher copy_dispatcher_;
+  int64_t last_repair_plan_ms_ = 0;
+  std::deque<std::string> recent_repairs_;  // newest last
+  std::mt19937_64 random_{std::random_device{}()};
 
   // Failover.
   std::atomic<Role> role_{Role::kActive};

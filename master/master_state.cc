@@ -91,6 +91,18 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       AddReplicasByUuid(bumped.chunk_id(), bumped.replica_uuids(), bumped.chunk_version());
       return reply;
     }
+    case wire::LogRecord::kReplicaCopied: {
+      const wire::ReplicaCopied& copied = record.replica_copied();
+      const ChunkState* chunk = registry_.Find(copied.chunk_id());
+      if (!chunk || chunk->version != copied.chunk_version()) {
+        return Fail(ESTALE, "chunk " + std::to_string(copied.chunk_id()) + " is not at version " +
+                                std::to_string(copied.chunk_version()));
+      }
+      if (ChunkserverState* chunkserver = registry_.FindChunkserverByUuid(copied.replica_uuid())) {
+        registry_.AddReplica(copied.chunk_id(), chunkserver->id, copied.chunk_version());
+      }
+      return reply;
+    }
     case wire::LogRecord::kEpochStarted:
       epoch_ = record.epoch_started().epoch();
       return reply;

@@ -14,6 +14,7 @@
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
 #include "master/chunk_registry.h"
+#include "master/repair_planner.h"
 #include "master/namespace.h"
 #include "master/recent_results.h"
 
@@ -23,7 +24,7 @@ struct MasterOptions {
   std::string address;  // this master's "host:port", for ClusterStatus
   uint32_t goal = 3;
   uint32_t min_write_replicas = 2;
-  int64_t heartbeat_timeout_ms = 5000;
+  int64_t heartbeat_timeout_ms = 2500;
   uint32_t heartbeat_interval_ms = 1000;  // told to chunkservers when they register
   int64_t lease_ms = 60000;
 };
@@ -78,6 +79,14 @@ class MasterState {
   // The address ClusterStatus reports, known once the service has bound its socket.
   void set_address(std::string address) { options_.address = std::move(address); }
 
+  // Whether every live chunkserver has had time to register since this master started
+  // serving (until then, a chunk's missing replicas may just not be reported yet).
+  bool GracePeriodOver(int64_t now_ms) const { return now_ms - serving_since_ms_ > options_.heartbeat_timeout_ms; }
+  uint32_t goal() const { return options_.goal; }
+  // A finished self-healing copy: logs ReplicaCopied while the chunk still has the copied
+  // version, else queues the copy's deletion (a write lease moved the chunk on meanwhile).
+  void CopyFinished(const CopyOrder& order, int64_t now_ns, std::vector<wire::LogRecord>* records);
+
   uint64_t position() const { return position_; }
   uint64_t epoch() const { return epoch_; }
   const Namespace& name_space() const { return namespace_; }
@@ -92,7 +101,6 @@ class MasterState {
   // Applies `record` stamped with the next position and now_ns; logs it on success.
   Result<wire::Reply> Log(wire::LogRecord record, int64_t now_ns, std::vector<wire::LogRecord>* records);
   Result<wire::Reply> ApplyEvent(const wire::LogRecord& record);
-  bool GracePeriodOver(int64_t now_ms) const { return now_ms - serving_since_ms_ > options_.heartbeat_timeout_ms; }
   void FreeChunks(const std::vector<uint64_t>& freed_chunks);
 
   // Chunk requests (master_state_chunks.cc).

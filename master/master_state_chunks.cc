@@ -222,16 +222,16 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
     info->set_requests_in_flight(chunkserver.requests_in_flight);
     info->set_label(chunkserver.label);
   }
-  uint64_t healthy = 0, under_replicated = 0, missing = 0;
+  uint64_t healthy = 0, under_replicated = 0, over_replicated = 0, missing = 0, copies_missing = 0;
   for (const auto& [chunk_id, chunk] : registry_.chunks()) {
-    uint32_t valid = 0;
-    for (const Replica& replica : chunk.replicas) {
-      if (replica.version == chunk.version && registry_.IsUp(replica.chunkserver_id, now_ms)) valid++;
-    }
-    if (valid >= options_.goal) {
+    uint32_t valid = CountValidReplicas(registry_, chunk, now_ms);
+    if (valid > options_.goal) {
+      over_replicated++;
+    } else if (valid == options_.goal) {
       healthy++;
     } else if (valid > 0) {
       under_replicated++;
+      copies_missing += options_.goal - valid;
     } else {
       missing++;
     }
@@ -239,6 +239,8 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
   reply.set_chunks_healthy(healthy);
   reply.set_chunks_under_replicated(under_replicated);
   reply.set_chunks_missing(missing);
+  reply.set_chunks_over_replicated(over_replicated);
+  reply.set_bytes_to_copy(copies_missing * kChunkSize);
   return reply;
 }
 
@@ -307,6 +309,22 @@ void MasterState::ResolveStaleChunks(int64_t now_ms, int64_t now_ns, std::vector
                  << recovered.version << ", the highest stale one on "
                  << registry_.Find(recovered.chunk_id)->replicas.size() << " replicas";
   }
+}
+
+void MasterState::CopyFinished(const CopyOrder& order, int64_t now_ns, std::vector<wire::LogRecord>* records) {
+  ChunkserverState* destination = registry_.FindChunkserver(order.destination);
+  if (destination == nullptr) return;
+  const ChunkState* chunk = registry_.Find(order.chunk_id);
+  if (chunk != nullptr && chunk->version == order.version) {
+    wire::LogRecord record;
+    record.mutable_replica_copied()->set_chunk_id(order.chunk_id);
+    record.mutable_replica_copied()->set_chunk_version(order.version);
+    record.mutable_replica_copied()->set_replica_uuid(destination->uuid);
+    if (Log(std::move(record), now_ns, records)) return;
+  }
+  LOG(INFO) << "chunk " << order.chunk_id << " changed while it was copied to chunkserver " << order.destination
+            << ": dropping the copy";
+  registry_.DropReplica(order.chunk_id, order.destination);
 }
 
 uint32_t MasterState::MemberId(const std::string& uuid, const std::string& address, int64_t now_ns,

@@ -14,7 +14,7 @@ constexpr double kNoise = 0.05;
 }  // namespace
 
 std::vector<uint32_t> PickChunkservers(std::vector<PlacementCandidate> candidates, size_t count,
-                                       std::mt19937_64& random) {
+                                       std::mt19937_64& random, std::set<std::string> labels_used) {
   std::uniform_real_distribution<double> noise(1.0 - kNoise, 1.0 + kNoise);
   std::vector<std::pair<double, const PlacementCandidate*>> ranked;
   for (const PlacementCandidate& candidate : candidates) {
@@ -28,7 +28,6 @@ std::vector<uint32_t> PickChunkservers(std::vector<PlacementCandidate> candidate
   });
   std::vector<uint32_t> chosen;
   std::vector<bool> taken(ranked.size(), false);
-  std::set<std::string> labels_used;
   // First pass: the best server of each label not used yet; second: the best of the rest.
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < ranked.size() && chosen.size() < count; ++i) {

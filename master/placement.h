@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,9 @@ struct PlacementCandidate {
   std::string label;
 };
 
-// Picks up to `count` distinct chunkservers from `candidates` (all up and not full).
+// Picks up to `count` distinct chunkservers from `candidates` (all up and not full),
+// preferring labels outside `labels_used` (those of a chunk's other replicas).
 std::vector<uint32_t> PickChunkservers(std::vector<PlacementCandidate> candidates, size_t count,
-                                       std::mt19937_64& random);
+                                       std::mt19937_64& random, std::set<std::string> labels_used = {});
 
 }  // namespace hafs::master

@@ -19,11 +19,14 @@ namespace hafs::master {
 uint64_t SerializedChecksum(const std::string& bytes);
 
 // The newest records, serialized, with their checksums: what a standby that fell a little
-// behind is sent from. Bounded; older positions need a checkpoint.
+// behind is sent from. Bounded; older positions need a checkpoint. The bound is small on
+// purpose: every record here is master memory that grows with the namespace's churn
+// (8k creates are ~1 MiB), and a standby further behind than a few seconds of heavy
+// traffic resyncs from a checkpoint instead, which is quick at any size this ring saves.
 class RecordRing {
  public:
-  static constexpr size_t kMaxRecords = 200000;
-  static constexpr size_t kMaxBytes = 64 << 20;
+  static constexpr size_t kMaxRecords = 8192;
+  static constexpr size_t kMaxBytes = 4 << 20;
 
   void Add(const wire::LogRecord& record);
   void Clear();

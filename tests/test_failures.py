@@ -124,12 +124,21 @@ def test_corrupted_replica_is_never_returned_and_is_reported(cluster):
         drop_caches()
         assert sha256_of(path) == digest
 
-    def cs1_dropped():
-        chunks = cluster.hafs_json("fileinfo", str(path))["chunks"]
-        cs1 = cluster.address("cs1")
-        return all(not any(r["address"] == cs1 and r["state"] == "valid" for r in c["replicas"]) for c in chunks)
+    # cs1 reports its bad replica; self-healing drops it and copies a good one back
+    # (cs1 is the only chunkserver without a replica then), so the end state is three
+    # valid replicas again, all of which read back right.
+    wait_until(lambda: "reporting it lost" in cluster.log("cs1"), what="cs1 to report its corrupt replica")
+    wait_until(lambda: "copied chunk" in cluster.log("master1") + cluster.log("master2"),
+               what="a good copy to replace the corrupt replica")
 
-    wait_until(cs1_dropped, what="the corrupt replica on cs1 to be reported and dropped")
+    def healthy_again():
+        chunks = cluster.hafs_json("fileinfo", str(path))["chunks"]
+        return all(sum(r["state"] == "valid" for r in c["replicas"]) == 3 for c in chunks)
+
+    wait_until(healthy_again, what="three valid replicas again")
+    for _ in range(6):
+        drop_caches()
+        assert sha256_of(path) == digest
 
 
 def snapshot(root):

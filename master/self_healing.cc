@@ -1,0 +1,83 @@
+// Self-healing on the active master: MasterService's side of re-replication and trimming
+// (docs/design.md, "Self-healing"). RepairPlanner decides, CopyDispatcher carries copies
+// out; finished copies are logged as ReplicaCopied so a standby knows the new replicas.
+#include <sstream>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "master/master_service.h"
+
+namespace hafs::master {
+namespace {
+
+// How often the chunks are scanned for repairs (a scan visits every chunk).
+constexpr int64_t kRepairPlanEveryMs = 200;
+// Lines of recent repairs `hafs status` shows.
+constexpr size_t kRecentRepairs = 10;
+
+std::string Describe(const CopyOrder& order) {
+  return "chunk " + std::to_string(order.chunk_id) + " v" + std::to_string(order.version) + " from chunkserver " +
+         std::to_string(order.source) + " to " + std::to_string(order.destination);
+}
+
+}  // namespace
+
+void MasterService::NoteRepair(std::string line) {
+  std::time_t now = WallClockNs() / 1000000000;
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S ", std::localtime(&now));
+  recent_repairs_.push_back(stamp + std::move(line));
+  while (recent_repairs_.size() > kRecentRepairs) recent_repairs_.pop_front();
+}
+
+Status MasterService::MaybeRepair(int64_t now_ms) {
+  if (role_.load() != Role::kActive) {
+    if (repair_planner_.copies_in_flight() > 0) {
+      copy_dispatcher_.Clear();
+      repair_planner_.Clear();
+    }
+    return Status::Ok();
+  }
+  std::vector<wire::LogRecord> records;
+  for (const CopyDispatcher::Outcome& outcome : copy_dispatcher_.Poll(now_ms)) {
+    repair_planner_.Finished(outcome.order);
+    if (!outcome.status.ok()) {
+      LOG(WARNING) << "copy of " << Describe(outcome.order) << " failed: " << outcome.status.ToString();
+      NoteRepair("copy of " + Describe(outcome.order) + " failed: " + outcome.status.message());
+      continue;
+    }
+    state_->CopyFinished(outcome.order, WallClockNs(), &records);
+    LOG(INFO) << "copied " << Describe(outcome.order);
+    NoteRepair("copied " + Describe(outcome.order));
+  }
+  if (now_ms - last_repair_plan_ms_ >= kRepairPlanEveryMs && state_->GracePeriodOver(now_ms)) {
+    last_repair_plan_ms_ = now_ms;
+    ChunkRegistry& registry = state_->registry();
+    for (const CopyOrder& order : repair_planner_.PlanCopies(registry, state_->goal(), now_ms, random_)) {
+      const ChunkserverState* source = registry.FindChunkserver(order.source);
+      const ChunkserverState* destination = registry.FindChunkserver(order.destination);
+      Status sent = copy_dispatcher_.Send(order, destination->address, source->address, state_->epoch(), now_ms);
+      if (!sent.ok()) {
+        LOG(WARNING) << "copy of " << Describe(order) << " not started: " << sent.ToString();
+        continue;
+      }
+      repair_planner_.Started(order);
+      LOG(INFO) << "copying " << Describe(order);
+    }
+    for (const SurplusReplica& surplus : repair_planner_.PlanTrims(registry, state_->goal(), now_ms)) {
+      registry.DropReplica(surplus.chunk_id, surplus.chunkserver_id);
+      std::string line = "dropped surplus replica of chunk " + std::to_string(surplus.chunk_id) + " on chunkserver " +
+                         std::to_string(surplus.chunkserver_id);
+      LOG(INFO) << line;
+      NoteRepair(std::move(line));
+    }
+  }
+  return AppendRecords(records);
+}
+
+void MasterService::FillRepairs(wire::Reply* reply) {
+  reply->set_chunks_being_copied(repair_planner_.copies_in_flight());
+  for (const std::string& line : recent_repairs_) reply->add_recent_repairs(line);
+}
+
+}  // namespace hafs::master
