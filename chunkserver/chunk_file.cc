@@ -1,6 +1,7 @@
 #include "chunkserver/chunk_file.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,12 +22,26 @@ uint64_t ZeroBlockChecksum() {
   return checksum;
 }
 
-// Reads up to `size` bytes at `offset`; returns how many were read (less only at end of file).
-Result<size_t> PreadFull(int fd, std::byte* out, size_t size, uint64_t offset) {
+// One pread; with ReadMode::kNoWait only from the page cache (RWF_NOWAIT), which reads
+// less than asked (or fails with EAGAIN) where the rest would need the disk.
+ssize_t PreadOnce(int fd, std::byte* out, size_t size, uint64_t offset, ReadMode mode) {
+  if (mode == ReadMode::kMayBlock) return ::pread(fd, out, size, static_cast<off_t>(offset));
+  iovec buffer{out, size};
+  return ::preadv2(fd, &buffer, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+}
+
+// Reads up to `size` bytes at `offset`; returns how many were read (less only at end of
+// file). With ReadMode::kNoWait, EAGAIN unless all of it is in the page cache: a short
+// read is followed by another, which either reads 0 (end of file) or fails.
+Result<size_t> PreadFull(int fd, std::byte* out, size_t size, uint64_t offset, ReadMode mode = ReadMode::kMayBlock) {
   size_t done = 0;
   while (done < size) {
-    ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(offset + done));
+    ssize_t n = PreadOnce(fd, out + done, size - done, offset + done, mode);
     if (n < 0 && errno == EINTR) continue;
+    // EOPNOTSUPP: a file system that cannot read without waiting; the caller waits elsewhere.
+    if (n < 0 && mode == ReadMode::kNoWait && (errno == EAGAIN || errno == EOPNOTSUPP)) {
+      return Fail(EAGAIN, "not in the page cache");
+    }
     if (n < 0) return Fail(ErrnoStatus("read"));
     if (n == 0) break;
     done += static_cast<size_t>(n);
@@ -141,9 +156,9 @@ Status ChunkFile::WriteChecksums(uint64_t first_block, uint64_t count) {
                     kChecksumTableOffset + first_block * 8);
 }
 
-Status ChunkFile::ReadBlocks(uint64_t first_block, uint64_t count, std::byte* out) {
+Status ChunkFile::ReadBlocks(uint64_t first_block, uint64_t count, std::byte* out, ReadMode mode) {
   size_t bytes = count * kBlockSize;
-  auto got = PreadFull(fd_, out, bytes, kChunkDataOffset + first_block * kBlockSize);
+  auto got = PreadFull(fd_, out, bytes, kChunkDataOffset + first_block * kBlockSize, mode);
   if (!got) return got.error();
   std::memset(out + *got, 0, bytes - *got);
   for (uint64_t i = 0; i < count; ++i) {
@@ -157,14 +172,14 @@ Status ChunkFile::ReadBlocks(uint64_t first_block, uint64_t count, std::byte* ou
 }
 
 Result<ChunkFile::ByteRange> ChunkFile::ReadPartialBlock(uint64_t block, uint64_t offset, uint64_t end,
-                                                         std::vector<std::byte>* buffer) {
+                                                         std::vector<std::byte>* buffer, ReadMode mode) {
   buffer->resize(kBlockSize);
-  if (Status read = ReadBlocks(block, 1, buffer->data()); !read.ok()) return Fail(read);
+  if (Status read = ReadBlocks(block, 1, buffer->data(), mode); !read.ok()) return Fail(read);
   uint64_t block_start = block * kBlockSize;
   return ByteRange{std::max(offset, block_start), std::min(end, block_start + kBlockSize)};
 }
 
-Status ChunkFile::Read(uint64_t chunk_version, uint64_t offset, std::span<std::byte> out) {
+Status ChunkFile::Read(uint64_t chunk_version, uint64_t offset, std::span<std::byte> out, ReadMode mode) {
   if (chunk_version != chunk_version_) {
     return Status::Error(ESTALE, "chunk " + std::to_string(chunk_id_) + " is at version " +
                                      std::to_string(chunk_version_) + ", not " + std::to_string(chunk_version));
@@ -179,12 +194,12 @@ Status ChunkFile::Read(uint64_t chunk_version, uint64_t offset, std::span<std::b
       // A run of whole blocks goes straight into `out`.
       uint64_t count = 1;
       while ((block + count + 1) * kBlockSize <= end && (block + count) * kBlockSize < stored_end) ++count;
-      Status read = ReadBlocks(block, count, out.data() + (block_start - offset));
+      Status read = ReadBlocks(block, count, out.data() + (block_start - offset), mode);
       if (!read.ok()) return read;
       block += count;
       continue;
     }
-    auto part = ReadPartialBlock(block, offset, end, &block_buffer);
+    auto part = ReadPartialBlock(block, offset, end, &block_buffer, mode);
     if (!part) return part.error();
     std::memcpy(out.data() + (part->from - offset), block_buffer.data() + (part->from - block_start),
                 part->to - part->from);

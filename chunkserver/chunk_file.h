@@ -45,6 +45,11 @@ inline constexpr uint64_t kChecksumTableBytes = kBlocksPerChunk * 8;
 inline constexpr uint64_t kChunkDataOffset = kChecksumTableOffset + kChecksumTableBytes;
 inline constexpr uint32_t kChunkFormatVersion = 1;
 
+// How a read may wait. kNoWait is for a thread that must never block (the data service's
+// proxy): it takes only data already in the page cache (preadv2 with RWF_NOWAIT) and
+// fails with EAGAIN where it would have to wait for the disk or for another thread.
+enum class ReadMode { kMayBlock, kNoWait };
+
 class ChunkFile {
  public:
   // Makes a new chunk file (fails with EEXIST if there is one) of length 0.
@@ -61,8 +66,9 @@ class ChunkFile {
 
   // Fills `out` with [offset, offset + out.size()) of the chunk at exactly `chunk_version`
   // (else ESTALE). Every block touched is verified (EBADMSG on a mismatch); bytes past
-  // the stored length are zeros.
-  Status Read(uint64_t chunk_version, uint64_t offset, std::span<std::byte> out);
+  // the stored length are zeros. With ReadMode::kNoWait, EAGAIN when a block touched is
+  // not in the page cache (what `out` then holds is unspecified).
+  Status Read(uint64_t chunk_version, uint64_t offset, std::span<std::byte> out, ReadMode mode = ReadMode::kMayBlock);
   // Writes `data` at `offset`. A higher version is stored first; a lower one is ESTALE.
   Status Write(uint64_t chunk_version, uint64_t offset, std::span<const std::byte> data);
   // Sets the stored length; bytes past it read as zeros afterwards.
@@ -77,14 +83,15 @@ class ChunkFile {
   Status WriteChecksums(uint64_t first_block, uint64_t count);
   // Reads blocks [first_block, first_block + count) into `out` (count * kBlockSize bytes,
   // zero-padded past the end of the file) and verifies each against the table.
-  Status ReadBlocks(uint64_t first_block, uint64_t count, std::byte* out);
+  Status ReadBlocks(uint64_t first_block, uint64_t count, std::byte* out, ReadMode mode = ReadMode::kMayBlock);
   // Reads (and verifies) one whole block into *buffer; returns the part of it that
   // [offset, end) covers, in chunk offsets.
   struct ByteRange {
     uint64_t from = 0;
     uint64_t to = 0;
   };
-  Result<ByteRange> ReadPartialBlock(uint64_t block, uint64_t offset, uint64_t end, std::vector<std::byte>* buffer);
+  Result<ByteRange> ReadPartialBlock(uint64_t block, uint64_t offset, uint64_t end, std::vector<std::byte>* buffer,
+                                     ReadMode mode = ReadMode::kMayBlock);
 
   int fd_;
   std::string path_;

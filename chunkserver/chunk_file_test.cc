@@ -41,6 +41,15 @@ void FlipByteOnDisk(const std::string& path, uint64_t offset) {
   ::close(fd);
 }
 
+// Writes the file's dirty pages back, then drops them from the page cache.
+void EvictFromPageCache(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::fdatasync(fd), 0);
+  ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  ::close(fd);
+}
+
 class ChunkFileTest : public ::testing::Test {
  protected:
   std::unique_ptr<ChunkFile> CreateOrDie(uint64_t version = 1) {
@@ -164,6 +173,39 @@ TEST_F(ChunkFileTest, CorruptDataByteFailsOnlyItsBlock) {
   // A whole-block overwrite repairs it.
   ASSERT_TRUE(reopened->Write(1, kBlockSize, Pattern(kBlockSize, 9)).ok());
   EXPECT_EQ(ReadOrDie(*reopened, 1, kBlockSize, kBlockSize), Pattern(kBlockSize, 9));
+}
+
+TEST_F(ChunkFileTest, NoWaitReadTakesOnlyWhatThePageCacheHolds) {
+  auto file = CreateOrDie();
+  auto data = Pattern(3 * kBlockSize, 3);
+  ASSERT_TRUE(file->Write(1, 0, data).ok());
+  // Just written, so cached: parts of two blocks, a whole one, and past the stored end.
+  std::vector<std::byte> out(2 * kBlockSize + 300);
+  ASSERT_TRUE(file->Read(1, 100, out, ReadMode::kNoWait).ok());
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), data.begin() + 100));
+  std::vector<std::byte> tail(200);
+  ASSERT_TRUE(file->Read(1, data.size() - 100, tail, ReadMode::kNoWait).ok());
+  EXPECT_TRUE(std::equal(tail.begin(), tail.begin() + 100, data.end() - 100));
+  EXPECT_TRUE(AllZero({tail.data() + 100, 100}));
+
+  EvictFromPageCache(path_);
+  EXPECT_EQ(file->Read(1, 100, out, ReadMode::kNoWait).error(), EAGAIN);
+  // A read that may wait brings the blocks back into the cache.
+  EXPECT_TRUE(
+      std::equal(data.begin() + 100, data.begin() + 100 + out.size(), ReadOrDie(*file, 1, 100, out.size()).begin()));
+  ASSERT_TRUE(file->Read(1, 100, out, ReadMode::kNoWait).ok());
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), data.begin() + 100));
+}
+
+TEST_F(ChunkFileTest, NoWaitReadStillRefusesACorruptBlock) {
+  auto file = CreateOrDie();
+  ASSERT_TRUE(file->Write(1, 0, Pattern(2 * kBlockSize, 5)).ok());
+  FlipByteOnDisk(path_, kChunkDataOffset + kBlockSize + 7);  // lands in the page cache
+  std::vector<std::byte> small(10);
+  EXPECT_EQ(file->Read(1, kBlockSize + 100, small, ReadMode::kNoWait).error(), EBADMSG);
+  std::vector<std::byte> both(2 * kBlockSize);
+  EXPECT_EQ(file->Read(1, 0, both, ReadMode::kNoWait).error(), EBADMSG);
+  EXPECT_TRUE(file->Read(1, 0, small, ReadMode::kNoWait).ok());
 }
 
 TEST_F(ChunkFileTest, CorruptHeaderIsAnErrorNotACrash) {

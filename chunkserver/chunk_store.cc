@@ -166,8 +166,9 @@ void ChunkStore::Remove(uint64_t chunk_id, const std::shared_ptr<Entry>& entry) 
   if (found != index_.end() && found->second == entry) index_.erase(found);
 }
 
-Result<std::shared_ptr<ChunkFile>> ChunkStore::OpenFile(uint64_t chunk_id, Entry& entry) {
+Result<std::shared_ptr<ChunkFile>> ChunkStore::OpenFile(uint64_t chunk_id, Entry& entry, ReadMode mode) {
   if (auto cached = open_files_.Get(chunk_id)) return cached;
+  if (mode == ReadMode::kNoWait) return Fail(EAGAIN, "chunk " + std::to_string(chunk_id) + " is not open");
   auto opened = ChunkFile::Open(ChunkPath(entry.dir_index, chunk_id));
   if (!opened) return Fail(NoteCorruption(chunk_id, entry.chunk_version, opened.error()));
   std::shared_ptr<ChunkFile> file = std::move(*opened);
@@ -225,15 +226,20 @@ Status ChunkStore::NoteCorruption(uint64_t chunk_id, uint64_t chunk_version, Sta
   return status;
 }
 
-Result<uint64_t> ChunkStore::Read(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset,
-                                  std::span<std::byte> out) {
+Result<uint64_t> ChunkStore::Read(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<std::byte> out,
+                                  ReadMode mode) {
   auto entry = Find(chunk_id);
   if (!entry) return Fail(ENOENT, "no chunk " + std::to_string(chunk_id));
-  std::lock_guard lock(entry->mutex);
+  std::unique_lock lock(entry->mutex, std::defer_lock);
+  if (mode == ReadMode::kMayBlock) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return Fail(EAGAIN, "chunk " + std::to_string(chunk_id) + " is busy");
+  }
   if (!entry->present || entry->removed) return Fail(ENOENT, "no chunk " + std::to_string(chunk_id));
-  auto file = OpenFile(chunk_id, *entry);
+  auto file = OpenFile(chunk_id, *entry, mode);
   if (!file) return Fail(file.error());
-  Status read = (*file)->Read(chunk_version, offset, out);
+  Status read = (*file)->Read(chunk_version, offset, out, mode);
   if (!read.ok()) return Fail(NoteCorruption(chunk_id, entry->chunk_version, read));
   return (*file)->data_length();
 }

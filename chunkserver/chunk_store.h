@@ -43,7 +43,10 @@ class ChunkStore {
 
   // Reads into `out` (see ChunkFile::Read); returns the chunk's stored length. ENOENT for
   // an unknown chunk. A checksum mismatch (EBADMSG) also lists the replica as lost.
-  Result<uint64_t> Read(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<std::byte> out);
+  // ReadMode::kNoWait never waits: EAGAIN, and nothing else done, when the chunk's lock is
+  // held, its file is not open in the cache or its data is not in the page cache.
+  Result<uint64_t> Read(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<std::byte> out,
+                        ReadMode mode = ReadMode::kMayBlock);
   // Writes, creating the chunk if it is missing. ENOSPC when the write would leave less
   // than the reserve free.
   Status Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<const std::byte> data);
@@ -73,6 +76,8 @@ class ChunkStore {
     bool removed = false;  // no longer in the index: look the chunk up again
   };
 
+  friend class ChunkStoreTestPeer;  // holds a chunk's lock, as a writer would
+
   explicit ChunkStore(ChunkStoreOptions options) : options_(std::move(options)), open_files_(options_.open_files) {}
   Status LoadOrCreateUuid();
   void Scan(size_t dir_index);
@@ -82,7 +87,9 @@ class ChunkStore {
   // Calls `visit` for every present chunk, holding its lock.
   void ForEachChunk(const std::function<void(uint64_t chunk_id, const Entry& entry)>& visit);
   std::string ChunkPath(size_t dir_index, uint64_t chunk_id) const;
-  Result<std::shared_ptr<ChunkFile>> OpenFile(uint64_t chunk_id, Entry& entry);
+  // The chunk's file from the open-file cache, else opened and cached; with
+  // ReadMode::kNoWait only from the cache (EAGAIN when it is not there).
+  Result<std::shared_ptr<ChunkFile>> OpenFile(uint64_t chunk_id, Entry& entry, ReadMode mode = ReadMode::kMayBlock);
   Status CreateFile(uint64_t chunk_id, uint64_t chunk_version, Entry& entry);
   Status CheckSpace(size_t dir_index, uint64_t growth_bytes);
   // Runs `change` on the chunk's file under its lock, creating the chunk if missing, and

@@ -5,11 +5,35 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <thread>
 
 #include "chunkserver/temp_dir_for_test.h"
 
 namespace hafs {
+
+// Reaches into the store the way only a writer would: holding a chunk's lock.
+class ChunkStoreTestPeer {
+ public:
+  // Runs `check` while another thread holds chunk `chunk_id`'s lock.
+  static void WhileChunkLocked(ChunkStore& store, uint64_t chunk_id, const std::function<void()>& check) {
+    auto entry = store.Find(chunk_id);
+    ASSERT_TRUE(entry);
+    std::promise<void> locked;
+    std::promise<void> release;
+    std::thread holder([&] {
+      std::lock_guard lock(entry->mutex);
+      locked.set_value();
+      release.get_future().wait();
+    });
+    locked.get_future().wait();
+    check();
+    release.set_value();
+    holder.join();
+  }
+};
+
 namespace {
 
 std::vector<std::byte> Filled(size_t size, char value) { return std::vector<std::byte>(size, std::byte(value)); }
@@ -23,6 +47,18 @@ class ChunkStoreTest : public ::testing::Test {
     auto store = ChunkStore::Open(options);
     EXPECT_TRUE(store.has_value()) << store.error().ToString();
     return std::move(*store);
+  }
+
+  // Overwrites one byte of the only chunk file in the data directories.
+  void DamageTheChunkFile(uint64_t offset) {
+    std::string path;
+    for (auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
+      if (entry.path().extension() == ".chunk") path = entry.path().string();
+    }
+    ASSERT_FALSE(path.empty());
+    int fd = ::open(path.c_str(), O_WRONLY);
+    ASSERT_EQ(::pwrite(fd, "!", 1, static_cast<off_t>(offset)), 1);
+    ::close(fd);
   }
 
   TempDirForTest dir_;
@@ -94,14 +130,7 @@ TEST_F(ChunkStoreTest, CorruptReplicaIsReportedLost) {
     auto store = OpenOrDie();
     ASSERT_TRUE(store->Write(9, 4, 0, Filled(2 * kBlockSize, 'z')).ok());
   }
-  std::string path;
-  for (auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
-    if (entry.path().extension() == ".chunk") path = entry.path().string();
-  }
-  ASSERT_FALSE(path.empty());
-  int fd = ::open(path.c_str(), O_WRONLY);
-  ASSERT_EQ(::pwrite(fd, "!", 1, static_cast<off_t>(kChunkDataOffset + kBlockSize + 1)), 1);
-  ::close(fd);
+  DamageTheChunkFile(kChunkDataOffset + kBlockSize + 1);
   auto store = OpenOrDie();
   std::vector<std::byte> out(kBlockSize);
   EXPECT_EQ(store->Read(9, 4, kBlockSize, out).error().error(), EBADMSG);
@@ -111,6 +140,41 @@ TEST_F(ChunkStoreTest, CorruptReplicaIsReportedLost) {
   EXPECT_EQ(lost[0].chunk_id(), 9u);
   EXPECT_EQ(lost[0].chunk_version(), 4u);
   EXPECT_TRUE(store->TakeLostChunks().empty());
+}
+
+TEST_F(ChunkStoreTest, NoWaitReadServesOnlyAnOpenChunkNobodyHolds) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->Write(5, 1, 0, Filled(5000, 'n')).ok());
+  }
+  auto store = OpenOrDie();  // no chunk file open yet
+  std::vector<std::byte> out(4096);
+  EXPECT_EQ(store->Read(5, 1, 0, out, ReadMode::kNoWait).error().error(), EAGAIN);
+  EXPECT_EQ(store->Read(5, 1, 0, out, ReadMode::kNoWait).error().error(), EAGAIN);  // it opened nothing
+  EXPECT_EQ(store->Read(6, 1, 0, out, ReadMode::kNoWait).error().error(), ENOENT);
+  EXPECT_EQ(store->Read(5, 1, 0, out).value_or(0), 5000u);  // opens it
+  std::ranges::fill(out, std::byte{0});
+  auto length = store->Read(5, 1, 0, out, ReadMode::kNoWait);
+  ASSERT_TRUE(length.has_value()) << length.error().ToString();
+  EXPECT_EQ(*length, 5000u);
+  EXPECT_EQ(out, Filled(4096, 'n'));
+  // A writer holds the chunk: the read does not wait for it.
+  ChunkStoreTestPeer::WhileChunkLocked(
+      *store, 5, [&] { EXPECT_EQ(store->Read(5, 1, 0, out, ReadMode::kNoWait).error().error(), EAGAIN); });
+  EXPECT_TRUE(store->Read(5, 1, 0, out, ReadMode::kNoWait).has_value());
+  EXPECT_TRUE(store->TakeLostChunks().empty());
+}
+
+TEST_F(ChunkStoreTest, CorruptBlockFoundByANoWaitReadIsReportedLost) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->Write(9, 4, 0, Filled(2 * kBlockSize, 'z')).ok());
+  DamageTheChunkFile(kChunkDataOffset + kBlockSize + 1);  // through the page cache
+  std::vector<std::byte> out(100);
+  EXPECT_EQ(store->Read(9, 4, kBlockSize, out, ReadMode::kNoWait).error().error(), EBADMSG);
+  auto lost = store->TakeLostChunks();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].chunk_id(), 9u);
+  EXPECT_EQ(lost[0].chunk_version(), 4u);
 }
 
 TEST_F(ChunkStoreTest, FullDiskRefusesWritesWithoutDamage) {

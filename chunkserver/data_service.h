@@ -7,11 +7,13 @@
 // that backend, receive [identity][envelope][data?], handle the request against the
 // chunk store and answer [identity][reply][data?] the same way back. A worker blocks on
 // disk and on its downstream replica, so the number of workers bounds the requests
-// served at once.
+// served at once. The proxy answers lease requests itself, and small reads that it can
+// serve without waiting (ReadMode::kNoWait): that saves a read two thread wake-ups.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -50,16 +52,24 @@ class DataService {
 
   // Handles one request (exposed for tests); *data is the request's data frame in and
   // the reply's data frame out (has_data tells whether there is one).
-  wire::Envelope Handle(const wire::Envelope& request, zmq::message_t* data, bool* has_data);
+  wire::Envelope Handle(const wire::Envelope& request, zmq::message_t* data, bool* has_data) {
+    return *Handle(request, data, has_data, ReadMode::kMayBlock);
+  }
+  // The same, but with ReadMode::kNoWait only a lease request or a read that needs no
+  // waiting (see ChunkStore::Read) is answered; anything else is nullopt, for a worker.
+  std::optional<wire::Envelope> Handle(const wire::Envelope& request, zmq::message_t* data, bool* has_data,
+                                       ReadMode mode);
 
  private:
   void ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::socket_t control);
-  // The proxy's pieces: whole multipart messages, and lease requests answered in place.
+  // The proxy's pieces: whole multipart messages, and requests answered in place.
   static bool ReceiveFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames);
   static void SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames);
-  bool AnswerLeaseHere(zmq::socket_t& frontend, const std::vector<zmq::message_t>& frames);
+  // Answers [identity][envelope] in the proxy thread if Handle(kNoWait) can; false if not.
+  bool AnswerHere(zmq::socket_t& frontend, const std::vector<zmq::message_t>& frames);
   void WorkerLoop();
-  Status HandleRead(const wire::ReadChunkRequest& request, wire::Reply* reply, zmq::message_t* data, bool* has_data);
+  Status HandleRead(const wire::ReadChunkRequest& request, ReadMode mode, wire::Reply* reply, zmq::message_t* data,
+                    bool* has_data);
   // Write and truncate: forward down the chain, do `store_locally`, collect the results.
   template <typename StoreLocally>
   void HandleChained(const wire::Envelope& request, zmq::message_t* data, wire::Reply* reply,

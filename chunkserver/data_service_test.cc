@@ -2,9 +2,12 @@
 // a dead replica at the tail and in the middle, garbage frames and epoch fencing.
 #include "chunkserver/data_service.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "chunkserver/temp_dir_for_test.h"
 #include "common/clock.h"
@@ -149,6 +152,57 @@ TEST_F(DataServiceTest, DeadMiddleMeansTheRestWasNotAttempted) {
   int error = 0;
   ReadFrom(2, 10, 0, 3, &error);
   EXPECT_EQ(error, ENOENT);
+}
+
+// The proxy thread's mode: the same answers as a worker's, or none at all.
+TEST_F(DataServiceTest, NoWaitHandlesOnlyReadsThatNeedNoWaiting) {
+  std::string data(3 * kBlockSize, 'c');
+  ASSERT_EQ(CallOrDie(0, WriteRequest(15, 0, {}, replicas_), data).envelope.reply().error(), 0);
+  Replica& replica = replicas_[0];
+  auto handle_here = [&](const wire::Envelope& request, zmq::message_t* out, bool* has_data) {
+    return replica.service->Handle(request, out, has_data, ReadMode::kNoWait);
+  };
+  wire::Envelope request;
+  auto* read = request.mutable_read_chunk();
+  read->set_chunk_id(15);
+  read->set_chunk_version(1);
+  read->set_offset(100);
+  read->set_length(4096);
+  zmq::message_t out;
+  bool has_data = false;
+  auto reply = handle_here(request, &out, &has_data);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->reply().error(), 0) << reply->reply().error_message();
+  EXPECT_EQ(reply->reply().chunk_length(), data.size());
+  ASSERT_TRUE(has_data);
+  EXPECT_EQ(out.to_string(), data.substr(100, 4096));
+
+  // Left to a worker: a large read, and a write.
+  read->set_length(200000);
+  EXPECT_FALSE(handle_here(request, &out, &has_data).has_value());
+  EXPECT_FALSE(handle_here(WriteRequest(15, 0, {}, replicas_), &out, &has_data).has_value());
+  EXPECT_EQ(replica.state.requests_in_flight(), 0u);
+
+  // A damaged block is refused, and the replica reported lost, as on a worker.
+  std::string path;
+  for (auto& entry : std::filesystem::recursive_directory_iterator(dir_.Subdir("cs0"))) {
+    if (entry.path().extension() == ".chunk") path = entry.path().string();
+  }
+  int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_EQ(::pwrite(fd, "!", 1, static_cast<off_t>(kChunkDataOffset + kBlockSize + 9)), 1);
+  ::close(fd);
+  read->set_offset(kBlockSize);
+  read->set_length(10);
+  reply = handle_here(request, &out, &has_data);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->reply().error(), EBADMSG);
+  EXPECT_FALSE(has_data);
+  auto lost = replica.store->TakeLostChunks();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].chunk_id(), 15u);
+  int error = 0;
+  ReadFrom(0, 15, kBlockSize, 10, &error);  // over the wire, through the proxy
+  EXPECT_EQ(error, EBADMSG);
 }
 
 TEST_F(DataServiceTest, GarbageFramesDoNotStopTheServer) {
