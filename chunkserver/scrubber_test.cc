@@ -123,7 +123,7 @@ TEST_F(ScrubberTest, FlippedByteReportsThatChunkOnly) {
 }
 
 TEST_F(ScrubberTest, RestartResumesAfterTheLastFinishedChunk) {
-  WriteChunks(1, 10, kBlockSize);
+  WriteChunks(1, 20, kBlockSize);
   uint64_t position = 0;
   {
     ScrubberOptions options = Options(5 * kBlockSize);  // five chunks a second
@@ -136,10 +136,10 @@ TEST_F(ScrubberTest, RestartResumesAfterTheLastFinishedChunk) {
     EXPECT_GE(position, 3u);
     EXPECT_EQ(position, scrubber.counters().chunks_scrubbed);
   }
-  ASSERT_LT(position, 10u);
+  ASSERT_LT(position, 20u);
   // One chunk before the position, one after: the restarted scrubber finds the later one first.
   FlipByte(1, 10);
-  FlipByte(10, 10);
+  FlipByte(20, 10);
   ScrubberOptions options = Options(kUnlimited);
   options.min_pass_interval_ms = 0;
   Scrubber scrubber(*store_, options);
@@ -148,7 +148,7 @@ TEST_F(ScrubberTest, RestartResumesAfterTheLastFinishedChunk) {
   scrubber.Stop();
   auto lost = LostIds(*store_);
   ASSERT_GE(lost.size(), 2u);
-  EXPECT_EQ(lost[0], 10u);
+  EXPECT_EQ(lost[0], 20u);
   EXPECT_EQ(lost[1], 1u);
 }
 
