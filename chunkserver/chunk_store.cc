@@ -217,7 +217,8 @@ Status ChunkStore::CreateFile(uint64_t chunk_id, uint64_t chunk_version, Entry& 
 
 Status ChunkStore::NoteCorruption(uint64_t chunk_id, uint64_t chunk_version, Status status) {
   if (status.error() != EBADMSG) return status;
-  LOG(ERROR) << "chunk " << chunk_id << " replica is corrupt, reporting it lost: " << status.message();
+  LOG(ERROR) << "chunk " << chunk_id << " version " << chunk_version
+             << " replica is corrupt, reporting it lost: " << status.message();
   std::lock_guard lock(lost_mutex_);
   wire::ChunkReport report;
   report.set_chunk_id(chunk_id);
@@ -360,6 +361,36 @@ std::vector<wire::ChunkReport> ChunkStore::TakeLostChunks() {
 void ChunkStore::PutBackLostChunks(const std::vector<wire::ChunkReport>& chunks) {
   std::lock_guard lock(lost_mutex_);
   lost_.insert(lost_.end(), chunks.begin(), chunks.end());
+}
+
+std::vector<uint64_t> ChunkStore::ChunkIds() {
+  std::vector<uint64_t> chunk_ids;
+  {
+    std::lock_guard lock(index_mutex_);
+    chunk_ids.reserve(index_.size());
+    for (const auto& [chunk_id, entry] : index_) chunk_ids.push_back(chunk_id);
+  }
+  std::sort(chunk_ids.begin(), chunk_ids.end());
+  return chunk_ids;
+}
+
+Result<ChunkStore::ScrubbedPiece> ChunkStore::ScrubBlocks(uint64_t chunk_id, uint64_t first_block,
+                                                          std::span<std::byte> buffer) {
+  auto entry = Find(chunk_id);
+  if (!entry) return Fail(ENOENT, "no chunk " + std::to_string(chunk_id));
+  std::lock_guard lock(entry->mutex);
+  if (!entry->present || entry->removed) return Fail(ENOENT, "no chunk " + std::to_string(chunk_id));
+  ScrubbedPiece piece;
+  piece.chunk_version = entry->chunk_version;
+  piece.block_count = (entry->data_length + kBlockSize - 1) / kBlockSize;
+  if (first_block >= piece.block_count) return piece;
+  piece.blocks_read = std::min<uint64_t>(buffer.size() / kBlockSize, piece.block_count - first_block);
+  auto file = OpenFile(chunk_id, *entry);
+  if (!file) return Fail(file.error());
+  Status read =
+      (*file)->Read(entry->chunk_version, first_block * kBlockSize, buffer.first(piece.blocks_read * kBlockSize));
+  if (!read.ok()) return Fail(NoteCorruption(chunk_id, entry->chunk_version, read));
+  return piece;
 }
 
 }  // namespace hafs

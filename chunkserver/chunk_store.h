@@ -66,6 +66,19 @@ class ChunkStore {
   std::vector<wire::ChunkReport> TakeLostChunks();
   void PutBackLostChunks(const std::vector<wire::ChunkReport>& chunks);
 
+  // For the scrubber (scrubber.h): the ids of the chunks in the index, ascending.
+  std::vector<uint64_t> ChunkIds();
+  struct ScrubbedPiece {
+    uint64_t chunk_version = 0;
+    uint64_t blocks_read = 0;  // verified by this call; 0 once first_block is past the data
+    uint64_t block_count = 0;  // blocks of stored data the chunk has now
+  };
+  // Reads and verifies whole blocks of the chunk's stored data from `first_block`, as many
+  // as fit in `buffer` (a multiple of kBlockSize), at whatever version the chunk has now.
+  // Holds the chunk's lock for this piece only. ENOENT when the chunk is gone; a checksum
+  // mismatch is EBADMSG and lists the replica as lost, exactly as a failed Read does.
+  Result<ScrubbedPiece> ScrubBlocks(uint64_t chunk_id, uint64_t first_block, std::span<std::byte> buffer);
+
  private:
   struct Entry {
     std::mutex mutex;

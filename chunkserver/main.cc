@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "chunkserver/chunk_store.h"
 #include "chunkserver/data_service.h"
 #include "chunkserver/leadership_lease.h"
 #include "chunkserver/master_link.h"
+#include "chunkserver/scrubber.h"
 #include "common/durable_file.h"
 #include "common/log.h"
 #include "common/options.h"
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
        "time between heartbeats until the master sets its own")
       ("reserve-mb", value<uint64_t>()->default_value(256), "free space per data directory that writes never use")
       ("open-files", value<size_t>()->default_value(512), "chunk files kept open")
+      ("scrub-rate-mib", value<double>()->default_value(16, "16"),
+       "MiB/s the background scrubber reads to verify every stored block (0 = no scrubbing)")
       ("leadership-grace-ms", value<int>()->default_value(10000),
        "after a restart, grant no master leadership lease for this long (at least the longest lease, 10000 ms)");
   // clang-format on
@@ -137,9 +141,24 @@ int main(int argc, char** argv) {
   hafs::MasterLink master_link(**store, state, link_options, lease->get());
   master_link.Start();
 
+  double scrub_rate_mib = options["scrub-rate-mib"].as<double>();
+  if (!(scrub_rate_mib >= 0)) {
+    LOG(ERROR) << "--scrub-rate-mib must not be negative";
+    return 2;
+  }
+  std::unique_ptr<hafs::Scrubber> scrubber;
+  if (scrub_rate_mib > 0) {
+    hafs::ScrubberOptions scrub_options;
+    scrub_options.rate_bytes_per_s = std::max<uint64_t>(1, static_cast<uint64_t>(scrub_rate_mib * (1 << 20)));
+    scrub_options.position_path = store_options.data_dirs.front() + "/" + hafs::kScrubPositionFile;
+    scrubber = std::make_unique<hafs::Scrubber>(**store, scrub_options);
+    scrubber->Start();
+  }
+
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   LOG(INFO) << "stopping on signal " << signal_number;
+  if (scrubber) scrubber->Stop();
   master_link.Stop();
   service.Stop();
   return 0;
