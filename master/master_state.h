@@ -26,7 +26,7 @@ struct MasterOptions {
   uint32_t min_write_replicas = 2;
   int64_t heartbeat_timeout_ms = 2500;
   uint32_t heartbeat_interval_ms = 1000;  // told to chunkservers when they register
-  int64_t lease_ms = 60000;
+  int64_t lease_ms = 10000;
 };
 
 class MasterState {
@@ -82,6 +82,12 @@ class MasterState {
   // Whether every live chunkserver has had time to register since this master started
   // serving (until then, a chunk's missing replicas may just not be reported yet).
   bool GracePeriodOver(int64_t now_ms) const { return now_ms - serving_since_ms_ > options_.heartbeat_timeout_ms; }
+  // Whether self-healing may copy chunks: the grace period is over, and so is any write
+  // lease granted before this master started serving (lease times are not replicated, and
+  // a chunk must not be copied while a client may still write at its version).
+  bool RepairsAllowed(int64_t now_ms) const {
+    return GracePeriodOver(now_ms) && now_ms - serving_since_ms_ > options_.lease_ms;
+  }
   uint32_t goal() const { return options_.goal; }
   // A finished self-healing copy: logs ReplicaCopied while the chunk still has the copied
   // version, else queues the copy's deletion (a write lease moved the chunk on meanwhile).

@@ -70,6 +70,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
   wire::Reply reply;
   reply.set_replication_goal(options_.goal);
   reply.set_min_write_replicas(options_.min_write_replicas);
+  reply.set_write_lease_ms(static_cast<uint32_t>(options_.lease_ms));
 
   if (chunk_id == 0) {
     auto chain = PlaceChain(request, now_ms);
@@ -133,6 +134,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
   // A replica that went down during the lease changes the chain as much as a failed one.
   bool chain_unchanged = !dropped && static_cast<size_t>(chain.replicas_size()) == valid_count;
   if (now_ms < chunk->lease_expiry_ms && chain_unchanged) {
+    chunk->lease_expiry_ms = now_ms + options_.lease_ms;  // the client counts from now too
     *reply.mutable_location() = std::move(chain);
     return reply;
   }

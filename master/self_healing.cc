@@ -50,7 +50,7 @@ Status MasterService::MaybeRepair(int64_t now_ms) {
     LOG(INFO) << "copied " << Describe(outcome.order);
     NoteRepair("copied " + Describe(outcome.order));
   }
-  if (now_ms - last_repair_plan_ms_ >= kRepairPlanEveryMs && state_->GracePeriodOver(now_ms)) {
+  if (now_ms - last_repair_plan_ms_ >= kRepairPlanEveryMs && state_->RepairsAllowed(now_ms)) {
     last_repair_plan_ms_ = now_ms;
     ChunkRegistry& registry = state_->registry();
     for (const CopyOrder& order : repair_planner_.PlanCopies(registry, state_->goal(), now_ms, random_)) {

@@ -18,6 +18,8 @@ namespace {
 // least one replica or renews a stale lease, so a handful is plenty.
 constexpr int kChainAttempts = 8;
 constexpr int kStalePauseMs = 50;
+// Slack between this mount's clock and the master's when counting a write lease down.
+constexpr int64_t kLeaseMarginMs = 1000;
 
 // The request's replicas after chain[0], as the first replica forwards them.
 void SetDownstream(const wire::ChunkLocation& chain, google::protobuf::RepeatedPtrField<wire::ChunkserverAddress>* rest) {
@@ -32,9 +34,11 @@ Result<WriteLease> ChunkWriter::AskForLease(uint64_t inode, uint64_t chunk_index
   ask->set_inode(inode);
   ask->set_chunk_index(chunk_index);
   for (uint32_t id : failed) ask->add_failed_chunkservers(id);
+  int64_t asked_ms = MonotonicMs();
   auto reply = master_.Call(std::move(request));
   if (!reply) return Fail(reply.error());
-  WriteLease lease{reply->location(), reply->replication_goal(), std::max<uint32_t>(1, reply->min_write_replicas())};
+  WriteLease lease{reply->location(), reply->replication_goal(), std::max<uint32_t>(1, reply->min_write_replicas()),
+                   asked_ms + reply->write_lease_ms() - WriteCallTimeoutMs(options_) - kLeaseMarginMs};
   if (lease.chain.chunk_id() == 0 || lease.chain.replicas_size() == 0) return Fail(EIO, "write lease without replicas");
   if (static_cast<uint32_t>(lease.chain.replicas_size()) < lease.min_write_replicas) {
     return Fail(EIO, "write chain has " + std::to_string(lease.chain.replicas_size()) + " replicas, fewer than " +
@@ -48,7 +52,7 @@ Result<WriteLease> ChunkWriter::Lease(OpenFile& file, uint64_t chunk_index, cons
   if (!renew) {
     std::lock_guard lock(file.mutex);
     auto cached = file.leases.find(chunk_index);
-    if (cached != file.leases.end()) return cached->second;
+    if (cached != file.leases.end() && MonotonicMs() < cached->second.renew_at_ms) return cached->second;
   }
   auto lease = AskForLease(file.inode, chunk_index, failed);
   if (!lease) return lease;

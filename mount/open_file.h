@@ -18,6 +18,10 @@ struct WriteLease {
   wire::ChunkLocation chain;  // replicas in pipeline order, at chain.chunk_version
   uint32_t replication_goal = 0;
   uint32_t min_write_replicas = 1;
+  // Monotonic ms after which the lease is asked for again: the master's lease, counted
+  // from before the request, less the longest write call and a margin, so that no write
+  // at this version is still under way when the master's lease ends.
+  int64_t renew_at_ms = 0;
 };
 
 struct OpenFile {
