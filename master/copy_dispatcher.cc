@@ -39,7 +39,8 @@ Status CopyDispatcher::Send(const CopyOrder& order, const std::string& destinati
   return Status::Ok();
 }
 
-std::vector<CopyDispatcher::Outcome> CopyDispatcher::Poll(int64_t now_ms) {
+std::vector<CopyDispatcher::Outcome> CopyDispatcher::Poll(int64_t now_ms,
+                                                          const std::function<bool(uint32_t)>& is_up) {
   std::vector<Outcome> outcomes;
   for (auto& [address, socket] : sockets_) {
     try {
@@ -67,13 +68,19 @@ std::vector<CopyDispatcher::Outcome> CopyDispatcher::Poll(int64_t now_ms) {
     }
   }
   for (auto pending = pending_.begin(); pending != pending_.end();) {
-    if (now_ms - pending->second.sent_ms < timeout_ms_) {
+    const CopyOrder& order = pending->second.order;
+    if (!is_up(order.source) || !is_up(order.destination)) {
+      outcomes.push_back({order, Status::Error(EHOSTDOWN, "chunkserver " +
+                                                              std::to_string(is_up(order.source) ? order.destination
+                                                                                                 : order.source) +
+                                                              " is down")});
+    } else if (now_ms - pending->second.sent_ms >= timeout_ms_) {
+      outcomes.push_back({order, Status::Error(ETIMEDOUT, "no answer from " + pending->second.address + " within " +
+                                                              std::to_string(timeout_ms_) + " ms")});
+    } else {
       ++pending;
       continue;
     }
-    outcomes.push_back({pending->second.order,
-                        Status::Error(ETIMEDOUT, "no answer from " + pending->second.address + " within " +
-                                                     std::to_string(timeout_ms_) + " ms")});
     pending = pending_.erase(pending);
   }
   return outcomes;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,8 +28,10 @@ class CopyDispatcher {
     CopyOrder order;
     Status status;
   };
-  // Copies answered since the last call, and those past the timeout.
-  std::vector<Outcome> Poll(int64_t now_ms);
+  // Copies answered since the last call, and as failed those past the timeout or whose
+  // source or destination `is_up` no longer holds (a dead destination never answers, and
+  // the chunk should not wait out the whole timeout before another copy is tried).
+  std::vector<Outcome> Poll(int64_t now_ms, const std::function<bool(uint32_t chunkserver_id)>& is_up);
   // Forgets every copy in flight (a master that steps down).
   void Clear();
 

@@ -62,14 +62,24 @@ std::vector<CopyOrder> RepairPlanner::PlanCopies(const ChunkRegistry& registry, 
       }
     }
     if (source == nullptr) continue;
+    // A chunkserver on a label the chunk does not use yet, if any is up and not full, even
+    // when all such are busy: then the chunk waits for one rather than doubling up a label.
+    auto eligible = [&](uint32_t id, const ChunkserverState& chunkserver) {
+      return !holders.contains(id) && !chunkserver.full && registry.IsUp(chunkserver, now_ms);
+    };
+    std::set<std::string> open_labels;
+    for (const auto& [id, chunkserver] : registry.chunkservers()) {
+      if (eligible(id, chunkserver) && !labels_used.contains(chunkserver.label)) open_labels.insert(chunkserver.label);
+    }
     std::vector<PlacementCandidate> candidates;
     for (const auto& [id, chunkserver] : registry.chunkservers()) {
-      if (holders.contains(id) || chunkserver.full || !registry.IsUp(chunkserver, now_ms) || !has_room(id)) continue;
+      if (!eligible(id, chunkserver) || !has_room(id)) continue;
+      if (!open_labels.empty() && !open_labels.contains(chunkserver.label)) continue;
       candidates.push_back({id, chunkserver.space.free_bytes(), chunkserver.requests_in_flight, chunkserver.label});
     }
     std::vector<uint32_t> picked = PickChunkservers(std::move(candidates), 1, random, labels_used);
     if (picked.empty()) continue;
-    orders.push_back({entry.chunk_id, chunk.version, source->chunkserver_id, picked.front()});
+    orders.push_back({entry.chunk_id, chunk.version, source->chunkserver_id, picked.front(), entry.valid});
     busy[source->chunkserver_id]++;
     busy[picked.front()]++;
   }

@@ -20,6 +20,7 @@ struct CopyOrder {
   uint64_t version = 0;
   uint32_t source = 0;       // chunkserver ids
   uint32_t destination = 0;
+  uint32_t valid_replicas = 0;  // counting replicas when planned (logged: fewest go first)
 };
 
 // A replica beyond the goal, to be dropped.

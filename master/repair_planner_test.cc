@@ -50,6 +50,20 @@ TEST_F(RepairPlannerTest, CopiesUnderReplicatedChunksToANewHolderOnAnUnusedLabel
   EXPECT_TRUE(orders[1].source == a || orders[1].source == b);
 }
 
+TEST_F(RepairPlannerTest, WaitsForABusyChunkserverOnTheUnusedLabel) {
+  Add("a", 10, "r1", {{1, 1}, {2, 1}});
+  Add("b", 10, "r2", {{1, 1}, {2, 1}});
+  uint32_t c = Add("c", 10, "r3");
+  Add("d", 50, "r1");  // room to spare, but both chunks have their r1 copy on a
+  RepairPlanner planner(1);
+  planner.Started({99, 1, 0, c});  // c, the only r3 chunkserver, is copying something else
+  EXPECT_TRUE(planner.PlanCopies(registry_, 3, 0, random_).empty());
+  planner.Finished({99, 1, 0, c});
+  auto orders = Plan(planner);
+  ASSERT_EQ(orders.size(), 1u);  // one copy at a time into c
+  EXPECT_EQ(orders.begin()->second.destination, c);
+}
+
 TEST_F(RepairPlannerTest, FewestCopiesFirstWithinTheLimitPerChunkserver) {
   Add("a", 10, "a", {{1, 1}, {2, 1}});
   Add("b", 10, "b", {{1, 1}});
@@ -59,6 +73,7 @@ TEST_F(RepairPlannerTest, FewestCopiesFirstWithinTheLimitPerChunkserver) {
   std::vector<CopyOrder> orders = planner.PlanCopies(registry_, 3, 0, random_);
   ASSERT_FALSE(orders.empty());
   EXPECT_EQ(orders.front().chunk_id, 2u);
+  EXPECT_EQ(orders.front().valid_replicas, 1u);
   std::map<uint32_t, int> busy;
   for (const CopyOrder& order : orders) {
     busy[order.source]++;

@@ -39,7 +39,8 @@ Status MasterService::MaybeRepair(int64_t now_ms) {
     return Status::Ok();
   }
   std::vector<wire::LogRecord> records;
-  for (const CopyDispatcher::Outcome& outcome : copy_dispatcher_.Poll(now_ms)) {
+  for (const CopyDispatcher::Outcome& outcome : copy_dispatcher_.Poll(
+           now_ms, [&](uint32_t id) { return state_->registry().IsUp(id, now_ms); })) {
     repair_planner_.Finished(outcome.order);
     if (!outcome.status.ok()) {
       LOG(WARNING) << "copy of " << Describe(outcome.order) << " failed: " << outcome.status.ToString();
@@ -62,7 +63,7 @@ Status MasterService::MaybeRepair(int64_t now_ms) {
         continue;
       }
       repair_planner_.Started(order);
-      LOG(INFO) << "copying " << Describe(order);
+      LOG(INFO) << "copying " << Describe(order) << " (" << order.valid_replicas << " valid replicas)";
     }
     for (const SurplusReplica& surplus : repair_planner_.PlanTrims(registry, state_->goal(), now_ms)) {
       registry.DropReplica(surplus.chunk_id, surplus.chunkserver_id);

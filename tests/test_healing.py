@@ -2,6 +2,7 @@
 chunkserver to chunkserver, a returning chunkserver's stale replicas are deleted and surplus
 copies trimmed, and the chunks of deleted files leave the disks. Every wait has a deadline."""
 
+import re
 import time
 
 from conftest import make_cluster, wait_until
@@ -91,3 +92,62 @@ def test_chunks_of_deleted_files_leave_the_disks(request):
                what="every chunk file of the deleted files to be removed")
     wait_until(lambda: cluster.hafs_json("status")["space"]["used_bytes"] < df_before, timeout_s=30,
                what="hafs status to show the space back")
+
+
+def copy_starts(cluster, master):
+    """(chunk id, valid replicas when planned) of each copy the master started, in order."""
+    return [(int(m.group(1)), int(m.group(2)))
+            for m in re.finditer(r"copying chunk (\d+) v\d+ .*\((\d+) valid replicas\)", cluster.log(master))]
+
+
+def test_two_of_five_killed_single_copy_chunks_are_repaired_first(request):
+    # One copy at a time per chunkserver: with three left, copies run one by one, so the
+    # order the master picks is the order in its log.
+    cluster = make_cluster(request, chunkservers=5, env={"HAFS_MASTER_ARGS": "--copies-per-chunkserver 1"})
+    names = [f"cs{i}" for i in range(1, 6)]
+    paths = [cluster.mnt / f"small-{i}" for i in range(30)]
+    digests = [write_random(path, 1 * MiB, seed=70 + i) for i, path in enumerate(paths)]
+    wait_until(lambda: all(fully_replicated(cluster, path) for path in paths), what="three replicas of every chunk")
+    # The two victims that share the most chunks leave those with a single copy.
+    placement = [set(replica_states(cluster, path)[0]) for path in paths]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    first, second = max(pairs, key=lambda pair: sum({cluster.address(n) for n in pair} <= held for held in placement))
+    singles = sum({cluster.address(first), cluster.address(second)} <= held for held in placement)
+    assert singles > 0
+    master = cluster.active_master()
+    cluster.kill(first)
+    cluster.kill(second)
+    wait_until(lambda: all(fully_replicated(cluster, path, without=first) and
+                           fully_replicated(cluster, path, without=second) for path in paths),
+               timeout_s=120, what=f"every chunk back to three replicas without {first} and {second}")
+    starts = copy_starts(cluster, master)
+    # The two are seen down up to a heartbeat apart, and meanwhile chunks that lost only the
+    # first one's replica are copied. Once the first single-copy chunk is copied (both are
+    # down), every other single-copy chunk goes before any two-copy chunk.
+    assert any(valid == 1 for _, valid in starts), starts
+    after = [valid for _, valid in starts[next(i for i, (_, valid) in enumerate(starts) if valid == 1):]]
+    assert after == sorted(after), f"a two-copy chunk was copied before a single-copy one: {starts}"
+    drop_caches()
+    assert [sha256_of(path) for path in paths] == digests
+
+
+def test_three_racks_never_hold_two_copies_of_a_chunk_in_one_rack(request):
+    racks = {"cs1": "r1", "cs2": "r1", "cs3": "r2", "cs4": "r2", "cs5": "r3", "cs6": "r3"}
+    cluster = make_cluster(request, chunkservers=6,
+                           env={f"HAFS_{name.upper()}_LABEL": f"rack={rack}" for name, rack in racks.items()})
+    rack_of = {cluster.address(name): rack for name, rack in racks.items()}
+    paths = [cluster.mnt / f"racked-{i}" for i in range(12)]
+    digests = [write_random(path, 1 * MiB, seed=90 + i) for i, path in enumerate(paths)]
+
+    def racks_of_chunks(without=None):
+        gone = cluster.address(without) if without else None
+        return [sorted(rack_of[address] for address, state in chunk.items() if state == "valid" and address != gone)
+                for path in paths for chunk in replica_states(cluster, path)]
+    wait_until(lambda: all(len(chunk) == 3 for chunk in racks_of_chunks()), what="three replicas of every chunk")
+    assert all(chunk == ["r1", "r2", "r3"] for chunk in racks_of_chunks()), racks_of_chunks()
+    # Re-replication keeps the rule: cs1's copies can only go to cs2, the other server in r1.
+    cluster.kill("cs1")
+    wait_until(lambda: all(chunk == ["r1", "r2", "r3"] for chunk in racks_of_chunks(without="cs1")),
+               timeout_s=90, what="every chunk back to one replica per rack without cs1")
+    drop_caches()
+    assert [sha256_of(path) for path in paths] == digests
