@@ -8,7 +8,9 @@ MiB/s before and during the repair (issue 4's targets: under 5 s, reader at leas
 usage: bench/repair_time.py [--size-mib N]   (HAFS_BUILD_DIR as for tools/hafs-local)
 """
 import argparse
+import datetime
 import json
+import re
 import sys
 import tempfile
 import threading
@@ -47,6 +49,26 @@ class Reader(threading.Thread):
         return sum(s[2] for s in taken) / MiB / max(until - since, 1e-9)
 
 
+def copy_timings(log, killed_wall):
+    """From the active master's log: seconds from the kill to the first copy, the number of
+    copies, and their mean and longest duration."""
+    started, took = {}, []
+    for stamp, verb, chunk in re.findall(r"^(\S+Z) INFO .*?: (copying|copied) chunk (\d+) ", log, re.M):
+        at = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+        if at < killed_wall:
+            continue
+        if verb == "copying":
+            started.setdefault(chunk, at)
+        elif chunk in started:
+            took.append(at - started[chunk])
+    failures = sorted(set(re.findall(r"copy of chunk \d+ .*? failed: (.*)$", log, re.M)))
+    return {"copy_failures": failures,
+            "first_copy_after_s": round(min(started.values()) - killed_wall, 2) if started else None,
+            "copies": len(took),
+            "copy_s_mean": round(sum(took) / len(took), 2) if took else None,
+            "copy_s_max": round(max(took), 2) if took else None}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
@@ -64,7 +86,8 @@ def main():
         reader = Reader(path)
         reader.start()
         time.sleep(3)
-        killed = time.monotonic()
+        killed, killed_wall = time.monotonic(), time.time()
+        master = cluster.active_master()
         cluster.kill(victim)
         wait_until(lambda: fully_replicated(cluster, path, without=victim), timeout_s=300, what="repair",
                    interval_s=0.1)
@@ -73,7 +96,8 @@ def main():
         reader.join()
         print(json.dumps({"size_mib": args.size_mib, "repair_s": round(repaired - killed, 2),
                           "reader_mib_s_before": round(reader.rate(killed - 3, killed), 1),
-                          "reader_mib_s_during": round(reader.rate(killed, repaired), 1)}))
+                          "reader_mib_s_during": round(reader.rate(killed, repaired), 1),
+                          **copy_timings(cluster.log(master), killed_wall)}))
     finally:
         cluster.down()
 

@@ -158,7 +158,15 @@ ChunkserverState* ChunkRegistry::FindChunkserver(uint32_t chunkserver_id) {
 }
 
 bool ChunkRegistry::IsUp(const ChunkserverState& chunkserver, int64_t now_ms) const {
-  return now_ms - chunkserver.last_heartbeat_ms <= heartbeat_timeout_ms_;
+  return now_ms - chunkserver.last_heartbeat_ms <= heartbeat_timeout_ms_ &&
+         chunkserver.refused_ms <= chunkserver.last_heartbeat_ms;
+}
+
+bool ChunkRegistry::MarkRefused(uint32_t chunkserver_id, int64_t heartbeat_ms, int64_t now_ms) {
+  ChunkserverState* chunkserver = FindChunkserver(chunkserver_id);
+  if (!chunkserver || chunkserver->last_heartbeat_ms != heartbeat_ms) return false;
+  chunkserver->refused_ms = std::max(now_ms, heartbeat_ms + 1);
+  return true;
 }
 
 bool ChunkRegistry::IsUp(uint32_t chunkserver_id, int64_t now_ms) {

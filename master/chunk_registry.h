@@ -44,6 +44,7 @@ struct ChunkserverState {
   bool full = false;
   int64_t last_heartbeat_ms = 0;  // monotonic
   int64_t last_heartbeat_ns = 0;  // wall clock, for status displays
+  int64_t refused_ms = 0;         // monotonic: a connect was refused after the last heartbeat
   std::vector<uint64_t> pending_deletions;
 };
 
@@ -94,7 +95,11 @@ class ChunkRegistry {
 
   ChunkserverState* FindChunkserver(uint32_t chunkserver_id);
   ChunkserverState* FindChunkserverByUuid(const std::string& uuid);
+  // Up: heard from within the heartbeat timeout, and no connect refused since.
   bool IsUp(const ChunkserverState& chunkserver, int64_t now_ms) const;
+  // Marks a chunkserver down whose connect was refused after the heartbeat at
+  // heartbeat_ms (LivenessProbe); false if it was heard from again meanwhile.
+  bool MarkRefused(uint32_t chunkserver_id, int64_t heartbeat_ms, int64_t now_ms);
   bool IsUp(uint32_t chunkserver_id, int64_t now_ms);
   const std::unordered_map<uint32_t, ChunkserverState>& chunkservers() const { return chunkservers_; }
 

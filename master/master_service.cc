@@ -23,13 +23,17 @@ constexpr int kMaxBatchRequests = 1000;
 constexpr int64_t kResolveStaleEveryMs = 500;
 
 constexpr int kPeerPollMs = 20;
+// How often silent chunkservers are probed and probes collected (LivenessProbe).
+constexpr int64_t kLivenessProbeEveryMs = 50;
 
 }  // namespace
 
 MasterService::MasterService(ServiceOptions options)
     : options_(std::move(options)),
       repair_planner_(options_.copies_per_chunkserver),
-      copy_dispatcher_(options_.copy_timeout_ms) {
+      copy_dispatcher_(options_.copy_timeout_ms),
+      // Two heartbeats missed: one late heartbeat is not worth a probe.
+      liveness_probe_(2 * int64_t{options_.master.heartbeat_interval_ms}) {
   state_ = std::make_unique<MasterState>(options_.master);
 }
 
@@ -123,6 +127,10 @@ Status MasterService::Run() {
     }
     if (role_.load() == Role::kActive) {
       if (Status status = MaybeResolveStaleChunks(MonotonicMs()); !status.ok()) return status;
+    }
+    if (int64_t now_ms = MonotonicMs(); now_ms - last_liveness_probe_ms_ >= kLivenessProbeEveryMs) {
+      last_liveness_probe_ms_ = now_ms;
+      liveness_probe_.Run(state_->registry(), now_ms);
     }
     if (Status status = MaybeRepair(MonotonicMs()); !status.ok()) return status;
     MaybeCheckpoint(MonotonicMs());

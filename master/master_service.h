@@ -18,6 +18,7 @@
 #include "master/master_state.h"
 #include "master/op_log.h"
 #include "master/copy_dispatcher.h"
+#include "master/liveness_probe.h"
 #include "master/repair_planner.h"
 #include "master/replication.h"
 
@@ -138,7 +139,9 @@ class MasterService {
   // Self-healing.
   RepairPlanner repair_planner_;
   CopyDispatcher copy_dispatcher_;
+  LivenessProbe liveness_probe_;
   int64_t last_repair_plan_ms_ = 0;
+  int64_t last_liveness_probe_ms_ = 0;
   std::deque<std::string> recent_repairs_;  // newest last
   std::mt19937_64 random_{std::random_device{}()};
 
