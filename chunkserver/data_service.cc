@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 
 #include "chunkserver/replication_chain.h"
 #include "common/log.h"
@@ -17,6 +18,8 @@ constexpr int kWorkerPollMs = 100;  // how soon a worker notices Stop()
 // (tens of microseconds), while the two wake-ups it saves cost the same at any size; past
 // this, a read goes to a worker as before.
 constexpr uint64_t kMaxProxyReadBytes = 128 * 1024;
+// Requests the proxy holds for a worker before it stops reading the public socket.
+constexpr size_t kMaxWaitingRequests = 4096;
 
 std::atomic<int> g_next_service_number{0};
 
@@ -34,7 +37,7 @@ Result<std::string> DataService::Start() {
   backend_endpoint_ = "inproc://hafs-chunkserver-workers-" + std::to_string(number);
   control_endpoint_ = "inproc://hafs-chunkserver-control-" + std::to_string(number);
   try {
-    zmq::socket_t backend(rpc::Context(), zmq::socket_type::dealer);
+    zmq::socket_t backend(rpc::Context(), zmq::socket_type::router);
     backend.set(zmq::sockopt::linger, 0);
     backend.bind(backend_endpoint_);
     zmq::socket_t control(rpc::Context(), zmq::socket_type::pair);
@@ -65,23 +68,46 @@ void DataService::Stop() {
   proxy_thread_.join();
 }
 
-// Like zmq::proxy between the public socket and the workers, except that some requests are
-// answered here at once. Leadership leases: behind chunk writes on busy workers they could
-// wait longer than the lease, and a loaded chunkserver would let the active master's lease
-// lapse. Small reads of cached data: a worker would cost them two thread wake-ups.
+// Between the public socket and the workers, some requests are answered here at once.
+// Leadership leases: behind chunk writes on busy workers they could wait longer than the
+// lease, and a loaded chunkserver would let the active master's lease lapse. Small reads
+// of cached data: a worker would cost them two thread wake-ups. Every other request goes
+// to an idle worker (each says so with an empty frame, then with each reply), or waits
+// here for one: handed out in turn, a request could wait behind a worker stuck in a long
+// copy or chain write while others sit idle, and two chunkservers copying from each
+// other would each wait for the other's stuck worker.
 void DataService::ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::socket_t control) {
   try {
     std::vector<zmq::message_t> frames;
+    std::deque<zmq::message_t> idle_workers;                   // identities on the backend
+    std::deque<std::vector<zmq::message_t>> waiting_requests;  // for an idle worker
+    auto dispatch = [&] {
+      while (!idle_workers.empty() && !waiting_requests.empty()) {
+        std::vector<zmq::message_t>& request = waiting_requests.front();
+        request.insert(request.begin(), std::move(idle_workers.front()));
+        idle_workers.pop_front();
+        SendFrames(backend, &request);
+        waiting_requests.pop_front();
+      }
+    };
     while (true) {
-      zmq::pollitem_t items[] = {{frontend.handle(), 0, ZMQ_POLLIN, 0},
+      // A full queue stops taking requests; the senders' queues hold them meanwhile.
+      short frontend_events = waiting_requests.size() < kMaxWaitingRequests ? ZMQ_POLLIN : 0;
+      zmq::pollitem_t items[] = {{frontend.handle(), 0, frontend_events, 0},
                                  {backend.handle(), 0, ZMQ_POLLIN, 0},
                                  {control.handle(), 0, ZMQ_POLLIN, 0}};
       zmq::poll(items, 3, std::chrono::milliseconds(-1));
       if (items[2].revents & ZMQ_POLLIN) return;  // Stop()
       if ((items[0].revents & ZMQ_POLLIN) && ReceiveFrames(frontend, &frames) && !AnswerHere(frontend, frames)) {
-        SendFrames(backend, &frames);
+        waiting_requests.push_back(std::move(frames));
       }
-      if ((items[1].revents & ZMQ_POLLIN) && ReceiveFrames(backend, &frames)) SendFrames(frontend, &frames);
+      if ((items[1].revents & ZMQ_POLLIN) && ReceiveFrames(backend, &frames) && !frames.empty()) {
+        idle_workers.push_back(std::move(frames.front()));
+        frames.erase(frames.begin());
+        bool ready_only = frames.size() == 1 && frames.front().size() == 0;
+        if (!ready_only) SendFrames(frontend, &frames);
+      }
+      dispatch();
     }
   } catch (const zmq::error_t& error) {
     LOG(ERROR) << "data service proxy stopped: " << error.what();
@@ -127,6 +153,8 @@ void DataService::WorkerLoop() {
     zmq::socket_t socket(rpc::Context(), zmq::socket_type::dealer);
     socket.set(zmq::sockopt::linger, 0);
     socket.connect(backend_endpoint_);
+    auto ready = [&socket] { socket.send(zmq::message_t(), zmq::send_flags::none); };
+    ready();  // see ProxyLoop
     while (!stopping_) {
       zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
       zmq::poll(&item, 1, std::chrono::milliseconds(kWorkerPollMs));
@@ -135,6 +163,7 @@ void DataService::WorkerLoop() {
       if (!incoming) {
         if (incoming.error().error() != EAGAIN) {
           LOG(WARNING) << "dropped a request: " << incoming.error().ToString();
+          ready();  // no reply will say so
         }
         continue;
       }

@@ -52,6 +52,7 @@ std::string FileInfoJson(const wire::Reply& reply) {
     json.Field("index", chunk.chunk_index());
     json.Field("id", chunk.chunk_id());
     json.Field("version", chunk.chunk_version());
+    json.Field("lease_ms_left", chunk.lease_ms_left());
     json.Key("replicas");
     json.BeginArray();
     for (const wire::ReplicaInfo& replica : chunk.replicas()) {
@@ -74,7 +75,8 @@ std::string FileInfoText(const wire::Reply& reply, const std::string& path, uint
                     (reply.chunks_size() == 1 ? " chunk\n" : " chunks\n");
   for (const wire::ChunkInfo& chunk : reply.chunks()) {
     out += "chunk " + std::to_string(chunk.chunk_index()) + ": id " + ChunkIdHex(chunk.chunk_id()) + ", version " +
-           std::to_string(chunk.chunk_version()) + ", " + std::to_string(chunk.replicas_size()) + " replica(s)\n";
+           std::to_string(chunk.chunk_version()) + ", " + std::to_string(chunk.replicas_size()) + " replica(s)" +
+           (chunk.lease_ms_left() ? ", write lease for " + std::to_string(chunk.lease_ms_left()) + " ms" : "") + "\n";
     std::vector<std::vector<std::string>> rows;
     for (const wire::ReplicaInfo& replica : chunk.replicas()) {
       rows.push_back(

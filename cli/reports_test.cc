@@ -44,6 +44,7 @@ TEST(ReportsTest, FileInfoJson) {
   chunk->set_chunk_index(0);
   chunk->set_chunk_id(0x1f);
   chunk->set_chunk_version(5);
+  chunk->set_lease_ms_left(1500);
   wire::ReplicaInfo* replica = chunk->add_replicas();
   replica->set_chunkserver_id(2);
   replica->set_address("127.0.0.1:9102");
@@ -51,8 +52,8 @@ TEST(ReportsTest, FileInfoJson) {
   reply.add_chunks()->set_chunk_index(1);  // a hole: no id, no replicas
   EXPECT_EQ(
       FileInfoJson(reply),
-      R"({"chunks":[{"index":0,"id":31,"version":5,"replicas":[{"chunkserver":2,"address":"127.0.0.1:9102","state":"valid"}]},)"
-      R"({"index":1,"id":0,"version":0,"replicas":[]}]})"
+      R"({"chunks":[{"index":0,"id":31,"version":5,"lease_ms_left":1500,"replicas":[{"chunkserver":2,"address":"127.0.0.1:9102","state":"valid"}]},)"
+      R"({"index":1,"id":0,"version":0,"lease_ms_left":0,"replicas":[]}]})"
       "\n");
   EXPECT_EQ(FileInfoJson(wire::Reply()), "{\"chunks\":[]}\n");
   std::string text = FileInfoText(reply, "/mnt/f", 12);

@@ -31,6 +31,12 @@ struct ChunkState {
   uint64_t highest_version = 0;
   std::vector<Replica> replicas;
   int64_t lease_expiry_ms = 0;  // monotonic; a write lease is active before this
+  // The lease's holder (client id) and the token of its latest grant or extension. A
+  // lease extended for a second client is shared: only its expiry ends it (see
+  // MasterState::ReleaseLeases).
+  uint64_t lease_holder = 0;
+  uint64_t lease_token = 0;
+  bool lease_shared = false;
 };
 
 struct ChunkserverState {

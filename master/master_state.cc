@@ -222,7 +222,10 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       reply = ClusterStatus(now_ms);
       break;
     case wire::Envelope::kWriteLease:
-      reply = WriteLease(request.write_lease(), now_ms, now_ns, records);
+      reply = WriteLease(request.write_lease(), request.client_id(), now_ms, now_ns, records);
+      break;
+    case wire::Envelope::kReleaseLeases:
+      ReleaseLeases(request.release_leases().leases(), request.client_id(), now_ms);
       break;
     case wire::Envelope::kReportBadReplica:
       LOG(WARNING) << "replica of chunk " << request.report_bad_replica().chunk_id() << " on chunkserver "
@@ -262,6 +265,7 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       break;
     case wire::Envelope::kWriteDone:
       *mutation.mutable_write_done() = request.write_done();
+      mutation.mutable_write_done()->clear_release_leases();  // volatile: see ReleaseLeases
       break;
     default:
       reply = Fail(EINVAL, "the master does not answer this kind of message");
@@ -273,6 +277,9 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       mutation.set_sequence(request.sequence());
     }
     reply = Log(std::move(mutation), now_ns, records);
+    if (reply && request.has_write_done()) {
+      ReleaseLeases(request.write_done().release_leases(), request.client_id(), now_ms);
+    }
   } else if (deduplicated && reply && records->size() > records_before) {
     // A write lease that logged: its reply (the chain) is recorded with the record.
     wire::LogRecord& last = records->back();

@@ -110,14 +110,20 @@ class MasterState {
   void FreeChunks(const std::vector<uint64_t>& freed_chunks);
 
   // Chunk requests (master_state_chunks.cc).
-  Result<wire::Reply> WriteLease(const wire::WriteLeaseRequest& request, int64_t now_ms, int64_t now_ns,
-                                 std::vector<wire::LogRecord>* records);
+  Result<wire::Reply> WriteLease(const wire::WriteLeaseRequest& request, uint64_t client_id, int64_t now_ms,
+                                 int64_t now_ns, std::vector<wire::LogRecord>* records);
+  // Starts (or, with `extend`, prolongs) the chunk's write lease for `client_id`.
+  void HoldLease(ChunkState* chunk, uint64_t client_id, bool extend, int64_t now_ms, wire::Reply* reply);
+  // Ends the leases `client_id` released (WriteDone at close) that are still exactly as
+  // granted to it: not extended since, not shared with another client.
+  void ReleaseLeases(const google::protobuf::RepeatedPtrField<wire::LeaseToRelease>& leases, uint64_t client_id,
+                     int64_t now_ms);
   // Up, non-full chunkservers for a new chain (not the request's failed ones); ENOSPC
   // when fewer than --min-write-replicas.
   Result<std::vector<uint32_t>> PlaceChain(const wire::WriteLeaseRequest& request, int64_t now_ms);
   // Makes `chain` the chunk's replicas at `version` (already logged) under a new lease.
-  void GrantChain(uint64_t chunk_id, const std::vector<uint32_t>& chain, uint64_t version, int64_t now_ms,
-                  wire::Reply* reply);
+  void GrantChain(uint64_t chunk_id, const std::vector<uint32_t>& chain, uint64_t version, uint64_t client_id,
+                  int64_t now_ms, wire::Reply* reply);
   // Whether no write to this chunk can have been acknowledged: see WriteLease.
   bool NeverWrittenDurably(uint64_t inode, uint64_t chunk_index) const;
   Result<wire::Reply> GetChunks(const wire::GetChunksRequest& request, int64_t now_ms);
@@ -149,6 +155,7 @@ class MasterState {
   uint64_t position_ = 0;
   uint64_t epoch_ = 0;
   uint64_t next_chunk_id_ = 1;
+  uint64_t next_lease_token_ = 1;  // volatile, like the leases
   int64_t serving_since_ms_ = 0;  // monotonic; set by StartEpoch
   std::mt19937_64 random_;
 };

@@ -48,12 +48,32 @@ Result<std::vector<uint32_t>> MasterState::PlaceChain(const wire::WriteLeaseRequ
   return chain;
 }
 
-void MasterState::GrantChain(uint64_t chunk_id, const std::vector<uint32_t>& chain, uint64_t version, int64_t now_ms,
-                             wire::Reply* reply) {
+void MasterState::GrantChain(uint64_t chunk_id, const std::vector<uint32_t>& chain, uint64_t version,
+                             uint64_t client_id, int64_t now_ms, wire::Reply* reply) {
   for (uint32_t chunkserver_id : chain) registry_.AddReplica(chunk_id, chunkserver_id, version);
   ChunkState* chunk = registry_.Find(chunk_id);
-  chunk->lease_expiry_ms = now_ms + options_.lease_ms;
+  HoldLease(chunk, client_id, /*extend=*/false, now_ms, reply);
   AddUpReplicas(chunk_id, *chunk, now_ms, reply->mutable_location());
+}
+
+void MasterState::HoldLease(ChunkState* chunk, uint64_t client_id, bool extend, int64_t now_ms, wire::Reply* reply) {
+  chunk->lease_shared = extend && (chunk->lease_shared || chunk->lease_holder != client_id);
+  chunk->lease_holder = client_id;
+  chunk->lease_token = next_lease_token_++;
+  chunk->lease_expiry_ms = now_ms + options_.lease_ms;  // the client counts from now too
+  reply->set_lease_token(chunk->lease_token);
+}
+
+void MasterState::ReleaseLeases(const google::protobuf::RepeatedPtrField<wire::LeaseToRelease>& leases,
+                                uint64_t client_id, int64_t now_ms) {
+  for (const wire::LeaseToRelease& release : leases) {
+    ChunkState* chunk = registry_.Find(release.chunk_id());
+    if (!chunk || chunk->lease_expiry_ms <= now_ms || chunk->lease_shared || chunk->lease_holder != client_id ||
+        chunk->lease_token != release.lease_token()) {
+      continue;
+    }
+    chunk->lease_expiry_ms = now_ms;
+  }
 }
 
 bool MasterState::NeverWrittenDurably(uint64_t inode, uint64_t chunk_index) const {
@@ -61,8 +81,8 @@ bool MasterState::NeverWrittenDurably(uint64_t inode, uint64_t chunk_index) cons
   return attr && attr->size() <= chunk_index * kChunkSize;
 }
 
-Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& request, int64_t now_ms, int64_t now_ns,
-                                            std::vector<wire::LogRecord>* records) {
+Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& request, uint64_t client_id,
+                                            int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records) {
   auto chunk_ids = namespace_.ChunkIds(request.inode());
   if (!chunk_ids) return Fail(chunk_ids.error());
   uint64_t index = request.chunk_index();
@@ -84,7 +104,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
     SetChainUuids(*chain, allocated->mutable_replica_uuids());
     chunk_id = next_chunk_id_;
     if (auto applied = Log(std::move(record), now_ns, records); !applied) return Fail(applied.error());
-    GrantChain(chunk_id, *chain, 1, now_ms, &reply);
+    GrantChain(chunk_id, *chain, 1, client_id, now_ms, &reply);
     return reply;
   }
 
@@ -111,7 +131,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
     if (auto applied = Log(std::move(record), now_ns, records); !applied) return Fail(applied.error());
     LOG(INFO) << "chunk " << chunk_id << " (inode " << request.inode() << ", index " << index
               << ") has no replica and was never written: placing it again at version " << new_version;
-    GrantChain(chunk_id, *chain, new_version, now_ms, &reply);
+    GrantChain(chunk_id, *chain, new_version, client_id, now_ms, &reply);
     return reply;
   }
   bool dropped = false;
@@ -134,7 +154,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
   // A replica that went down during the lease changes the chain as much as a failed one.
   bool chain_unchanged = !dropped && static_cast<size_t>(chain.replicas_size()) == valid_count;
   if (now_ms < chunk->lease_expiry_ms && chain_unchanged) {
-    chunk->lease_expiry_ms = now_ms + options_.lease_ms;  // the client counts from now too
+    HoldLease(chunk, client_id, /*extend=*/true, now_ms, &reply);
     *reply.mutable_location() = std::move(chain);
     return reply;
   }
@@ -149,7 +169,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
   for (const wire::ChunkserverAddress& member : chain.replicas()) {
     registry_.AddReplica(chunk_id, member.chunkserver_id(), new_version);
   }
-  chunk->lease_expiry_ms = now_ms + options_.lease_ms;
+  HoldLease(chunk, client_id, /*extend=*/false, now_ms, &reply);
   chain.set_chunk_version(new_version);
   *reply.mutable_location() = std::move(chain);
   return reply;
@@ -187,6 +207,7 @@ Result<wire::Reply> MasterState::FileInfo(const wire::FileInfoRequest& request, 
     const ChunkState* chunk = registry_.Find(chunk_id);
     if (!chunk) continue;
     info->set_chunk_version(chunk->version);
+    info->set_lease_ms_left(std::max<int64_t>(0, chunk->lease_expiry_ms - now_ms));
     for (const Replica& replica : chunk->replicas) {
       wire::ReplicaInfo* out = info->add_replicas();
       out->set_chunkserver_id(replica.chunkserver_id);

@@ -52,6 +52,50 @@ class ChunkHandlingTest : public ::testing::Test {
   std::vector<wire::LogRecord> records_;
 };
 
+TEST_F(ChunkHandlingTest, WriteDoneAtCloseReleasesOnlyLeasesHeldAsGranted) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  uint64_t sequence = 0;
+  auto lease = [&](uint64_t client, uint64_t index) {
+    wire::Envelope request = testing::WriteLeaseEnvelope(file, index, {});
+    request.set_client_id(client);
+    request.set_sequence(++sequence);
+    wire::Reply reply = Call(request);
+    EXPECT_EQ(reply.error(), 0) << reply.error_message();
+    return std::pair(reply.location().chunk_id(), reply.lease_token());
+  };
+  auto release = [&](uint64_t client, std::pair<uint64_t, uint64_t> held) {
+    wire::Envelope request;
+    request.set_client_id(client);
+    request.set_sequence(++sequence);
+    request.mutable_write_done()->set_inode(file);
+    request.mutable_write_done()->set_end_offset(1);
+    wire::LeaseToRelease* done = request.mutable_write_done()->add_release_leases();
+    done->set_chunk_id(held.first);
+    done->set_lease_token(held.second);
+    EXPECT_EQ(Call(request).error(), 0);
+    EXPECT_FALSE(records_.back().write_done().release_leases_size()) << "leases are volatile: not logged";
+  };
+  auto leased = [&](uint64_t chunk_id) { return state_.registry().Find(chunk_id)->lease_expiry_ms > 1000; };
+
+  auto only = lease(7, 0);  // client 7's alone, as granted: released
+  release(7, only);
+  EXPECT_FALSE(leased(only.first));
+
+  auto first = lease(7, 1);
+  auto extended = lease(7, 1);  // the same client's renewal: a release of the old grant is stale
+  release(7, first);
+  EXPECT_TRUE(leased(first.first));
+  release(7, extended);
+  EXPECT_FALSE(leased(first.first));
+
+  auto mine = lease(7, 2);
+  auto theirs = lease(8, 2);  // extended for another client: shared, ends only by expiry
+  release(7, mine);
+  release(8, theirs);
+  EXPECT_TRUE(leased(mine.first));
+}
+
 TEST_F(ChunkHandlingTest, NewChunkGetsGoalDistinctChunkserversAtVersionOne) {
   for (const char* uuid : {"a", "b", "c", "d"}) Register(uuid);
   uint64_t file = MakeFile("f");

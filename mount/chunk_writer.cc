@@ -38,7 +38,8 @@ Result<WriteLease> ChunkWriter::AskForLease(uint64_t inode, uint64_t chunk_index
   auto reply = master_.Call(std::move(request));
   if (!reply) return Fail(reply.error());
   WriteLease lease{reply->location(), reply->replication_goal(), std::max<uint32_t>(1, reply->min_write_replicas()),
-                   asked_ms + reply->write_lease_ms() - WriteCallTimeoutMs(options_) - kLeaseMarginMs};
+                   asked_ms + reply->write_lease_ms() - WriteCallTimeoutMs(options_) - kLeaseMarginMs,
+                   reply->lease_token()};
   if (lease.chain.chunk_id() == 0 || lease.chain.replicas_size() == 0) return Fail(EIO, "write lease without replicas");
   if (static_cast<uint32_t>(lease.chain.replicas_size()) < lease.min_write_replicas) {
     return Fail(EIO, "write chain has " + std::to_string(lease.chain.replicas_size()) + " replicas, fewer than " +
@@ -64,6 +65,18 @@ Result<WriteLease> ChunkWriter::Lease(OpenFile& file, uint64_t chunk_index, cons
 
 Status ChunkWriter::RunOnChain(OpenFile& file, uint64_t chunk_index, const RequestBuilder& build,
                                std::optional<std::string_view> data) {
+  {
+    std::lock_guard lock(file.mutex);
+    file.chain_operations++;
+  }
+  Status status = RunOnChainCounted(file, chunk_index, build, data);
+  std::lock_guard lock(file.mutex);
+  file.chain_operations--;
+  return status;
+}
+
+Status ChunkWriter::RunOnChainCounted(OpenFile& file, uint64_t chunk_index, const RequestBuilder& build,
+                                      std::optional<std::string_view> data) {
   std::vector<uint32_t> failed;
   bool renew = false;
   int last_replica_error = 0;
@@ -193,17 +206,38 @@ Status ChunkWriter::TruncateChunk(OpenFile& file, uint64_t chunk_index, uint64_t
   return RunOnChain(file, chunk_index, build, std::nullopt);
 }
 
-Result<std::optional<wire::Attr>> ChunkWriter::ReportWrites(OpenFile& file) {
+void ChunkWriter::TakeLeases(OpenFile& file, google::protobuf::RepeatedPtrField<wire::LeaseToRelease>* released) {
+  if (file.chain_operations > 0) return;
+  for (const auto& [index, lease] : file.leases) {
+    wire::LeaseToRelease* release = released->Add();
+    release->set_chunk_id(lease.chain.chunk_id());
+    release->set_lease_token(lease.token);
+  }
+  file.leases.clear();
+}
+
+Result<std::optional<wire::Attr>> ChunkWriter::ReportWrites(OpenFile& file, bool closing) {
   wire::Envelope request;
   {
     std::lock_guard lock(file.mutex);
-    if (!file.unreported) return std::nullopt;
-    file.unreported = false;
-    wire::WriteDoneRequest* done = request.mutable_write_done();
-    done->set_inode(file.inode);
-    done->set_end_offset(file.end_offset);
-    done->set_mtime_ns(file.mtime_ns);
+    if (file.unreported) {
+      file.unreported = false;
+      wire::WriteDoneRequest* done = request.mutable_write_done();
+      done->set_inode(file.inode);
+      done->set_end_offset(file.end_offset);
+      done->set_mtime_ns(file.mtime_ns);
+      if (closing) TakeLeases(file, done->mutable_release_leases());
+    } else if (closing) {
+      // All reported already (by fsync): the leases go back on their own.
+      TakeLeases(file, request.mutable_release_leases()->mutable_leases());
+    }
   }
+  if (request.has_release_leases()) {
+    // Best effort: a lease not released runs out by itself.
+    if (request.release_leases().leases_size() > 0) (void)master_.Call(std::move(request));
+    return std::nullopt;
+  }
+  if (!request.has_write_done()) return std::nullopt;
   auto reply = master_.Call(std::move(request));
   if (!reply) {
     std::lock_guard lock(file.mutex);

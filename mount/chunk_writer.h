@@ -36,8 +36,10 @@ class ChunkWriter {
   // Sets the length of chunk `chunk_index` on every replica (truncate to mid-chunk).
   Status TruncateChunk(OpenFile& file, uint64_t chunk_index, uint64_t new_length);
   // Tells the master the file's new size and mtime (WriteDone) if anything was written;
-  // the file's new attributes then, nothing when there was nothing to report.
-  Result<std::optional<wire::Attr>> ReportWrites(OpenFile& file);
+  // the file's new attributes then, nothing when there was nothing to report. At a close
+  // (`closing`) it also hands back the file's write leases, so self-healing need not wait
+  // for them to run out before it copies the file's chunks.
+  Result<std::optional<wire::Attr>> ReportWrites(OpenFile& file, bool closing);
 
  private:
   // Builds the request for one chunk operation given the lease's chain.
@@ -47,6 +49,11 @@ class ChunkWriter {
   // `data` is the bulk frame (writes only).
   Status RunOnChain(OpenFile& file, uint64_t chunk_index, const RequestBuilder& build,
                     std::optional<std::string_view> data);
+  Status RunOnChainCounted(OpenFile& file, uint64_t chunk_index, const RequestBuilder& build,
+                           std::optional<std::string_view> data);
+  // Moves the file's cached leases into `released` if no chained operation is under way
+  // (the caller holds file.mutex); the next write asks the master again.
+  static void TakeLeases(OpenFile& file, google::protobuf::RepeatedPtrField<wire::LeaseToRelease>* released);
   // The cached lease, or a new one; `failed` are chunkserver ids to leave out.
   Result<WriteLease> Lease(OpenFile& file, uint64_t chunk_index, const std::vector<uint32_t>& failed,
                            bool renew);

@@ -16,17 +16,21 @@ void AttachHandle(MountContext& context, uint64_t inode, fuse_file_info* fi) {
 }
 
 // What flush, fsync and release share: optionally make the written chunks durable,
-// then tell the master the new size and mtime.
-Status SyncAndReport(MountContext& context, OpenFile& file, bool sync) {
+// then tell the master the new size and mtime (and, closing, hand back the leases).
+Status SyncAndReport(MountContext& context, OpenFile& file, bool sync, bool closing) {
   if (sync) {
     Status status = context.writer.Sync(file);
     if (!status.ok()) return status;
   }
-  auto reported = context.writer.ReportWrites(file);
+  auto reported = context.writer.ReportWrites(file, closing);
   if (!reported) return reported.error();
   if (*reported) ObserveAttr(context, &**reported);
   return Status::Ok();
 }
+
+// Whether the handle being closed is the inode's last here: its close hands the leases
+// back (another handle's writes would only take them again, bumping versions).
+bool LastHandle(MountContext& context, fuse_ino_t ino) { return context.inodes.Opens(ino) <= 1; }
 
 }  // namespace
 
@@ -96,12 +100,12 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t
 
 void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   MountContext& context = Context(req);
-  Status status = SyncAndReport(context, *Handle(fi).file, context.options.fsync_on_close);
+  Status status = SyncAndReport(context, *Handle(fi).file, context.options.fsync_on_close, LastHandle(context, ino));
   fuse_reply_err(req, status.ok() ? 0 : status.error());
 }
 
 void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
-  Status status = SyncAndReport(Context(req), *Handle(fi).file, /*sync=*/true);
+  Status status = SyncAndReport(Context(req), *Handle(fi).file, /*sync=*/true, /*closing=*/false);
   fuse_reply_err(req, status.ok() ? 0 : status.error());
 }
 
@@ -110,7 +114,7 @@ void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   FileHandle* handle = &Handle(fi);
   // flush normally reported everything already; this catches writes after the last
   // flush (e.g. through mmap).
-  Status status = SyncAndReport(context, *handle->file, context.options.fsync_on_close);
+  Status status = SyncAndReport(context, *handle->file, context.options.fsync_on_close, LastHandle(context, ino));
   if (!status.ok()) {
     LOG(WARNING) << "release of inode " << ino << ": " << status.ToString();
   }

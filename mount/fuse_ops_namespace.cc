@@ -95,7 +95,7 @@ void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
     // Writes this mount made must reach the master first, or a later WriteDone would
     // carry a size from before the truncate.
     if (std::shared_ptr<OpenFile> file = context.inodes.FindOpen(ino)) {
-      auto reported = context.writer.ReportWrites(*file);
+      auto reported = context.writer.ReportWrites(*file, /*closing=*/false);
       if (!reported) return ReplyError(req, reported.error());
     }
     Status status = TruncateChunks(context, ino, attr->st_size);

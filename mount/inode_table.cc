@@ -66,6 +66,12 @@ void InodeTable::Close(uint64_t inode) {
   DropIfUnused(inode, found->second);
 }
 
+int InodeTable::Opens(uint64_t inode) {
+  std::lock_guard lock(mutex_);
+  auto found = records_.find(inode);
+  return found == records_.end() ? 0 : found->second.opens;
+}
+
 std::shared_ptr<OpenFile> InodeTable::FindOpen(uint64_t inode) {
   std::lock_guard lock(mutex_);
   auto found = records_.find(inode);

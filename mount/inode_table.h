@@ -35,6 +35,8 @@ class InodeTable {
   std::shared_ptr<OpenFile> Open(uint64_t inode);
   void Close(uint64_t inode);
   std::shared_ptr<OpenFile> FindOpen(uint64_t inode);
+  // Handles of `inode` open in this mount.
+  int Opens(uint64_t inode);
 
  private:
   struct Record {

@@ -22,6 +22,7 @@ struct WriteLease {
   // from before the request, less the longest write call and a margin, so that no write
   // at this version is still under way when the master's lease ends.
   int64_t renew_at_ms = 0;
+  uint64_t token = 0;  // the master's name for this grant, to release it at close
 };
 
 struct OpenFile {
@@ -34,6 +35,9 @@ struct OpenFile {
   uint64_t end_offset = 0;                // highest byte written + 1
   bool unreported = false;                // writes the master has not heard of (WriteDone)
   int64_t mtime_ns = 0;                   // time of the last write
+  // Chained operations (writes, truncations) under way: the leases are released at close
+  // only when none is, since a copy started after the release would miss its bytes.
+  int chain_operations = 0;
 };
 
 }  // namespace hafs::mount
