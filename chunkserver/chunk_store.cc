@@ -264,6 +264,23 @@ void ChunkStore::ReportLost(uint64_t chunk_id, uint64_t chunk_version) {
   wire::ChunkReport& report = lost_.emplace_back();
   report.set_chunk_id(chunk_id);
   report.set_chunk_version(chunk_version);
+  reported_lost_.insert(chunk_id);
+}
+
+// The master drops a replica reported lost, but a client may still hold a write lease
+// whose chain names this chunkserver. Its write would create the chunk afresh with only
+// that write's bytes, at a current version, which a later registration (after a master
+// restart or failover) would make count and serve. EIO makes the client ask for a new
+// chain without this chunkserver. A copy the master asked for is the way back.
+Status ChunkStore::CheckRecreation(uint64_t chunk_id, uint64_t chunk_version) {
+  std::lock_guard lock(lost_mutex_);
+  if (chunk_version == 0) {
+    reported_lost_.erase(chunk_id);
+    return Status::Ok();
+  }
+  if (!reported_lost_.contains(chunk_id)) return Status::Ok();
+  return Status::Error(EIO,
+                       "chunk " + std::to_string(chunk_id) + " was reported lost here; only a copy brings it back");
 }
 
 void ChunkStore::NoteDiskError(size_t dir_index, const Status& status) {
@@ -324,7 +341,8 @@ Status ChunkStore::Modify(uint64_t chunk_id, uint64_t chunk_version,
                                     dirs_[entry->dir_index].path + ", which is out of service");
     }
     if (!entry->present) {
-      Status created = CreateFile(chunk_id, chunk_version, *entry);
+      Status created = CheckRecreation(chunk_id, chunk_version);
+      if (created.ok()) created = CreateFile(chunk_id, chunk_version, *entry);
       if (!created.ok()) {
         Remove(chunk_id, *entry);
         return created;
@@ -371,8 +389,9 @@ Status ChunkStore::Delete(uint64_t chunk_id) {
   if (!entry->present || entry->removed) return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
   std::string path = ChunkPath(entry->dir_index, chunk_id);
   Remove(chunk_id, *entry);
-  // A directory out of service is not touched again; dropping the chunk from the index is
-  // all that is left to do (and lets a copy be made in another directory).
+  // A directory out of service is not touched again. Dropping the chunk from the index is
+  // all there is to do (and lets a copy be made in another directory); nothing to report:
+  // the master deletes only replicas it no longer counts.
   if (!InService(*entry)) return Status::Ok();
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     Status failed = ErrnoStatus("delete " + path);

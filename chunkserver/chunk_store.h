@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "chunkserver/disk_error_window.h"
@@ -72,7 +73,8 @@ class ChunkStore {
   Result<uint64_t> Read(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<std::byte> out,
                         ReadMode mode = ReadMode::kMayBlock);
   // Writes, creating the chunk if it is missing. ENOSPC when the write would leave less
-  // than the reserve free; EIO for a chunk of a directory out of service.
+  // than the reserve free; EIO for a chunk of a directory out of service, and for one
+  // reported lost unless the write is a copy's (version 0).
   Status Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<const std::byte> data);
   Status Truncate(uint64_t chunk_id, uint64_t chunk_version, uint64_t new_length);
   Status Sync(uint64_t chunk_id);
@@ -154,6 +156,9 @@ class ChunkStore {
   // and counts against its directory.
   Status NoteFailure(uint64_t chunk_id, Entry& entry, Status status);
   void ReportLost(uint64_t chunk_id, uint64_t chunk_version);
+  // OK unless creating the chunk would bring back a replica reported lost other than as a
+  // copy (which writes version 0 first, chunk_copier.h).
+  Status CheckRecreation(uint64_t chunk_id, uint64_t chunk_version);
   // Counts a disk failure of the directory; takes it out of service at the threshold.
   void NoteDiskError(size_t dir_index, const Status& status);
   // Lists and drops the chunks of directories taken out of service since the last call.
@@ -169,6 +174,7 @@ class ChunkStore {
   std::unordered_map<uint64_t, std::shared_ptr<Entry>> index_;
   std::mutex lost_mutex_;
   std::vector<wire::ChunkReport> lost_;
+  std::unordered_set<uint64_t> reported_lost_;  // since the start; a copy made here takes one out
 };
 
 }  // namespace hafs

@@ -271,6 +271,22 @@ TEST_F(ChunkStoreTest, OneDiskErrorLosesTheReplicaButNotTheDirectory) {
   EXPECT_EQ(Ids(store->Chunks()), (std::set<uint64_t>{1, 2, 4, 5}));
 }
 
+TEST_F(ChunkStoreTest, ReplicaReportedLostComesBackOnlyAsACopy) {
+  auto store = OpenWithChunksInTwoDirectories();
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 3, EIO).error(), EIO);
+  // A client whose lease still names this chunkserver: refused, not a chunk of one write.
+  EXPECT_EQ(store->Write(3, 13, kBlockSize, Filled(10, 'w')).error(), EIO);
+  EXPECT_EQ(store->ChunkCount(), 4u);
+  // The master's copy (version 0 first, then the real one) brings it back.
+  ASSERT_TRUE(store->Write(3, 0, 0, ChunkBytes(3)).ok());
+  ASSERT_TRUE(store->Write(3, 13, 0, {}).ok());
+  EXPECT_TRUE(store->Write(3, 13, kBlockSize, Filled(10, 'w')).ok());
+  // Corrupt replicas go the same way once the master has deleted them.
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 4, EBADMSG).error(), EBADMSG);
+  ASSERT_TRUE(store->Delete(4).ok());
+  EXPECT_EQ(store->Write(4, 14, 0, Filled(10, 'w')).error(), EIO);
+}
+
 TEST_F(ChunkStoreTest, RepeatedDiskErrorsTakeTheDirectoryOutOfService) {
   auto store = OpenWithChunksInTwoDirectories();
   uint64_t used_before = store->Space().used_bytes();
@@ -308,22 +324,23 @@ TEST_F(ChunkStoreTest, NewChunksAndCopiesGoOnlyToDirectoriesInService) {
   EXPECT_TRUE(InDir(1, 9));
   EXPECT_FALSE(InDir(0, 9));
   // The master copies chunk 1 back here: the copier deletes any local copy first, then
-  // writes it afresh, which works now that the failed replica is out of the index.
+  // writes it afresh at version 0 and sets the version last.
   EXPECT_EQ(store->Delete(1).error(), ENOENT);
-  ASSERT_TRUE(store->Write(1, 11, 0, ChunkBytes(1)).ok());
+  ASSERT_TRUE(store->Write(1, 0, 0, ChunkBytes(1)).ok());
+  ASSERT_TRUE(store->Write(1, 11, 0, {}).ok());
   EXPECT_TRUE(InDir(1, 1));
   std::vector<std::byte> out(100);
   ASSERT_TRUE(store->Read(1, 11, 0, out).has_value());
   EXPECT_EQ(out, ChunkBytes(1));
 }
 
-TEST_F(ChunkStoreTest, DeletingAChunkOfADirectoryOutOfServiceOnlyForgetsIt) {
+TEST_F(ChunkStoreTest, DeletingAChunkOfADirectoryOutOfServiceLeavesItsFileAlone) {
   auto store = OpenWithChunksInTwoDirectories();
   ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 3, EROFS).error(), EROFS);
   // Before the heartbeat collected them: the copier's delete lets a copy be made.
   EXPECT_TRUE(store->Delete(4).ok());
   EXPECT_TRUE(InDir(1, 4));
-  ASSERT_TRUE(store->Write(4, 14, 0, ChunkBytes(4)).ok());
+  ASSERT_TRUE(store->Write(4, 0, 0, ChunkBytes(4)).ok());
   EXPECT_TRUE(InDir(0, 4));
   EXPECT_EQ(Ids(store->TakeLostChunks()), (std::set<uint64_t>{3, 5}));
 }
