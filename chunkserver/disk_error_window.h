@@ -14,14 +14,15 @@
 // How many (DiskErrorWindow::Record): EROFS, ENODEV and ENXIO take the directory out at
 // once: they describe a state the directory stays in, and nothing written there can
 // succeed again. EIO and EUCLEAN take it out when `limit` of them (default 2) fall within
-// `window_ms` (default 10 minutes), MooseFS's default (2 errors in 600 s) too. A single EIO
-// is most often one unreadable sector: the chunk that hit it is reported lost and copied
-// back, and a drive remaps a bad sector when it is written again. Evicting the whole disk
-// for it would re-replicate everything on it and leave each of those chunks a copy short
-// meanwhile. A disk that is really dying fails the next operation as well, so the
-// threshold delays its eviction by one request.
+// `window_ms` (default 10 minutes; MooseFS's chunkserver defaults to the same, 2 errors in
+// 600 s). A single EIO is most often one unreadable sector: the chunk that hit it is
+// reported lost and copied back, and a drive remaps a bad sector when it is written again.
+// Evicting the whole disk for it would re-replicate everything on it and leave each of
+// those chunks a copy short meanwhile. A disk that is really dying fails the next
+// operation as well (a client read, a write, the scrubber), so the threshold delays its
+// eviction by one request.
 //
-// Not thread-safe: the chunk store serializes calls per directory.
+// Not thread-safe: the chunk store calls it under its own lock.
 #pragma once
 
 #include <cstdint>
