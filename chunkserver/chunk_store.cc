@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <random>
 #include <set>
 
+#include "common/clock.h"
 #include "common/durable_file.h"
 #include "common/log.h"
 
@@ -94,6 +96,10 @@ Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(ChunkStoreOptions options) 
   return store;
 }
 
+ChunkStore::ChunkStore(ChunkStoreOptions options) : options_(std::move(options)), open_files_(options_.open_files) {
+  for (const auto& dir : options_.data_dirs) dirs_.emplace_back(dir, options_);
+}
+
 Status ChunkStore::LoadOrCreateUuid() {
   const std::string& dir = options_.data_dirs.front();
   std::string path = dir + "/" + kUuidFile;
@@ -108,7 +114,7 @@ Status ChunkStore::LoadOrCreateUuid() {
 
 void ChunkStore::Scan(size_t dir_index) {
   std::error_code error;
-  for (const auto& subdir : std::filesystem::directory_iterator(options_.data_dirs[dir_index], error)) {
+  for (const auto& subdir : std::filesystem::directory_iterator(dirs_[dir_index].path, error)) {
     std::string subdir_name = subdir.path().filename().string();
     if (subdir_name.size() != 2 || !subdir.is_directory(error)) continue;
     for (const auto& file : std::filesystem::directory_iterator(subdir.path(), error)) {
@@ -117,8 +123,7 @@ void ChunkStore::Scan(size_t dir_index) {
       auto opened = ChunkFile::Open(file.path().string());
       if (!opened) {
         LOG(ERROR) << "chunk " << chunk_id << " is unreadable, reporting it lost: " << opened.error().ToString();
-        lost_.push_back(wire::ChunkReport());
-        lost_.back().set_chunk_id(chunk_id);
+        ReportLost(chunk_id, 0);
         continue;
       }
       auto& slot = index_[chunk_id];
@@ -134,7 +139,7 @@ void ChunkStore::Scan(size_t dir_index) {
     }
   }
   if (error) {
-    LOG(WARNING) << "scanning " << options_.data_dirs[dir_index] << ": " << error.message();
+    LOG(WARNING) << "scanning " << dirs_[dir_index].path << ": " << error.message();
   }
 }
 
@@ -142,7 +147,7 @@ std::string ChunkStore::ChunkPath(size_t dir_index, uint64_t chunk_id) const {
   char name[40];
   std::snprintf(name, sizeof name, "/%02x/%016llx%s", static_cast<unsigned>(chunk_id & 0xff),
                 static_cast<unsigned long long>(chunk_id), kChunkSuffix);
-  return options_.data_dirs[dir_index] + name;
+  return dirs_[dir_index].path + name;
 }
 
 std::shared_ptr<ChunkStore::Entry> ChunkStore::Find(uint64_t chunk_id) {
@@ -158,19 +163,24 @@ std::shared_ptr<ChunkStore::Entry> ChunkStore::FindOrAdd(uint64_t chunk_id) {
   return slot;
 }
 
-void ChunkStore::Remove(uint64_t chunk_id, const std::shared_ptr<Entry>& entry) {
-  entry->removed = true;
+void ChunkStore::Remove(uint64_t chunk_id, Entry& entry) {
+  entry.removed = true;
   open_files_.Erase(chunk_id);
   std::lock_guard lock(index_mutex_);
   auto found = index_.find(chunk_id);
-  if (found != index_.end() && found->second == entry) index_.erase(found);
+  if (found != index_.end() && found->second.get() == &entry) index_.erase(found);
+}
+
+Status ChunkStore::CheckServed(uint64_t chunk_id, const Entry& entry) const {
+  if (entry.present && !entry.removed && InService(entry)) return Status::Ok();
+  return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
 }
 
 Result<std::shared_ptr<ChunkFile>> ChunkStore::OpenFile(uint64_t chunk_id, Entry& entry, ReadMode mode) {
   if (auto cached = open_files_.Get(chunk_id)) return cached;
   if (mode == ReadMode::kNoWait) return Fail(EAGAIN, "chunk " + std::to_string(chunk_id) + " is not open");
   auto opened = ChunkFile::Open(ChunkPath(entry.dir_index, chunk_id));
-  if (!opened) return Fail(NoteCorruption(chunk_id, entry.chunk_version, opened.error()));
+  if (!opened) return Fail(NoteFailure(chunk_id, entry, opened.error()));
   std::shared_ptr<ChunkFile> file = std::move(*opened);
   open_files_.Put(chunk_id, file);
   return file;
@@ -178,10 +188,10 @@ Result<std::shared_ptr<ChunkFile>> ChunkStore::OpenFile(uint64_t chunk_id, Entry
 
 Status ChunkStore::CheckSpace(size_t dir_index, uint64_t growth_bytes) {
   if (growth_bytes == 0) return Status::Ok();
-  auto space = SpaceOf(options_.data_dirs[dir_index]);
+  auto space = SpaceOf(dirs_[dir_index].path);
   if (!space) return space.error();
   if (space->free_bytes < options_.reserve_bytes + growth_bytes) {
-    return Status::Error(ENOSPC, "data directory " + options_.data_dirs[dir_index] + " is full (" +
+    return Status::Error(ENOSPC, "data directory " + dirs_[dir_index].path + " is full (" +
                                      std::to_string(space->free_bytes >> 20) + " MiB free, reserve " +
                                      std::to_string(options_.reserve_bytes >> 20) + " MiB)");
   }
@@ -189,25 +199,41 @@ Status ChunkStore::CheckSpace(size_t dir_index, uint64_t growth_bytes) {
 }
 
 Status ChunkStore::CreateFile(uint64_t chunk_id, uint64_t chunk_version, Entry& entry) {
-  size_t best_dir = 0;
-  uint64_t best_free = 0;
-  for (size_t i = 0; i < options_.data_dirs.size(); ++i) {
-    auto space = SpaceOf(options_.data_dirs[i]);
-    if (space && space->free_bytes > best_free) best_free = space->free_bytes, best_dir = i;
+  std::vector<bool> passed_over(dirs_.size(), false);
+  while (true) {
+    std::optional<size_t> best_dir;
+    uint64_t best_free = 0;
+    for (size_t i = 0; i < dirs_.size(); ++i) {
+      if (passed_over[i] || !dirs_[i].in_service) continue;
+      auto space = SpaceOf(dirs_[i].path);
+      uint64_t free_bytes = space ? space->free_bytes : 0;
+      if (!best_dir || free_bytes > best_free) best_free = free_bytes, best_dir = i;
+    }
+    if (!best_dir) return Status::Error(EIO, "no data directory is in service");
+    Status created = CreateFileIn(*best_dir, chunk_id, chunk_version, entry);
+    if (!IsDiskFailure(created.error())) return created;
+    // The chunk does not exist anywhere yet, so another directory can take it.
+    LOG(ERROR) << "cannot create chunk " << chunk_id << " in data directory " << dirs_[*best_dir].path << ": "
+               << created.ToString();
+    NoteDiskError(*best_dir, created);
+    passed_over[*best_dir] = true;
   }
-  Status space = CheckSpace(best_dir, kChunkDataOffset);
+}
+
+Status ChunkStore::CreateFileIn(size_t dir_index, uint64_t chunk_id, uint64_t chunk_version, Entry& entry) {
+  Status space = CheckSpace(dir_index, kChunkDataOffset);
   if (!space.ok()) return space;
-  std::string path = ChunkPath(best_dir, chunk_id);
+  std::string path = ChunkPath(dir_index, chunk_id);
   std::string subdir = std::filesystem::path(path).parent_path().string();
   if (::mkdir(subdir.c_str(), 0755) == 0) {
-    Status synced = FsyncPath(options_.data_dirs[best_dir]);
+    Status synced = FsyncPath(dirs_[dir_index].path);
     if (!synced.ok()) return synced;
   } else if (errno != EEXIST) {
     return ErrnoStatus("mkdir " + subdir);
   }
   auto created = ChunkFile::Create(path, chunk_id, chunk_version);
   if (!created) return created.error();
-  entry.dir_index = best_dir;
+  entry.dir_index = dir_index;
   entry.chunk_version = chunk_version;
   entry.data_length = 0;
   entry.present = true;
@@ -215,16 +241,74 @@ Status ChunkStore::CreateFile(uint64_t chunk_id, uint64_t chunk_version, Entry& 
   return Status::Ok();
 }
 
-Status ChunkStore::NoteCorruption(uint64_t chunk_id, uint64_t chunk_version, Status status) {
-  if (status.error() != EBADMSG) return status;
-  LOG(ERROR) << "chunk " << chunk_id << " version " << chunk_version
-             << " replica is corrupt, reporting it lost: " << status.message();
+Status ChunkStore::NoteFailure(uint64_t chunk_id, Entry& entry, Status status) {
+  if (status.error() == EBADMSG) {
+    // The replica stays: its other blocks still serve until the master deletes it.
+    LOG(ERROR) << "chunk " << chunk_id << " version " << entry.chunk_version
+               << " replica is corrupt, reporting it lost: " << status.message();
+    ReportLost(chunk_id, entry.chunk_version);
+  } else if (IsDiskFailure(status.error())) {
+    // What the failed call left on disk is unknown (a failed fsync may have dropped the
+    // dirty pages), so the replica is not served again; the file stays where it is.
+    LOG(ERROR) << "chunk " << chunk_id << " version " << entry.chunk_version << ": disk error in data directory "
+               << dirs_[entry.dir_index].path << ", reporting the replica lost: " << status.ToString();
+    ReportLost(chunk_id, entry.chunk_version);
+    Remove(chunk_id, entry);
+    NoteDiskError(entry.dir_index, status);
+  }
+  return status;
+}
+
+void ChunkStore::ReportLost(uint64_t chunk_id, uint64_t chunk_version) {
   std::lock_guard lock(lost_mutex_);
-  wire::ChunkReport report;
+  wire::ChunkReport& report = lost_.emplace_back();
   report.set_chunk_id(chunk_id);
   report.set_chunk_version(chunk_version);
-  lost_.push_back(report);
-  return status;
+  reported_lost_.insert(chunk_id);
+}
+
+// The master drops a replica reported lost, but a client may still hold a write lease
+// whose chain names this chunkserver. Its write would create the chunk afresh with only
+// that write's bytes, at a current version, which a later registration (after a master
+// restart or failover) would make count and serve. EIO makes the client ask for a new
+// chain without this chunkserver. A copy the master asked for is the way back.
+Status ChunkStore::CheckRecreation(uint64_t chunk_id, uint64_t chunk_version) {
+  std::lock_guard lock(lost_mutex_);
+  if (chunk_version == 0) {
+    reported_lost_.erase(chunk_id);
+    return Status::Ok();
+  }
+  if (!reported_lost_.contains(chunk_id)) return Status::Ok();
+  return Status::Error(EIO,
+                       "chunk " + std::to_string(chunk_id) + " was reported lost here; only a copy brings it back");
+}
+
+void ChunkStore::NoteDiskError(size_t dir_index, const Status& status) {
+  DataDir& dir = dirs_[dir_index];
+  std::lock_guard lock(health_mutex_);
+  // Operations that were under way when it went out still fail afterwards: counted once.
+  if (!dir.in_service || !dir.errors.Record(status.error(), MonotonicMs())) return;
+  dir.in_service = false;
+  retire_pending_ = true;
+  LOG(ERROR) << "data directory " << dir.path << " taken out of service (" << status.ToString()
+             << "): its chunks are reported lost, new chunks go to the other data directories";
+  if (std::none_of(dirs_.begin(), dirs_.end(), [](const DataDir& other) { return other.in_service.load(); })) {
+    LOG(ERROR) << "no data directory is in service: this chunkserver reports itself full and stores nothing more";
+  }
+}
+
+void ChunkStore::RetireFailedDirs() {
+  if (!retire_pending_.exchange(false)) return;
+  uint64_t retired = 0;
+  ForEachEntry([&](uint64_t chunk_id, Entry& entry) {
+    if (InService(entry)) return;
+    ReportLost(chunk_id, entry.chunk_version);
+    Remove(chunk_id, entry);
+    ++retired;
+  });
+  if (retired > 0) {
+    LOG(INFO) << "reporting the " << retired << " other chunks of data directories out of service lost";
+  }
 }
 
 Result<uint64_t> ChunkStore::Read(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<std::byte> out,
@@ -237,11 +321,11 @@ Result<uint64_t> ChunkStore::Read(uint64_t chunk_id, uint64_t chunk_version, uin
   } else if (!lock.try_lock()) {
     return Fail(EAGAIN, "chunk " + std::to_string(chunk_id) + " is busy");
   }
-  if (!entry->present || entry->removed) return Fail(ENOENT, "no chunk " + std::to_string(chunk_id));
+  if (Status served = CheckServed(chunk_id, *entry); !served.ok()) return Fail(served);
   auto file = OpenFile(chunk_id, *entry, mode);
   if (!file) return Fail(file.error());
   Status read = (*file)->Read(chunk_version, offset, out, mode);
-  if (!read.ok()) return Fail(NoteCorruption(chunk_id, entry->chunk_version, read));
+  if (!read.ok()) return Fail(NoteFailure(chunk_id, *entry, read));
   return (*file)->data_length();
 }
 
@@ -251,10 +335,16 @@ Status ChunkStore::Modify(uint64_t chunk_id, uint64_t chunk_version,
     auto entry = FindOrAdd(chunk_id);
     std::lock_guard lock(entry->mutex);
     if (entry->removed) continue;  // deleted while we waited: start over
+    if (entry->present && !InService(*entry)) {
+      // Not created afresh elsewhere: the new copy would hold only this write's bytes.
+      return Status::Error(EIO, "chunk " + std::to_string(chunk_id) + " was in data directory " +
+                                    dirs_[entry->dir_index].path + ", which is out of service");
+    }
     if (!entry->present) {
-      Status created = CreateFile(chunk_id, chunk_version, *entry);
+      Status created = CheckRecreation(chunk_id, chunk_version);
+      if (created.ok()) created = CreateFile(chunk_id, chunk_version, *entry);
       if (!created.ok()) {
-        Remove(chunk_id, entry);
+        Remove(chunk_id, *entry);
         return created;
       }
     }
@@ -263,7 +353,7 @@ Status ChunkStore::Modify(uint64_t chunk_id, uint64_t chunk_version,
     Status changed = change(*entry, **file);
     entry->chunk_version = (*file)->chunk_version();
     entry->data_length = (*file)->data_length();
-    return NoteCorruption(chunk_id, entry->chunk_version, changed);
+    return NoteFailure(chunk_id, *entry, changed);
   }
 }
 
@@ -286,10 +376,10 @@ Status ChunkStore::Sync(uint64_t chunk_id) {
   auto entry = Find(chunk_id);
   if (!entry) return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
   std::lock_guard lock(entry->mutex);
-  if (!entry->present || entry->removed) return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
+  if (Status served = CheckServed(chunk_id, *entry); !served.ok()) return served;
   auto file = OpenFile(chunk_id, *entry);
   if (!file) return file.error();
-  return (*file)->Sync();
+  return NoteFailure(chunk_id, *entry, (*file)->Sync());
 }
 
 Status ChunkStore::Delete(uint64_t chunk_id) {
@@ -298,12 +388,20 @@ Status ChunkStore::Delete(uint64_t chunk_id) {
   std::lock_guard lock(entry->mutex);
   if (!entry->present || entry->removed) return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
   std::string path = ChunkPath(entry->dir_index, chunk_id);
-  Remove(chunk_id, entry);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("delete " + path);
+  Remove(chunk_id, *entry);
+  // A directory out of service is not touched again. Dropping the chunk from the index is
+  // all there is to do (and lets a copy be made in another directory); nothing to report:
+  // the master deletes only replicas it no longer counts.
+  if (!InService(*entry)) return Status::Ok();
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    Status failed = ErrnoStatus("delete " + path);
+    if (IsDiskFailure(failed.error())) NoteDiskError(entry->dir_index, failed);
+    return failed;
+  }
   return Status::Ok();
 }
 
-void ChunkStore::ForEachChunk(const std::function<void(uint64_t chunk_id, const Entry& entry)>& visit) {
+void ChunkStore::ForEachEntry(const std::function<void(uint64_t chunk_id, Entry& entry)>& visit) {
   std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>> entries;
   {
     std::lock_guard lock(index_mutex_);
@@ -313,6 +411,12 @@ void ChunkStore::ForEachChunk(const std::function<void(uint64_t chunk_id, const 
     std::lock_guard lock(entry->mutex);
     if (entry->present && !entry->removed) visit(chunk_id, *entry);
   }
+}
+
+void ChunkStore::ForEachChunk(const std::function<void(uint64_t chunk_id, const Entry& entry)>& visit) {
+  ForEachEntry([&](uint64_t chunk_id, Entry& entry) {
+    if (InService(entry)) visit(chunk_id, entry);
+  });
 }
 
 std::vector<wire::ChunkReport> ChunkStore::Chunks() {
@@ -333,8 +437,9 @@ uint64_t ChunkStore::ChunkCount() {
 wire::DiskSpace ChunkStore::Space() {
   wire::DiskSpace total;
   std::set<uint64_t> devices_seen;
-  for (const auto& dir : options_.data_dirs) {
-    auto space = SpaceOf(dir);
+  for (const auto& dir : dirs_) {
+    if (!dir.in_service) continue;
+    auto space = SpaceOf(dir.path);
     if (!space || !devices_seen.insert(space->device).second) continue;
     total.set_total_bytes(total.total_bytes() + space->total_bytes);
     total.set_free_bytes(total.free_bytes() + space->free_bytes);
@@ -346,14 +451,16 @@ wire::DiskSpace ChunkStore::Space() {
 }
 
 bool ChunkStore::Full() {
-  for (const auto& dir : options_.data_dirs) {
-    auto space = SpaceOf(dir);
+  for (const auto& dir : dirs_) {
+    if (!dir.in_service) continue;
+    auto space = SpaceOf(dir.path);
     if (space && space->free_bytes >= options_.reserve_bytes + kChunkSize) return false;
   }
   return true;
 }
 
 std::vector<wire::ChunkReport> ChunkStore::TakeLostChunks() {
+  RetireFailedDirs();
   std::lock_guard lock(lost_mutex_);
   return std::exchange(lost_, {});
 }
@@ -379,7 +486,7 @@ Result<ChunkStore::ScrubbedPiece> ChunkStore::ScrubBlocks(uint64_t chunk_id, uin
   auto entry = Find(chunk_id);
   if (!entry) return Fail(ENOENT, "no chunk " + std::to_string(chunk_id));
   std::lock_guard lock(entry->mutex);
-  if (!entry->present || entry->removed) return Fail(ENOENT, "no chunk " + std::to_string(chunk_id));
+  if (Status served = CheckServed(chunk_id, *entry); !served.ok()) return Fail(served);
   ScrubbedPiece piece;
   piece.chunk_version = entry->chunk_version;
   piece.block_count = (entry->data_length + kBlockSize - 1) / kBlockSize;
@@ -389,7 +496,7 @@ Result<ChunkStore::ScrubbedPiece> ChunkStore::ScrubBlocks(uint64_t chunk_id, uin
   if (!file) return Fail(file.error());
   Status read =
       (*file)->Read(entry->chunk_version, first_block * kBlockSize, buffer.first(piece.blocks_read * kBlockSize));
-  if (!read.ok()) return Fail(NoteCorruption(chunk_id, entry->chunk_version, read));
+  if (!read.ok()) return Fail(NoteFailure(chunk_id, *entry, read));
   return piece;
 }
 

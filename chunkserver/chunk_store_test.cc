@@ -7,15 +7,25 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "chunkserver/temp_dir_for_test.h"
 
 namespace hafs {
 
-// Reaches into the store the way only a writer would: holding a chunk's lock.
+// Reaches into the store the way only a writer or a failing disk would: holding a
+// chunk's lock, failing an operation on it.
 class ChunkStoreTestPeer {
  public:
+  // An operation on the chunk fails with `error`, as when the disk under it does.
+  static Status FailIo(ChunkStore& store, uint64_t chunk_id, int error) {
+    auto entry = store.Find(chunk_id);
+    if (!entry) return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
+    std::lock_guard lock(entry->mutex);
+    return store.NoteFailure(chunk_id, *entry, Status::Error(error, "failed by the test"));
+  }
+
   // Runs `check` while another thread holds chunk `chunk_id`'s lock.
   static void WhileChunkLocked(ChunkStore& store, uint64_t chunk_id, const std::function<void()>& check) {
     auto entry = store.Find(chunk_id);
@@ -47,6 +57,36 @@ class ChunkStoreTest : public ::testing::Test {
     auto store = ChunkStore::Open(options);
     EXPECT_TRUE(store.has_value()) << store.error().ToString();
     return std::move(*store);
+  }
+
+  // A store over data0 and data1 with chunks 1 and 2 in data0 and 3, 4 and 5 in data1, each
+  // at version 10 + id, holding id * 100 bytes of the letter 'a' + id. (A new chunk goes
+  // to the directory with the most free space, a tie to the first: so the chunks are
+  // written by stores of one directory each.)
+  std::unique_ptr<ChunkStore> OpenWithChunksInTwoDirectories(ChunkStoreOptions options = {}) {
+    options.reserve_bytes = 0;
+    for (auto [dir, ids] : {std::pair{0, std::vector<uint64_t>{1, 2}}, {1, {3, 4, 5}}}) {
+      options.data_dirs = {dir_.Subdir("data" + std::to_string(dir))};
+      auto store = ChunkStore::Open(options);
+      EXPECT_TRUE(store.has_value());
+      for (uint64_t id : ids) EXPECT_TRUE((*store)->Write(id, 10 + id, 0, ChunkBytes(id)).ok());
+    }
+    options.data_dirs = {dir_.Subdir("data0"), dir_.Subdir("data1")};
+    auto store = ChunkStore::Open(options);
+    EXPECT_TRUE(store.has_value()) << store.error().ToString();
+    return std::move(*store);
+  }
+  static std::vector<std::byte> ChunkBytes(uint64_t id) { return Filled(id * 100, static_cast<char>('a' + id)); }
+  static std::set<uint64_t> Ids(const std::vector<wire::ChunkReport>& chunks) {
+    std::set<uint64_t> ids;
+    for (const auto& chunk : chunks) ids.insert(chunk.chunk_id());
+    return ids;
+  }
+  bool InDir(int dir, uint64_t chunk_id) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/%02x/%016llx.chunk", static_cast<unsigned>(chunk_id & 0xff),
+                  static_cast<unsigned long long>(chunk_id));
+    return std::filesystem::exists(dir_.path() + "/data" + std::to_string(dir) + name);
   }
 
   // Overwrites one byte of the only chunk file in the data directories.
@@ -213,6 +253,127 @@ TEST_F(ChunkStoreTest, ConcurrentWritersToOneAndManyChunks) {
     EXPECT_EQ(out, Filled(5000, 'a' + t));
   }
   EXPECT_EQ(store->ChunkCount(), 5u);
+}
+
+TEST_F(ChunkStoreTest, OneDiskErrorLosesTheReplicaButNotTheDirectory) {
+  auto store = OpenWithChunksInTwoDirectories();
+  EXPECT_EQ(ChunkStoreTestPeer::FailIo(*store, 3, EIO).error(), EIO);
+  auto lost = store->TakeLostChunks();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].chunk_id(), 3u);
+  EXPECT_EQ(lost[0].chunk_version(), 13u);
+  std::vector<std::byte> out(400);
+  EXPECT_EQ(store->Read(3, 13, 0, out).error().error(), ENOENT);
+  EXPECT_EQ(store->Delete(3).error(), ENOENT);          // the master's deletion finds nothing to do
+  ASSERT_TRUE(store->Read(4, 14, 0, out).has_value());  // the directory still serves
+  EXPECT_EQ(out, ChunkBytes(4));
+  EXPECT_EQ(store->ChunkCount(), 4u);
+  EXPECT_EQ(Ids(store->Chunks()), (std::set<uint64_t>{1, 2, 4, 5}));
+}
+
+TEST_F(ChunkStoreTest, ReplicaReportedLostComesBackOnlyAsACopy) {
+  auto store = OpenWithChunksInTwoDirectories();
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 3, EIO).error(), EIO);
+  // A client whose lease still names this chunkserver: refused, not a chunk of one write.
+  EXPECT_EQ(store->Write(3, 13, kBlockSize, Filled(10, 'w')).error(), EIO);
+  EXPECT_EQ(store->ChunkCount(), 4u);
+  // The master's copy (version 0 first, then the real one) brings it back.
+  ASSERT_TRUE(store->Write(3, 0, 0, ChunkBytes(3)).ok());
+  ASSERT_TRUE(store->Write(3, 13, 0, {}).ok());
+  EXPECT_TRUE(store->Write(3, 13, kBlockSize, Filled(10, 'w')).ok());
+  // Corrupt replicas go the same way once the master has deleted them.
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 4, EBADMSG).error(), EBADMSG);
+  ASSERT_TRUE(store->Delete(4).ok());
+  EXPECT_EQ(store->Write(4, 14, 0, Filled(10, 'w')).error(), EIO);
+}
+
+TEST_F(ChunkStoreTest, RepeatedDiskErrorsTakeTheDirectoryOutOfService) {
+  auto store = OpenWithChunksInTwoDirectories();
+  uint64_t used_before = store->Space().used_bytes();
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 3, EIO).error(), EIO);
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 4, EIO).error(), EIO);
+  // Chunk 5 never failed, but its directory is out: it is not served, not even written
+  // (a copy made afresh would hold only the new bytes), and it is reported lost.
+  std::vector<std::byte> out(500);
+  EXPECT_EQ(store->Read(5, 15, 0, out).error().error(), ENOENT);
+  EXPECT_EQ(store->Read(5, 15, 0, out, ReadMode::kNoWait).error().error(), ENOENT);
+  EXPECT_EQ(store->Sync(5).error(), ENOENT);
+  EXPECT_EQ(store->Write(5, 15, 0, Filled(10, 'x')).error(), EIO);
+  EXPECT_EQ(Ids(store->Chunks()), (std::set<uint64_t>{1, 2}));
+  EXPECT_EQ(store->Space().used_bytes(), used_before - 300 - 400 - 500);
+  auto lost = store->TakeLostChunks();
+  EXPECT_EQ(Ids(lost), (std::set<uint64_t>{3, 4, 5}));
+  EXPECT_EQ(lost.size(), 3u);
+  for (const auto& chunk : lost) EXPECT_EQ(chunk.chunk_version(), 10 + chunk.chunk_id());
+  EXPECT_TRUE(store->TakeLostChunks().empty());
+  EXPECT_EQ(store->ChunkCount(), 2u);
+  EXPECT_FALSE(store->Full());
+  // The other directory serves on; nothing is deleted from the failed one.
+  std::vector<std::byte> chunk_2(200);
+  ASSERT_TRUE(store->Read(2, 12, 0, chunk_2).has_value());
+  EXPECT_EQ(chunk_2, ChunkBytes(2));
+  EXPECT_TRUE(InDir(1, 5));
+}
+
+TEST_F(ChunkStoreTest, NewChunksAndCopiesGoOnlyToDirectoriesInService) {
+  auto store = OpenWithChunksInTwoDirectories();
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 1, EROFS).error(), EROFS);  // at once
+  EXPECT_EQ(Ids(store->TakeLostChunks()), (std::set<uint64_t>{1, 2}));
+  // data0 was the tie-winner; now everything new lands in data1.
+  ASSERT_TRUE(store->Write(9, 1, 0, Filled(10, 'n')).ok());
+  EXPECT_TRUE(InDir(1, 9));
+  EXPECT_FALSE(InDir(0, 9));
+  // The master copies chunk 1 back here: the copier deletes any local copy first, then
+  // writes it afresh at version 0 and sets the version last.
+  EXPECT_EQ(store->Delete(1).error(), ENOENT);
+  ASSERT_TRUE(store->Write(1, 0, 0, ChunkBytes(1)).ok());
+  ASSERT_TRUE(store->Write(1, 11, 0, {}).ok());
+  EXPECT_TRUE(InDir(1, 1));
+  std::vector<std::byte> out(100);
+  ASSERT_TRUE(store->Read(1, 11, 0, out).has_value());
+  EXPECT_EQ(out, ChunkBytes(1));
+}
+
+TEST_F(ChunkStoreTest, DeletingAChunkOfADirectoryOutOfServiceLeavesItsFileAlone) {
+  auto store = OpenWithChunksInTwoDirectories();
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 3, EROFS).error(), EROFS);
+  // Before the heartbeat collected them: the copier's delete lets a copy be made.
+  EXPECT_TRUE(store->Delete(4).ok());
+  EXPECT_TRUE(InDir(1, 4));
+  ASSERT_TRUE(store->Write(4, 0, 0, ChunkBytes(4)).ok());
+  EXPECT_TRUE(InDir(0, 4));
+  EXPECT_EQ(Ids(store->TakeLostChunks()), (std::set<uint64_t>{3, 5}));
+}
+
+TEST_F(ChunkStoreTest, ErrorsThatAreNotTheDisksLeaveReplicaAndDirectory) {
+  auto store = OpenWithChunksInTwoDirectories();
+  for (int error : {ENOSPC, ENOENT, EMFILE, ESTALE}) {
+    EXPECT_EQ(ChunkStoreTestPeer::FailIo(*store, 3, error).error(), error);
+  }
+  EXPECT_TRUE(store->TakeLostChunks().empty());
+  EXPECT_EQ(store->ChunkCount(), 5u);
+  // One disk error now is the first in the window, not the second.
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 3, EIO).error(), EIO);
+  std::vector<std::byte> out(400);
+  EXPECT_TRUE(store->Read(4, 14, 0, out).has_value());
+}
+
+TEST_F(ChunkStoreTest, WithEveryDirectoryOutOfServiceTheStoreIsFullAndAnswers) {
+  ChunkStoreOptions options;
+  options.disk_error_limit = 1;
+  auto store = OpenWithChunksInTwoDirectories(options);
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 1, EIO).error(), EIO);
+  EXPECT_FALSE(store->Full());
+  ASSERT_EQ(ChunkStoreTestPeer::FailIo(*store, 3, EIO).error(), EIO);
+  EXPECT_TRUE(store->Full());
+  EXPECT_EQ(store->Space().total_bytes(), 0u);
+  EXPECT_EQ(store->Space().free_bytes(), 0u);
+  EXPECT_EQ(store->Write(7, 1, 0, Filled(10, 'x')).error(), EIO);
+  std::vector<std::byte> out(10);
+  EXPECT_EQ(store->Read(2, 12, 0, out).error().error(), ENOENT);
+  EXPECT_EQ(store->TakeLostChunks().size(), 5u);
+  EXPECT_TRUE(store->Chunks().empty());
+  EXPECT_EQ(store->ChunkCount(), 0u);
 }
 
 }  // namespace

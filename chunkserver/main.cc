@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
        "time between heartbeats until the master sets its own")
       ("reserve-mb", value<uint64_t>()->default_value(256), "free space per data directory that writes never use")
       ("open-files", value<size_t>()->default_value(512), "chunk files kept open")
+      ("disk-error-limit", value<int>()->default_value(2),
+       "I/O errors (EIO) in one data directory within --disk-error-window-s that take it out of service "
+       "(1 = the first); EROFS takes it out at once")
+      ("disk-error-window-s", value<int>()->default_value(600), "window in which --disk-error-limit errors count")
       ("scrub-rate-mib", value<double>()->default_value(16, "16"),
        "MiB/s the background scrubber reads to verify every stored block (0 = no scrubbing)")
       ("leadership-grace-ms", value<int>()->default_value(10000),
@@ -76,6 +80,12 @@ int main(int argc, char** argv) {
   store_options.data_dirs = options["data-dir"].as<std::vector<std::string>>();
   store_options.reserve_bytes = options["reserve-mb"].as<uint64_t>() << 20;
   store_options.open_files = options["open-files"].as<size_t>();
+  store_options.disk_error_limit = options["disk-error-limit"].as<int>();
+  store_options.disk_error_window_ms = int64_t{options["disk-error-window-s"].as<int>()} * 1000;
+  if (store_options.disk_error_limit < 1 || store_options.disk_error_window_ms < 1000) {
+    LOG(ERROR) << "--disk-error-limit and --disk-error-window-s must be at least 1";
+    return 2;
+  }
   auto store = hafs::ChunkStore::Open(store_options);
   if (!store) {
     LOG(ERROR) << "cannot start: " << store.error().ToString();

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "chunkserver/disk_error_window.h"
 #include "common/block_checksum.h"
 #include "common/durable_file.h"
 #include "common/log.h"
@@ -81,13 +82,13 @@ bool Scrubber::ScrubChunk(uint64_t chunk_id, std::vector<std::byte>& buffer) {
     Clock::time_point read_started = Clock::now();
     auto piece = store_.ScrubBlocks(chunk_id, block, buffer);
     if (!piece) {
-      // ENOENT: deleted under us, nothing to say. EBADMSG: the store has logged and listed
-      // the replica as lost; the rest of the chunk waits for the next pass.
+      // ENOENT: deleted under us, nothing to say. EBADMSG or a disk error: the store has
+      // logged and listed the replica as lost; the rest of the chunk waits for the next pass.
       if (piece.error().error() == ENOENT) return Pace(0, read_started);
       if (piece.error().error() == EBADMSG) {
         ++blocks_scrubbed_;
         ++bad_blocks_;
-      } else {
+      } else if (!IsDiskFailure(piece.error().error())) {
         LOG(WARNING) << "scrubbing chunk " << chunk_id << ": " << piece.error().ToString();
       }
       if (!Pace(0, read_started)) return false;

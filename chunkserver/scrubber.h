@@ -7,7 +7,9 @@
 // lock for one piece only, so client writes wait at most one piece. A checksum mismatch is
 // reported exactly as a failed client read is (the store logs it once with chunk id,
 // version and block, and lists the replica in the heartbeat's lost_chunks); the rest of
-// that chunk is skipped for this pass. A chunk deleted under the scrubber is skipped.
+// that chunk is skipped for this pass. A disk error goes the same way (and counts against
+// the chunk's data directory: chunk_store.h), so a pass also finds a failing disk that
+// no client reads from. A chunk deleted under the scrubber is skipped.
 //
 // Pacing: after each piece the thread waits until the bytes read so far in the pass
 // would have taken that long at `rate_bytes_per_s` (time lost to a slow disk is not made
