@@ -4,10 +4,17 @@
 
 namespace hafs::master {
 
-void ChunkRegistry::AddChunk(uint64_t chunk_id, uint64_t version, uint64_t highest_version) {
+void ChunkRegistry::AddChunk(uint64_t chunk_id, uint64_t version, uint32_t goal, uint64_t highest_version) {
   ChunkState& chunk = chunks_[chunk_id];
   chunk.version = version;
   chunk.highest_version = std::max(version, highest_version);
+  chunk.goal = static_cast<uint8_t>(goal);
+}
+
+void ChunkRegistry::SetGoal(std::span<const uint64_t> chunk_ids, uint32_t goal) {
+  for (uint64_t chunk_id : chunk_ids) {
+    if (ChunkState* chunk = Find(chunk_id)) chunk->goal = static_cast<uint8_t>(goal);
+  }
 }
 
 void ChunkRegistry::SetVersion(uint64_t chunk_id, uint64_t version) {

@@ -31,6 +31,7 @@ struct ChunkState {
   uint64_t highest_version = 0;
   std::vector<Replica> replicas;
   int64_t lease_expiry_ms = 0;  // monotonic; a write lease is active before this
+  uint8_t goal = 0;             // its file's replication goal (1..9), kept in step by SetGoal
 };
 
 struct ChunkserverState {
@@ -59,7 +60,9 @@ class ChunkRegistry {
 
   // Persistent part (op-log replay and live).
   // highest_version: the highest version ever handed out (a checkpoint keeps it).
-  void AddChunk(uint64_t chunk_id, uint64_t version, uint64_t highest_version = 0);
+  void AddChunk(uint64_t chunk_id, uint64_t version, uint32_t goal, uint64_t highest_version = 0);
+  // Gives these chunks (a file's, whose goal changed) the goal; unknown ids are skipped.
+  void SetGoal(std::span<const uint64_t> chunk_ids, uint32_t goal);
   void SetVersion(uint64_t chunk_id, uint64_t version);
   // Forgets chunks (their file was freed or truncated) and queues their replicas' deletion.
   void RemoveChunks(std::span<const uint64_t> chunk_ids);
