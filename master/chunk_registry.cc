@@ -52,6 +52,7 @@ void ChunkRegistry::Register(const wire::RegisterRequest& request, uint32_t id, 
   chunkserver.full = false;
   chunkserver.last_heartbeat_ms = now_ms;
   chunkserver.last_heartbeat_ns = now_ns;
+  chunkserver.must_register = false;
   // It reports everything it has, so what we thought it had is replaced.
   chunkserver.pending_deletions.clear();
   for (auto& [chunk_id, chunk] : chunks_) {
@@ -79,9 +80,9 @@ void ChunkRegistry::Register(const wire::RegisterRequest& request, uint32_t id, 
 
 Status ChunkRegistry::Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns) {
   ChunkserverState* chunkserver = FindChunkserver(request.chunkserver_id());
-  if (!chunkserver) {
-    return Status::Error(ENOENT,
-                         "unknown chunkserver " + std::to_string(request.chunkserver_id()) + ", register again");
+  if (!chunkserver || chunkserver->must_register) {
+    return Status::Error(ENOENT, (chunkserver ? "chunkserver " : "unknown chunkserver ") +
+                                     std::to_string(request.chunkserver_id()) + ", register again");
   }
   chunkserver->space = request.space();
   chunkserver->chunk_count = request.chunk_count();
@@ -91,6 +92,10 @@ Status ChunkRegistry::Heartbeat(const wire::HeartbeatRequest& request, int64_t n
   chunkserver->last_heartbeat_ns = now_ns;
   for (const wire::ChunkReport& lost : request.lost_chunks()) DropReplica(lost.chunk_id(), chunkserver->id);
   return Status::Ok();
+}
+
+void ChunkRegistry::RequireRegistration() {
+  for (auto& [id, chunkserver] : chunkservers_) chunkserver.must_register = true;
 }
 
 void ChunkRegistry::AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint64_t version) {

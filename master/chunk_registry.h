@@ -46,6 +46,7 @@ struct ChunkserverState {
   int64_t last_heartbeat_ms = 0;  // monotonic
   int64_t last_heartbeat_ns = 0;  // wall clock, for status displays
   std::vector<uint64_t> pending_deletions;
+  bool must_register = false;  // see RequireRegistration
 };
 
 // A chunk a chunkserver holds at a higher version than the master knows.
@@ -83,6 +84,13 @@ class ChunkRegistry {
   void Register(const wire::RegisterRequest& request, uint32_t id, int64_t now_ms, int64_t now_ns,
                 std::vector<ChunkVersion>* newer);
   Status Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns);
+  // For a standby that takes over: its replica lists came from registrations and the log,
+  // but the deletions the old active ordered (trims, bad replicas, lost chunks) never
+  // reached it, so a replica it lists may be gone. Every chunkserver's next heartbeat is
+  // answered ENOENT until it registers again with what it really holds; the heartbeats
+  // refused meanwhile do not keep it up, so once a heartbeat timeout has passed every up
+  // chunkserver is listed as it is, before self-healing trims or copies from it.
+  void RequireRegistration();
   void AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint64_t version);
   // Drops a replica from the chunk's set and queues its deletion on that chunkserver.
   void DropReplica(uint64_t chunk_id, uint32_t chunkserver_id);
