@@ -5,12 +5,11 @@
 #include <iostream>
 
 #include "cli/cluster_locator.h"
-#include "cli/master_client.h"
+#include "cli/goal_commands.h"
 #include "cli/reports.h"
 #include "common/clock.h"
 
 namespace hafs::cli {
-namespace {
 
 int UsageError(const std::string& message) {
   std::cerr << "hafs: " << message << "\n(see hafs --help)\n";
@@ -22,12 +21,13 @@ int ClusterError(const Status& status) {
   return kExitClusterError;
 }
 
-// Locates the masters (from --master or the mount holding `path`) and sends `request`.
 Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, const wire::Envelope& request) {
   auto masters = LocateMasters(options.master_list, path);
   if (!masters) return Fail(masters.error());
   return AskActiveMaster(*masters, request, options.timeout_ms);
 }
+
+namespace {
 
 int FileInfo(const CliOptions& options) {
   if (options.arguments.size() != 1) return UsageError("fileinfo takes exactly one PATH");
@@ -67,6 +67,8 @@ int RunCommand(const CliOptions& options) {
   if (options.timeout_ms <= 0) return UsageError("--timeout-ms must be positive");
   if (options.command.empty()) return UsageError("no command given");
   if (options.command == "fileinfo") return FileInfo(options);
+  if (options.command == "getgoal") return GetGoal(options);
+  if (options.command == "setgoal") return SetGoal(options);
   if (options.command == "status" || options.command == "chunkservers") return ClusterReport(options);
   return UsageError("unknown command \"" + options.command + "\"");
 }

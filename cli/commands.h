@@ -4,6 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/master_client.h"
+#include "common/proto/hafs.pb.h"
+#include "common/status.h"
+
 namespace hafs::cli {
 
 // Process exit codes.
@@ -14,6 +18,7 @@ inline constexpr int kExitUsage = 2;
 struct CliOptions {
   std::string master_list;  // --master, "" = find from the path's mount
   bool json = false;
+  bool recursive = false;  // -r: setgoal on a whole directory tree
   int timeout_ms = 2000;
   std::string command;
   std::vector<std::string> arguments;  // after the command
@@ -21,5 +26,12 @@ struct CliOptions {
 
 // Runs one command; prints the result on stdout and problems on stderr; returns the exit code.
 int RunCommand(const CliOptions& options);
+
+// Shared by the commands (here and in goal_commands.cc). UsageError and ClusterError
+// print the problem and return the exit code; Ask locates the masters (from --master or
+// the mount holding `path`) and sends `request` to the active one.
+int UsageError(const std::string& message);
+int ClusterError(const Status& status);
+Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, const wire::Envelope& request);
 
 }  // namespace hafs::cli

@@ -15,6 +15,9 @@ constexpr char kUsage[] =
     "  status [PATH]        masters, chunkserver and chunk health, space\n"
     "  chunkservers [PATH]  one line per chunkserver\n"
     "  fileinfo PATH        the chunks of a file and where their replicas are\n"
+    "  getgoal PATH         the replication goal of a file or directory\n"
+    "  setgoal [-r] N PATH  set it to N (1-9), owner or root only; new files take their\n"
+    "                       directory's goal; -r: the whole tree under PATH\n"
     "\n"
     "Without --master, the cluster is the one mounted at PATH (default: the current\n"
     "directory), found in /proc/self/mountinfo.\n"
@@ -30,8 +33,9 @@ int main(int argc, char** argv) {
                         "masters to ask, in order: HOST:PORT[,HOST:PORT...] "
                         "(default: from the hafs mount holding PATH)")("json", hafs::po::bool_switch(&cli.json),
                                                                        "print JSON instead of text")(
+      "recursive,r", hafs::po::bool_switch(&cli.recursive), "setgoal: the whole directory tree under PATH")(
       "timeout-ms", hafs::po::value(&cli.timeout_ms)->default_value(2000), "how long to wait for each master")(
-      "command", hafs::po::value(&cli.command), "status, chunkservers or fileinfo (positional)")(
+      "command", hafs::po::value(&cli.command), "status, chunkservers, fileinfo, getgoal or setgoal (positional)")(
       "arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
   hafs::po::positional_options_description positional;
   positional.add("command", 1).add("arguments", -1);

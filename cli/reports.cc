@@ -66,13 +66,14 @@ std::string FileInfoJson(const wire::Reply& reply) {
     json.EndObject();
   }
   json.EndArray();
+  json.Field("goal", reply.goal());
   json.EndObject();
   return json.text() + "\n";
 }
 
 std::string FileInfoText(const wire::Reply& reply, const std::string& path, uint64_t inode) {
   std::string out = path + ": inode " + std::to_string(inode) + ", " + std::to_string(reply.chunks_size()) +
-                    (reply.chunks_size() == 1 ? " chunk\n" : " chunks\n");
+                    (reply.chunks_size() == 1 ? " chunk" : " chunks") + ", goal " + std::to_string(reply.goal()) + "\n";
   for (const wire::ChunkInfo& chunk : reply.chunks()) {
     out += "chunk " + std::to_string(chunk.chunk_index()) + ": id " + ChunkIdHex(chunk.chunk_id()) + ", version " +
            std::to_string(chunk.chunk_version()) + ", " + std::to_string(chunk.replicas_size()) + " replica(s)" +

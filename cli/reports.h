@@ -1,7 +1,7 @@
 // What `hafs fileinfo`, `hafs chunkservers` and `hafs status` print, as pure functions
 // of the master's Reply, so that tests can check the output without a cluster.
 // JSON shapes (one object, one line):
-//   fileinfo:     {"chunks":[{"index","id","version","replicas":[{"chunkserver","address","state"}]}]}
+//   fileinfo:     {"chunks":[{"index","id","version","replicas":[{"chunkserver","address","state"}]}],"goal"}
 //   chunkservers: {"chunkservers":[{"id","address","label","state","chunks","used_bytes","free_bytes",
 //                  "total_bytes","last_heartbeat_age_s","requests_in_flight"}]}
 //   status:       {"answered_by","masters":[{"address","role","epoch","log_position","sync",

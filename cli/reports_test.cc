@@ -50,14 +50,15 @@ TEST(ReportsTest, FileInfoJson) {
   replica->set_address("127.0.0.1:9102");
   replica->set_state("valid");
   reply.add_chunks()->set_chunk_index(1);  // a hole: no id, no replicas
+  reply.set_goal(2);
   EXPECT_EQ(
       FileInfoJson(reply),
       R"({"chunks":[{"index":0,"id":31,"version":5,"lease_ms_left":1500,"replicas":[{"chunkserver":2,"address":"127.0.0.1:9102","state":"valid"}]},)"
-      R"({"index":1,"id":0,"version":0,"lease_ms_left":0,"replicas":[]}]})"
+      R"({"index":1,"id":0,"version":0,"lease_ms_left":0,"replicas":[]}],"goal":2})"
       "\n");
-  EXPECT_EQ(FileInfoJson(wire::Reply()), "{\"chunks\":[]}\n");
+  EXPECT_EQ(FileInfoJson(wire::Reply()), "{\"chunks\":[],\"goal\":0}\n");
   std::string text = FileInfoText(reply, "/mnt/f", 12);
-  EXPECT_NE(text.find("inode 12, 2 chunks"), std::string::npos) << text;
+  EXPECT_NE(text.find("inode 12, 2 chunks, goal 2"), std::string::npos) << text;
   EXPECT_NE(text.find("id 000000000000001f, version 5"), std::string::npos) << text;
   EXPECT_NE(text.find("chunkserver 2  127.0.0.1:9102  valid"), std::string::npos) << text;
 }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/block_checksum.h"
+#include "common/goal.h"
 
 namespace hafs {
 namespace {
@@ -97,6 +98,10 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
     case E::kWriteLease: return CheckInode(envelope.write_lease().inode());
     case E::kWriteDone: return CheckInode(envelope.write_done().inode());
     case E::kFileInfo: return CheckInode(envelope.file_info().inode());
+    case E::kSetGoal:
+      if (!ValidGoal(envelope.set_goal().goal())) return Status::Error(EINVAL, "goal outside 1..9");
+      return CheckInode(envelope.set_goal().inode());
+    case E::kGetGoal: return CheckInode(envelope.get_goal().inode());
     case E::kRegister: {
       const auto& request = envelope.register_();
       if (request.chunkserver_uuid().empty() || request.address().empty() ||

@@ -4,10 +4,17 @@
 
 namespace hafs::master {
 
-void ChunkRegistry::AddChunk(uint64_t chunk_id, uint64_t version, uint64_t highest_version) {
+void ChunkRegistry::AddChunk(uint64_t chunk_id, uint64_t version, uint32_t goal, uint64_t highest_version) {
   ChunkState& chunk = chunks_[chunk_id];
   chunk.version = version;
   chunk.highest_version = std::max(version, highest_version);
+  chunk.goal = static_cast<uint8_t>(goal);
+}
+
+void ChunkRegistry::SetGoal(std::span<const uint64_t> chunk_ids, uint32_t goal) {
+  for (uint64_t chunk_id : chunk_ids) {
+    if (ChunkState* chunk = Find(chunk_id)) chunk->goal = static_cast<uint8_t>(goal);
+  }
 }
 
 void ChunkRegistry::SetVersion(uint64_t chunk_id, uint64_t version) {
@@ -45,6 +52,7 @@ void ChunkRegistry::Register(const wire::RegisterRequest& request, uint32_t id, 
   chunkserver.full = false;
   chunkserver.last_heartbeat_ms = now_ms;
   chunkserver.last_heartbeat_ns = now_ns;
+  chunkserver.must_register = false;
   // It reports everything it has, so what we thought it had is replaced.
   chunkserver.pending_deletions.clear();
   for (auto& [chunk_id, chunk] : chunks_) {
@@ -72,9 +80,9 @@ void ChunkRegistry::Register(const wire::RegisterRequest& request, uint32_t id, 
 
 Status ChunkRegistry::Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns) {
   ChunkserverState* chunkserver = FindChunkserver(request.chunkserver_id());
-  if (!chunkserver) {
-    return Status::Error(ENOENT,
-                         "unknown chunkserver " + std::to_string(request.chunkserver_id()) + ", register again");
+  if (!chunkserver || chunkserver->must_register) {
+    return Status::Error(ENOENT, (chunkserver ? "chunkserver " : "unknown chunkserver ") +
+                                     std::to_string(request.chunkserver_id()) + ", register again");
   }
   chunkserver->space = request.space();
   chunkserver->chunk_count = request.chunk_count();
@@ -84,6 +92,10 @@ Status ChunkRegistry::Heartbeat(const wire::HeartbeatRequest& request, int64_t n
   chunkserver->last_heartbeat_ns = now_ns;
   for (const wire::ChunkReport& lost : request.lost_chunks()) DropReplica(lost.chunk_id(), chunkserver->id);
   return Status::Ok();
+}
+
+void ChunkRegistry::RequireRegistration() {
+  for (auto& [id, chunkserver] : chunkservers_) chunkserver.must_register = true;
 }
 
 void ChunkRegistry::AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint64_t version) {

@@ -37,6 +37,7 @@ struct ChunkState {
   uint64_t lease_holder = 0;
   uint64_t lease_token = 0;
   bool lease_shared = false;
+  uint8_t goal = 0;  // its file's replication goal (1..9), kept in step by SetGoal
 };
 
 struct ChunkserverState {
@@ -52,6 +53,7 @@ struct ChunkserverState {
   int64_t last_heartbeat_ns = 0;  // wall clock, for status displays
   int64_t refused_ms = 0;         // monotonic: a connect was refused after the last heartbeat
   std::vector<uint64_t> pending_deletions;
+  bool must_register = false;  // see RequireRegistration
 };
 
 // A chunk a chunkserver holds at a higher version than the master knows.
@@ -66,7 +68,9 @@ class ChunkRegistry {
 
   // Persistent part (op-log replay and live).
   // highest_version: the highest version ever handed out (a checkpoint keeps it).
-  void AddChunk(uint64_t chunk_id, uint64_t version, uint64_t highest_version = 0);
+  void AddChunk(uint64_t chunk_id, uint64_t version, uint32_t goal, uint64_t highest_version = 0);
+  // Gives these chunks (a file's, whose goal changed) the goal; unknown ids are skipped.
+  void SetGoal(std::span<const uint64_t> chunk_ids, uint32_t goal);
   void SetVersion(uint64_t chunk_id, uint64_t version);
   // Forgets chunks (their file was freed or truncated) and queues their replicas' deletion.
   void RemoveChunks(std::span<const uint64_t> chunk_ids);
@@ -87,6 +91,13 @@ class ChunkRegistry {
   void Register(const wire::RegisterRequest& request, uint32_t id, int64_t now_ms, int64_t now_ns,
                 std::vector<ChunkVersion>* newer);
   Status Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns);
+  // For a standby that takes over: its replica lists came from registrations and the log,
+  // but the deletions the old active ordered (trims, bad replicas, lost chunks) never
+  // reached it, so a replica it lists may be gone. Every chunkserver's next heartbeat is
+  // answered ENOENT until it registers again with what it really holds; the heartbeats
+  // refused meanwhile do not keep it up, so once a heartbeat timeout has passed every up
+  // chunkserver is listed as it is, before self-healing trims or copies from it.
+  void RequireRegistration();
   void AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint64_t version);
   // Drops a replica from the chunk's set and queues its deletion on that chunkserver.
   void DropReplica(uint64_t chunk_id, uint32_t chunkserver_id);

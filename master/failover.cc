@@ -295,6 +295,7 @@ Status MasterService::MaybeTakeOver(int64_t now_ms) {
 Status MasterService::BecomeActive(uint64_t epoch, int64_t now_ms) {
   state_->set_active(true);
   state_->ClearPendingDeletions();
+  state_->registry().RequireRegistration();
   std::vector<wire::LogRecord> records;
   state_->StartEpochAt(epoch, now_ms, WallClockNs(), &records);
   role_.store(Role::kActive);

@@ -18,11 +18,15 @@ struct Inode {
   uint32_t gid = 0;
   uint32_t nlink = 0;
   uint32_t rdev = 0;
+  // Replication goal (1..9). It sits in what was padding after rdev: an inode stays 56 bytes.
+  uint8_t goal = 0;
   uint64_t size = 0;
   int64_t atime_ns = 0;
   int64_t mtime_ns = 0;
   int64_t ctime_ns = 0;
 };
+// The master's memory target (docs/design.md, "Memory") counts on this size.
+static_assert(sizeof(Inode) == 56);
 
 class InodeTable {
  public:

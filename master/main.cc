@@ -26,10 +26,12 @@ int main(int argc, char** argv) {
       "data-dir", value<std::string>(&options.data_directory)->default_value(options.data_directory),
       "directory for the op log and checkpoints (created if missing)")(
       "port-file", value<std::string>(&options.port_file), "write the bound HOST:PORT to this file once listening")(
-      "goal", value<uint32_t>(&options.master.goal)->default_value(options.master.goal), "replicas per chunk")(
+      "goal", value<uint32_t>(&options.master.goal)->default_value(options.master.goal),
+      "replicas per chunk (1-9) of the root directory of a new cluster; new files and directories take their "
+      "parent's goal, hafs setgoal changes it")(
       "min-write-replicas",
       value<uint32_t>(&options.master.min_write_replicas)->default_value(options.master.min_write_replicas),
-      "a write chain shorter than this fails")(
+      "a write chain shorter than this fails (a chunk whose goal is lower needs only its goal)")(
       "heartbeat-timeout-ms",
       value<int64_t>(&options.master.heartbeat_timeout_ms)->default_value(options.master.heartbeat_timeout_ms),
       "a chunkserver silent this long is down")(
@@ -66,7 +68,7 @@ int main(int argc, char** argv) {
     std::cerr << argv[0] << ": " << problem << "\n";
     return 2;
   };
-  if (options.master.goal == 0) return bad_config("--goal must be at least 1");
+  if (!hafs::ValidGoal(options.master.goal)) return bad_config("--goal must be between 1 and 9");
   if (options.master.min_write_replicas == 0 || options.master.min_write_replicas > options.master.goal) {
     return bad_config("--min-write-replicas must be between 1 and --goal");
   }

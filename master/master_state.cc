@@ -7,7 +7,10 @@
 namespace hafs::master {
 
 MasterState::MasterState(MasterOptions options)
-    : options_(std::move(options)), registry_(options_.heartbeat_timeout_ms), random_(std::random_device{}()) {}
+    : options_(std::move(options)),
+      namespace_(options_.goal),
+      registry_(options_.heartbeat_timeout_ms),
+      random_(std::random_device{}()) {}
 
 Result<wire::Reply> MasterState::Apply(const wire::LogRecord& record) {
   if (record.position() != position_ + 1) {
@@ -79,7 +82,7 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
           !status.ok()) {
         return Fail(status);
       }
-      registry_.AddChunk(allocated.chunk_id(), allocated.chunk_version());
+      registry_.AddChunk(allocated.chunk_id(), allocated.chunk_version(), *namespace_.Goal(allocated.inode()));
       next_chunk_id_ = std::max(next_chunk_id_, allocated.chunk_id() + 1);
       AddReplicasByUuid(allocated.chunk_id(), allocated.replica_uuids(), allocated.chunk_version());
       return reply;
@@ -103,6 +106,8 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       }
       return reply;
     }
+    case wire::LogRecord::kSetGoal:
+      return ApplySetGoal(record.set_goal());
     case wire::LogRecord::kEpochStarted:
       epoch_ = record.epoch_started().epoch();
       return reply;
@@ -132,9 +137,11 @@ void MasterState::StartEpoch(int64_t now_ms, int64_t now_ns, std::vector<wire::L
 
 void MasterState::StartEpochAt(uint64_t epoch, int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records) {
   serving_since_ms_ = now_ms;
+  bool new_cluster = position_ == 0;
   wire::LogRecord record;
   record.mutable_epoch_started()->set_epoch(std::max(epoch, epoch_ + 1));
   (void)Log(std::move(record), now_ns, records);
+  if (new_cluster) LogRootGoal(now_ns, records);
 }
 
 void MasterState::ClearPendingDeletions() {
@@ -179,6 +186,7 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kRename:
     case wire::Envelope::kWriteDone:
     case wire::Envelope::kWriteLease:
+    case wire::Envelope::kSetGoal:
       deduplicated = request.client_id() != 0;
       break;
     default:
@@ -220,6 +228,9 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       break;
     case wire::Envelope::kClusterStatus:
       reply = ClusterStatus(now_ms);
+      break;
+    case wire::Envelope::kGetGoal:
+      reply = GetGoal(request.get_goal());
       break;
     case wire::Envelope::kWriteLease:
       reply = WriteLease(request.write_lease(), request.client_id(), now_ms, now_ns, records);
@@ -266,6 +277,9 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kWriteDone:
       *mutation.mutable_write_done() = request.write_done();
       mutation.mutable_write_done()->clear_release_leases();  // volatile: see ReleaseLeases
+      break;
+    case wire::Envelope::kSetGoal:
+      *mutation.mutable_set_goal() = request.set_goal();
       break;
     default:
       reply = Fail(EINVAL, "the master does not answer this kind of message");
@@ -323,7 +337,7 @@ Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wir
       !status.ok()) {
     return status;
   }
-  if (Status status = namespace_.ForEachCheckpointRecord(emit); !status.ok()) return status;
+  // Chunks before inodes: restoring an inode hands its goal to its chunks (see Restore).
   for (const auto& [chunk_id, chunk] : registry_.chunks()) {
     record.Clear();
     record.mutable_chunk()->set_chunk_id(chunk_id);
@@ -331,7 +345,7 @@ Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wir
     record.mutable_chunk()->set_highest_version(chunk.highest_version);
     if (Status status = emit(record); !status.ok()) return status;
   }
-  return Status::Ok();
+  return namespace_.ForEachCheckpointRecord(emit);
 }
 
 Status MasterState::Restore(const wire::CheckpointRecord& record) {
@@ -352,10 +366,19 @@ Status MasterState::Restore(const wire::CheckpointRecord& record) {
       recent_.Restore(record.recent_result());
       return Status::Ok();
     case wire::CheckpointRecord::kChunk:
-      registry_.AddChunk(record.chunk().chunk_id(), record.chunk().chunk_version(), record.chunk().highest_version());
+      // --goal stands in until the chunk's file is restored (checkpoints from before goals
+      // list chunks last; their inodes get --goal too).
+      registry_.AddChunk(record.chunk().chunk_id(), record.chunk().chunk_version(), options_.goal,
+                         record.chunk().highest_version());
       return Status::Ok();
     default:
-      return namespace_.Restore(record);
+      if (Status status = namespace_.Restore(record); !status.ok()) return status;
+      if (record.has_inode()) {
+        const auto& chunk_ids = record.inode().chunk_ids();
+        registry_.SetGoal(std::span(chunk_ids.data(), chunk_ids.size()),
+                          *namespace_.Goal(record.inode().attr().inode()));
+      }
+      return Status::Ok();
   }
 }
 

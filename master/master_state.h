@@ -4,6 +4,7 @@
 // hands back the records that must be on disk before its reply is sent.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/goal.h"
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
 #include "master/chunk_registry.h"
@@ -21,8 +23,8 @@
 namespace hafs::master {
 
 struct MasterOptions {
-  std::string address;  // this master's "host:port", for ClusterStatus
-  uint32_t goal = 3;
+  std::string address;           // this master's "host:port", for ClusterStatus
+  uint32_t goal = kDefaultGoal;  // the root directory's in a new cluster (logged then)
   uint32_t min_write_replicas = 2;
   int64_t heartbeat_timeout_ms = 2500;
   uint32_t heartbeat_interval_ms = 1000;  // told to chunkservers when they register
@@ -88,7 +90,6 @@ class MasterState {
   bool RepairsAllowed(int64_t now_ms) const {
     return GracePeriodOver(now_ms) && now_ms - serving_since_ms_ > options_.lease_ms;
   }
-  uint32_t goal() const { return options_.goal; }
   // A finished self-healing copy: logs ReplicaCopied while the chunk still has the copied
   // version, else queues the copy's deletion (a write lease moved the chunk on meanwhile).
   void CopyFinished(const CopyOrder& order, int64_t now_ns, std::vector<wire::LogRecord>* records);
@@ -109,6 +110,15 @@ class MasterState {
   Result<wire::Reply> ApplyEvent(const wire::LogRecord& record);
   void FreeChunks(const std::vector<uint64_t>& freed_chunks);
 
+  // Goals (goals.cc).
+  Result<wire::Reply> ApplySetGoal(const wire::SetGoalRequest& request);
+  Result<wire::Reply> GetGoal(const wire::GetGoalRequest& request) const;
+  // Logs the root's goal (--goal): the first thing a new cluster does after its epoch.
+  void LogRootGoal(int64_t now_ns, std::vector<wire::LogRecord>* records);
+  // A write chain of a chunk with `goal` needs min(--min-write-replicas, goal) replicas:
+  // a file with goal 1 is written with one.
+  uint32_t MinWriteReplicas(uint32_t goal) const { return std::min(options_.min_write_replicas, goal); }
+
   // Chunk requests (master_state_chunks.cc).
   Result<wire::Reply> WriteLease(const wire::WriteLeaseRequest& request, uint64_t client_id, int64_t now_ms,
                                  int64_t now_ns, std::vector<wire::LogRecord>* records);
@@ -118,9 +128,9 @@ class MasterState {
   // granted to it: not extended since, not shared with another client.
   void ReleaseLeases(const google::protobuf::RepeatedPtrField<wire::LeaseToRelease>& leases, uint64_t client_id,
                      int64_t now_ms);
-  // Up, non-full chunkservers for a new chain (not the request's failed ones); ENOSPC
-  // when fewer than --min-write-replicas.
-  Result<std::vector<uint32_t>> PlaceChain(const wire::WriteLeaseRequest& request, int64_t now_ms);
+  // `goal` up, non-full chunkservers for a new chain (not the request's failed ones);
+  // ENOSPC when fewer than MinWriteReplicas(goal).
+  Result<std::vector<uint32_t>> PlaceChain(const wire::WriteLeaseRequest& request, uint32_t goal, int64_t now_ms);
   // Makes `chain` the chunk's replicas at `version` (already logged) under a new lease.
   void GrantChain(uint64_t chunk_id, const std::vector<uint32_t>& chain, uint64_t version, uint64_t client_id,
                   int64_t now_ms, wire::Reply* reply);

@@ -31,7 +31,8 @@ void MasterState::AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int6
   }
 }
 
-Result<std::vector<uint32_t>> MasterState::PlaceChain(const wire::WriteLeaseRequest& request, int64_t now_ms) {
+Result<std::vector<uint32_t>> MasterState::PlaceChain(const wire::WriteLeaseRequest& request, uint32_t goal,
+                                                      int64_t now_ms) {
   std::vector<PlacementCandidate> candidates;
   for (const auto& [id, chunkserver] : registry_.chunkservers()) {
     if (!registry_.IsUp(chunkserver, now_ms) || chunkserver.full || Contains(request.failed_chunkservers(), id)) {
@@ -39,11 +40,11 @@ Result<std::vector<uint32_t>> MasterState::PlaceChain(const wire::WriteLeaseRequ
     }
     candidates.push_back({id, chunkserver.space.free_bytes(), chunkserver.requests_in_flight, chunkserver.label});
   }
-  std::vector<uint32_t> chain = PickChunkservers(std::move(candidates), options_.goal, random_);
-  if (chain.size() < options_.min_write_replicas) {
+  std::vector<uint32_t> chain = PickChunkservers(std::move(candidates), goal, random_);
+  if (chain.size() < MinWriteReplicas(goal)) {
     return Fail(ENOSPC, "cannot place a new chunk: " + std::to_string(chain.size()) +
-                            " chunkservers are up and not full, --min-write-replicas is " +
-                            std::to_string(options_.min_write_replicas));
+                            " chunkservers are up and not full, a chain needs " +
+                            std::to_string(MinWriteReplicas(goal)) + " (--min-write-replicas, at most the goal)");
   }
   return chain;
 }
@@ -87,13 +88,14 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
   if (!chunk_ids) return Fail(chunk_ids.error());
   uint64_t index = request.chunk_index();
   uint64_t chunk_id = index < (*chunk_ids)->size() ? (**chunk_ids)[index] : 0;
+  uint32_t goal = *namespace_.Goal(request.inode());  // its chunks' goal too
   wire::Reply reply;
-  reply.set_replication_goal(options_.goal);
-  reply.set_min_write_replicas(options_.min_write_replicas);
+  reply.set_replication_goal(goal);
+  reply.set_min_write_replicas(MinWriteReplicas(goal));
   reply.set_write_lease_ms(static_cast<uint32_t>(options_.lease_ms));
 
   if (chunk_id == 0) {
-    auto chain = PlaceChain(request, now_ms);
+    auto chain = PlaceChain(request, goal, now_ms);
     if (!chain) return Fail(chain.error());
     wire::LogRecord record;
     wire::ChunkAllocated* allocated = record.mutable_chunk_allocated();
@@ -121,7 +123,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
   // down for longer than the grace period) the chain check below refuses with EIO and
   // the data waits for its chunkservers instead of being replaced by an empty chunk.
   if (chunk->replicas.empty() && GracePeriodOver(now_ms) && NeverWrittenDurably(request.inode(), index)) {
-    auto chain = PlaceChain(request, now_ms);
+    auto chain = PlaceChain(request, goal, now_ms);
     if (!chain) return Fail(chain.error());
     uint64_t new_version = chunk->highest_version + 1;
     wire::LogRecord record;
@@ -146,10 +148,10 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
                                      [chunk](const Replica& replica) { return replica.version == chunk->version; });
   wire::ChunkLocation chain;
   AddUpReplicas(chunk_id, *chunk, now_ms, &chain);
-  if (static_cast<uint32_t>(chain.replicas_size()) < options_.min_write_replicas) {
+  if (static_cast<uint32_t>(chain.replicas_size()) < MinWriteReplicas(goal)) {
     return Fail(EIO, "chunk " + std::to_string(chunk_id) + " has " + std::to_string(chain.replicas_size()) +
-                         " up-to-date replicas on up chunkservers, --min-write-replicas is " +
-                         std::to_string(options_.min_write_replicas));
+                         " up-to-date replicas on up chunkservers, a chain needs " +
+                         std::to_string(MinWriteReplicas(goal)) + " (--min-write-replicas, at most the goal)");
   }
   // A replica that went down during the lease changes the chain as much as a failed one.
   bool chain_unchanged = !dropped && static_cast<size_t>(chain.replicas_size()) == valid_count;
@@ -198,6 +200,7 @@ Result<wire::Reply> MasterState::FileInfo(const wire::FileInfoRequest& request, 
   if (!chunk_ids) return Fail(chunk_ids.error());
   wire::Reply reply;
   if (auto attr = namespace_.GetAttr(request.inode())) *reply.mutable_attr() = *attr;
+  reply.set_goal(*namespace_.Goal(request.inode()));
   for (uint64_t index = 0; index < (*chunk_ids)->size(); ++index) {
     uint64_t chunk_id = (**chunk_ids)[index];
     if (chunk_id == 0) continue;
@@ -248,13 +251,13 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
   uint64_t healthy = 0, under_replicated = 0, over_replicated = 0, missing = 0, copies_missing = 0;
   for (const auto& [chunk_id, chunk] : registry_.chunks()) {
     uint32_t valid = CountValidReplicas(registry_, chunk, now_ms);
-    if (valid > options_.goal) {
+    if (valid > chunk.goal) {
       over_replicated++;
-    } else if (valid == options_.goal) {
+    } else if (valid == chunk.goal) {
       healthy++;
     } else if (valid > 0) {
       under_replicated++;
-      copies_missing += options_.goal - valid;
+      copies_missing += chunk.goal - valid;
     } else {
       missing++;
     }

@@ -279,6 +279,24 @@ TEST_F(ChunkHandlingTest, PlacementPrefersFreeSpace) {
   }
 }
 
+TEST_F(ChunkHandlingTest, AfterATakeoverChunkserversRegisterAgainWithWhatTheyHold) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  uint64_t chunk_id = WriteLease(file, 0).location().chunk_id();
+  // The old active trimmed a's replica; this master, then a standby, never heard of it.
+  state_.registry().RequireRegistration();
+  wire::Reply refused = Heartbeat(1, 2000);
+  EXPECT_EQ(refused.error(), ENOENT);
+  Register("a", {}, 100 * kGiB, nullptr, 2000);
+  EXPECT_EQ(Heartbeat(1, 2000).error(), 0);
+  EXPECT_EQ(Ids(GetChunks(file, 0, 1, 2000).locations(0)), (std::set<uint32_t>{2, 3}));
+  // b keeps heartbeating without registering: refused heartbeats do not keep it up.
+  for (int64_t now_ms = 2000; now_ms <= 7000; now_ms += 1000) EXPECT_EQ(Heartbeat(2, now_ms).error(), ENOENT);
+  EXPECT_FALSE(state_.registry().IsUp(2, 7000));
+  Register("c", {{chunk_id, 1}}, 100 * kGiB, nullptr, 7000);
+  EXPECT_EQ(Ids(GetChunks(file, 0, 1, 7000).locations(0)), (std::set<uint32_t>{3}));
+}
+
 TEST_F(ChunkHandlingTest, UnknownMessageIsAnErrorReply) {
   wire::Envelope request;
   request.mutable_read_chunk();

@@ -25,11 +25,12 @@ Status CheckName(std::string_view name) {
 
 }  // namespace
 
-Namespace::Namespace() {
+Namespace::Namespace(uint32_t default_goal) : default_goal_(static_cast<uint8_t>(default_goal)) {
   Clear(kRootInode + 1);
   Inode& root = inodes_.Insert(kRootInode);
   root.mode = S_IFDIR | 0755;
   root.nlink = 2;
+  root.goal = default_goal_;
   directories_[kRootInode].parent = kRootInode;
 }
 
@@ -121,6 +122,7 @@ Result<Inode*> Namespace::NewInode(uint64_t parent, std::string_view name, uint3
   inode.uid = credentials.uid();
   inode.gid = gid;
   inode.nlink = 1;
+  inode.goal = parent_inode.goal;
   inode.atime_ns = inode.mtime_ns = inode.ctime_ns = now_ns;
   (*directory)->entries.emplace(name, *id);
   entry_count_++;
@@ -394,6 +396,7 @@ Status Namespace::ForEachCheckpointRecord(const std::function<Status(const wire:
       out->set_symlink_target(target->second);
     if (auto directory = directories_.find(id); directory != directories_.end())
       out->set_parent(directory->second.parent);
+    out->set_goal(inode.goal);
     status = emit(record);
   });
   for (const auto& [parent, directory] : directories_) {
@@ -425,9 +428,24 @@ Status Namespace::Restore(const wire::CheckpointRecord& record) {
     if (attr.mode() == 0 || attr.inode() == 0 || inodes_.Find(attr.inode())) {
       return Status::Error(EBADMSG, "bad or duplicate inode " + std::to_string(attr.inode()) + " in checkpoint");
     }
+    uint32_t goal = record.inode().goal();
+    if (goal == 0) {
+      goal = default_goal_;  // written before goals existed
+    } else if (!ValidGoal(goal)) {
+      return Status::Error(
+          EBADMSG, "inode " + std::to_string(attr.inode()) + " has goal " + std::to_string(goal) + " in checkpoint");
+    }
     Inode& inode = inodes_.Insert(attr.inode());
-    inode = Inode{attr.mode(), attr.uid(),      attr.gid(),      attr.nlink(),   attr.rdev(),
-                  attr.size(), attr.atime_ns(), attr.mtime_ns(), attr.ctime_ns()};
+    inode = Inode{.mode = attr.mode(),
+                  .uid = attr.uid(),
+                  .gid = attr.gid(),
+                  .nlink = attr.nlink(),
+                  .rdev = attr.rdev(),
+                  .goal = static_cast<uint8_t>(goal),
+                  .size = attr.size(),
+                  .atime_ns = attr.atime_ns(),
+                  .mtime_ns = attr.mtime_ns(),
+                  .ctime_ns = attr.ctime_ns()};
     if (S_ISDIR(attr.mode())) directories_[attr.inode()].parent = record.inode().parent();
     if (S_ISLNK(attr.mode())) symlink_targets_[attr.inode()] = record.inode().symlink_target();
     if (record.inode().chunk_ids_size() > 0) {

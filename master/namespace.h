@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/goal.h"
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
 #include "master/directory.h"
@@ -22,7 +23,9 @@ inline constexpr uint64_t kRootInode = 1;
 
 class Namespace {
  public:
-  Namespace();  // just the root directory
+  // Just the root directory, whose goal is `default_goal`; inodes restored from a
+  // checkpoint written before goals existed get it too.
+  explicit Namespace(uint32_t default_goal = kDefaultGoal);
 
   // Queries.
   Result<wire::Attr> GetAttr(uint64_t inode) const;
@@ -47,6 +50,18 @@ class Namespace {
   Result<const std::vector<uint64_t>*> ChunkIds(uint64_t inode) const;
   Status SetChunk(uint64_t inode, uint64_t chunk_index, uint64_t chunk_id);
 
+  // Replication goals (goals.cc). SetGoal changes the inode's goal, with `recursive` its
+  // whole tree's, and says in *change what it did: how many inodes changed, how many were
+  // skipped (another owner's), and the chunk ids of the files that changed, so that their
+  // chunks can follow.
+  struct GoalChange {
+    uint64_t changed = 0;
+    uint64_t not_permitted = 0;
+    std::vector<uint64_t> chunk_ids;
+  };
+  Result<uint32_t> Goal(uint64_t inode) const;
+  Status SetGoal(const wire::SetGoalRequest& request, GoalChange* change);
+
   // Checkpoint support: every inode (with its chunks / target / parent) and every
   // directory entry, and the inverse.
   uint64_t next_inode() const { return next_inode_; }
@@ -64,6 +79,7 @@ class Namespace {
   // Drops one link to `id` (whose entry is already gone); frees it when none remain.
   void DropLink(uint64_t id, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
   bool IsAncestor(uint64_t ancestor, uint64_t directory) const;
+  void SetInodeGoal(uint64_t id, Inode& inode, uint8_t goal, GoalChange* change);
   // Moves a directory's ".." from one parent to another (nlink bookkeeping).
   void Reparent(uint64_t directory, uint64_t old_parent, uint64_t new_parent);
 
@@ -71,6 +87,7 @@ class Namespace {
   std::unordered_map<uint64_t, Directory> directories_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> chunk_ids_;
   std::unordered_map<uint64_t, std::string> symlink_targets_;
+  uint8_t default_goal_;
   uint64_t next_inode_ = kRootInode + 1;
   uint64_t entry_count_ = 0;
 };

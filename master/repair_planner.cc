@@ -27,7 +27,7 @@ uint32_t RepairPlanner::Busy(uint32_t chunkserver_id) const {
   return busy == copies_by_chunkserver_.end() ? 0 : busy->second;
 }
 
-std::vector<CopyOrder> RepairPlanner::PlanCopies(const ChunkRegistry& registry, uint32_t goal, int64_t now_ms,
+std::vector<CopyOrder> RepairPlanner::PlanCopies(const ChunkRegistry& registry, int64_t now_ms,
                                                  std::mt19937_64& random) const {
   struct Needy {
     uint32_t valid;
@@ -37,7 +37,7 @@ std::vector<CopyOrder> RepairPlanner::PlanCopies(const ChunkRegistry& registry, 
   for (const auto& [chunk_id, chunk] : registry.chunks()) {
     if (chunk.lease_expiry_ms > now_ms || chunks_in_flight_.contains(chunk_id)) continue;
     uint32_t valid = CountValidReplicas(registry, chunk, now_ms);
-    if (valid > 0 && valid < goal) needy.push_back({valid, chunk_id});
+    if (valid > 0 && valid < chunk.goal) needy.push_back({valid, chunk_id});
   }
   std::sort(needy.begin(), needy.end(), [](const Needy& a, const Needy& b) {
     return a.valid != b.valid ? a.valid < b.valid : a.chunk_id < b.chunk_id;
@@ -86,8 +86,7 @@ std::vector<CopyOrder> RepairPlanner::PlanCopies(const ChunkRegistry& registry, 
   return orders;
 }
 
-std::vector<SurplusReplica> RepairPlanner::PlanTrims(const ChunkRegistry& registry, uint32_t goal,
-                                                     int64_t now_ms) const {
+std::vector<SurplusReplica> RepairPlanner::PlanTrims(const ChunkRegistry& registry, int64_t now_ms) const {
   std::vector<SurplusReplica> trims;
   for (const auto& [chunk_id, chunk] : registry.chunks()) {
     if (chunk.lease_expiry_ms > now_ms || chunks_in_flight_.contains(chunk_id)) continue;
@@ -95,7 +94,7 @@ std::vector<SurplusReplica> RepairPlanner::PlanTrims(const ChunkRegistry& regist
     for (const Replica& replica : chunk.replicas) {
       if (Counts(registry, chunk, replica, now_ms)) holders.push_back(&registry.chunkservers().at(replica.chunkserver_id));
     }
-    if (holders.size() <= goal) continue;
+    if (holders.size() <= chunk.goal) continue;
     // Drop from the fullest first, but never the only holder of a label.
     std::sort(holders.begin(), holders.end(), [](const ChunkserverState* a, const ChunkserverState* b) {
       return a->space.free_bytes() != b->space.free_bytes() ? a->space.free_bytes() < b->space.free_bytes()
@@ -103,7 +102,7 @@ std::vector<SurplusReplica> RepairPlanner::PlanTrims(const ChunkRegistry& regist
     });
     std::multiset<std::string> labels;
     for (const ChunkserverState* holder : holders) labels.insert(holder->label);
-    size_t surplus = holders.size() - goal;
+    size_t surplus = holders.size() - chunk.goal;
     for (int pass = 0; pass < 2 && surplus > 0; ++pass) {
       for (auto holder = holders.begin(); holder != holders.end() && surplus > 0;) {
         if (pass == 0 && labels.count((*holder)->label) < 2) {

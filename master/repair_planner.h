@@ -38,17 +38,16 @@ class RepairPlanner {
   // destination, so that repairs leave room for clients.
   explicit RepairPlanner(uint32_t copies_per_chunkserver) : copies_per_chunkserver_(copies_per_chunkserver) {}
 
-  // Copies to start now for chunks with fewer counting replicas than `goal` (but at least
-  // one), those with the fewest first. A chunk under a write lease waits (its version is
+  // Copies to start now for chunks with fewer counting replicas than their goal (but at
+  // least one), those with the fewest first. A chunk under a write lease waits (its version is
   // about to move), as does one already being copied. Each copy goes to an up, non-full
   // chunkserver without a replica of the chunk, preferring failure-domain labels the chunk
   // does not use yet, then free space; it is read from the least busy counting replica.
-  std::vector<CopyOrder> PlanCopies(const ChunkRegistry& registry, uint32_t goal, int64_t now_ms,
-                                    std::mt19937_64& random) const;
-  // Replicas to drop from chunks with more counting replicas than `goal` that are neither
+  std::vector<CopyOrder> PlanCopies(const ChunkRegistry& registry, int64_t now_ms, std::mt19937_64& random) const;
+  // Replicas to drop from chunks with more counting replicas than their goal that are neither
   // leased nor being copied: from the chunkserver with the least free space, keeping as
   // many distinct labels as the chunk has.
-  std::vector<SurplusReplica> PlanTrims(const ChunkRegistry& registry, uint32_t goal, int64_t now_ms) const;
+  std::vector<SurplusReplica> PlanTrims(const ChunkRegistry& registry, int64_t now_ms) const;
 
   void Started(const CopyOrder& order);
   void Finished(const CopyOrder& order);

@@ -17,7 +17,7 @@ class RepairPlannerTest : public ::testing::Test {
   uint32_t Add(const std::string& uuid, uint64_t free_gib, const std::string& label,
                std::vector<std::pair<uint64_t, uint64_t>> chunks = {}) {
     for (auto [chunk_id, version] : chunks) {
-      if (!registry_.Find(chunk_id)) registry_.AddChunk(chunk_id, version);
+      if (!registry_.Find(chunk_id)) registry_.AddChunk(chunk_id, version, 3);
     }
     wire::Envelope envelope = testing::RegisterEnvelope(uuid, chunks, free_gib << 30);
     envelope.mutable_register_()->set_label(label);
@@ -29,7 +29,7 @@ class RepairPlannerTest : public ::testing::Test {
   // Orders by chunk id.
   std::map<uint64_t, CopyOrder> Plan(const RepairPlanner& planner, int64_t now_ms = 0) {
     std::map<uint64_t, CopyOrder> orders;
-    for (const CopyOrder& order : planner.PlanCopies(registry_, 3, now_ms, random_)) orders[order.chunk_id] = order;
+    for (const CopyOrder& order : planner.PlanCopies(registry_, now_ms, random_)) orders[order.chunk_id] = order;
     return orders;
   }
 
@@ -57,7 +57,7 @@ TEST_F(RepairPlannerTest, WaitsForABusyChunkserverOnTheUnusedLabel) {
   Add("d", 50, "r1");  // room to spare, but both chunks have their r1 copy on a
   RepairPlanner planner(1);
   planner.Started({99, 1, 0, c});  // c, the only r3 chunkserver, is copying something else
-  EXPECT_TRUE(planner.PlanCopies(registry_, 3, 0, random_).empty());
+  EXPECT_TRUE(planner.PlanCopies(registry_, 0, random_).empty());
   planner.Finished({99, 1, 0, c});
   auto orders = Plan(planner);
   ASSERT_EQ(orders.size(), 1u);  // one copy at a time into c
@@ -70,7 +70,7 @@ TEST_F(RepairPlannerTest, FewestCopiesFirstWithinTheLimitPerChunkserver) {
   Add("c", 10, "c");
   // One copy per chunkserver: a can be the source of only one, and chunk 2 (one copy) wins.
   RepairPlanner planner(1);
-  std::vector<CopyOrder> orders = planner.PlanCopies(registry_, 3, 0, random_);
+  std::vector<CopyOrder> orders = planner.PlanCopies(registry_, 0, random_);
   ASSERT_FALSE(orders.empty());
   EXPECT_EQ(orders.front().chunk_id, 2u);
   EXPECT_EQ(orders.front().valid_replicas, 1u);
@@ -87,7 +87,7 @@ TEST_F(RepairPlannerTest, SkipsLeasedCopyingMissingAndHealthyChunks) {
   Add("b", 10, "b", {{3, 1}});
   Add("c", 10, "c", {{3, 1}});
   Add("d", 10, "d");
-  registry_.AddChunk(4, 1);  // no replica anywhere: missing, nothing to copy from
+  registry_.AddChunk(4, 1, 3);  // no replica anywhere: missing, nothing to copy from
   registry_.Find(1)->lease_expiry_ms = 100;
   RepairPlanner planner(4);
   planner.Started({2, 1, 1, 4});
@@ -119,11 +119,31 @@ TEST_F(RepairPlannerTest, TrimsSurplusFromTheFullestKeepingLabels) {
   uint32_t c = Add("c", 5, "r1", {{1, 1}});
   Add("d", 30, "r3", {{1, 1}});
   RepairPlanner planner(4);
-  std::vector<SurplusReplica> trims = planner.PlanTrims(registry_, 3, 0);
+  std::vector<SurplusReplica> trims = planner.PlanTrims(registry_, 0);
   ASSERT_EQ(trims.size(), 1u);
   EXPECT_EQ(trims[0].chunkserver_id, c);
   planner.Started({1, 1, 1, 3});
-  EXPECT_TRUE(planner.PlanTrims(registry_, 3, 0).empty()) << "never trims a chunk being copied";
+  EXPECT_TRUE(planner.PlanTrims(registry_, 0).empty()) << "never trims a chunk being copied";
+}
+
+TEST_F(RepairPlannerTest, EachChunkIsHeldToItsOwnGoal) {
+  // Three replicas of each chunk, four chunkservers; the goals differ.
+  Add("a", 10, "a", {{1, 1}, {2, 1}, {3, 1}});
+  Add("b", 20, "b", {{1, 1}, {2, 1}, {3, 1}});
+  Add("c", 30, "c", {{1, 1}, {2, 1}, {3, 1}});
+  uint32_t d = Add("d", 40, "d");
+  registry_.SetGoal(std::vector<uint64_t>{1}, 4);
+  registry_.SetGoal(std::vector<uint64_t>{2}, 1);
+  RepairPlanner planner(4);
+  auto orders = Plan(planner);
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(orders[1].destination, d) << "goal 4: the one chunkserver without it gets a copy";
+  std::map<uint64_t, std::vector<uint32_t>> trims;
+  for (const SurplusReplica& trim : planner.PlanTrims(registry_, 0)) {
+    trims[trim.chunk_id].push_back(trim.chunkserver_id);
+  }
+  ASSERT_EQ(trims.size(), 1u) << "chunk 3 keeps its goal of 3, chunk 1 is short";
+  EXPECT_EQ(trims[2], (std::vector<uint32_t>{1, 2})) << "goal 1: the two fullest copies go";
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ Status MasterService::MaybeRepair(int64_t now_ms) {
   if (now_ms - last_repair_plan_ms_ >= kRepairPlanEveryMs && state_->RepairsAllowed(now_ms)) {
     last_repair_plan_ms_ = now_ms;
     ChunkRegistry& registry = state_->registry();
-    for (const CopyOrder& order : repair_planner_.PlanCopies(registry, state_->goal(), now_ms, random_)) {
+    for (const CopyOrder& order : repair_planner_.PlanCopies(registry, now_ms, random_)) {
       const ChunkserverState* source = registry.FindChunkserver(order.source);
       const ChunkserverState* destination = registry.FindChunkserver(order.destination);
       Status sent = copy_dispatcher_.Send(order, destination->address, source->address, state_->epoch(), now_ms);
@@ -65,7 +65,7 @@ Status MasterService::MaybeRepair(int64_t now_ms) {
       repair_planner_.Started(order);
       LOG(INFO) << "copying " << Describe(order) << " (" << order.valid_replicas << " valid replicas)";
     }
-    for (const SurplusReplica& surplus : repair_planner_.PlanTrims(registry, state_->goal(), now_ms)) {
+    for (const SurplusReplica& surplus : repair_planner_.PlanTrims(registry, now_ms)) {
       registry.DropReplica(surplus.chunk_id, surplus.chunkserver_id);
       std::string line = "dropped surplus replica of chunk " + std::to_string(surplus.chunk_id) + " on chunkserver " +
                          std::to_string(surplus.chunkserver_id);
