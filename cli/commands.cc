@@ -10,7 +10,6 @@
 #include "common/clock.h"
 
 namespace hafs::cli {
-namespace {
 
 int UsageError(const std::string& message) {
   std::cerr << "hafs: " << message << "\n(see hafs --help)\n";
@@ -28,6 +27,8 @@ Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, con
   if (!masters) return Fail(masters.error());
   return AskActiveMaster(*masters, request, options.timeout_ms);
 }
+
+namespace {
 
 int FileInfo(const CliOptions& options) {
   if (options.arguments.size() != 1) return UsageError("fileinfo takes exactly one PATH");
@@ -68,6 +69,7 @@ int RunCommand(const CliOptions& options) {
   if (options.command.empty()) return UsageError("no command given");
   if (options.command == "fileinfo") return FileInfo(options);
   if (options.command == "status" || options.command == "chunkservers") return ClusterReport(options);
+  if (options.command == "maintenance" || options.command == "decommission") return ChunkserverModeCommand(options);
   return UsageError("unknown command \"" + options.command + "\"");
 }
 

@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/master_client.h"
+#include "common/status.h"
+
 namespace hafs::cli {
 
 // Process exit codes.
@@ -21,5 +24,15 @@ struct CliOptions {
 
 // Runs one command; prints the result on stdout and problems on stderr; returns the exit code.
 int RunCommand(const CliOptions& options);
+
+// For the commands' own files: print a problem and return its exit code, and ask the
+// active master of the cluster given by --master or by the mount holding `path`.
+int UsageError(const std::string& message);
+int ClusterError(const Status& status);
+Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, const wire::Envelope& request);
+
+// `hafs maintenance CHUNKSERVER on|off` and `hafs decommission CHUNKSERVER [cancel]`
+// (chunkserver_commands.cc).
+int ChunkserverModeCommand(const CliOptions& options);
 
 }  // namespace hafs::cli

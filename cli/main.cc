@@ -15,6 +15,13 @@ constexpr char kUsage[] =
     "  status [PATH]        masters, chunkserver and chunk health, space\n"
     "  chunkservers [PATH]  one line per chunkserver\n"
     "  fileinfo PATH        the chunks of a file and where their replicas are\n"
+    "  maintenance CHUNKSERVER on|off\n"
+    "                       on: the chunkserver's chunks are not re-replicated while it is\n"
+    "                       down (a planned restart), and it gets no new chunks\n"
+    "  decommission CHUNKSERVER [cancel]\n"
+    "                       copy every chunk off the chunkserver, then drop its replicas;\n"
+    "                       status and chunkservers show how many are left\n"
+    "CHUNKSERVER: its id, HOST:PORT or uuid (see hafs chunkservers).\n"
     "\n"
     "Without --master, the cluster is the one mounted at PATH (default: the current\n"
     "directory), found in /proc/self/mountinfo.\n"
@@ -31,7 +38,8 @@ int main(int argc, char** argv) {
                         "(default: from the hafs mount holding PATH)")("json", hafs::po::bool_switch(&cli.json),
                                                                        "print JSON instead of text")(
       "timeout-ms", hafs::po::value(&cli.timeout_ms)->default_value(2000), "how long to wait for each master")(
-      "command", hafs::po::value(&cli.command), "status, chunkservers or fileinfo (positional)")(
+      "command", hafs::po::value(&cli.command),
+      "status, chunkservers, fileinfo, maintenance or decommission (positional)")(
       "arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
   hafs::po::positional_options_description positional;
   positional.add("command", 1).add("arguments", -1);

@@ -29,6 +29,7 @@ constexpr int kPeerPollMs = 20;
 MasterService::MasterService(ServiceOptions options)
     : options_(std::move(options)),
       repair_planner_(options_.copies_per_chunkserver),
+      rebalancer_(options_.rebalance),
       copy_dispatcher_(options_.copy_timeout_ms) {
   state_ = std::make_unique<MasterState>(options_.master);
 }
