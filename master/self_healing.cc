@@ -67,8 +67,10 @@ Status MasterService::MaybeRepair(int64_t now_ms) {
     if (!repairing) StartCopies(rebalancer_.Plan(registry, repair_planner_, state_->goal(), now_ms), now_ms);
     for (const SurplusReplica& surplus : repair_planner_.PlanTrims(registry, state_->goal(), now_ms)) {
       registry.DropReplica(surplus.chunk_id, surplus.chunkserver_id);
-      std::string line = "dropped surplus replica of chunk " + std::to_string(surplus.chunk_id) + " on chunkserver " +
-                         std::to_string(surplus.chunkserver_id);
+      bool leaving = registry.Mode(surplus.chunkserver_id) == wire::MODE_DECOMMISSION;
+      std::string line = std::string(leaving ? "dropped the replica" : "dropped surplus replica") + " of chunk " +
+                         std::to_string(surplus.chunk_id) + " on " + (leaving ? "decommissioning " : "") +
+                         "chunkserver " + std::to_string(surplus.chunkserver_id);
       LOG(INFO) << line;
       NoteRepair(std::move(line));
     }
