@@ -33,11 +33,6 @@ bool CountsAndIsUp(const ChunkRegistry& registry, const ChunkState& chunk, const
   return CountsTowardGoal(registry, chunk, replica, now_ms) && HolderUp(registry, replica, now_ms);
 }
 
-uint32_t CountUpReplicas(const ChunkRegistry& registry, const ChunkState& chunk, int64_t now_ms) {
-  return std::count_if(chunk.replicas.begin(), chunk.replicas.end(),
-                       [&](const Replica& replica) { return CountsAndIsUp(registry, chunk, replica, now_ms); });
-}
-
 bool Readable(const ChunkRegistry& registry, const ChunkState& chunk, const Replica& replica, int64_t now_ms) {
   return replica.version == chunk.version && HolderUp(registry, replica, now_ms);
 }

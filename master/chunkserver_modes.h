@@ -28,7 +28,6 @@ bool CountsTowardGoal(const ChunkRegistry& registry, const ChunkState& chunk, co
 // Whether it counts and its chunkserver is up. Trimming and decommission drops judge by
 // these: a replica is never dropped on the strength of one that is down, even in maintenance.
 bool CountsAndIsUp(const ChunkRegistry& registry, const ChunkState& chunk, const Replica& replica, int64_t now_ms);
-uint32_t CountUpReplicas(const ChunkRegistry& registry, const ChunkState& chunk, int64_t now_ms);
 // Whether it can be read now, whatever the mode: at the chunk's version on an up chunkserver.
 bool Readable(const ChunkRegistry& registry, const ChunkState& chunk, const Replica& replica, int64_t now_ms);
 bool AnyReadable(const ChunkRegistry& registry, const ChunkState& chunk, int64_t now_ms);

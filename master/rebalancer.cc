@@ -1,6 +1,7 @@
 #include "master/rebalancer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -93,7 +94,11 @@ std::vector<CopyOrder> Rebalancer::Plan(const ChunkRegistry& registry, const Rep
   std::vector<CopyOrder> orders;
   if (planner.moves_in_flight().size() >= options_.max_moves) return orders;
   std::vector<ChunkserverLoad> loads = Loads(registry, planner, now_ms);
-  if (loads.empty()) return orders;
+  // Balanced (the usual case): no need to look at the chunks.
+  if (std::none_of(loads.begin(), loads.end(),
+                   [](const ChunkserverLoad& load) { return std::abs(load.deviation()) > load.band_bytes; })) {
+    return orders;
+  }
   std::unordered_map<uint32_t, std::vector<uint64_t>> movable;  // by holder
   for (const auto& [chunk_id, chunk] : registry.chunks()) {
     if (!Movable(registry, planner, chunk_id, chunk, goal, now_ms)) continue;

@@ -19,9 +19,9 @@
 // chunkserver's target is mean * its capacity, and it is balanced within margin * target,
 // but never less than one average chunk: a move shifts a whole chunk, and a narrower band
 // could never be met. A move from A to B happens only while A or B is outside its band,
-// and only when A is more than one of its chunks above B (relative to their targets):
-// each move then lowers the sum of squared deviations from the targets, so moves cannot
-// go back and forth.
+// and only when A is more than one chunk above B (relative to their targets): with chunks
+// of one size, each move then lowers the sum of squared deviations from the targets, so
+// moves cannot go back and forth.
 #pragma once
 
 #include <cstdint>
