@@ -47,10 +47,6 @@ def assert_byte_exact(digests):
 def test_maintenance_holds_repairs_back_during_a_planned_restart(request):
     # Rebalancing off: its moves are copies too, and here no copy may start at all.
     cluster = make_cluster(request, chunkservers=4, env={"HAFS_MASTER_ARGS": "--rebalance-copies 0"})
-    # The master copies nothing before it has served a write lease's time (leases from
-    # before it started may be in use): the window below must reach past that, or it
-    # would prove nothing.
-    repairs_possible_at = time.monotonic() + WRITE_LEASE_S + 1.0
     digests = write_files(cluster, 4, 3 * MiB, seed=60)
     wait_until(lambda: all_replicated(cluster, digests), what="three replicas of every chunk")
     victim = max(CHUNKSERVERS, key=lambda name: sum(holders(cluster, path, name) for path in digests))
@@ -58,8 +54,19 @@ def test_maintenance_holds_repairs_back_during_a_planned_restart(request):
     assert sum(held.values()) > 0
     address = cluster.address(victim)
 
+    active = cluster.wait_active()
+    cluster.wait_standby_in_sync("master2" if active == "master1" else "master1")
     answer = cluster.hafs("maintenance", address, "on").stdout
-    assert "maintenance" in answer, answer
+    assert f"({address}, up): maintenance" in answer, answer
+    # The mode is replicated state: the standby that takes over has it (and knows the
+    # victim's replicas from its registrations). The old active comes back as the standby.
+    cluster.kill(active)
+    cluster.wait_active(not_name=active)
+    cluster.start(active)
+    # A new active copies nothing before it has served a write lease's time (leases from
+    # before it may be in use): the window below must reach past that, or it would prove
+    # nothing.
+    repairs_possible_at = time.monotonic() + WRITE_LEASE_S + 1.0
     assert chunkserver(cluster, victim)["mode"] == "maintenance"
     recent_before = cluster.hafs_json("status")["repair"]["recent"]
 
@@ -75,6 +82,7 @@ def test_maintenance_holds_repairs_back_during_a_planned_restart(request):
         # Its replicas still count: nothing is under-replicated.
         assert status["chunks"]["under_replicated"] == 0 and status["chunks"]["missing"] == 0, status["chunks"]
         assert status["chunkservers"]["down"] == 1
+        assert mode_entry(status, address)["mode"] == "maintenance"
         checks += 1
         time.sleep(0.2)
     assert checks >= 10
