@@ -70,6 +70,7 @@ int RunCommand(const CliOptions& options) {
   if (options.command == "getgoal") return GetGoal(options);
   if (options.command == "setgoal") return SetGoal(options);
   if (options.command == "status" || options.command == "chunkservers") return ClusterReport(options);
+  if (options.command == "maintenance" || options.command == "decommission") return ChunkserverModeCommand(options);
   return UsageError("unknown command \"" + options.command + "\"");
 }
 

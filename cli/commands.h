@@ -34,4 +34,8 @@ int UsageError(const std::string& message);
 int ClusterError(const Status& status);
 Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, const wire::Envelope& request);
 
+// `hafs maintenance CHUNKSERVER on|off` and `hafs decommission CHUNKSERVER [cancel]`
+// (chunkserver_commands.cc).
+int ChunkserverModeCommand(const CliOptions& options);
+
 }  // namespace hafs::cli

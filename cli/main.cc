@@ -18,6 +18,13 @@ constexpr char kUsage[] =
     "  getgoal PATH         the replication goal of a file or directory\n"
     "  setgoal [-r] N PATH  set it to N (1-9), owner or root only; new files take their\n"
     "                       directory's goal; -r: the whole tree under PATH\n"
+    "  maintenance CHUNKSERVER on|off\n"
+    "                       on: the chunkserver's chunks are not re-replicated while it is\n"
+    "                       down (a planned restart), and it gets no new chunks\n"
+    "  decommission CHUNKSERVER [cancel]\n"
+    "                       copy every chunk off the chunkserver, then drop its replicas;\n"
+    "                       status and chunkservers show how many are left\n"
+    "CHUNKSERVER: its id, HOST:PORT or uuid (see hafs chunkservers).\n"
     "\n"
     "Without --master, the cluster is the one mounted at PATH (default: the current\n"
     "directory), found in /proc/self/mountinfo.\n"
@@ -35,7 +42,8 @@ int main(int argc, char** argv) {
                                                                        "print JSON instead of text")(
       "recursive,r", hafs::po::bool_switch(&cli.recursive), "setgoal: the whole directory tree under PATH")(
       "timeout-ms", hafs::po::value(&cli.timeout_ms)->default_value(2000), "how long to wait for each master")(
-      "command", hafs::po::value(&cli.command), "status, chunkservers, fileinfo, getgoal or setgoal (positional)")(
+      "command", hafs::po::value(&cli.command),
+      "status, chunkservers, fileinfo, getgoal, setgoal, maintenance or decommission (positional)")(
       "arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
   hafs::po::positional_options_description positional;
   positional.add("command", 1).add("arguments", -1);

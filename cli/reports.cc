@@ -6,6 +6,7 @@
 
 #include "cli/json_writer.h"
 #include "cli/text_table.h"
+#include "common/chunkserver_mode.h"
 
 namespace hafs::cli {
 namespace {
@@ -18,6 +19,26 @@ std::optional<double> HeartbeatAgeSeconds(const wire::ChunkserverInfo& info, int
   return static_cast<double>(std::max<int64_t>(0, now_ns - info.last_heartbeat_ns())) / kNsPerSecond;
 }
 
+// The mode as the text reports say it, with a decommission's progress.
+std::string ModeText(const wire::ChunkserverInfo& info) {
+  if (info.mode() != wire::MODE_DECOMMISSION) return ChunkserverModeName(info.mode());
+  if (Drained(info)) return "decommissioned: empty, it can be removed";
+  return "decommissioning, " + std::to_string(info.replica_count()) + " chunks left";
+}
+
+// "chunkserver 3 (127.0.0.1:9103, down): maintenance"
+std::string ModeLine(const wire::ChunkserverInfo& info) {
+  return "chunkserver " + std::to_string(info.chunkserver_id()) + " (" + info.address() + ", " + info.state() +
+         "): " + ModeText(info);
+}
+
+void ChunkserverModeFields(const wire::ChunkserverInfo& info, JsonWriter* json) {
+  json->Field("mode", ChunkserverModeName(info.mode()));
+  json->Field("replicas", info.replica_count());
+  json->Key("drained");
+  json->Bool(Drained(info));
+}
+
 std::string ChunkIdHex(uint64_t chunk_id) {
   char buffer[24];
   std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(chunk_id));
@@ -26,10 +47,16 @@ std::string ChunkIdHex(uint64_t chunk_id) {
 
 }  // namespace
 
+bool Drained(const wire::ChunkserverInfo& info) {
+  return info.mode() == wire::MODE_DECOMMISSION && info.replica_count() == 0 && info.chunk_count() == 0;
+}
+
 ClusterSummary Summarize(const wire::Reply& reply) {
   ClusterSummary summary;
   for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
     ++summary.total;
+    summary.maintenance += info.mode() == wire::MODE_MAINTENANCE;
+    summary.decommissioning += info.mode() == wire::MODE_DECOMMISSION;
     if (info.state() == "down") {
       ++summary.down;
       continue;
@@ -110,6 +137,7 @@ std::string ChunkserversJson(const wire::Reply& reply, int64_t now_ns) {
       json.Null();
     }
     json.Field("requests_in_flight", info.requests_in_flight());
+    ChunkserverModeFields(info, &json);
     json.EndObject();
   }
   json.EndArray();
@@ -120,7 +148,7 @@ std::string ChunkserversJson(const wire::Reply& reply, int64_t now_ns) {
 std::string ChunkserversText(const wire::Reply& reply, int64_t now_ns) {
   if (reply.chunkservers_size() == 0) return "no chunkservers registered\n";
   std::vector<std::vector<std::string>> rows = {
-      {"ID", "ADDRESS", "LABEL", "STATE", "CHUNKS", "USED", "FREE", "HEARTBEAT"}};
+      {"ID", "ADDRESS", "LABEL", "STATE", "CHUNKS", "USED", "FREE", "HEARTBEAT", "MODE"}};
   for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
     std::string heartbeat = "never";
     if (auto age = HeartbeatAgeSeconds(info, now_ns)) {
@@ -130,9 +158,16 @@ std::string ChunkserversText(const wire::Reply& reply, int64_t now_ns) {
     }
     rows.push_back({std::to_string(info.chunkserver_id()), info.address(), info.label().empty() ? "-" : info.label(),
                     info.state(), std::to_string(info.chunk_count()), HumanBytes(info.space().used_bytes()),
-                    HumanBytes(info.space().free_bytes()), heartbeat});
+                    HumanBytes(info.space().free_bytes()), heartbeat,
+                    info.mode() == wire::MODE_NORMAL ? "-" : ModeText(info)});
   }
   return FormatTable(rows);
+}
+
+std::string ChunkserverModeText(const wire::Reply& reply) {
+  std::string out;
+  for (const wire::ChunkserverInfo& info : reply.chunkservers()) out += ModeLine(info) + "\n";
+  return out;
 }
 
 bool MasterReachable(const wire::MasterInfo& master, const std::string& answered_by) {
@@ -180,7 +215,21 @@ std::string StatusJson(const wire::Reply& reply, const std::string& answered_by)
   json.Field("up", summary.up);
   json.Field("down", summary.down);
   json.Field("total", summary.total);
+  json.Field("maintenance", summary.maintenance);
+  json.Field("decommissioning", summary.decommissioning);
   json.EndObject();
+  json.Key("modes");
+  json.BeginArray();
+  for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
+    if (info.mode() == wire::MODE_NORMAL) continue;
+    json.BeginObject();
+    json.Field("id", info.chunkserver_id());
+    json.Field("address", info.address());
+    json.Field("state", info.state());
+    ChunkserverModeFields(info, &json);
+    json.EndObject();
+  }
+  json.EndArray();
   json.Key("chunks");
   json.BeginObject();
   json.Field("healthy", reply.chunks_healthy());
@@ -191,6 +240,7 @@ std::string StatusJson(const wire::Reply& reply, const std::string& answered_by)
   json.Key("repair");
   json.BeginObject();
   json.Field("being_copied", reply.chunks_being_copied());
+  json.Field("being_moved", reply.chunks_being_moved());
   json.Field("bytes_to_copy", reply.bytes_to_copy());
   json.Key("recent");
   json.BeginArray();
@@ -225,11 +275,17 @@ std::string StatusText(const wire::Reply& reply, const std::string& answered_by)
   }
   out += "chunkservers: " + std::to_string(summary.up) + " up, " + std::to_string(summary.down) + " down, " +
          std::to_string(summary.total) + " total\n";
+  for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
+    if (info.mode() != wire::MODE_NORMAL) out += "  " + ModeLine(info) + "\n";
+  }
   out += "chunks: " + std::to_string(reply.chunks_healthy()) + " healthy, " +
          std::to_string(reply.chunks_under_replicated()) + " under-replicated, " +
          std::to_string(reply.chunks_over_replicated()) + " over-replicated, " +
          std::to_string(reply.chunks_missing()) + " missing\n";
-  out += "self-healing: " + std::to_string(reply.chunks_being_copied()) + " chunks being copied, " +
+  std::string moving = reply.chunks_being_moved() == 0
+                           ? ""
+                           : " (" + std::to_string(reply.chunks_being_moved()) + " of them to rebalance)";
+  out += "self-healing: " + std::to_string(reply.chunks_being_copied()) + " chunks being copied" + moving + ", " +
          HumanBytes(reply.bytes_to_copy()) + " left to copy\n";
   for (const std::string& line : reply.recent_repairs()) out += "  " + line + "\n";
   out += "space: " + HumanBytes(summary.used_bytes) + " used, " + HumanBytes(summary.free_bytes) + " free, " +

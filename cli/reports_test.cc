@@ -67,15 +67,18 @@ TEST(ReportsTest, ChunkserversJsonEscapesLabelsAndAgesHeartbeats) {
   EXPECT_EQ(ChunkserversJson(SampleClusterStatus(), kNowNs),
             R"({"chunkservers":[)"
             R"({"id":1,"address":"127.0.0.1:9101","label":"rack=\"r1\"","state":"up","chunks":10,"used_bytes":400,)"
-            R"("free_bytes":600,"total_bytes":1000,"last_heartbeat_age_s":1.5,"requests_in_flight":1},)"
+            R"("free_bytes":600,"total_bytes":1000,"last_heartbeat_age_s":1.5,"requests_in_flight":1,)"
+            R"("mode":"normal","replicas":0,"drained":false},)"
             R"({"id":2,"address":"127.0.0.1:9102","label":"","state":"down","chunks":20,"used_bytes":800,)"
-            R"("free_bytes":1200,"total_bytes":2000,"last_heartbeat_age_s":null,"requests_in_flight":2}]})"
+            R"("free_bytes":1200,"total_bytes":2000,"last_heartbeat_age_s":null,"requests_in_flight":2,)"
+            R"("mode":"normal","replicas":0,"drained":false}]})"
             "\n");
 }
 
 TEST(ReportsTest, ChunkserversTextIsATable) {
   std::string text = ChunkserversText(SampleClusterStatus(), kNowNs);
-  EXPECT_EQ(text.substr(0, text.find('\n')), "ID  ADDRESS         LABEL      STATE  CHUNKS  USED   FREE     HEARTBEAT");
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "ID  ADDRESS         LABEL      STATE  CHUNKS  USED   FREE     HEARTBEAT  MODE");
   EXPECT_NE(text.find("1.5s ago"), std::string::npos) << text;
   EXPECT_NE(text.find("never"), std::string::npos) << text;
   EXPECT_EQ(ChunkserversText(wire::Reply(), kNowNs), "no chunkservers registered\n");
@@ -86,9 +89,9 @@ TEST(ReportsTest, StatusCountsOnlyLiveChunkserversSpace) {
             R"({"answered_by":"127.0.0.1:9000",)"
             R"("masters":[{"address":"127.0.0.1:9000","role":"active","epoch":3,"log_position":42,)"
             R"("sync":"","lag_records":0,"reachable":true}],"degraded":false,)"
-            R"("chunkservers":{"up":1,"down":1,"total":2},)"
+            R"("chunkservers":{"up":1,"down":1,"total":2,"maintenance":0,"decommissioning":0},"modes":[],)"
             R"("chunks":{"healthy":7,"under_replicated":2,"over_replicated":0,"missing":1},)"
-            R"("repair":{"being_copied":1,"bytes_to_copy":134217728,"recent":["copied chunk 9"]},)"
+            R"("repair":{"being_copied":1,"being_moved":0,"bytes_to_copy":134217728,"recent":["copied chunk 9"]},)"
             R"("space":{"total_bytes":1000,"free_bytes":600,"used_bytes":400}})"
             "\n");
   std::string text = StatusText(SampleClusterStatus(), "127.0.0.1:9000");
@@ -98,6 +101,50 @@ TEST(ReportsTest, StatusCountsOnlyLiveChunkserversSpace) {
   EXPECT_NE(text.find("self-healing: 1 chunks being copied, 128 MiB left to copy\n  copied chunk 9"),
             std::string::npos)
       << text;
+}
+
+// Chunkserver 1 in maintenance (down), 2 decommissioning with `left` chunks on its list
+// and on its disks.
+wire::Reply WithModes(uint64_t left) {
+  wire::Reply reply = SampleClusterStatus();
+  reply.mutable_chunkservers(0)->set_mode(wire::MODE_MAINTENANCE);
+  reply.mutable_chunkservers(0)->set_state("down");
+  reply.mutable_chunkservers(1)->set_mode(wire::MODE_DECOMMISSION);
+  reply.mutable_chunkservers(1)->set_state("up");
+  reply.mutable_chunkservers(1)->set_replica_count(left);
+  reply.mutable_chunkservers(1)->set_chunk_count(left);
+  reply.set_chunks_being_copied(3);
+  reply.set_chunks_being_moved(2);
+  return reply;
+}
+
+TEST(ReportsTest, ModesAndDecommissionProgress) {
+  std::string json = StatusJson(WithModes(5), "127.0.0.1:9000");
+  EXPECT_NE(
+      json.find(
+          R"("maintenance":1,"decommissioning":1},"modes":[)"
+          R"({"id":1,"address":"127.0.0.1:9101","state":"down","mode":"maintenance","replicas":0,"drained":false},)"
+          R"({"id":2,"address":"127.0.0.1:9102","state":"up","mode":"decommission","replicas":5,"drained":false}])"),
+      std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"("being_copied":3,"being_moved":2)"), std::string::npos) << json;
+  std::string text = StatusText(WithModes(5), "127.0.0.1:9000");
+  EXPECT_NE(text.find("  chunkserver 1 (127.0.0.1:9101, down): maintenance\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  chunkserver 2 (127.0.0.1:9102, up): decommissioning, 5 chunks left\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("3 chunks being copied (2 of them to rebalance)"), std::string::npos) << text;
+
+  wire::Reply drained = WithModes(0);
+  EXPECT_TRUE(Drained(drained.chunkservers(1)));
+  EXPECT_FALSE(Drained(SampleClusterStatus().chunkservers(0))) << "only a decommissioned chunkserver is drained";
+  EXPECT_NE(ChunkserversJson(drained, kNowNs).find(R"("mode":"decommission","replicas":0,"drained":true)"),
+            std::string::npos);
+  std::string table = ChunkserversText(drained, kNowNs);
+  EXPECT_NE(table.find("decommissioned: empty, it can be removed"), std::string::npos) << table;
+  EXPECT_NE(table.find("1.5s ago   maintenance"), std::string::npos) << table;
+  EXPECT_EQ(ChunkserverModeText(drained),
+            "chunkserver 1 (127.0.0.1:9101, down): maintenance\n"
+            "chunkserver 2 (127.0.0.1:9102, up): decommissioned: empty, it can be removed\n");
 }
 
 wire::Reply TwoMasters(const std::string& standby_sync, bool standby_reachable) {

@@ -186,6 +186,27 @@ bool ChunkRegistry::IsUp(uint32_t chunkserver_id, int64_t now_ms) {
   return chunkserver && IsUp(*chunkserver, now_ms);
 }
 
+void ChunkRegistry::SetMode(uint32_t chunkserver_id, wire::ChunkserverMode mode) {
+  if (mode == wire::MODE_NORMAL) {
+    modes_.erase(chunkserver_id);
+  } else {
+    modes_[chunkserver_id] = mode;
+  }
+}
+
+wire::ChunkserverMode ChunkRegistry::Mode(uint32_t chunkserver_id) const {
+  auto mode = modes_.find(chunkserver_id);
+  return mode == modes_.end() ? wire::MODE_NORMAL : mode->second;
+}
+
+std::unordered_map<uint32_t, uint64_t> ChunkRegistry::ReplicasByChunkserver() const {
+  std::unordered_map<uint32_t, uint64_t> counts;
+  for (const auto& [chunk_id, chunk] : chunks_) {
+    for (const Replica& replica : chunk.replicas) counts[replica.chunkserver_id]++;
+  }
+  return counts;
+}
+
 ChunkserverState* ChunkRegistry::FindChunkserverByUuid(const std::string& uuid) {
   auto id = chunkserver_ids_.find(uuid);
   return id == chunkserver_ids_.end() ? nullptr : FindChunkserver(id->second);

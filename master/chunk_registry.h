@@ -1,8 +1,9 @@
 // Chunks (id -> version, replicas, lease) and the chunkservers that hold them. Only
-// chunk ids and versions are persistent (op log, checkpoint); replica locations come
-// from chunkservers when they register, and chunkserver ids are stable while this
-// master runs. A replica is valid when its version equals the chunk's version, stale
-// when it is lower (kept only while the chunk has no valid replica: see Register).
+// chunk ids and versions, and the chunkservers' modes, are persistent (op log,
+// checkpoint); replica locations come from chunkservers when they register, and
+// chunkserver ids are member ids, the same at every master. A replica is valid when its
+// version equals the chunk's version, stale when it is lower (kept only while the chunk
+// has no valid replica: see Register).
 #pragma once
 
 #include <cstdint>
@@ -79,7 +80,13 @@ class ChunkRegistry {
   void Clear() {
     chunks_.clear();
     stale_chunks_.clear();
+    modes_.clear();
   }
+  // A chunkserver's mode (chunkserver_modes.h), by member id: kept apart from the
+  // registered chunkservers because a chunkserver in maintenance may be down since before
+  // this master started, and its mode must hold all the same.
+  void SetMode(uint32_t chunkserver_id, wire::ChunkserverMode mode);
+  wire::ChunkserverMode Mode(uint32_t chunkserver_id) const;
 
   // Chunkservers. Register reconciles the reported chunks: unknown ones are queued for
   // deletion; equal versions become valid replicas (and drop the chunk's stale ones);
@@ -119,6 +126,8 @@ class ChunkRegistry {
   bool MarkRefused(uint32_t chunkserver_id, int64_t heartbeat_ms, int64_t now_ms);
   bool IsUp(uint32_t chunkserver_id, int64_t now_ms);
   const std::unordered_map<uint32_t, ChunkserverState>& chunkservers() const { return chunkservers_; }
+  // How many replicas (any version) each chunkserver holds as far as this master knows.
+  std::unordered_map<uint32_t, uint64_t> ReplicasByChunkserver() const;
 
  private:
   void QueueDeletion(uint32_t chunkserver_id, uint64_t chunk_id);
@@ -131,6 +140,7 @@ class ChunkRegistry {
   std::unordered_set<uint64_t> stale_chunks_;
   std::unordered_map<uint32_t, ChunkserverState> chunkservers_;
   std::unordered_map<std::string, uint32_t> chunkserver_ids_;  // by uuid
+  std::unordered_map<uint32_t, wire::ChunkserverMode> modes_;  // absent: normal
 };
 
 }  // namespace hafs::master

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   using hafs::po::value;
   hafs::SetLogComponent("master");
   hafs::master::ServiceOptions options;
+  double margin_percent = options.rebalance.margin * 100;
   hafs::po::options_description flags("hafs-master options");
   flags.add_options()("listen", value<std::string>(&options.listen_address)->default_value(options.listen_address),
                       "HOST:PORT to serve on (port 0 picks a free port)")(
@@ -61,7 +62,12 @@ int main(int argc, char** argv) {
       value<uint32_t>(&options.copies_per_chunkserver)->default_value(options.copies_per_chunkserver),
       "self-healing copies one chunkserver takes part in at once (as source or destination)")(
       "copy-timeout-ms", value<int64_t>(&options.copy_timeout_ms)->default_value(options.copy_timeout_ms),
-      "a self-healing copy not finished this long is given up and planned again");
+      "a self-healing copy not finished this long is given up and planned again")(
+      "rebalance-margin-percent", value<double>(&margin_percent)->default_value(margin_percent),
+      "rebalancing stops once every up chunkserver's usage (chunk bytes stored / (stored + free)) is within this "
+      "percentage of the mean, or within one chunk")(
+      "rebalance-copies", value<uint32_t>(&options.rebalance.max_moves)->default_value(options.rebalance.max_moves),
+      "rebalancing copies in flight at once, cluster-wide, when no repair is due (0: never rebalance)");
   hafs::ParseOptionsOrExit(argc, argv, flags, "usage: hafs-master [options]\nThe hafs metadata master.");
 
   auto bad_config = [&](const std::string& problem) {
@@ -84,6 +90,10 @@ int main(int argc, char** argv) {
   if (options.checkpoint_interval_s <= 0) return bad_config("--checkpoint-interval-s must be at least 1");
   if (options.copies_per_chunkserver == 0) return bad_config("--copies-per-chunkserver must be at least 1");
   if (options.copy_timeout_ms < 100) return bad_config("--copy-timeout-ms must be at least 100");
+  if (!(margin_percent >= 0 && margin_percent <= 100)) {
+    return bad_config("--rebalance-margin-percent must be between 0 and 100");
+  }
+  options.rebalance.margin = margin_percent / 100;
   // Chunkservers heartbeat several times per timeout, so one lost heartbeat is not a death.
   options.master.heartbeat_interval_ms =
       static_cast<uint32_t>(std::max<int64_t>(options.master.heartbeat_timeout_ms / 5, 20));

@@ -31,6 +31,7 @@ constexpr int64_t kLivenessProbeEveryMs = 50;
 MasterService::MasterService(ServiceOptions options)
     : options_(std::move(options)),
       repair_planner_(options_.copies_per_chunkserver),
+      rebalancer_(options_.rebalance),
       copy_dispatcher_(options_.copy_timeout_ms),
       // Two heartbeats missed: one late heartbeat is not worth a probe.
       liveness_probe_(2 * int64_t{options_.master.heartbeat_interval_ms}) {

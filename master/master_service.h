@@ -19,6 +19,7 @@
 #include "master/op_log.h"
 #include "master/copy_dispatcher.h"
 #include "master/liveness_probe.h"
+#include "master/rebalancer.h"
 #include "master/repair_planner.h"
 #include "master/replication.h"
 
@@ -42,6 +43,7 @@ struct ServiceOptions {
   // Self-healing (docs/design.md, "Self-healing").
   uint32_t copies_per_chunkserver = 2;
   int64_t copy_timeout_ms = 30000;
+  RebalanceOptions rebalance;
 };
 
 enum class Role { kActive, kStandby };
@@ -118,10 +120,13 @@ class MasterService {
   Status MaybeResolveStaleChunks(int64_t now_ms);
   void MaybeCheckpoint(int64_t now_ms);
   // Self-healing (self_healing.cc): on the active, collects finished copies and, every
-  // kRepairPlanEveryMs after the registration grace period, starts new copies and drops
-  // surplus replicas. A master that is not active forgets its copies in flight.
+  // kRepairPlanEveryMs after the registration grace period, starts new copies (repairs,
+  // else rebalancing moves) and drops surplus replicas. A master that is not active
+  // forgets its copies in flight.
   Status MaybeRepair(int64_t now_ms);
   void NoteRepair(std::string line);
+  // Sends each copy to its destination and tells the planner about those that went out.
+  void StartCopies(const std::vector<CopyOrder>& orders, int64_t now_ms);
   // cluster_status: chunks being copied and recent repairs.
   void FillRepairs(wire::Reply* reply);
 
@@ -138,6 +143,7 @@ class MasterService {
 
   // Self-healing.
   RepairPlanner repair_planner_;
+  Rebalancer rebalancer_;
   CopyDispatcher copy_dispatcher_;
   LivenessProbe liveness_probe_;
   int64_t last_repair_plan_ms_ = 0;

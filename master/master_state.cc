@@ -108,6 +108,8 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
     }
     case wire::LogRecord::kSetGoal:
       return ApplySetGoal(record.set_goal());
+    case wire::LogRecord::kChunkserverModeChanged:
+      return ApplyModeChanged(record.chunkserver_mode_changed());
     case wire::LogRecord::kEpochStarted:
       epoch_ = record.epoch_started().epoch();
       return reply;
@@ -232,6 +234,9 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kGetGoal:
       reply = GetGoal(request.get_goal());
       break;
+    case wire::Envelope::kChunkserverMode:
+      reply = SetChunkserverMode(request.chunkserver_mode(), now_ms, now_ns, records);
+      break;
     case wire::Envelope::kWriteLease:
       reply = WriteLease(request.write_lease(), request.client_id(), now_ms, now_ns, records);
       break;
@@ -327,6 +332,7 @@ Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wir
     record.mutable_member()->set_chunkserver_uuid(uuid);
     record.mutable_member()->set_address(member.address);
     record.mutable_member()->set_chunkserver_id(member.id);
+    record.mutable_member()->set_mode(registry_.Mode(member.id));
     if (Status status = emit(record); !status.ok()) return status;
   }
   if (Status status = recent_.ForEach([&](const wire::CheckpointRecentResult& result) {
@@ -360,7 +366,11 @@ Status MasterState::Restore(const wire::CheckpointRecord& record) {
       recent_.Clear();
       return Status::Ok();
     case wire::CheckpointRecord::kMember:
+      if (!wire::ChunkserverMode_IsValid(record.member().mode())) {
+        return Status::Error(EBADMSG, "member " + record.member().chunkserver_uuid() + " has an unknown mode");
+      }
       members_[record.member().chunkserver_uuid()] = {record.member().address(), record.member().chunkserver_id()};
+      registry_.SetMode(record.member().chunkserver_id(), record.member().mode());
       return Status::Ok();
     case wire::CheckpointRecord::kRecentResult:
       recent_.Restore(record.recent_result());

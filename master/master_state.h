@@ -139,6 +139,13 @@ class MasterState {
   Result<wire::Reply> GetChunks(const wire::GetChunksRequest& request, int64_t now_ms);
   Result<wire::Reply> FileInfo(const wire::FileInfoRequest& request, int64_t now_ms);
   wire::Reply ClusterStatus(int64_t now_ms);
+  // Chunkserver modes (master_state_modes.cc). `replica_count`: replicas listed on it.
+  void FillChunkserverInfo(uint32_t id, uint64_t replica_count, int64_t now_ms, wire::ChunkserverInfo* info) const;
+  Result<wire::Reply> SetChunkserverMode(const wire::ChunkserverModeRequest& request, int64_t now_ms, int64_t now_ns,
+                                         std::vector<wire::LogRecord>* records);
+  Result<wire::Reply> ApplyModeChanged(const wire::ChunkserverModeChanged& changed);
+  // The uuid of the member named by `name`: its id, "host:port" or uuid.
+  Result<std::string> FindMember(const std::string& name) const;
   wire::Reply StatFs(int64_t now_ms);
   wire::Reply Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
                        std::vector<wire::LogRecord>* records);

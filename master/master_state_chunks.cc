@@ -4,6 +4,7 @@
 
 #include "common/block_checksum.h"
 #include "common/log.h"
+#include "master/chunkserver_modes.h"
 #include "master/master_state.h"
 #include "master/placement.h"
 
@@ -35,7 +36,7 @@ Result<std::vector<uint32_t>> MasterState::PlaceChain(const wire::WriteLeaseRequ
                                                       int64_t now_ms) {
   std::vector<PlacementCandidate> candidates;
   for (const auto& [id, chunkserver] : registry_.chunkservers()) {
-    if (!registry_.IsUp(chunkserver, now_ms) || chunkserver.full || Contains(request.failed_chunkservers(), id)) {
+    if (!TakesNewChunks(registry_, chunkserver, now_ms) || Contains(request.failed_chunkservers(), id)) {
       continue;
     }
     candidates.push_back({id, chunkserver.space.free_bytes(), chunkserver.requests_in_flight, chunkserver.label});
@@ -233,21 +234,18 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
   master->set_role("active");
   master->set_epoch(epoch_);
   master->set_log_position(position_);
+  // Every registered chunkserver, and members in a mode that have not registered with this
+  // master (down since before it started): their mode holds, so it is shown.
   std::vector<uint32_t> ids;
   for (const auto& [id, chunkserver] : registry_.chunkservers()) ids.push_back(id);
-  std::sort(ids.begin(), ids.end());
-  for (uint32_t id : ids) {
-    const ChunkserverState& chunkserver = *registry_.FindChunkserver(id);
-    wire::ChunkserverInfo* info = reply.add_chunkservers();
-    info->set_chunkserver_id(id);
-    info->set_address(chunkserver.address);
-    info->set_state(!registry_.IsUp(chunkserver, now_ms) ? "down" : chunkserver.full ? "full" : "up");
-    info->set_chunk_count(chunkserver.chunk_count);
-    *info->mutable_space() = chunkserver.space;
-    info->set_last_heartbeat_ns(chunkserver.last_heartbeat_ns);
-    info->set_requests_in_flight(chunkserver.requests_in_flight);
-    info->set_label(chunkserver.label);
+  for (const auto& [uuid, member] : members_) {
+    if (!registry_.FindChunkserver(member.id) && registry_.Mode(member.id) != wire::MODE_NORMAL) {
+      ids.push_back(member.id);
+    }
   }
+  std::sort(ids.begin(), ids.end());
+  std::unordered_map<uint32_t, uint64_t> replicas = registry_.ReplicasByChunkserver();
+  for (uint32_t id : ids) FillChunkserverInfo(id, replicas[id], now_ms, reply.add_chunkservers());
   uint64_t healthy = 0, under_replicated = 0, over_replicated = 0, missing = 0, copies_missing = 0;
   for (const auto& [chunk_id, chunk] : registry_.chunks()) {
     uint32_t valid = CountValidReplicas(registry_, chunk, now_ms);
@@ -255,7 +253,7 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
       over_replicated++;
     } else if (valid == chunk.goal) {
       healthy++;
-    } else if (valid > 0) {
+    } else if (valid > 0 || AnyReadable(registry_, chunk, now_ms)) {  // e.g. only on a decommissioning one
       under_replicated++;
       copies_missing += chunk.goal - valid;
     } else {

@@ -3,22 +3,14 @@
 #include <algorithm>
 #include <set>
 
+#include "master/chunkserver_modes.h"
 #include "master/placement.h"
 
 namespace hafs::master {
-namespace {
-
-bool Counts(const ChunkRegistry& registry, const ChunkState& chunk, const Replica& replica, int64_t now_ms) {
-  if (replica.version != chunk.version) return false;
-  auto chunkserver = registry.chunkservers().find(replica.chunkserver_id);
-  return chunkserver != registry.chunkservers().end() && registry.IsUp(chunkserver->second, now_ms);
-}
-
-}  // namespace
 
 uint32_t CountValidReplicas(const ChunkRegistry& registry, const ChunkState& chunk, int64_t now_ms) {
   uint32_t count = 0;
-  for (const Replica& replica : chunk.replicas) count += Counts(registry, chunk, replica, now_ms) ? 1 : 0;
+  for (const Replica& replica : chunk.replicas) count += CountsTowardGoal(registry, chunk, replica, now_ms) ? 1 : 0;
   return count;
 }
 
@@ -36,8 +28,10 @@ std::vector<CopyOrder> RepairPlanner::PlanCopies(const ChunkRegistry& registry, 
   std::vector<Needy> needy;
   for (const auto& [chunk_id, chunk] : registry.chunks()) {
     if (chunk.lease_expiry_ms > now_ms || chunks_in_flight_.contains(chunk_id)) continue;
+    // A chunk with no counting replica may still be readable on a decommissioning
+    // chunkserver; one that is not is skipped below for want of a source.
     uint32_t valid = CountValidReplicas(registry, chunk, now_ms);
-    if (valid > 0 && valid < chunk.goal) needy.push_back({valid, chunk_id});
+    if (valid < chunk.goal) needy.push_back({valid, chunk_id});
   }
   std::sort(needy.begin(), needy.end(), [](const Needy& a, const Needy& b) {
     return a.valid != b.valid ? a.valid < b.valid : a.chunk_id < b.chunk_id;
@@ -53,8 +47,10 @@ std::vector<CopyOrder> RepairPlanner::PlanCopies(const ChunkRegistry& registry, 
     std::unordered_set<uint32_t> holders;
     for (const Replica& replica : chunk.replicas) {
       holders.insert(replica.chunkserver_id);
-      if (!Counts(registry, chunk, replica, now_ms)) continue;
-      labels_used.insert(registry.chunkservers().at(replica.chunkserver_id).label);
+      if (CountsTowardGoal(registry, chunk, replica, now_ms)) {
+        labels_used.insert(registry.chunkservers().at(replica.chunkserver_id).label);
+      }
+      if (!Readable(registry, chunk, replica, now_ms)) continue;
       if (has_room(replica.chunkserver_id) &&
           (source == nullptr || Busy(replica.chunkserver_id) + busy[replica.chunkserver_id] <
                                     Busy(source->chunkserver_id) + busy[source->chunkserver_id])) {
@@ -62,10 +58,10 @@ std::vector<CopyOrder> RepairPlanner::PlanCopies(const ChunkRegistry& registry, 
       }
     }
     if (source == nullptr) continue;
-    // A chunkserver on a label the chunk does not use yet, if any is up and not full, even
+    // A chunkserver on a label the chunk does not use yet, if any takes new chunks, even
     // when all such are busy: then the chunk waits for one rather than doubling up a label.
     auto eligible = [&](uint32_t id, const ChunkserverState& chunkserver) {
-      return !holders.contains(id) && !chunkserver.full && registry.IsUp(chunkserver, now_ms);
+      return !holders.contains(id) && TakesNewChunks(registry, chunkserver, now_ms);
     };
     std::set<std::string> open_labels;
     for (const auto& [id, chunkserver] : registry.chunkservers()) {
@@ -92,7 +88,17 @@ std::vector<SurplusReplica> RepairPlanner::PlanTrims(const ChunkRegistry& regist
     if (chunk.lease_expiry_ms > now_ms || chunks_in_flight_.contains(chunk_id)) continue;
     std::vector<const ChunkserverState*> holders;
     for (const Replica& replica : chunk.replicas) {
-      if (Counts(registry, chunk, replica, now_ms)) holders.push_back(&registry.chunkservers().at(replica.chunkserver_id));
+      if (CountsAndIsUp(registry, chunk, replica, now_ms)) {
+        holders.push_back(&registry.chunkservers().at(replica.chunkserver_id));
+      }
+    }
+    // The chunk has its goal without its replicas on decommissioning chunkservers: they go.
+    if (holders.size() >= chunk.goal) {
+      for (const Replica& replica : chunk.replicas) {
+        if (registry.Mode(replica.chunkserver_id) == wire::MODE_DECOMMISSION) {
+          trims.push_back({chunk_id, replica.chunkserver_id});
+        }
+      }
     }
     if (holders.size() <= chunk.goal) continue;
     // Drop from the fullest first, but never the only holder of a label.
@@ -121,12 +127,14 @@ std::vector<SurplusReplica> RepairPlanner::PlanTrims(const ChunkRegistry& regist
 
 void RepairPlanner::Started(const CopyOrder& order) {
   chunks_in_flight_.insert(order.chunk_id);
+  if (order.move_from != 0) moves_in_flight_[order.chunk_id] = order;
   copies_by_chunkserver_[order.source]++;
   copies_by_chunkserver_[order.destination]++;
 }
 
 void RepairPlanner::Finished(const CopyOrder& order) {
   if (chunks_in_flight_.erase(order.chunk_id) == 0) return;
+  moves_in_flight_.erase(order.chunk_id);
   for (uint32_t id : {order.source, order.destination}) {
     if (--copies_by_chunkserver_[id] == 0) copies_by_chunkserver_.erase(id);
   }
@@ -135,6 +143,7 @@ void RepairPlanner::Finished(const CopyOrder& order) {
 void RepairPlanner::Clear() {
   chunks_in_flight_.clear();
   copies_by_chunkserver_.clear();
+  moves_in_flight_.clear();
 }
 
 }  // namespace hafs::master

@@ -1,6 +1,7 @@
-// Self-healing on the active master: MasterService's side of re-replication and trimming
-// (docs/design.md, "Self-healing"). RepairPlanner decides, CopyDispatcher carries copies
-// out; finished copies are logged as ReplicaCopied so a standby knows the new replicas.
+// Self-healing on the active master: MasterService's side of re-replication, trimming and
+// rebalancing (docs/design.md, "Self-healing"). RepairPlanner and Rebalancer decide,
+// CopyDispatcher carries copies out; finished copies are logged as ReplicaCopied so a
+// standby knows the new replicas.
 #include <sstream>
 
 #include "common/clock.h"
@@ -17,7 +18,8 @@ constexpr size_t kRecentRepairs = 10;
 
 std::string Describe(const CopyOrder& order) {
   return "chunk " + std::to_string(order.chunk_id) + " v" + std::to_string(order.version) + " from chunkserver " +
-         std::to_string(order.source) + " to " + std::to_string(order.destination);
+         std::to_string(order.source) + " to " + std::to_string(order.destination) +
+         (order.move_from != 0 ? " (rebalancing)" : "");
 }
 
 }  // namespace
@@ -48,27 +50,28 @@ Status MasterService::MaybeRepair(int64_t now_ms) {
       continue;
     }
     state_->CopyFinished(outcome.order, WallClockNs(), &records);
-    LOG(INFO) << "copied " << Describe(outcome.order);
-    NoteRepair("copied " + Describe(outcome.order));
+    std::string line = "copied " + Describe(outcome.order);
+    if (outcome.order.move_from != 0 && !FinishMove(state_->registry(), outcome.order, now_ms)) {
+      line += "; kept the replica on chunkserver " + std::to_string(outcome.order.move_from) +
+              " (the chunk changed or would fall below its goal)";
+    }
+    LOG(INFO) << line;
+    NoteRepair(std::move(line));
   }
   if (now_ms - last_repair_plan_ms_ >= kRepairPlanEveryMs && state_->RepairsAllowed(now_ms)) {
     last_repair_plan_ms_ = now_ms;
     ChunkRegistry& registry = state_->registry();
-    for (const CopyOrder& order : repair_planner_.PlanCopies(registry, now_ms, random_)) {
-      const ChunkserverState* source = registry.FindChunkserver(order.source);
-      const ChunkserverState* destination = registry.FindChunkserver(order.destination);
-      Status sent = copy_dispatcher_.Send(order, destination->address, source->address, state_->epoch(), now_ms);
-      if (!sent.ok()) {
-        LOG(WARNING) << "copy of " << Describe(order) << " not started: " << sent.ToString();
-        continue;
-      }
-      repair_planner_.Started(order);
-      LOG(INFO) << "copying " << Describe(order) << " (" << order.valid_replicas << " valid replicas)";
-    }
+    std::vector<CopyOrder> repairs = repair_planner_.PlanCopies(registry, now_ms, random_);
+    // Repairs come first: chunks move for balance only while no repair is planned or running.
+    bool repairing = !repairs.empty() || repair_planner_.copies_in_flight() > repair_planner_.moves_in_flight().size();
+    StartCopies(repairs, now_ms);
+    if (!repairing) StartCopies(rebalancer_.Plan(registry, repair_planner_, now_ms), now_ms);
     for (const SurplusReplica& surplus : repair_planner_.PlanTrims(registry, now_ms)) {
       registry.DropReplica(surplus.chunk_id, surplus.chunkserver_id);
-      std::string line = "dropped surplus replica of chunk " + std::to_string(surplus.chunk_id) + " on chunkserver " +
-                         std::to_string(surplus.chunkserver_id);
+      bool leaving = registry.Mode(surplus.chunkserver_id) == wire::MODE_DECOMMISSION;
+      std::string line = std::string(leaving ? "dropped the replica" : "dropped surplus replica") + " of chunk " +
+                         std::to_string(surplus.chunk_id) + " on " + (leaving ? "decommissioning " : "") +
+                         "chunkserver " + std::to_string(surplus.chunkserver_id);
       LOG(INFO) << line;
       NoteRepair(std::move(line));
     }
@@ -76,8 +79,24 @@ Status MasterService::MaybeRepair(int64_t now_ms) {
   return AppendRecords(records);
 }
 
+void MasterService::StartCopies(const std::vector<CopyOrder>& orders, int64_t now_ms) {
+  ChunkRegistry& registry = state_->registry();
+  for (const CopyOrder& order : orders) {
+    const ChunkserverState* source = registry.FindChunkserver(order.source);
+    const ChunkserverState* destination = registry.FindChunkserver(order.destination);
+    Status sent = copy_dispatcher_.Send(order, destination->address, source->address, state_->epoch(), now_ms);
+    if (!sent.ok()) {
+      LOG(WARNING) << "copy of " << Describe(order) << " not started: " << sent.ToString();
+      continue;
+    }
+    repair_planner_.Started(order);
+    LOG(INFO) << "copying " << Describe(order) << " (" << order.valid_replicas << " valid replicas)";
+  }
+}
+
 void MasterService::FillRepairs(wire::Reply* reply) {
   reply->set_chunks_being_copied(repair_planner_.copies_in_flight());
+  reply->set_chunks_being_moved(repair_planner_.moves_in_flight().size());
   for (const std::string& line : recent_repairs_) reply->add_recent_repairs(line);
 }
 
