@@ -189,8 +189,10 @@ std::optional<wire::Envelope> DataService::Handle(const wire::Envelope& request,
   *has_data = false;
   wire::Envelope reply = rpc::MakeReply(request);
   wire::Reply* body = reply.mutable_reply();
-  Status status;
-  if (request.has_leadership_lease()) {
+  Status status = CheckRequest(request, request_has_data ? data->size() : 0);
+  if (!status.ok()) {
+    // A malformed request: refused and logged below like any other.
+  } else if (request.has_leadership_lease()) {
     // Fenced on the body's epoch inside; the envelope epoch of a refused candidate must
     // not raise the fence (it would cut off the holder before its lease expires).
     if (lease_ == nullptr) {

@@ -161,7 +161,15 @@ void ChunkRegistry::QueueDeletion(uint32_t chunkserver_id, uint64_t chunk_id) {
 std::vector<uint64_t> ChunkRegistry::TakePendingDeletions(uint32_t chunkserver_id) {
   ChunkserverState* chunkserver = FindChunkserver(chunkserver_id);
   if (!chunkserver) return {};
-  return std::exchange(chunkserver->pending_deletions, {});
+  chunkserver->deletions_sent = std::exchange(chunkserver->pending_deletions, {});
+  return chunkserver->deletions_sent;
+}
+
+bool ChunkRegistry::DeletionUnderway(uint32_t chunkserver_id, uint64_t chunk_id) const {
+  auto chunkserver = chunkservers_.find(chunkserver_id);
+  if (chunkserver == chunkservers_.end()) return false;
+  auto has = [chunk_id](const std::vector<uint64_t>& ids) { return std::find(ids.begin(), ids.end(), chunk_id) != ids.end(); };
+  return has(chunkserver->second.pending_deletions) || has(chunkserver->second.deletions_sent);
 }
 
 ChunkserverState* ChunkRegistry::FindChunkserver(uint32_t chunkserver_id) {

@@ -54,6 +54,9 @@ struct ChunkserverState {
   int64_t last_heartbeat_ns = 0;  // wall clock, for status displays
   int64_t refused_ms = 0;         // monotonic: a connect was refused after the last heartbeat
   std::vector<uint64_t> pending_deletions;
+  // Deletions in the last heartbeat or registration reply: the chunkserver carries them
+  // out before it sends the next heartbeat, which replaces this list.
+  std::vector<uint64_t> deletions_sent;
   bool must_register = false;  // see RequireRegistration
 };
 
@@ -111,6 +114,9 @@ class ChunkRegistry {
   // Drops the chunk's replicas below its version and queues their deletion.
   void DropStaleReplicas(uint64_t chunk_id);
   std::vector<uint64_t> TakePendingDeletions(uint32_t chunkserver_id);
+  // Whether the chunkserver has a deletion of the chunk queued or not yet carried out: a
+  // copy to it now could be deleted right after it was made (self-healing waits).
+  bool DeletionUnderway(uint32_t chunkserver_id, uint64_t chunk_id) const;
 
   // Chunks with no valid replica whose stale replicas include some on up chunkservers,
   // each with the highest such version. Forgets chunks that have no replica left.

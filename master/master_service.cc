@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/durable_file.h"
 #include "common/log.h"
+#include "common/message_codec.h"
 #include "common/rpc.h"
 #include "master/checkpoint.h"
 #include "master/record_file.h"
@@ -168,7 +169,12 @@ Status MasterService::ServeBatch() {
     bool active_peer_alive = peer_role_ == "active" && MonotonicMs() - peer_heard_ms_ < options_.takeover_after_ms;
     bool chunkserver_or_admin = kind == wire::Envelope::kRegister || kind == wire::Envelope::kHeartbeat ||
                                 (kind == wire::Envelope::kClusterStatus && !active_peer_alive);
-    if (HasPeer() && HandlePeerRequest(request, &pending)) {
+    if (Status malformed = CheckRequest(request, incoming->message.has_data ? incoming->message.data.size() : 0);
+        !malformed.ok()) {
+      LOG(WARNING) << "refused a malformed " << kind << " request: " << malformed.ToString();
+      reply.mutable_reply()->set_error(malformed.error());
+      reply.mutable_reply()->set_error_message(malformed.message());
+    } else if (HasPeer() && HandlePeerRequest(request, &pending)) {
       // master <-> master, answered above
     } else if (request.epoch() > state_->epoch() && !(HasPeer() && chunkserver_or_admin && role_.load() == Role::kStandby)) {
       if (HasPeer() && role_.load() == Role::kActive) {

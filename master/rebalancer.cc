@@ -113,7 +113,10 @@ std::vector<CopyOrder> Rebalancer::Plan(const ChunkRegistry& registry, const Rep
   auto pick_chunk = [&](const ChunkserverLoad& from, const ChunkserverLoad& to) -> std::optional<uint64_t> {
     for (uint64_t chunk_id : movable[from.chunkserver_id]) {
       const ChunkState& chunk = registry.chunks().at(chunk_id);
-      if (planned.contains(chunk_id) || Holds(chunk, to.chunkserver_id)) continue;
+      if (planned.contains(chunk_id) || Holds(chunk, to.chunkserver_id) ||
+          registry.DeletionUnderway(to.chunkserver_id, chunk_id)) {
+        continue;
+      }
       if (KeepsLabels(registry, chunk, from.chunkserver_id, to.label)) return chunk_id;
     }
     return std::nullopt;

@@ -61,7 +61,8 @@ std::vector<CopyOrder> RepairPlanner::PlanCopies(const ChunkRegistry& registry, 
     // A chunkserver on a label the chunk does not use yet, if any takes new chunks, even
     // when all such are busy: then the chunk waits for one rather than doubling up a label.
     auto eligible = [&](uint32_t id, const ChunkserverState& chunkserver) {
-      return !holders.contains(id) && TakesNewChunks(registry, chunkserver, now_ms);
+      return !holders.contains(id) && TakesNewChunks(registry, chunkserver, now_ms) &&
+             !registry.DeletionUnderway(id, entry.chunk_id);
     };
     std::set<std::string> open_labels;
     for (const auto& [id, chunkserver] : registry.chunkservers()) {

@@ -64,6 +64,20 @@ TEST_F(RepairPlannerTest, WaitsForABusyChunkserverOnTheUnusedLabel) {
   EXPECT_EQ(orders.begin()->second.destination, c);
 }
 
+TEST_F(RepairPlannerTest, NoCopyGoesWhereTheChunkIsStillBeingDeleted) {
+  Add("a", 10, "a", {{1, 1}});
+  Add("b", 10, "b", {{1, 1}});
+  uint32_t c = Add("c", 10, "c", {{1, 1}});
+  registry_.DropReplica(1, c);  // trimmed: its deletion is queued for c's next heartbeat
+  RepairPlanner planner(4);
+  EXPECT_TRUE(Plan(planner).empty()) << "queued";
+  EXPECT_EQ(registry_.TakePendingDeletions(c), std::vector<uint64_t>{1});
+  EXPECT_TRUE(Plan(planner).empty()) << "sent, maybe not carried out";
+  EXPECT_TRUE(registry_.TakePendingDeletions(c).empty());  // c's next heartbeat: done
+  ASSERT_EQ(Plan(planner).size(), 1u);
+  EXPECT_EQ(Plan(planner).at(1).destination, c);
+}
+
 TEST_F(RepairPlannerTest, FewestCopiesFirstWithinTheLimitPerChunkserver) {
   Add("a", 10, "a", {{1, 1}, {2, 1}});
   Add("b", 10, "b", {{1, 1}});

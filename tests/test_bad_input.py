@@ -139,3 +139,21 @@ def test_full_chunkservers_give_enospc_and_get_no_chunks(request):
         write_random(cluster.mnt / "no-room", 2 * MiB, seed=1)
     assert failure.value.errno == errno.ENOSPC
     (cluster.mnt / "metadata-still-works").mkdir()
+
+
+def test_requests_outside_the_protocol_limits_are_refused_before_any_handler(shared_cluster, wire):
+    # CheckRequest runs in both daemons before the request reaches a handler.
+    request = wire.Envelope(request_id=5)
+    request.mkdir.parent = 1
+    request.mkdir.name = "n" * 256
+    request.mkdir.mode = 0o755
+    reply = reply_of(wire, call(shared_cluster.address("master1"), request.SerializeToString()))
+    assert reply.error == errno.ENAMETOOLONG, reply
+
+    request = wire.Envelope(request_id=6)
+    request.write_chunk.chunk_id = 1
+    request.write_chunk.chunk_version = 1
+    for port in range(20):  # a chain no goal needs: not forwarded anywhere
+        request.write_chunk.chain.add(chunkserver_id=port + 1, address=f"127.0.0.1:{port + 1}")
+    reply = reply_of(wire, call(shared_cluster.address("cs1"), request.SerializeToString(), data=b"x"))
+    assert reply.error == errno.EINVAL, reply

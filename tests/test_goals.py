@@ -115,7 +115,7 @@ def test_only_owners_change_goals_and_bad_goals_are_refused(request, wire):
         assert result.returncode == 2 and "1 to 9" in result.stderr, result.stderr
     # The master checks the range itself: a peer's out-of-range goal is an error, not a crash.
     address = cluster.address(cluster.wait_active())
-    cases = [(1, 0, errno.EINVAL), (1, 10, errno.EINVAL), (0, 2, errno.ENOENT)]
+    cases = [(1, 0, errno.EINVAL), (1, 10, errno.EINVAL), (0, 2, errno.EINVAL), (987654321, 2, errno.ENOENT)]
     for request_id, (inode, goal, error) in enumerate(cases, start=1):
         envelope = wire.Envelope(request_id=request_id)
         envelope.set_goal.inode = inode
