@@ -5,7 +5,8 @@ the most of its replicas and times until every chunk has three valid replicas ag
 a reader streams the file through the mount. Prints JSON: repair seconds, and the reader's
 MiB/s before and during the repair (issue 4's targets: under 5 s, reader at least half).
 
-usage: bench/repair_time.py [--size-mib N]   (HAFS_BUILD_DIR as for tools/hafs-local)
+usage: bench/repair_time.py [--size-mib N] [--hang]   (HAFS_BUILD_DIR as for tools/hafs-local)
+--hang: SIGSTOP the chunkserver instead (a hung one: found by its heartbeat timeout).
 """
 import argparse
 import datetime
@@ -72,6 +73,7 @@ def copy_timings(log, killed_wall):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--hang", action="store_true", help="SIGSTOP the chunkserver instead of kill -9")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="hafs-repair-"))
     root.chmod(0o755)
@@ -88,13 +90,15 @@ def main():
         time.sleep(3)
         killed, killed_wall = time.monotonic(), time.time()
         master = cluster.active_master()
-        cluster.kill(victim)
+        (cluster.pause if args.hang else cluster.kill)(victim)
         wait_until(lambda: fully_replicated(cluster, path, without=victim), timeout_s=300, what="repair",
                    interval_s=0.1)
         repaired = time.monotonic()
         reader.stop.set()
         reader.join()
-        print(json.dumps({"size_mib": args.size_mib, "repair_s": round(repaired - killed, 2),
+        if args.hang:
+            cluster.resume(victim)
+        print(json.dumps({"size_mib": args.size_mib, "fault": "SIGSTOP" if args.hang else "kill -9", "repair_s": round(repaired - killed, 2),
                           "reader_mib_s_before": round(reader.rate(killed - 3, killed), 1),
                           "reader_mib_s_during": round(reader.rate(killed, repaired), 1),
                           **copy_timings(cluster.log(master), killed_wall)}))
