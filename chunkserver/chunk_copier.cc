@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "chunkserver/chunkserver_metrics.h"
 #include "common/block_checksum.h"
 #include "common/log.h"
 #include "common/rpc.h"
@@ -62,6 +63,7 @@ Status ChunkCopier::Copy(const wire::ReplicateChunkRequest& request, uint64_t ep
   }
   if (running_.fetch_add(1) >= options_.max_copies) {
     running_.fetch_sub(1);
+    Metrics().copies.With("busy").Increment();
     return Status::Error(EAGAIN, "already running " + std::to_string(options_.max_copies) + " copies");
   }
   (void)store_.Delete(request.chunk_id());  // a stale local copy, if any
@@ -74,6 +76,7 @@ Status ChunkCopier::Copy(const wire::ReplicateChunkRequest& request, uint64_t ep
     (void)store_.Delete(request.chunk_id());
   }
   running_.fetch_sub(1);
+  Metrics().copies.With(copied.ok() ? "ok" : "failed").Increment();
   return copied;
 }
 

@@ -129,6 +129,7 @@ void HttpEndpoint::ServeConnection(int fd) {
   int64_t deadline_ms = MonotonicMs() + options_.io_timeout_ms;
   std::string request;
   HttpResponse response;
+  bool unread_input = false;
   while (true) {
     // Only the request line and headers matter: a GET has no body.
     if (request.find("\r\n\r\n") != std::string::npos || request.find("\n\n") != std::string::npos) {
@@ -137,6 +138,7 @@ void HttpEndpoint::ServeConnection(int fd) {
     }
     if (request.size() > options_.max_request_bytes) {
       response = Plain(400, "request too large");
+      unread_input = true;
       break;
     }
     if (!WaitFor(fd, POLLIN, deadline_ms)) return;  // too slow, or stopping: just close
@@ -163,6 +165,13 @@ void HttpEndpoint::ServeConnection(int fd) {
     }
   }
   ::shutdown(fd, SHUT_WR);
+  // Closing with unread input would reset the connection and could destroy the answer
+  // before the peer reads it: read on until the peer closes, within the deadline.
+  char discard[4096];
+  while (unread_input && WaitFor(fd, POLLIN, deadline_ms)) {
+    ssize_t got = ::recv(fd, discard, sizeof discard, 0);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) break;
+  }
 }
 
 HttpResponse HttpEndpoint::Answer(const std::string& request) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace hafs::metrics {
 
@@ -29,6 +30,11 @@ const std::vector<double>& LatencyBuckets() {
   static const std::vector<double> buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                               0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5, 10};
   return buckets;
+}
+
+std::string ErrorKind(int error) {
+  const char* name = ::strerrorname_np(error);
+  return name != nullptr ? name : "E" + std::to_string(error);
 }
 
 std::string EscapeLabelValue(std::string_view value) {

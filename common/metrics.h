@@ -148,6 +148,9 @@ Registry& DefaultRegistry();
 // Seconds since `start`, for histograms: `histogram.Observe(SecondsSince(started))`.
 double SecondsSince(std::chrono::steady_clock::time_point start);
 
+// The label of an error kind: the errno's name ("ENOENT", "ESTALE"), a fixed set.
+std::string ErrorKind(int error);
+
 // A label value or HELP text escaped for the text format (backslash, newline, and in
 // label values the double quote).
 std::string EscapeLabelValue(std::string_view value);

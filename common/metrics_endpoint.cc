@@ -15,9 +15,11 @@ void AddMetricsEndpointFlags(po::options_description& flags, MetricsEndpointOpti
 }
 
 Result<std::unique_ptr<HttpEndpoint>> StartMetricsEndpoint(const MetricsEndpointOptions& options,
-                                                           std::function<Health()> health) {
+                                                           std::function<Health()> health,
+                                                           std::function<void()> refresh) {
   std::map<std::string, HttpHandler> routes;
-  routes["/metrics"] = [] {
+  routes["/metrics"] = [refresh = std::move(refresh)] {
+    refresh();
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics::DefaultRegistry().Render()};
   };
   routes["/health"] = [health = std::move(health)] {

@@ -27,9 +27,11 @@ struct Health {
   std::string reason;  // one line, e.g. "ok", "standby resynchronising"
 };
 
-// Starts the endpoint and writes its bound HOST:PORT to the port file. `health` runs on the
-// endpoint's thread, so it reads only what is safe to read from there.
+// Starts the endpoint and writes its bound HOST:PORT to the port file. `health`, and
+// `refresh` before each /metrics answer (to set gauges that are cheap to read at scrape
+// time), run on the endpoint's thread: they read only what is safe to read from there.
 Result<std::unique_ptr<HttpEndpoint>> StartMetricsEndpoint(const MetricsEndpointOptions& options,
-                                                           std::function<Health()> health);
+                                                           std::function<Health()> health,
+                                                           std::function<void()> refresh = [] {});
 
 }  // namespace hafs

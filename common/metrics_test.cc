@@ -66,6 +66,11 @@ TEST(MetricsTest, FormatsSpecialValues) {
   EXPECT_EQ(FormatValue(0.0 / 0.0), "NaN");
 }
 
+TEST(MetricsTest, ErrorKindIsTheErrnoName) {
+  EXPECT_EQ(ErrorKind(ENOENT), "ENOENT");
+  EXPECT_EQ(ErrorKind(100000), "E100000");
+}
+
 TEST(MetricsTest, ConcurrentUpdatesAreCounted) {
   Registry registry;
   auto& requests = registry.AddCounter("hafs_r_total", "R.", "op");
