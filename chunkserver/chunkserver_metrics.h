@@ -10,7 +10,7 @@ namespace hafs {
 class ChunkStore;
 
 struct ChunkserverMetrics {
-  metrics::Family<metrics::Counter>& requests;             // op
+  metrics::Family<metrics::Counter>& requests;            // op
   metrics::Family<metrics::Histogram>& request_duration;  // op
   metrics::Counter& read_bytes;
   metrics::Counter& written_bytes;

@@ -254,8 +254,9 @@ Status DataService::HandleRead(const wire::ReadChunkRequest& request, ReadMode m
   auto length = store_.Read(request.chunk_id(), request.chunk_version(), request.offset(),
                             {static_cast<std::byte*>(out.data()), out.size()}, mode);
   if (!length) return length.error();
-  // Bytes past the stored length are not read: the reply's data is longer than the chunk.
-  if (*length > request.offset()) Metrics().read_bytes.Increment(std::min<uint64_t>(request.length(), *length - request.offset()));
+  // Bytes past the stored length are zeros, not data read.
+  uint64_t stored_bytes = *length > request.offset() ? *length - request.offset() : 0;
+  Metrics().read_bytes.Increment(std::min<uint64_t>(request.length(), stored_bytes));
   reply->set_chunk_length(*length);
   *data = std::move(out);
   *has_data = true;

@@ -17,16 +17,24 @@ namespace {
 
 const char* Reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
-HttpResponse Plain(int status, std::string body) { return HttpResponse{status, "text/plain; charset=utf-8", body + "\n"}; }
+HttpResponse Plain(int status, std::string body) {
+  return HttpResponse{status, "text/plain; charset=utf-8", body + "\n"};
+}
 
 // "host:port" -> its parts; "[v6]:port" loses the brackets; "" or "*" means any address.
 Status SplitHostPort(const std::string& host_port, std::string* host, std::string* port) {

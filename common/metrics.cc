@@ -1,8 +1,8 @@
 #include "common/metrics.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 
 namespace hafs::metrics {
@@ -27,8 +27,8 @@ std::vector<uint64_t> Histogram::CumulativeCounts() const {
 }
 
 const std::vector<double>& LatencyBuckets() {
-  static const std::vector<double> buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                              0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5, 10};
+  static const std::vector<double> buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                              0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
   return buckets;
 }
 
@@ -56,14 +56,13 @@ std::string EscapeLabelValue(std::string_view value) {
 std::string FormatValue(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // The shortest text that reads back as the same double; exact integers (counts,
+  // bytes) without an exponent up to 2^53.
   char text[32];
-  // Exact integers (counts, bytes) print without an exponent up to 2^53.
-  if (value == std::trunc(value) && std::fabs(value) < 9007199254740992.0) {
-    std::snprintf(text, sizeof text, "%.0f", value);
-  } else {
-    std::snprintf(text, sizeof text, "%.17g", value);
-  }
-  return text;
+  bool integer = value == std::trunc(value) && std::fabs(value) < 9007199254740992.0;
+  auto end = integer ? std::to_chars(text, text + sizeof text, static_cast<int64_t>(value)).ptr
+                     : std::to_chars(text, text + sizeof text, value).ptr;
+  return std::string(text, end);
 }
 
 void FamilyBase::Render(std::string* out) const {
@@ -147,7 +146,8 @@ Family<Gauge>& Registry::AddGauge(std::string name, std::string help, std::strin
 
 Family<Histogram>& Registry::AddHistogram(std::string name, std::string help, std::string label,
                                           std::vector<double> bounds) {
-  return Add(std::make_unique<Family<Histogram>>(std::move(name), std::move(help), std::move(label), std::move(bounds)));
+  return Add(
+      std::make_unique<Family<Histogram>>(std::move(name), std::move(help), std::move(label), std::move(bounds)));
 }
 
 std::string Registry::Render() const {

@@ -9,9 +9,9 @@ namespace hafs {
 void AddMetricsEndpointFlags(po::options_description& flags, MetricsEndpointOptions* options) {
   flags.add_options()("metrics-listen", po::value<std::string>(&options->listen)->default_value(options->listen),
                       "HOST:PORT of the HTTP endpoint serving /metrics (Prometheus) and /health (port 0 picks a "
-                      "free port)")(
-      "metrics-port-file", po::value<std::string>(&options->port_file)->default_value(options->port_file),
-      "write the bound HOST:PORT of the metrics endpoint to this file once it serves");
+                      "free port)")("metrics-port-file",
+                                    po::value<std::string>(&options->port_file)->default_value(options->port_file),
+                                    "write the bound HOST:PORT of the metrics endpoint to this file once it serves");
 }
 
 Result<std::unique_ptr<HttpEndpoint>> StartMetricsEndpoint(const MetricsEndpointOptions& options,

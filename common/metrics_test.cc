@@ -10,7 +10,8 @@ namespace {
 TEST(MetricsTest, CounterWithHelpAndType) {
   Registry registry;
   registry.AddCounter("hafs_test_total", "Things done.").Get().Increment(3);
-  EXPECT_EQ(registry.Render(), "# HELP hafs_test_total Things done.\n# TYPE hafs_test_total counter\nhafs_test_total 3\n");
+  EXPECT_EQ(registry.Render(),
+            "# HELP hafs_test_total Things done.\n# TYPE hafs_test_total counter\nhafs_test_total 3\n");
 }
 
 TEST(MetricsTest, LabelledGaugeSeriesSortedByLabel) {
@@ -41,10 +42,10 @@ TEST(MetricsTest, HistogramBucketsAreCumulativeWithInfSumAndCount) {
   read.Observe(7);
   EXPECT_EQ(registry.Render(),
             "# HELP hafs_op_seconds Latency.\n# TYPE hafs_op_seconds histogram\n"
-            "hafs_op_seconds_bucket{op=\"read\",le=\"0.10000000000000001\"} 2\n"
+            "hafs_op_seconds_bucket{op=\"read\",le=\"0.1\"} 2\n"
             "hafs_op_seconds_bucket{op=\"read\",le=\"1\"} 3\n"
             "hafs_op_seconds_bucket{op=\"read\",le=\"+Inf\"} 4\n"
-            "hafs_op_seconds_sum{op=\"read\"} 7.6500000000000004\n"
+            "hafs_op_seconds_sum{op=\"read\"} 7.65\n"
             "hafs_op_seconds_count{op=\"read\"} 4\n");
 }
 
@@ -61,6 +62,8 @@ TEST(MetricsTest, FormatsSpecialValues) {
   EXPECT_EQ(FormatValue(1e15), "1000000000000000");
   EXPECT_EQ(FormatValue(-2), "-2");
   EXPECT_EQ(FormatValue(0.25), "0.25");
+  EXPECT_EQ(FormatValue(0.1 + 0.2), "0.30000000000000004");  // round-trips exactly
+  EXPECT_EQ(FormatValue(1e300), "1e+300");
   EXPECT_EQ(FormatValue(1.0 / 0.0), "+Inf");
   EXPECT_EQ(FormatValue(-1.0 / 0.0), "-Inf");
   EXPECT_EQ(FormatValue(0.0 / 0.0), "NaN");

@@ -5,7 +5,7 @@ namespace hafs::master {
 MasterMetrics& Metrics() {
   static MasterMetrics* metrics = [] {
     metrics::Registry& registry = metrics::DefaultRegistry();
-    return new MasterMetrics{
+    auto* created = new MasterMetrics{
         .role = registry.AddGauge("hafs_master_role", "1 for this master's role (active or standby), 0 for the other.",
                                   "role"),
         .epoch = registry.AddGauge("hafs_master_epoch", "The master epoch this master is at.").Get(),
@@ -27,13 +27,18 @@ MasterMetrics& Metrics() {
                                     "Chunks by state: healthy (at their goal), under_replicated, over_replicated, "
                                     "missing (no readable replica).",
                                     "state"),
-        .chunkservers = registry.AddGauge("hafs_chunkservers", "Chunkservers known to this master, up or down.", "state"),
+        .chunkservers =
+            registry.AddGauge("hafs_chunkservers", "Chunkservers known to this master, up or down.", "state"),
         .repair_copies_in_flight =
             registry.AddGauge("hafs_repair_copies_in_flight", "Self-healing copies running now.").Get(),
         .repair_bytes_to_copy =
-            registry.AddGauge("hafs_repair_bytes_to_copy", "Bytes still to copy to bring every chunk to its goal.").Get(),
+            registry.AddGauge("hafs_repair_bytes_to_copy", "Bytes still to copy to bring every chunk to its goal.")
+                .Get(),
         .repair_copies = registry.AddCounter("hafs_repair_copies_total", "Self-healing copies, by result.", "result"),
     };
+    // Fixed label sets exist from the start: a rate or an alert sees 0, not no series.
+    for (const char* result : {"ok", "failed", "not_started"}) created->repair_copies.With(result);
+    return created;
   }();
   return *metrics;
 }

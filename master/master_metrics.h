@@ -13,10 +13,10 @@ struct MasterMetrics {
   metrics::Gauge& log_position;
   metrics::Gauge& standby_lag_records;
   metrics::Counter& takeovers;
-  metrics::Family<metrics::Counter>& requests;             // op
+  metrics::Family<metrics::Counter>& requests;            // op
   metrics::Family<metrics::Histogram>& request_duration;  // op
-  metrics::Family<metrics::Gauge>& chunks;                 // state
-  metrics::Family<metrics::Gauge>& chunkservers;           // state
+  metrics::Family<metrics::Gauge>& chunks;                // state
+  metrics::Family<metrics::Gauge>& chunkservers;          // state
   metrics::Gauge& repair_copies_in_flight;
   metrics::Gauge& repair_bytes_to_copy;
   metrics::Family<metrics::Counter>& repair_copies;  // result="ok|failed|not_started"

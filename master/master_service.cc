@@ -12,9 +12,9 @@
 #include "common/durable_file.h"
 #include "common/log.h"
 #include "common/message_codec.h"
-#include "master/master_metrics.h"
 #include "common/rpc.h"
 #include "master/checkpoint.h"
+#include "master/master_metrics.h"
 #include "master/record_file.h"
 
 namespace hafs::master {

@@ -20,8 +20,8 @@ MountMetrics& Metrics() {
                                  .AddCounter("hafs_mount_replica_failovers_total",
                                              "Chunk reads that failed on one replica and went on to another.")
                                  .Get(),
-        .errors = registry.AddCounter("hafs_mount_errors_total", "FUSE operations answered with an error, by errno.",
-                                      "kind"),
+        .errors =
+            registry.AddCounter("hafs_mount_errors_total", "FUSE operations answered with an error, by errno.", "kind"),
     };
   }();
   return *metrics;

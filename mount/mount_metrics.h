@@ -7,7 +7,7 @@
 namespace hafs::mount {
 
 struct MountMetrics {
-  metrics::Family<metrics::Counter>& operations;             // op
+  metrics::Family<metrics::Counter>& operations;            // op
   metrics::Family<metrics::Histogram>& operation_duration;  // op
   metrics::Counter& read_bytes;
   metrics::Counter& written_bytes;
