@@ -28,9 +28,13 @@ Result<std::unique_ptr<HttpEndpoint>> StartMetricsEndpoint(const MetricsEndpoint
   };
   auto endpoint = std::make_unique<HttpEndpoint>(std::move(routes));
   auto bound = endpoint->Start(options.listen);
-  if (!bound) return Fail(bound.error());
+  if (!bound) {
+    return Fail(bound.error().error(), "--metrics-listen: " + bound.error().message());
+  }
   if (!options.port_file.empty()) {
-    if (Status written = WriteFileAtomically(options.port_file, *bound + "\n"); !written.ok()) return Fail(written);
+    if (Status written = WriteFileAtomically(options.port_file, *bound + "\n"); !written.ok()) {
+      return Fail(written.error(), "--metrics-port-file " + options.port_file + ": " + written.message());
+    }
   }
   LOG(INFO) << "metrics and health on http://" << *bound << "/metrics";
   return endpoint;

@@ -6,13 +6,14 @@ or refused scrape never hangs a daemon."""
 import json
 import re
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import make_cluster, wait_until
+from conftest import BUILD, make_cluster, wait_until
 from test_data import MiB, sha256_of, write_random
 from test_failures import drop_caches
 
@@ -203,3 +204,10 @@ def test_slow_broken_and_refused_scrapes(metrics_cluster):
                 return value(samples, "hafs_chunkservers", state="down") == 1
         return False
     wait_until(down_counted, what="the active master to count cs3 down")
+
+
+def test_every_daemon_documents_its_metrics_flags():
+    for binary in ["hafs-master", "hafs-chunkserver", "hafs-mount"]:
+        help_text = subprocess.run([str(BUILD / binary), "--help"], capture_output=True, text=True, timeout=30).stdout
+        assert "--metrics-listen" in help_text and "127.0.0.1:0" in help_text, binary
+        assert "--metrics-port-file" in help_text, binary
