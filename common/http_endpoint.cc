@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -118,7 +119,7 @@ bool HttpEndpoint::WaitFor(int fd, short events, int64_t deadline_ms) const {
     int64_t left_ms = deadline_ms - MonotonicMs();
     if (left_ms <= 0) return false;
     pollfd fds[2] = {{fd, events, 0}, {wake_pipe_[0], POLLIN, 0}};
-    int ready = ::poll(fds, 2, static_cast<int>(left_ms));
+    int ready = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left_ms, INT_MAX)));
     if (ready < 0 && errno != EINTR) return false;
     if (ready > 0) return fds[1].revents == 0;  // a woken thread stops; an error on fd shows in the next call
   }
@@ -127,7 +128,15 @@ bool HttpEndpoint::WaitFor(int fd, short events, int64_t deadline_ms) const {
 void HttpEndpoint::Serve() {
   while (WaitFor(listen_fd_, POLLIN, INT64_MAX)) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) continue;  // the peer gave up already, or out of descriptors: try the next one
+    if (fd < 0) {
+      // The peer gave up already (try the next one), or out of descriptors: the pending
+      // connection stays and poll would say so at once, so wait a little instead of spinning.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        pollfd wake{wake_pipe_[0], POLLIN, 0};
+        ::poll(&wake, 1, 100);
+      }
+      continue;
+    }
     ServeConnection(fd);
     ::close(fd);
   }
