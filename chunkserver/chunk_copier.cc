@@ -52,6 +52,7 @@ Status ChunkCopier::CopyData(const wire::ReplicateChunkRequest& request, uint64_
     if (answer->data.size() < useful) return Status::Error(EBADMSG, "short piece from " + request.source());
     auto bytes = std::span(static_cast<const std::byte*>(answer->data.data()), useful);
     if (Status written = store_.Write(request.chunk_id(), 0, offset, bytes); !written.ok()) return written;
+    Metrics().copied_bytes.Increment(useful);
   }
   if (length == 0) return store_.Write(request.chunk_id(), 0, 0, {});
   return store_.Sync(request.chunk_id());

@@ -26,6 +26,10 @@ ChunkserverMetrics& Metrics() {
         .scrub_bytes = registry.AddCounter("hafs_scrub_bytes_total", "Bytes the background scrubber verified.").Get(),
         .copies = registry.AddCounter("hafs_chunkserver_copies_total",
                                       "Self-healing copies into this chunkserver, by result.", "result"),
+        .copied_bytes = registry
+                            .AddCounter("hafs_chunkserver_copied_bytes_total",
+                                        "Chunk data bytes self-healing copies wrote into this chunkserver.")
+                            .Get(),
         .errors =
             registry.AddCounter("hafs_chunkserver_errors_total", "Requests answered with an error, by errno.", "kind"),
     };

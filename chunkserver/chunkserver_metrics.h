@@ -19,6 +19,7 @@ struct ChunkserverMetrics {
   metrics::Gauge& chunks;
   metrics::Counter& scrub_bytes;
   metrics::Family<metrics::Counter>& copies;  // result="ok|failed|busy"
+  metrics::Counter& copied_bytes;
   metrics::Family<metrics::Counter>& errors;  // kind: the errno name of a refused request
 };
 
