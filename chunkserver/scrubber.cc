@@ -5,7 +5,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "chunkserver/chunkserver_metrics.h"
 #include "chunkserver/disk_error_window.h"
 #include "common/block_checksum.h"
 #include "common/durable_file.h"
@@ -97,7 +96,6 @@ bool Scrubber::ScrubChunk(uint64_t chunk_id, std::vector<std::byte>& buffer) {
       return true;
     }
     blocks_scrubbed_ += piece->blocks_read;
-    Metrics().scrub_bytes.Increment(piece->blocks_read * kBlockSize);
     block += piece->blocks_read;
     if (!Pace(piece->blocks_read * kBlockSize, read_started)) return false;
     if (piece->blocks_read == 0 || block >= piece->block_count) {
