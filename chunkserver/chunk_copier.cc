@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "chunkserver/chunkserver_metrics.h"
 #include "common/block_checksum.h"
 #include "common/log.h"
 #include "common/rpc.h"
@@ -51,6 +52,7 @@ Status ChunkCopier::CopyData(const wire::ReplicateChunkRequest& request, uint64_
     if (answer->data.size() < useful) return Status::Error(EBADMSG, "short piece from " + request.source());
     auto bytes = std::span(static_cast<const std::byte*>(answer->data.data()), useful);
     if (Status written = store_.Write(request.chunk_id(), 0, offset, bytes); !written.ok()) return written;
+    Metrics().copied_bytes.Increment(useful);
   }
   if (length == 0) return store_.Write(request.chunk_id(), 0, 0, {});
   return store_.Sync(request.chunk_id());
@@ -62,6 +64,7 @@ Status ChunkCopier::Copy(const wire::ReplicateChunkRequest& request, uint64_t ep
   }
   if (running_.fetch_add(1) >= options_.max_copies) {
     running_.fetch_sub(1);
+    Metrics().copies.With("busy").Increment();
     return Status::Error(EAGAIN, "already running " + std::to_string(options_.max_copies) + " copies");
   }
   (void)store_.Delete(request.chunk_id());  // a stale local copy, if any
@@ -74,6 +77,7 @@ Status ChunkCopier::Copy(const wire::ReplicateChunkRequest& request, uint64_t ep
     (void)store_.Delete(request.chunk_id());
   }
   running_.fetch_sub(1);
+  Metrics().copies.With(copied.ok() ? "ok" : "failed").Increment();
   return copied;
 }
 

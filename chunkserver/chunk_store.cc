@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 
+#include "chunkserver/chunkserver_metrics.h"
 #include "common/clock.h"
 #include "common/durable_file.h"
 #include "common/log.h"
@@ -243,6 +244,7 @@ Status ChunkStore::CreateFileIn(size_t dir_index, uint64_t chunk_id, uint64_t ch
 
 Status ChunkStore::NoteFailure(uint64_t chunk_id, Entry& entry, Status status) {
   if (status.error() == EBADMSG) {
+    Metrics().checksum_mismatches.Increment();
     // The replica stays: its other blocks still serve until the master deletes it.
     LOG(ERROR) << "chunk " << chunk_id << " version " << entry.chunk_version
                << " replica is corrupt, reporting it lost: " << status.message();

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 
+#include "chunkserver/chunkserver_metrics.h"
 #include "chunkserver/replication_chain.h"
 #include "common/log.h"
 #include "common/message_codec.h"
@@ -184,6 +185,7 @@ std::optional<wire::Envelope> DataService::Handle(const wire::Envelope& request,
                                                   ReadMode mode) {
   // Writes and truncates wait for the disk and the chain.
   if (mode == ReadMode::kNoWait && !request.has_leadership_lease() && !request.has_read_chunk()) return std::nullopt;
+  auto started = std::chrono::steady_clock::now();
   ChunkserverState::InFlight in_flight(state_);
   bool request_has_data = *has_data;
   *has_data = false;
@@ -211,6 +213,7 @@ std::optional<wire::Envelope> DataService::Handle(const wire::Envelope& request,
     if (!request_has_data) *data = zmq::message_t();
     HandleChained(request, data, body, [&] {
       Status written = store_.Write(write.chunk_id(), write.chunk_version(), write.offset(), Bytes(*data));
+      if (written.ok()) Metrics().written_bytes.Increment(data->size());
       return written.ok() && write.sync() ? store_.Sync(write.chunk_id()) : written;
     });
   } else if (request.has_replicate_chunk()) {
@@ -230,6 +233,11 @@ std::optional<wire::Envelope> DataService::Handle(const wire::Envelope& request,
       LOG(WARNING) << "request refused: " << status.ToString();
     }
   }
+  // Counted once answered: a read the proxy hands on to a worker is counted by the worker.
+  const std::string& op = RequestName(request);
+  Metrics().requests.With(op).Increment();
+  Metrics().request_duration.With(op).Observe(metrics::SecondsSince(started));
+  if (body->error() != 0) Metrics().errors.With(metrics::ErrorKind(body->error())).Increment();
   reply.set_epoch(state_.epoch());
   return reply;
 }
@@ -246,6 +254,9 @@ Status DataService::HandleRead(const wire::ReadChunkRequest& request, ReadMode m
   auto length = store_.Read(request.chunk_id(), request.chunk_version(), request.offset(),
                             {static_cast<std::byte*>(out.data()), out.size()}, mode);
   if (!length) return length.error();
+  // Bytes past the stored length are zeros, not data read.
+  uint64_t stored_bytes = *length > request.offset() ? *length - request.offset() : 0;
+  Metrics().read_bytes.Increment(std::min<uint64_t>(request.length(), stored_bytes));
   reply->set_chunk_length(*length);
   *data = std::move(out);
   *has_data = true;

@@ -9,12 +9,14 @@
 #include <sstream>
 
 #include "chunkserver/chunk_store.h"
+#include "chunkserver/chunkserver_metrics.h"
 #include "chunkserver/data_service.h"
 #include "chunkserver/leadership_lease.h"
 #include "chunkserver/master_link.h"
 #include "chunkserver/scrubber.h"
 #include "common/durable_file.h"
 #include "common/log.h"
+#include "common/metrics_endpoint.h"
 #include "common/options.h"
 
 namespace {
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
       ("leadership-grace-ms", value<int>()->default_value(10000),
        "after a restart, grant no master leadership lease for this long (at least the longest lease, 10000 ms)");
   // clang-format on
+  hafs::MetricsEndpointOptions metrics_options;
+  hafs::AddMetricsEndpointFlags(description, &metrics_options);
   auto options = hafs::ParseOptionsOrExit(argc, argv, description, "Usage: hafs-chunkserver [options]");
 
   // Signals are taken by sigwait below, never by the worker threads.
@@ -134,6 +138,18 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  auto metrics_endpoint = hafs::StartMetricsEndpoint(
+      metrics_options,
+      [&state] {
+        return state.chunkserver_id() == 0 ? hafs::Health{false, "not registered with a master yet"}
+                                           : hafs::Health{true, "ok"};
+      },
+      [&store] { hafs::RefreshStoreMetrics(**store); });
+  if (!metrics_endpoint) {
+    LOG(ERROR) << "cannot start: " << metrics_endpoint.error().ToString();
+    return 1;
+  }
+
   hafs::MasterLinkOptions link_options;
   link_options.masters = SplitCommas(options["master"].as<std::string>());
   if (link_options.masters.empty()) {
@@ -168,6 +184,7 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   LOG(INFO) << "stopping on signal " << signal_number;
+  (*metrics_endpoint)->Stop();  // scrapers now see a refused connection, not a daemon half gone
   if (scrubber) scrubber->Stop();
   master_link.Stop();
   service.Stop();

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "chunkserver/chunkserver_metrics.h"
 #include "chunkserver/disk_error_window.h"
 #include "common/block_checksum.h"
 #include "common/durable_file.h"
@@ -96,6 +97,7 @@ bool Scrubber::ScrubChunk(uint64_t chunk_id, std::vector<std::byte>& buffer) {
       return true;
     }
     blocks_scrubbed_ += piece->blocks_read;
+    Metrics().scrub_bytes.Increment(piece->blocks_read * kBlockSize);
     block += piece->blocks_read;
     if (!Pace(piece->blocks_read * kBlockSize, read_started)) return false;
     if (piece->blocks_read == 0 || block >= piece->block_count) {

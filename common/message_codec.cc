@@ -63,6 +63,12 @@ Status DecodeEnvelope(const void* data, size_t size, wire::Envelope* envelope) {
   return Status::Ok();
 }
 
+const std::string& RequestName(const wire::Envelope& envelope) {
+  static const std::string kNone = "none";
+  const auto* field = wire::Envelope::descriptor()->FindFieldByNumber(envelope.body_case());
+  return field != nullptr ? field->name() : kNone;
+}
+
 Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
   using E = wire::Envelope;
   switch (envelope.body_case()) {

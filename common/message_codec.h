@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
@@ -19,5 +20,9 @@ Status DecodeEnvelope(const void* data, size_t size, wire::Envelope* envelope);
 // of range, ENAMETOOLONG for names over 255 bytes, EBADMSG when there is no body.
 // `data_size` is the size of the bulk data frame (0 when there is none).
 Status CheckRequest(const wire::Envelope& envelope, size_t data_size);
+
+// The name of a message's body field ("get_attr", "write_chunk"): the op label of request
+// metrics, one of a fixed set; "none" when there is no body.
+const std::string& RequestName(const wire::Envelope& envelope);
 
 }  // namespace hafs

@@ -33,7 +33,13 @@ po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_descript
         std::cerr << argv[0] << ": cannot read config file " << path << "\n";
         std::exit(2);
       }
-      po::store(po::parse_config_file(file, options), values);
+      try {
+        po::store(po::parse_config_file(file, options), values);
+      } catch (const po::error& error) {
+        // Boost names the key and the reason; the file is ours to name.
+        std::cerr << argv[0] << ": config file " << path << ": " << error.what() << "\n";
+        std::exit(2);
+      }
     }
     po::notify(values);
   } catch (const po::error& error) {

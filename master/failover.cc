@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "master/checkpoint.h"
+#include "master/master_metrics.h"
 #include "master/master_service.h"
 #include "master/record_file.h"
 
@@ -299,6 +300,7 @@ Status MasterService::BecomeActive(uint64_t epoch, int64_t now_ms) {
   std::vector<wire::LogRecord> records;
   state_->StartEpochAt(epoch, now_ms, WallClockNs(), &records);
   role_.store(Role::kActive);
+  Metrics().takeovers.Increment();
   standby_sync_ = StandbySync::kOutOfSync;
   standby_position_known_ = false;
   catchup_request_ = 0;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common/log.h"
+#include "common/metrics_endpoint.h"
 #include "common/options.h"
 #include "master/master_service.h"
 
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
       "percentage of the mean, or within one chunk")(
       "rebalance-copies", value<uint32_t>(&options.rebalance.max_moves)->default_value(options.rebalance.max_moves),
       "rebalancing copies in flight at once, cluster-wide, when no repair is due (0: never rebalance)");
+  hafs::MetricsEndpointOptions metrics_options;
+  hafs::AddMetricsEndpointFlags(flags, &metrics_options);
   hafs::ParseOptionsOrExit(argc, argv, flags, "usage: hafs-master [options]\nThe hafs metadata master.");
 
   auto bad_config = [&](const std::string& problem) {
@@ -99,6 +102,12 @@ int main(int argc, char** argv) {
       static_cast<uint32_t>(std::max<int64_t>(options.master.heartbeat_timeout_ms / 5, 20));
 
   hafs::master::MasterService service(options);
+  // Serving from before Start: a scrape during a long log replay answers 503 "starting".
+  auto metrics_endpoint = hafs::StartMetricsEndpoint(metrics_options, [&service] { return service.health(); });
+  if (!metrics_endpoint) {
+    LOG(ERROR) << "cannot start: " << metrics_endpoint.error().ToString();
+    return 1;
+  }
   if (hafs::Status status = service.Start(); !status.ok()) {
     LOG(ERROR) << "cannot start: " << status.ToString();
     return 1;

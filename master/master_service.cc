@@ -14,6 +14,7 @@
 #include "common/message_codec.h"
 #include "common/rpc.h"
 #include "master/checkpoint.h"
+#include "master/master_metrics.h"
 #include "master/record_file.h"
 
 namespace hafs::master {
@@ -136,6 +137,7 @@ Status MasterService::Run() {
     }
     if (Status status = MaybeRepair(MonotonicMs()); !status.ok()) return status;
     MaybeCheckpoint(MonotonicMs());
+    MaybePublishMetrics(MonotonicMs());
   }
   LOG(INFO) << "master stopping at log position " << state_->position();
   if (leadership_) leadership_->Hold(0);
@@ -161,7 +163,8 @@ Status MasterService::ServeBatch() {
       continue;
     }
     const wire::Envelope& request = incoming->message.envelope;
-    PendingReply pending{std::move(incoming->identity), rpc::MakeReply(request), {}, false};
+    PendingReply pending{std::move(incoming->identity), rpc::MakeReply(request), {}, false, &RequestName(request)};
+    Metrics().requests.With(*pending.op).Increment();
     wire::Envelope& reply = pending.envelope;
     auto kind = request.body_case();
     // A standby answers cluster status itself only while it hears no active: otherwise the
@@ -217,6 +220,7 @@ Status MasterService::ServeBatch() {
     return Status::Ok();
   }
   for (PendingReply& pending : replies) {
+    Metrics().request_duration.With(*pending.op).Observe(metrics::SecondsSince(pending.received));
     if (Status status = rpc::SendReply(router_, pending.identity, pending.envelope, pending.has_data ? &pending.data : nullptr);
         !status.ok()) {
       LOG(WARNING) << "reply not sent: " << status.ToString();

@@ -6,13 +6,16 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <random>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <zmq.hpp>
 
+#include "common/metrics_endpoint.h"
 #include "common/status.h"
 #include "master/leadership.h"
 #include "master/master_state.h"
@@ -69,6 +72,8 @@ class MasterService {
   Role role() const { return role_.load(); }
   // What this master is known as to its peer and the chunkservers.
   const std::string& self_address() const { return self_address_; }
+  // For /health, from any thread: serving as active or as an in-sync standby, or why not.
+  Health health() const;
 
  private:
   struct PendingReply {
@@ -76,6 +81,8 @@ class MasterService {
     wire::Envelope envelope;
     zmq::message_t data;
     bool has_data = false;
+    const std::string* op = nullptr;  // RequestName, for metrics
+    std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
   };
   Status CheckClusterId();
   bool HasPeer() const { return !options_.peer.empty(); }
@@ -119,6 +126,10 @@ class MasterService {
   // Every kResolveStaleEveryMs: MasterState::ResolveStaleChunks, its records logged.
   Status MaybeResolveStaleChunks(int64_t now_ms);
   void MaybeCheckpoint(int64_t now_ms);
+  // Every kPublishMetricsEveryMs (service_metrics.cc): the gauges of MasterMetrics and the
+  // health answer, from the same view as `hafs status`.
+  void MaybePublishMetrics(int64_t now_ms);
+  Health HealthFromStatus(const wire::Reply& status) const;
   // Self-healing (self_healing.cc): on the active, collects finished copies and, every
   // kRepairPlanEveryMs after the registration grace period, starts new copies (repairs,
   // else rebalancing moves) and drops surplus replicas. A master that is not active
@@ -140,6 +151,11 @@ class MasterService {
   int64_t last_checkpoint_ms_ = 0;
   int64_t last_stale_check_ms_ = 0;
   std::atomic<bool> stop_requested_{false};
+  // Metrics and health: the loop's last turn (0: not running yet) shows a stalled loop.
+  std::atomic<int64_t> last_turn_ms_{0};
+  int64_t last_metrics_ms_ = 0;
+  mutable std::mutex health_mutex_;
+  Health health_;  // as of the last publication
 
   // Self-healing.
   RepairPlanner repair_planner_;

@@ -6,7 +6,9 @@
 
 #include <thread>
 
+#include "common/clock.h"
 #include "common/rpc.h"
+#include "master/master_metrics.h"
 #include "master/test_util.h"
 
 namespace hafs::master {
@@ -36,6 +38,7 @@ class RunningMaster {
   }
   const std::string& address() const { return service_->bound_address(); }
   uint64_t epoch() const { return service_->state().epoch(); }
+  const MasterService& service() const { return *service_; }
 
  private:
   std::unique_ptr<MasterService> service_;
@@ -75,6 +78,29 @@ TEST(MasterServiceTest, FileSurvivesARestart) {
     EXPECT_EQ(reply->envelope.reply().attr().inode(), inode);
     EXPECT_EQ(reply->envelope.epoch(), first_epoch + 1);
   }
+}
+
+TEST(MasterServiceTest, HealthAndMetricsOfASingleMaster) {
+  TempDirectory directory;
+  MasterService not_running(ServiceOptions{});  // constructed, never started
+  EXPECT_EQ(not_running.health().reason, "starting");
+  EXPECT_FALSE(not_running.health().serving);
+
+  RunningMaster master(directory.path());
+  uint64_t mknods_before = Metrics().requests.With("mknod").value();
+  rpc::Connection connection(master.address());
+  EXPECT_EQ(Call(connection, MknodEnvelope(kRootInode, "counted")).error(), 0);
+  EXPECT_EQ(Metrics().requests.With("mknod").value(), mknods_before + 1);
+  int64_t deadline_ms = MonotonicMs() + kTimeoutMs;
+  while (master.service().health().reason != "active" && MonotonicMs() < deadline_ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(master.service().health().serving);
+  EXPECT_EQ(master.service().health().reason, "active");
+  // Published with the health: a master without a peer is active.
+  EXPECT_EQ(Metrics().role.With("active").value(), 1);
+  EXPECT_EQ(Metrics().role.With("standby").value(), 0);
+  EXPECT_GE(Metrics().log_position.value(), 1);
 }
 
 TEST(MasterServiceTest, CheckpointsAndRestartsKeepEverything) {

@@ -94,6 +94,10 @@ class MasterState {
   // version, else queues the copy's deletion (a write lease moved the chunk on meanwhile).
   void CopyFinished(const CopyOrder& order, int64_t now_ns, std::vector<wire::LogRecord>* records);
 
+  // What `hafs status` shows (and the service's metrics publish): this master, the
+  // chunkservers and the chunks by state (master_state_chunks.cc).
+  wire::Reply ClusterStatus(int64_t now_ms);
+
   uint64_t position() const { return position_; }
   uint64_t epoch() const { return epoch_; }
   const Namespace& name_space() const { return namespace_; }
@@ -138,7 +142,6 @@ class MasterState {
   bool NeverWrittenDurably(uint64_t inode, uint64_t chunk_index) const;
   Result<wire::Reply> GetChunks(const wire::GetChunksRequest& request, int64_t now_ms);
   Result<wire::Reply> FileInfo(const wire::FileInfoRequest& request, int64_t now_ms);
-  wire::Reply ClusterStatus(int64_t now_ms);
   // Chunkserver modes (master_state_modes.cc). `replica_count`: replicas listed on it.
   void FillChunkserverInfo(uint32_t id, uint64_t replica_count, int64_t now_ms, wire::ChunkserverInfo* info) const;
   Result<wire::Reply> SetChunkserverMode(const wire::ChunkserverModeRequest& request, int64_t now_ms, int64_t now_ns,

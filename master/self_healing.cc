@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "master/master_metrics.h"
 #include "master/master_service.h"
 
 namespace hafs::master {
@@ -44,6 +45,7 @@ Status MasterService::MaybeRepair(int64_t now_ms) {
   for (const CopyDispatcher::Outcome& outcome : copy_dispatcher_.Poll(
            now_ms, [&](uint32_t id) { return state_->registry().IsUp(id, now_ms); })) {
     repair_planner_.Finished(outcome.order);
+    Metrics().repair_copies.With(outcome.status.ok() ? "ok" : "failed").Increment();
     if (!outcome.status.ok()) {
       LOG(WARNING) << "copy of " << Describe(outcome.order) << " failed: " << outcome.status.ToString();
       NoteRepair("copy of " + Describe(outcome.order) + " failed: " + outcome.status.message());
@@ -86,6 +88,7 @@ void MasterService::StartCopies(const std::vector<CopyOrder>& orders, int64_t no
     const ChunkserverState* destination = registry.FindChunkserver(order.destination);
     Status sent = copy_dispatcher_.Send(order, destination->address, source->address, state_->epoch(), now_ms);
     if (!sent.ok()) {
+      Metrics().repair_copies.With("not_started").Increment();
       LOG(WARNING) << "copy of " << Describe(order) << " not started: " << sent.ToString();
       continue;
     }

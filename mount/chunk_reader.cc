@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/rpc.h"
 #include "mount/chunk_range.h"
+#include "mount/mount_metrics.h"
 
 namespace hafs::mount {
 namespace {
@@ -52,6 +53,7 @@ Status ChunkReader::ReadPiece(uint64_t inode, uint64_t chunk_index, uint64_t off
       Status status = ReadFromReplica(*location, replica, offset_in_chunk, length, out);
       if (status.ok()) return status;
       last_error = status;
+      Metrics().replica_failovers.Increment();
       LOG(WARNING) << "read of chunk " << location->chunk_id() << " from " << replica.address()
                    << " failed: " << status.ToString();
       if (status.error() == ESTALE) {

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "mount/mount_metrics.h"
 
 namespace hafs::mount {
 
@@ -83,6 +84,11 @@ void ReplyError(fuse_req_t req, const Status& status) {
   if (error != ENOENT && error != EEXIST && error != ENOTEMPTY) {
     LOG(DEBUG) << "request failed: " << status.ToString();
   }
+  ReplyErrno(req, error);
+}
+
+void ReplyErrno(fuse_req_t req, int error) {
+  if (error != 0) Metrics().errors.With(metrics::ErrorKind(error)).Increment();
   fuse_reply_err(req, error);
 }
 

@@ -26,5 +26,7 @@ void ObserveAttr(MountContext& context, wire::Attr* attr);
 void ReplyEntry(fuse_req_t req, wire::Attr attr, uint64_t parent);
 void ReplyAttr(fuse_req_t req, wire::Attr attr);
 void ReplyError(fuse_req_t req, const Status& status);
+// fuse_reply_err, counting a non-zero error in hafs_mount_errors_total.
+void ReplyErrno(fuse_req_t req, int error);
 
 }  // namespace hafs::mount

@@ -1,7 +1,11 @@
 #include "mount/fuse_ops.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "common/log.h"
 #include "mount/mount_context.h"
+#include "mount/mount_metrics.h"
 
 namespace hafs::mount {
 namespace {
@@ -11,6 +15,25 @@ namespace {
 constexpr unsigned kMaxWriteBytes = 1024 * 1024;
 // Must equal the max_read mount option main.cc passes, or libfuse refuses the session.
 constexpr unsigned kMaxReadBytes = 1024 * 1024;
+
+// An operation's name as a template argument of Timed.
+template <size_t N>
+struct OpName {
+  constexpr OpName(const char (&text)[N]) { std::copy_n(text, N, name); }
+  char name[N];
+};
+
+// Counts and times operation Op. Every operation replies before it returns, so this is
+// the time until the kernel has its answer. Its series are looked up once.
+template <OpName kName, auto Op, typename... Args>
+void Timed(fuse_req_t req, Args... args) {
+  static metrics::Counter& count = Metrics().operations.With(kName.name);
+  static metrics::Histogram& duration = Metrics().operation_duration.With(kName.name);
+  auto started = std::chrono::steady_clock::now();
+  Op(req, args...);
+  count.Increment();
+  duration.Observe(metrics::SecondsSince(started));
+}
 
 }  // namespace
 
@@ -35,31 +58,31 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
 fuse_lowlevel_ops MakeOperations() {
   fuse_lowlevel_ops ops{};
   ops.init = OpInit;
-  ops.lookup = OpLookup;
-  ops.forget = OpForget;
-  ops.forget_multi = OpForgetMulti;
-  ops.getattr = OpGetAttr;
-  ops.setattr = OpSetAttr;
-  ops.mknod = OpMknod;
-  ops.mkdir = OpMkdir;
-  ops.unlink = OpUnlink;
-  ops.rmdir = OpRmdir;
-  ops.rename = OpRename;
-  ops.link = OpLink;
-  ops.symlink = OpSymlink;
-  ops.readlink = OpReadlink;
-  ops.statfs = OpStatFs;
-  ops.create = OpCreate;
-  ops.open = OpOpen;
-  ops.read = OpRead;
-  ops.write = OpWrite;
-  ops.flush = OpFlush;
-  ops.fsync = OpFsync;
-  ops.release = OpRelease;
-  ops.opendir = OpOpenDir;
-  ops.readdir = OpReadDir;
-  ops.readdirplus = OpReadDirPlus;
-  ops.releasedir = OpReleaseDir;
+  ops.lookup = Timed<"lookup", OpLookup>;
+  ops.forget = Timed<"forget", OpForget>;
+  ops.forget_multi = Timed<"forget_multi", OpForgetMulti>;
+  ops.getattr = Timed<"getattr", OpGetAttr>;
+  ops.setattr = Timed<"setattr", OpSetAttr>;
+  ops.mknod = Timed<"mknod", OpMknod>;
+  ops.mkdir = Timed<"mkdir", OpMkdir>;
+  ops.unlink = Timed<"unlink", OpUnlink>;
+  ops.rmdir = Timed<"rmdir", OpRmdir>;
+  ops.rename = Timed<"rename", OpRename>;
+  ops.link = Timed<"link", OpLink>;
+  ops.symlink = Timed<"symlink", OpSymlink>;
+  ops.readlink = Timed<"readlink", OpReadlink>;
+  ops.statfs = Timed<"statfs", OpStatFs>;
+  ops.create = Timed<"create", OpCreate>;
+  ops.open = Timed<"open", OpOpen>;
+  ops.read = Timed<"read", OpRead>;
+  ops.write = Timed<"write", OpWrite>;
+  ops.flush = Timed<"flush", OpFlush>;
+  ops.fsync = Timed<"fsync", OpFsync>;
+  ops.release = Timed<"release", OpRelease>;
+  ops.opendir = Timed<"opendir", OpOpenDir>;
+  ops.readdir = Timed<"readdir", OpReadDir>;
+  ops.readdirplus = Timed<"readdirplus", OpReadDirPlus>;
+  ops.releasedir = Timed<"releasedir", OpReleaseDir>;
   return ops;
 }
 

@@ -5,6 +5,7 @@
 #include "mount/file_handle.h"
 #include "mount/fuse_convert.h"
 #include "mount/fuse_ops.h"
+#include "mount/mount_metrics.h"
 
 namespace hafs::mount {
 namespace {
@@ -89,24 +90,26 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file
   // Reads past the end of the file return zeros here; the kernel stops at its i_size.
   auto data = Context(req).reader.Read(ino, offset, size);
   if (!data) return ReplyError(req, data.error());
+  Metrics().read_bytes.Increment(data->size());
   fuse_reply_buf(req, data->data(), data->size());
 }
 
 void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
   Status status = Context(req).writer.Write(*Handle(fi).file, offset, std::string_view(buf, size));
   if (!status.ok()) return ReplyError(req, status);
+  Metrics().written_bytes.Increment(size);
   fuse_reply_write(req, size);
 }
 
 void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   MountContext& context = Context(req);
   Status status = SyncAndReport(context, *Handle(fi).file, context.options.fsync_on_close, LastHandle(context, ino));
-  fuse_reply_err(req, status.ok() ? 0 : status.error());
+  ReplyErrno(req, status.ok() ? 0 : status.error());
 }
 
 void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
   Status status = SyncAndReport(Context(req), *Handle(fi).file, /*sync=*/true, /*closing=*/false);
-  fuse_reply_err(req, status.ok() ? 0 : status.error());
+  ReplyErrno(req, status.ok() ? 0 : status.error());
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -120,7 +123,7 @@ void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   }
   context.inodes.Close(ino);
   delete handle;
-  fuse_reply_err(req, status.ok() ? 0 : status.error());
+  ReplyErrno(req, status.ok() ? 0 : status.error());
 }
 
 }  // namespace hafs::mount

@@ -138,7 +138,7 @@ void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   request.mutable_unlink()->set_name(name);
   *request.mutable_unlink()->mutable_credentials() = CallerCredentials(req);
   auto reply = Context(req).master.Call(std::move(request));
-  fuse_reply_err(req, reply ? 0 : reply.error().error());
+  ReplyErrno(req, reply ? 0 : reply.error().error());
 }
 
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -147,13 +147,13 @@ void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   request.mutable_rmdir()->set_name(name);
   *request.mutable_rmdir()->mutable_credentials() = CallerCredentials(req);
   auto reply = Context(req).master.Call(std::move(request));
-  fuse_reply_err(req, reply ? 0 : reply.error().error());
+  ReplyErrno(req, reply ? 0 : reply.error().error());
 }
 
 void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent, const char* new_name,
               unsigned int flags) {
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {  // e.g. RENAME_WHITEOUT
-    fuse_reply_err(req, EINVAL);
+    ReplyErrno(req, EINVAL);
     return;
   }
   wire::Envelope request;
@@ -165,7 +165,7 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   rename->set_flags(flags);
   *rename->mutable_credentials() = CallerCredentials(req);
   auto reply = Context(req).master.Call(std::move(request));
-  fuse_reply_err(req, reply ? 0 : reply.error().error());
+  ReplyErrno(req, reply ? 0 : reply.error().error());
 }
 
 void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <boost/algorithm/string.hpp>
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <iostream>
@@ -52,6 +53,7 @@ MountOptions ParseMountOptions(int argc, char** argv) {
       ("threads", po::value<int>(&options.max_threads)->default_value(16), "maximum FUSE worker threads")
       ("read-ahead-kb", po::value<int>(&options.read_ahead_kb)->default_value(4096),
        "the kernel's read-ahead window for this mount, KiB (set when run as root)");
+  hafs::AddMetricsEndpointFlags(flags, &options.metrics);
   po::positional_options_description positional;
   positional.add("mountpoint", 1);
   hafs::ParseOptionsOrExit(argc, argv, flags, positional,
@@ -89,6 +91,15 @@ bool MasterReachable(hafs::mount::MountContext& context) {
 int main(int argc, char** argv) {
   hafs::SetLogComponent("mount");
   hafs::mount::MountContext context(ParseMountOptions(argc, argv));
+  std::atomic<bool> mounted{false};
+  // Serving from the start: while --mount-retry-s waits for a master, /health says so.
+  auto metrics_endpoint = hafs::StartMetricsEndpoint(context.options.metrics, [&mounted] {
+    return mounted.load() ? hafs::Health{true, "ok"} : hafs::Health{false, "not mounted"};
+  });
+  if (!metrics_endpoint) {
+    std::cerr << "hafs-mount: " << metrics_endpoint.error().ToString() << "\n";
+    return 1;
+  }
   if (!MasterReachable(context)) return 1;
 
   // FUSE splits -o at commas: the commas of the master list are escaped ("\\,").
@@ -120,6 +131,7 @@ int main(int argc, char** argv) {
     fuse_remove_signal_handlers(session);
   } else {
     context.session = session;
+    mounted.store(true);
     LOG(INFO) << "mounted hafs:" << context.master.MasterList() << " at " << context.options.mountpoint;
     if (hafs::Status status = hafs::mount::SetReadAhead(resolved_mountpoint, context.options.read_ahead_kb); !status.ok()) {
       LOG(WARNING) << "read-ahead stays at the kernel's default: " << status.ToString();
@@ -131,6 +143,7 @@ int main(int argc, char** argv) {
     exit_code = fuse_session_loop_mt(session, loop) == 0 ? 0 : 1;
     fuse_loop_cfg_destroy(loop);
     context.session = nullptr;
+    mounted.store(false);
     fuse_session_unmount(session);
     fuse_remove_signal_handlers(session);
     LOG(INFO) << "unmounted " << context.options.mountpoint;

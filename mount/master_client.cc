@@ -3,10 +3,12 @@
 #include <chrono>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/rpc.h"
+#include "mount/mount_metrics.h"
 
 namespace hafs::mount {
 namespace {
@@ -89,6 +91,7 @@ Result<wire::Reply> MasterClient::CallFor(wire::Envelope request, int64_t retry_
   request.set_sequence(next_sequence_.fetch_add(1));
   int64_t deadline_ms = MonotonicMs() + retry_ms;
   Status last_error;
+  bool first_attempt = true;
   while (true) {
     std::vector<bool> tried(masters_.size(), false);
     size_t next = current_master_.load();
@@ -105,6 +108,7 @@ Result<wire::Reply> MasterClient::CallFor(wire::Envelope request, int64_t retry_
       if (SkipSuspect(index, MonotonicMs())) continue;
       request.set_epoch(epoch_.load());
       request.set_request_id(0);  // a fresh id per attempt; the sequence stays
+      if (!std::exchange(first_attempt, false)) Metrics().master_retries.Increment();
       auto answer = rpc::ThreadConnection(address).Call(request, timeout_ms_);
       if (!answer) {
         last_error = answer.error();

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics_endpoint.h"
+
 namespace hafs::mount {
 
 struct MountOptions {
@@ -20,6 +22,7 @@ struct MountOptions {
   double entry_timeout_s = 1.0;
   int max_threads = 16;              // FUSE worker threads
   int read_ahead_kb = 4096;          // the kernel's read-ahead window (read_ahead.h)
+  MetricsEndpointOptions metrics;    // /metrics and /health
 };
 
 // The call timeout of a chained write: the first replica may wait write_timeout_ms for

@@ -60,6 +60,28 @@ def test_bad_options_are_refused(tmp_path):
         assert help_text.returncode == 0 and "--config" in help_text.stdout, binary
 
 
+def test_bad_config_files_stop_daemons_naming_file_key_and_reason(tmp_path):
+    config = tmp_path / "daemon.conf"
+    mountpoint = str(tmp_path)  # hafs-mount's only positional argument
+    for binary, bad_value, args in [("hafs-master", "goal = many", []), ("hafs-chunkserver", "workers = lots", []),
+                                    ("hafs-mount", "threads = some", [mountpoint])]:
+        for text, key, reason in [("no-such-key = 1\n", "no-such-key", "unrecognised"),
+                                  (bad_value + "\n", bad_value.split(" ")[0], "invalid")]:
+            config.write_text(text)
+            result = subprocess.run([str(BUILD / binary), "--config", str(config), *args],
+                                    capture_output=True, text=True, timeout=30)
+            assert result.returncode == 2, (binary, text, result.stderr)
+            assert str(config) in result.stderr and key in result.stderr and reason in result.stderr, result.stderr
+
+
+def test_bad_metrics_address_stops_daemons(tmp_path):
+    common = ["--metrics-listen", "no-port", "--data-dir", str(tmp_path), "--listen", "127.0.0.1:0"]
+    for binary, extra in [("hafs-master", []), ("hafs-chunkserver", ["--master", f"127.0.0.1:{free_port()}"])]:
+        result = subprocess.run([str(BUILD / binary), *common, *extra], capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0, binary
+        assert "--metrics-listen" in result.stderr and "no-port" in result.stderr, result.stderr
+
+
 def call(address, envelope_bytes, data=None, timeout_ms=3000):
     """Sends raw frames to a daemon; returns the reply frames or None on timeout."""
     socket_ = zmq.Context.instance().socket(zmq.DEALER)

@@ -1,0 +1,127 @@
+#include "common/http_endpoint.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace hafs {
+namespace {
+
+constexpr int kTimeoutMs = 300;
+
+class HttpEndpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::map<std::string, HttpHandler> routes;
+    routes["/metrics"] = [] { return HttpResponse{200, "text/plain; version=0.0.4", "hafs_up 1\n"}; };
+    routes["/health"] = [] { return HttpResponse{503, "text/plain", "standby resynchronising\n"}; };
+    endpoint_ = std::make_unique<HttpEndpoint>(routes, HttpEndpointOptions{kTimeoutMs, 1024});
+    auto bound = endpoint_->Start("127.0.0.1:0");
+    ASSERT_TRUE(bound) << bound.error().ToString();
+    port_ = std::stoi(bound->substr(bound->rfind(':') + 1));
+  }
+
+  int Connect() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port_);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  // Everything the server sends until it closes (waits at most 5 s).
+  static std::string ReadAll(int fd) {
+    std::string answer;
+    char buffer[4096];
+    pollfd readable{fd, POLLIN, 0};
+    while (::poll(&readable, 1, 5000) == 1) {
+      ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+      if (got <= 0) break;
+      answer.append(buffer, got);
+    }
+    return answer;
+  }
+
+  std::string Exchange(const std::string& request) {
+    int fd = Connect();
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    std::string answer = ReadAll(fd);
+    ::close(fd);
+    return answer;
+  }
+
+  std::unique_ptr<HttpEndpoint> endpoint_;
+  int port_ = 0;
+};
+
+TEST_F(HttpEndpointTest, ServesMetrics) {
+  std::string answer = Exchange("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(answer,
+            "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: 10\r\n"
+            "Connection: close\r\n\r\nhafs_up 1\n");
+}
+
+TEST_F(HttpEndpointTest, HealthWithQueryStringAndBareNewlines) {
+  std::string answer = Exchange("GET /health?verbose=1 HTTP/1.0\n\n");
+  EXPECT_EQ(answer.substr(0, answer.find("\r\n")), "HTTP/1.0 503 Service Unavailable");
+  EXPECT_TRUE(answer.ends_with("\r\n\r\nstandby resynchronising\n")) << answer;
+}
+
+TEST_F(HttpEndpointTest, UnknownPathIs404) {
+  EXPECT_TRUE(Exchange("GET /nope HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 404 Not Found\r\n"));
+}
+
+TEST_F(HttpEndpointTest, OtherMethodsAre405) {
+  std::string answer = Exchange("POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.0 405 Method Not Allowed\r\n")) << answer;
+  EXPECT_NE(answer.find("Allow: GET\r\n"), std::string::npos);
+}
+
+TEST_F(HttpEndpointTest, GarbageIs400) {
+  EXPECT_TRUE(Exchange("\x01\x02\xff\r\n\r\n").starts_with("HTTP/1.0 400 Bad Request\r\n"));
+}
+
+TEST_F(HttpEndpointTest, OversizedRequestIsAnsweredNotHung) {
+  std::string huge = "GET /metrics HTTP/1.0\r\nX-Pad: " + std::string(100000, 'a');  // no end of headers
+  EXPECT_TRUE(Exchange(huge).starts_with("HTTP/1.0 400 Bad Request\r\n"));
+}
+
+TEST_F(HttpEndpointTest, IncompleteRequestIsClosedAfterTimeoutAndOthersAreServed) {
+  auto started = std::chrono::steady_clock::now();
+  int slow = Connect();
+  ASSERT_GE(slow, 0);
+  ASSERT_EQ(::send(slow, "GET /met", 8, MSG_NOSIGNAL), 8);
+  // A second scraper waits behind the half-open one for at most the timeout.
+  EXPECT_TRUE(Exchange("GET /metrics HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200 OK\r\n"));
+  EXPECT_EQ(ReadAll(slow), "");  // closed without an answer
+  ::close(slow);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(5 * kTimeoutMs));
+}
+
+TEST_F(HttpEndpointTest, StoppedEndpointRefusesConnections) {
+  int idle = Connect();  // a connection open at Stop does not hold it up
+  ASSERT_GE(idle, 0);
+  endpoint_->Stop();
+  EXPECT_EQ(Connect(), -1);
+  ::close(idle);
+}
+
+TEST(HttpEndpointStartTest, BadAddressIsAnError) {
+  HttpEndpoint endpoint({});
+  EXPECT_FALSE(endpoint.Start("no-port"));
+  EXPECT_FALSE(endpoint.Start("256.1.1.1:80"));
+}
+
+}  // namespace
+}  // namespace hafs

@@ -1,0 +1,46 @@
+#include "master/master_metrics.h"
+
+namespace hafs::master {
+
+MasterMetrics& Metrics() {
+  static MasterMetrics* metrics = [] {
+    metrics::Registry& registry = metrics::DefaultRegistry();
+    auto* created = new MasterMetrics{
+        .role = registry.AddGauge("hafs_master_role", "1 for this master's role (active or standby), 0 for the other.",
+                                  "role"),
+        .epoch = registry.AddGauge("hafs_master_epoch", "The master epoch this master is at.").Get(),
+        .log_position = registry.AddGauge("hafs_master_log_position", "Position of the last op log record.").Get(),
+        .standby_lag_records =
+            registry
+                .AddGauge("hafs_master_standby_lag_records",
+                          "Op log records the standby is behind the active, as this master sees it (0 without a peer).")
+                .Get(),
+        .takeovers = registry
+                         .AddCounter("hafs_master_takeovers_total",
+                                     "Times this master became active with a peer (the first election included).")
+                         .Get(),
+        .requests = registry.AddCounter("hafs_master_requests_total", "Requests received, by type.", "op"),
+        .request_duration = registry.AddHistogram(
+            "hafs_master_request_duration_seconds",
+            "Time from receiving a request to its reply being ready (group commit included), by type.", "op"),
+        .chunks = registry.AddGauge("hafs_chunks",
+                                    "Chunks by state: healthy (at their goal), under_replicated, over_replicated, "
+                                    "missing (no readable replica).",
+                                    "state"),
+        .chunkservers =
+            registry.AddGauge("hafs_chunkservers", "Chunkservers known to this master, up or down.", "state"),
+        .repair_copies_in_flight =
+            registry.AddGauge("hafs_repair_copies_in_flight", "Self-healing copies running now.").Get(),
+        .repair_bytes_to_copy =
+            registry.AddGauge("hafs_repair_bytes_to_copy", "Bytes still to copy to bring every chunk to its goal.")
+                .Get(),
+        .repair_copies = registry.AddCounter("hafs_repair_copies_total", "Self-healing copies, by result.", "result"),
+    };
+    // Fixed label sets exist from the start: a rate or an alert sees 0, not no series.
+    for (const char* result : {"ok", "failed", "not_started"}) created->repair_copies.With(result);
+    return created;
+  }();
+  return *metrics;
+}
+
+}  // namespace hafs::master
