@@ -144,8 +144,8 @@ def test_unit_starts_the_binary_with_the_packaged_config_only(root, package):
     binary, unit, config = ROLES[package]
     text = (root / "lib/systemd/system" / unit).read_text()
     assert re.findall(r"^ExecStart=(.*)$", text, re.M) == [f"/usr/bin/{binary} --config /etc/hafs/{config}"]
-    for setting in ("Restart=on-failure", "After=network-online.target", "Wants=network-online.target",
-                    "NoNewPrivileges=yes", "WantedBy=multi-user.target"):
+    for setting in ("Restart=on-failure", "RestartPreventExitStatus=2", "After=network-online.target",
+                    "Wants=network-online.target", "NoNewPrivileges=yes", "WantedBy=multi-user.target"):
         assert re.search(f"^{setting}$", text, re.M), setting
     assert re.search(r"^LimitNOFILE=\d+$", text, re.M)
     if package == "hafs-client":  # root, no namespace of its own: the mount must be the host's
@@ -170,6 +170,19 @@ def test_config_shows_every_option_with_its_default(root, package):
     for name, shown in re.findall(r"^#([a-z][a-z0-9-]*) = ?(.*)$", text, re.M):
         assert shown == defaults.get(name, shown), f"{config}: #{name} = {shown}, the default is {defaults[name]}"
     assert re.search(rf"^metrics-listen = 0\.0\.0\.0:{METRICS_PORTS[package]}$", text, re.M)
+
+
+@pytest.mark.parametrize("package", sorted(ROLES))
+def test_unedited_config_is_refused_with_what_to_set(root, workdir, package):
+    """Until a host sets its live lines the daemon exits 2, naming the option, and the unit
+    (RestartPreventExitStatus=2) does not restart it in a loop."""
+    binary, _, config = ROLES[package]
+    args = [root / "usr/bin" / binary, "--config", root / "etc/hafs" / config, "--metrics-listen", "127.0.0.1:0"]
+    if package != "hafs-client":
+        args += ["--data-dir", workdir]
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert ("--master" if package == "hafs-client" else "--listen") in result.stderr
 
 
 def test_tools_run_from_the_root(root):
