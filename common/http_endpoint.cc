@@ -207,8 +207,7 @@ bool HttpEndpoint::Progress(Connection& connection) const {
     connection.answer = "HTTP/1.0 " + std::to_string(response.status) + " " + Reason(response.status) +
                         "\r\nContent-Type: " + response.content_type +
                         "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n" +
-                        (response.status == 405 ? "Allow: GET\r\n" : "") + "Connection: close\r\n\r\n" +
-                        response.body;
+                        (response.status == 405 ? "Allow: GET\r\n" : "") + "Connection: close\r\n\r\n" + response.body;
   }
   // Complete: try at once, the socket buffer usually takes all of it.
   ssize_t wrote = ::send(connection.fd, connection.answer.data() + connection.sent,

@@ -113,7 +113,10 @@ TEST_F(HttpEndpointTest, SlowAndNonHttpPeersDoNotDelayOthers) {
   // A long timeout: while the stuck peers are still open, a scraper is answered.
   endpoint_->Stop();
   endpoint_ = std::make_unique<HttpEndpoint>(
-      std::map<std::string, HttpHandler>{{"/metrics", [] { return HttpResponse{200, "text/plain", "up\n"}; }}},
+      std::map<std::string, HttpHandler>{{"/metrics",
+                                          [] {
+                                            return HttpResponse{200, "text/plain", "up\n"};
+                                          }}},
       HttpEndpointOptions{60000, 1024, 4});
   auto bound = endpoint_->Start("127.0.0.1:0");
   ASSERT_TRUE(bound);
