@@ -3,7 +3,7 @@
 # config and alert rules from deploy/, and a file_sd target file listing every hafs daemon's
 # metrics endpoint from the topology; (re)starts the prometheus unit.
 # Usage: prometheus.sh NAME   (common.sh lists the environment it reads; HAFS_SCRAPE_INTERVAL
-# overrides deploy/prometheus.yml's scrape interval, e.g. 1s in the tests)
+# overrides deploy/prometheus.yml's scrape interval and timeout, e.g. 1s in the tests)
 set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -24,8 +24,12 @@ if ! command -v prometheus >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
 fi
 mkdir -p /etc/prometheus/hafs-targets
-sed "s/interval: 15s/interval: ${HAFS_SCRAPE_INTERVAL:-15s}/" "$hafs_source/deploy/prometheus.yml" \
-  >/etc/prometheus/prometheus.yml
+if [[ -n ${HAFS_SCRAPE_INTERVAL:-} ]]; then  # the scrape timeout may not be longer
+  sed -e "s/interval: 15s/interval: $HAFS_SCRAPE_INTERVAL/" -e "s/scrape_timeout: 5s/scrape_timeout: $HAFS_SCRAPE_INTERVAL/" \
+    "$hafs_source/deploy/prometheus.yml" >/etc/prometheus/prometheus.yml
+else
+  cp "$hafs_source/deploy/prometheus.yml" /etc/prometheus/prometheus.yml
+fi
 cp "$hafs_source/deploy/hafs-alerts.yml" /etc/prometheus/hafs-alerts.yml
 groups=()
 for role_port in "master $master_metrics_port" "chunkserver $chunkserver_metrics_port" "client $mount_metrics_port"; do
