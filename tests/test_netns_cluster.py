@@ -208,17 +208,22 @@ class NetnsCluster:
                 pids[pid] = pid_file
         return pids
 
+    def stop(self, pids):
+        """SIGTERM to the pids, then SIGKILL to any still running after 15 s; waits for all."""
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
+        try:
+            wait_until(lambda: not set(pids) & set(self.daemon_pids()), timeout_s=15, what=f"{pids} to exit")
+        except AssertionError:
+            for pid in set(pids) & set(self.daemon_pids()):
+                os.kill(pid, signal.SIGKILL)
+            wait_until(lambda: not set(pids) & set(self.daemon_pids()), timeout_s=15, what=f"{pids} to die")
+
     def teardown(self):
         """Stops the daemons (the mount first: it unmounts), then removes all that setup made."""
-        for pid_file in sorted(self.root.glob("client/run/*.pid")) + sorted(self.root.glob("*/run/*.pid")):
-            pid = int(pid_file.read_text())
-            if pid in self.daemon_pids():
-                os.kill(pid, signal.SIGTERM)
-                try:
-                    wait_until(lambda: pid not in self.daemon_pids(), timeout_s=15, what=f"{pid_file} to exit")
-                except AssertionError:
-                    os.kill(pid, signal.SIGKILL)
-        wait_until(lambda: not self.daemon_pids(), timeout_s=15, what="every daemon to exit")
+        mounts = [pid for pid, pid_file in self.daemon_pids().items() if pid_file.name == "mount.pid"]
+        self.stop(mounts)
+        self.stop(list(self.daemon_pids()))
         for namespace in self.namespaces:
             run("ip", "netns", "del", namespace, check=False)
             shutil.rmtree(Path("/etc/netns") / namespace, ignore_errors=True)

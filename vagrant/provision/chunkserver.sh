@@ -20,6 +20,4 @@ label = $([[ $rack == - ]] && echo "host=$name" || echo "rack=$rack")
 data-dir = /var/lib/hafs/chunkserver
 metrics-listen = $address:$chunkserver_metrics_port
 CONF
-start_unit hafs-chunkserver
-wait_unit hafs-chunkserver "listening on $address:$chunkserver_port" listening "$address" "$chunkserver_port"
-log "$name: hafs-chunkserver serves $address:$chunkserver_port"
+start_serving_unit hafs-chunkserver "$address" "$chunkserver_port"

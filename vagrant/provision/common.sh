@@ -182,3 +182,11 @@ wait_unit() {
 
 # True when something accepts TCP connections on HOST:PORT.
 listening() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# Starts UNIT and waits until it serves HOST:PORT.
+start_serving_unit() {
+  local unit=$1 host=$2 port=$3
+  start_unit "$unit"
+  wait_unit "$unit" "listening on $host:$port" listening "$host" "$port"
+  log "$unit serves $host:$port"
+}

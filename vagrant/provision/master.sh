@@ -24,6 +24,4 @@ bootstrap = $([[ $name == "$first" ]] && echo true || echo false)
 data-dir = /var/lib/hafs/master
 metrics-listen = $address:$master_metrics_port
 CONF
-start_unit hafs-master
-wait_unit hafs-master "listening on $address:$master_port" listening "$address" "$master_port"
-log "$name: hafs-master serves $address:$master_port"
+start_serving_unit hafs-master "$address" "$master_port"

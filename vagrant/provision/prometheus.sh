@@ -44,6 +44,4 @@ done
   done
   printf '\n]\n'
 } >/etc/prometheus/hafs-targets/hafs.json
-start_unit prometheus
-wait_unit prometheus "listening on port 9090" listening "$address" 9090
-log "$name: Prometheus at http://$address:9090/"
+start_serving_unit prometheus "$address" 9090
