@@ -24,6 +24,13 @@ ChunkserverMetrics& Metrics() {
                               "Chunk data stored (used) and space left (free) in the data directories.", "kind"),
         .chunks = registry.AddGauge("hafs_chunkserver_chunks", "Chunk replicas stored.").Get(),
         .scrub_bytes = registry.AddCounter("hafs_scrub_bytes_total", "Bytes the background scrubber verified.").Get(),
+        .scrub_pass_progress = registry
+                                   .AddGauge("hafs_scrub_pass_progress_ratio",
+                                             "Share of the stored chunks the scrubber's current pass has verified.")
+                                   .Get(),
+        .scrub_passes =
+            registry.AddCounter("hafs_scrub_passes_total", "Full passes of the scrubber over every stored chunk.")
+                .Get(),
         .copies = registry.AddCounter("hafs_chunkserver_copies_total",
                                       "Self-healing copies into this chunkserver, by result.", "result"),
         .copied_bytes = registry

@@ -18,6 +18,8 @@ struct ChunkserverMetrics {
   metrics::Family<metrics::Gauge>& space_bytes;  // kind="used|free"
   metrics::Gauge& chunks;
   metrics::Counter& scrub_bytes;
+  metrics::Gauge& scrub_pass_progress;  // 0..1: the share of chunks the current pass has verified
+  metrics::Counter& scrub_passes;
   metrics::Family<metrics::Counter>& copies;  // result="ok|failed|busy"
   metrics::Counter& copied_bytes;
   metrics::Family<metrics::Counter>& errors;  // kind: the errno name of a refused request

@@ -80,6 +80,12 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // An empty one is what the packaged /etc/hafs/chunkserver.conf holds until a host sets it.
+  if (options["listen"].as<std::string>().find(':') == std::string::npos) {
+    LOG(ERROR) << "--listen must be host:port";
+    return 2;
+  }
+
   hafs::ChunkStoreOptions store_options;
   store_options.data_dirs = options["data-dir"].as<std::vector<std::string>>();
   store_options.reserve_bytes = options["reserve-mb"].as<uint64_t>() << 20;

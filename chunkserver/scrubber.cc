@@ -65,13 +65,16 @@ void Scrubber::Run() {
     std::vector<uint64_t> chunk_ids = store_.ChunkIds();
     for (auto chunk_id = std::upper_bound(chunk_ids.begin(), chunk_ids.end(), position_); chunk_id != chunk_ids.end();
          ++chunk_id) {
+      Metrics().scrub_pass_progress.Set(static_cast<double>(chunk_id - chunk_ids.begin()) / chunk_ids.size());
       if (!ScrubChunk(*chunk_id, buffer)) return;
       position_ = *chunk_id;
       SavePositionIfDue(false);
     }
+    Metrics().scrub_pass_progress.Set(1);
     position_ = 0;
     SavePositionIfDue(true);
     ++passes_completed_;
+    Metrics().scrub_passes.Increment();
     LOG(DEBUG) << "scrub pass " << passes_completed_.load() << " done, " << bad_blocks_.load()
                << " bad blocks found so far";
     if (!WaitUntil(pass_started + std::chrono::milliseconds(options_.min_pass_interval_ms))) return;

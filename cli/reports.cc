@@ -234,6 +234,7 @@ std::string StatusJson(const wire::Reply& reply, const std::string& answered_by)
   json.BeginObject();
   json.Field("healthy", reply.chunks_healthy());
   json.Field("under_replicated", reply.chunks_under_replicated());
+  json.Field("corrupt", reply.chunks_corrupt());
   json.Field("over_replicated", reply.chunks_over_replicated());
   json.Field("missing", reply.chunks_missing());
   json.EndObject();
@@ -280,6 +281,7 @@ std::string StatusText(const wire::Reply& reply, const std::string& answered_by)
   }
   out += "chunks: " + std::to_string(reply.chunks_healthy()) + " healthy, " +
          std::to_string(reply.chunks_under_replicated()) + " under-replicated, " +
+         std::to_string(reply.chunks_corrupt()) + " corrupt (a replica found bad), " +
          std::to_string(reply.chunks_over_replicated()) + " over-replicated, " +
          std::to_string(reply.chunks_missing()) + " missing\n";
   std::string moving = reply.chunks_being_moved() == 0

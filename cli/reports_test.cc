@@ -31,6 +31,7 @@ wire::Reply SampleClusterStatus() {
   }
   reply.set_chunks_healthy(7);
   reply.set_chunks_under_replicated(2);
+  reply.set_chunks_corrupt(3);
   reply.set_chunks_missing(1);
   reply.set_chunks_being_copied(1);
   reply.set_bytes_to_copy(128ull << 20);
@@ -90,16 +91,17 @@ TEST(ReportsTest, StatusCountsOnlyLiveChunkserversSpace) {
             R"("masters":[{"address":"127.0.0.1:9000","role":"active","epoch":3,"log_position":42,)"
             R"("sync":"","lag_records":0,"reachable":true}],"degraded":false,)"
             R"("chunkservers":{"up":1,"down":1,"total":2,"maintenance":0,"decommissioning":0},"modes":[],)"
-            R"("chunks":{"healthy":7,"under_replicated":2,"over_replicated":0,"missing":1},)"
+            R"("chunks":{"healthy":7,"under_replicated":2,"corrupt":3,"over_replicated":0,"missing":1},)"
             R"("repair":{"being_copied":1,"being_moved":0,"bytes_to_copy":134217728,"recent":["copied chunk 9"]},)"
             R"("space":{"total_bytes":1000,"free_bytes":600,"used_bytes":400}})"
             "\n");
   std::string text = StatusText(SampleClusterStatus(), "127.0.0.1:9000");
   EXPECT_NE(text.find("chunkservers: 1 up, 1 down, 2 total"), std::string::npos) << text;
-  EXPECT_NE(text.find("chunks: 7 healthy, 2 under-replicated, 0 over-replicated, 1 missing"), std::string::npos)
+  EXPECT_NE(
+      text.find("chunks: 7 healthy, 2 under-replicated, 3 corrupt (a replica found bad), 0 over-replicated, 1 missing"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find("self-healing: 1 chunks being copied, 128 MiB left to copy\n  copied chunk 9"),
-            std::string::npos)
+  EXPECT_NE(text.find("self-healing: 1 chunks being copied, 128 MiB left to copy\n  copied chunk 9"), std::string::npos)
       << text;
 }
 

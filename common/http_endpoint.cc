@@ -114,81 +114,109 @@ void HttpEndpoint::Stop() {
   listen_fd_ = wake_pipe_[0] = wake_pipe_[1] = -1;
 }
 
-bool HttpEndpoint::WaitFor(int fd, short events, int64_t deadline_ms) const {
-  while (true) {
-    int64_t left_ms = deadline_ms - MonotonicMs();
-    if (left_ms <= 0) return false;
-    pollfd fds[2] = {{fd, events, 0}, {wake_pipe_[0], POLLIN, 0}};
-    int ready = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left_ms, INT_MAX)));
-    if (ready < 0 && errno != EINTR) return false;
-    if (ready > 0) return fds[1].revents == 0;  // a woken thread stops; an error on fd shows in the next call
-  }
-}
+struct HttpEndpoint::Connection {
+  int fd = -1;
+  int64_t deadline_ms = 0;
+  std::string request;
+  std::string answer;  // empty until the request is complete
+  size_t sent = 0;
+  // Answered before the whole request was read: closing with unread input would reset the
+  // connection and could destroy the answer before the peer reads it, so read on until
+  // the peer closes (within the deadline).
+  bool drain = false;
+
+  short events() const { return !answer.empty() && sent < answer.size() ? POLLOUT : POLLIN; }
+};
 
 void HttpEndpoint::Serve() {
-  while (WaitFor(listen_fd_, POLLIN, INT64_MAX)) {
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      // The peer gave up already (try the next one), or out of descriptors: the pending
-      // connection stays and poll would say so at once, so wait a little instead of spinning.
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        pollfd wake{wake_pipe_[0], POLLIN, 0};
-        ::poll(&wake, 1, 100);
+  std::vector<Connection> connections;
+  std::vector<pollfd> fds;
+  while (true) {
+    fds.assign({{wake_pipe_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}});
+    // At the limit, new connections wait in the listen backlog (poll ignores a negative fd).
+    if (connections.size() >= options_.max_connections) fds[1].fd = -1;
+    int64_t now_ms = MonotonicMs();
+    int64_t timeout_ms = -1;
+    for (const Connection& connection : connections) {
+      fds.push_back({connection.fd, connection.events(), 0});
+      int64_t left_ms = std::max<int64_t>(0, connection.deadline_ms - now_ms);
+      timeout_ms = timeout_ms < 0 ? left_ms : std::min(timeout_ms, left_ms);
+    }
+    if (::poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(timeout_ms, INT_MAX))) < 0 &&
+        errno != EINTR) {
+      LOG(WARNING) << ErrnoStatus("HTTP endpoint poll").ToString();
+      ::poll(fds.data(), 1, 100);  // out of memory: wait a little (or for Stop) rather than spin
+    }
+    if (fds[0].revents != 0) break;  // Stop
+
+    now_ms = MonotonicMs();
+    std::vector<Connection> open;
+    for (size_t i = 0; i < connections.size(); i++) {
+      Connection& connection = connections[i];
+      if ((fds[i + 2].revents == 0 || Progress(connection)) && now_ms < connection.deadline_ms) {
+        open.push_back(std::move(connection));
+      } else {
+        ::close(connection.fd);
       }
+    }
+    connections = std::move(open);
+    if (fds[1].revents != 0) AcceptAll(connections);
+  }
+  for (const Connection& connection : connections) ::close(connection.fd);
+}
+
+void HttpEndpoint::AcceptAll(std::vector<Connection>& connections) const {
+  while (connections.size() < options_.max_connections) {
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      Connection& connection = connections.emplace_back();
+      connection.fd = fd;
+      connection.deadline_ms = MonotonicMs() + options_.io_timeout_ms;
       continue;
     }
-    ServeConnection(fd);
-    ::close(fd);
+    // Out of descriptors: the pending connection stays and poll would say so at once, so
+    // wait a little (or for Stop) instead of spinning. Otherwise none is left (EAGAIN), or
+    // the peer gave up already.
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      pollfd wake{wake_pipe_[0], POLLIN, 0};
+      ::poll(&wake, 1, 100);
+    }
+    if (errno != ECONNABORTED && errno != EINTR) return;
   }
 }
 
-void HttpEndpoint::ServeConnection(int fd) {
-  int64_t deadline_ms = MonotonicMs() + options_.io_timeout_ms;
-  std::string request;
-  HttpResponse response;
-  bool unread_input = false;
-  while (true) {
+bool HttpEndpoint::Progress(Connection& connection) const {
+  char buffer[4096];
+  if (connection.answer.empty() || connection.sent == connection.answer.size()) {
+    ssize_t got = ::recv(connection.fd, buffer, sizeof buffer, 0);
+    if (got == 0) return false;  // closed: before the request was complete, or drained
+    if (got < 0) return errno == EAGAIN || errno == EINTR;
+    if (!connection.answer.empty()) return true;  // draining
+    connection.request.append(buffer, got);
     // Only the request line and headers matter: a GET has no body.
+    const std::string& request = connection.request;
+    HttpResponse response;
     if (request.find("\r\n\r\n") != std::string::npos || request.find("\n\n") != std::string::npos) {
       response = Answer(request);
-      break;
-    }
-    if (request.size() > options_.max_request_bytes) {
+    } else if (request.size() > options_.max_request_bytes) {
       response = Plain(400, "request too large");
-      unread_input = true;
-      break;
+      connection.drain = true;
+    } else {
+      return true;
     }
-    if (!WaitFor(fd, POLLIN, deadline_ms)) return;  // too slow, or stopping: just close
-    char buffer[4096];
-    ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-    if (got == 0) return;  // closed before the request was complete
-    if (got < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      return;
-    }
-    request.append(buffer, got);
+    connection.answer = "HTTP/1.0 " + std::to_string(response.status) + " " + Reason(response.status) +
+                        "\r\nContent-Type: " + response.content_type +
+                        "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n" +
+                        (response.status == 405 ? "Allow: GET\r\n" : "") + "Connection: close\r\n\r\n" + response.body;
   }
-  std::string text = "HTTP/1.0 " + std::to_string(response.status) + " " + Reason(response.status) +
-                     "\r\nContent-Type: " + response.content_type +
-                     "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n" +
-                     (response.status == 405 ? "Allow: GET\r\n" : "") + "Connection: close\r\n\r\n" + response.body;
-  size_t sent = 0;
-  while (sent < text.size()) {
-    ssize_t wrote = ::send(fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
-    if (wrote > 0) {
-      sent += wrote;
-    } else if ((wrote < 0 && errno != EAGAIN && errno != EINTR) || !WaitFor(fd, POLLOUT, deadline_ms)) {
-      return;
-    }
-  }
-  ::shutdown(fd, SHUT_WR);
-  // Closing with unread input would reset the connection and could destroy the answer
-  // before the peer reads it: read on until the peer closes, within the deadline.
-  char discard[4096];
-  while (unread_input && WaitFor(fd, POLLIN, deadline_ms)) {
-    ssize_t got = ::recv(fd, discard, sizeof discard, 0);
-    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) break;
-  }
+  // Complete: try at once, the socket buffer usually takes all of it.
+  ssize_t wrote = ::send(connection.fd, connection.answer.data() + connection.sent,
+                         connection.answer.size() - connection.sent, MSG_NOSIGNAL);
+  if (wrote < 0) return errno == EAGAIN || errno == EINTR;
+  connection.sent += wrote;
+  if (connection.sent < connection.answer.size()) return true;
+  ::shutdown(connection.fd, SHUT_WR);
+  return connection.drain;
 }
 
 HttpResponse HttpEndpoint::Answer(const std::string& request) const {

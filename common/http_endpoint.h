@@ -1,15 +1,18 @@
 // A minimal HTTP/1.0 server for /metrics and /health (no library for this in Debian 12
-// that is small enough to be worth it). One thread accepts and serves one connection at a
-// time: GET only, one request per connection, `Connection: close`. A request larger than
-// max_request_bytes gets 400; a peer that sends its request or takes its answer slower than
-// io_timeout_ms is cut off, so a slow or half-open scraper delays others by at most that
-// and never hangs the endpoint. Before Start and after Stop the port refuses connections.
+// that is small enough to be worth it). One thread polls the listening socket and every
+// open connection at once: GET only, one request per connection, `Connection: close`. A
+// request larger than max_request_bytes gets 400; a peer that sends its request or takes its
+// answer slower than io_timeout_ms is cut off. A slow, half-open or non-HTTP peer therefore
+// delays nobody else; only a handler runs one at a time. Beyond max_connections, new
+// connections wait in the listen backlog. Before Start and after Stop the port refuses
+// connections.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 
@@ -27,6 +30,7 @@ using HttpHandler = std::function<HttpResponse()>;
 struct HttpEndpointOptions {
   int io_timeout_ms = 2000;
   size_t max_request_bytes = 8192;
+  size_t max_connections = 64;
 };
 
 class HttpEndpoint {
@@ -44,12 +48,14 @@ class HttpEndpoint {
   void Stop();
 
  private:
+  struct Connection;
+
   void Serve();
-  void ServeConnection(int fd);
+  void AcceptAll(std::vector<Connection>& connections) const;
+  // Reads or writes what the socket is ready for; false when the connection is done.
+  bool Progress(Connection& connection) const;
   // The answer to one request's bytes (request line and headers).
   HttpResponse Answer(const std::string& request) const;
-  // Waits up to deadline_ms (monotonic) for `events` on fd; false on timeout or Stop.
-  bool WaitFor(int fd, short events, int64_t deadline_ms) const;
 
   std::map<std::string, HttpHandler> routes_;
   HttpEndpointOptions options_;

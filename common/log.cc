@@ -57,8 +57,10 @@ LogLine::LogLine(LogLevel level, const char* file, int line) : level_(level) {
 }
 
 LogLine::~LogLine() {
-  stream_ << '\n';
   std::string text = stream_.str();
+  // One event, one line: a newline inside a message (a peer's error text, say) is escaped.
+  for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 2)) text.replace(at, 1, "\\n");
+  text += '\n';
   // One write(2) per line keeps lines from different threads whole.
   ssize_t ignored = ::write(STDERR_FILENO, text.data(), text.size());
   (void)ignored;

@@ -90,7 +90,7 @@ Status ChunkRegistry::Heartbeat(const wire::HeartbeatRequest& request, int64_t n
   chunkserver->full = request.full();
   chunkserver->last_heartbeat_ms = now_ms;
   chunkserver->last_heartbeat_ns = now_ns;
-  for (const wire::ChunkReport& lost : request.lost_chunks()) DropReplica(lost.chunk_id(), chunkserver->id);
+  for (const wire::ChunkReport& lost : request.lost_chunks()) DropBadReplica(lost.chunk_id(), chunkserver->id);
   return Status::Ok();
 }
 
@@ -108,6 +108,12 @@ void ChunkRegistry::AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint6
     }
   }
   chunk->replicas.push_back({chunkserver_id, version});
+  chunk->replica_reported_bad = false;
+}
+
+void ChunkRegistry::DropBadReplica(uint64_t chunk_id, uint32_t chunkserver_id) {
+  if (ChunkState* chunk = Find(chunk_id)) chunk->replica_reported_bad = true;
+  DropReplica(chunk_id, chunkserver_id);
 }
 
 void ChunkRegistry::DropReplica(uint64_t chunk_id, uint32_t chunkserver_id) {
@@ -168,7 +174,9 @@ std::vector<uint64_t> ChunkRegistry::TakePendingDeletions(uint32_t chunkserver_i
 bool ChunkRegistry::DeletionUnderway(uint32_t chunkserver_id, uint64_t chunk_id) const {
   auto chunkserver = chunkservers_.find(chunkserver_id);
   if (chunkserver == chunkservers_.end()) return false;
-  auto has = [chunk_id](const std::vector<uint64_t>& ids) { return std::find(ids.begin(), ids.end(), chunk_id) != ids.end(); };
+  auto has = [chunk_id](const std::vector<uint64_t>& ids) {
+    return std::find(ids.begin(), ids.end(), chunk_id) != ids.end();
+  };
   return has(chunkserver->second.pending_deletions) || has(chunkserver->second.deletions_sent);
 }
 

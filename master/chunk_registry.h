@@ -39,6 +39,9 @@ struct ChunkState {
   uint64_t lease_token = 0;
   bool lease_shared = false;
   uint8_t goal = 0;  // its file's replication goal (1..9), kept in step by SetGoal
+  // A chunkserver reported a replica of it lost (bad checksum or failed disk) since it last
+  // gained a replica: while under its goal, `hafs status` counts it as corrupt.
+  bool replica_reported_bad = false;
 };
 
 struct ChunkserverState {
@@ -111,6 +114,9 @@ class ChunkRegistry {
   void AddReplica(uint64_t chunk_id, uint32_t chunkserver_id, uint64_t version);
   // Drops a replica from the chunk's set and queues its deletion on that chunkserver.
   void DropReplica(uint64_t chunk_id, uint32_t chunkserver_id);
+  // DropReplica of a replica found bad (checksum or disk): marks the chunk corrupt until it
+  // gains a replica again.
+  void DropBadReplica(uint64_t chunk_id, uint32_t chunkserver_id);
   // Drops the chunk's replicas below its version and queues their deletion.
   void DropStaleReplicas(uint64_t chunk_id);
   std::vector<uint64_t> TakePendingDeletions(uint32_t chunkserver_id);

@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
     std::cerr << argv[0] << ": " << problem << "\n";
     return 2;
   };
+  // An empty one is what the packaged /etc/hafs/master.conf holds until a host sets it.
+  if (options.listen_address.find(':') == std::string::npos) return bad_config("--listen must be HOST:PORT");
   if (!hafs::ValidGoal(options.master.goal)) return bad_config("--goal must be between 1 and 9");
   if (options.master.min_write_replicas == 0 || options.master.min_write_replicas > options.master.goal) {
     return bad_config("--min-write-replicas must be between 1 and --goal");

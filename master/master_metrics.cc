@@ -23,10 +23,12 @@ MasterMetrics& Metrics() {
         .request_duration = registry.AddHistogram(
             "hafs_master_request_duration_seconds",
             "Time from receiving a request to its reply being ready (group commit included), by type.", "op"),
-        .chunks = registry.AddGauge("hafs_chunks",
-                                    "Chunks by state: healthy (at their goal), under_replicated, over_replicated, "
-                                    "missing (no readable replica).",
-                                    "state"),
+        .chunks = registry.AddGauge(
+            "hafs_chunks",
+            "Chunks by state: healthy (at their goal), under_replicated, corrupt (under its goal after a replica "
+            "was reported bad), over_replicated, "
+            "missing (no readable replica).",
+            "state"),
         .chunkservers =
             registry.AddGauge("hafs_chunkservers", "Chunkservers known to this master, up or down.", "state"),
         .repair_copies_in_flight =

@@ -247,7 +247,7 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       LOG(WARNING) << "replica of chunk " << request.report_bad_replica().chunk_id() << " on chunkserver "
                    << request.report_bad_replica().chunkserver_id()
                    << " reported bad: " << request.report_bad_replica().reason();
-      registry_.DropReplica(request.report_bad_replica().chunk_id(), request.report_bad_replica().chunkserver_id());
+      registry_.DropBadReplica(request.report_bad_replica().chunk_id(), request.report_bad_replica().chunkserver_id());
       break;
     case wire::Envelope::kRegister:
       reply = Register(request.register_(), now_ms, now_ns, records);

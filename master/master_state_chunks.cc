@@ -83,8 +83,8 @@ bool MasterState::NeverWrittenDurably(uint64_t inode, uint64_t chunk_index) cons
   return attr && attr->size() <= chunk_index * kChunkSize;
 }
 
-Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& request, uint64_t client_id,
-                                            int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records) {
+Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& request, uint64_t client_id, int64_t now_ms,
+                                            int64_t now_ns, std::vector<wire::LogRecord>* records) {
   auto chunk_ids = namespace_.ChunkIds(request.inode());
   if (!chunk_ids) return Fail(chunk_ids.error());
   uint64_t index = request.chunk_index();
@@ -246,7 +246,7 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
   std::sort(ids.begin(), ids.end());
   std::unordered_map<uint32_t, uint64_t> replicas = registry_.ReplicasByChunkserver();
   for (uint32_t id : ids) FillChunkserverInfo(id, replicas[id], now_ms, reply.add_chunkservers());
-  uint64_t healthy = 0, under_replicated = 0, over_replicated = 0, missing = 0, copies_missing = 0;
+  uint64_t healthy = 0, under_replicated = 0, corrupt = 0, over_replicated = 0, missing = 0, copies_missing = 0;
   for (const auto& [chunk_id, chunk] : registry_.chunks()) {
     uint32_t valid = CountValidReplicas(registry_, chunk, now_ms);
     if (valid > chunk.goal) {
@@ -254,7 +254,7 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
     } else if (valid == chunk.goal) {
       healthy++;
     } else if (valid > 0 || AnyReadable(registry_, chunk, now_ms)) {  // e.g. only on a decommissioning one
-      under_replicated++;
+      (chunk.replica_reported_bad ? corrupt : under_replicated)++;
       copies_missing += chunk.goal - valid;
     } else {
       missing++;
@@ -262,6 +262,7 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
   }
   reply.set_chunks_healthy(healthy);
   reply.set_chunks_under_replicated(under_replicated);
+  reply.set_chunks_corrupt(corrupt);
   reply.set_chunks_missing(missing);
   reply.set_chunks_over_replicated(over_replicated);
   reply.set_bytes_to_copy(copies_missing * kChunkSize);
@@ -352,7 +353,7 @@ void MasterState::CopyFinished(const CopyOrder& order, int64_t now_ns, std::vect
 }
 
 uint32_t MasterState::MemberId(const std::string& uuid, const std::string& address, int64_t now_ns,
-                                std::vector<wire::LogRecord>* records) {
+                               std::vector<wire::LogRecord>* records) {
   if (auto member = members_.find(uuid); member != members_.end()) return member->second.id;
   if (!active_) return 0;
   uint32_t id = 1;

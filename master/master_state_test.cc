@@ -268,6 +268,25 @@ TEST_F(ChunkHandlingTest, BadReplicaReportDropsIt) {
   EXPECT_EQ(Heartbeat(2).delete_chunks_size(), 1);
 }
 
+TEST_F(ChunkHandlingTest, ChunkWithABadReplicaIsCorruptUntilItGainsOne) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t chunk_id = WriteLease(MakeFile("f"), 0).location().chunk_id();
+  wire::Envelope status;
+  status.mutable_cluster_status();
+  EXPECT_EQ(Call(status).chunks_healthy(), 1u);
+  wire::Envelope heartbeat = testing::HeartbeatEnvelope(2, 100 * kGiB);
+  heartbeat.mutable_heartbeat()->add_lost_chunks()->set_chunk_id(chunk_id);
+  EXPECT_EQ(Call(heartbeat).error(), 0);
+  wire::Reply corrupt = Call(status);
+  EXPECT_EQ(corrupt.chunks_corrupt(), 1u);
+  EXPECT_EQ(corrupt.chunks_under_replicated(), 0u);
+  // The chunkserver registers again with a good copy (as after a repair copy).
+  Register("b", {{chunk_id, 1}});
+  wire::Reply repaired = Call(status);
+  EXPECT_EQ(repaired.chunks_corrupt(), 0u);
+  EXPECT_EQ(repaired.chunks_healthy(), 1u);
+}
+
 TEST_F(ChunkHandlingTest, PlacementPrefersFreeSpace) {
   Register("a", {}, 10 * kGiB);
   Register("b", {}, 100 * kGiB);

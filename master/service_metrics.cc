@@ -34,6 +34,7 @@ void MasterService::MaybePublishMetrics(int64_t now_ms) {
   metrics.chunks.With("healthy").Set(static_cast<double>(status.chunks_healthy()));
   metrics.chunks.With("under_replicated").Set(static_cast<double>(status.chunks_under_replicated()));
   metrics.chunks.With("over_replicated").Set(static_cast<double>(status.chunks_over_replicated()));
+  metrics.chunks.With("corrupt").Set(static_cast<double>(status.chunks_corrupt()));
   metrics.chunks.With("missing").Set(static_cast<double>(status.chunks_missing()));
   uint64_t down = 0;
   for (const wire::ChunkserverInfo& chunkserver : status.chunkservers()) down += chunkserver.state() == "down";

@@ -140,7 +140,9 @@ int main(int argc, char** argv) {
     fuse_loop_cfg_set_max_threads(loop, context.options.max_threads);
     // Keep the workers: each holds its own connections to the master and chunkservers.
     fuse_loop_cfg_set_idle_threads(loop, context.options.max_threads);
-    exit_code = fuse_session_loop_mt(session, loop) == 0 ? 0 : 1;
+    // 0 once unmounted, the (positive) signal number after SIGTERM/SIGINT/SIGHUP (a clean
+    // stop: systemctl stop must not leave the unit failed), -errno on an error.
+    exit_code = fuse_session_loop_mt(session, loop) >= 0 ? 0 : 1;
     fuse_loop_cfg_destroy(loop);
     context.session = nullptr;
     mounted.store(false);

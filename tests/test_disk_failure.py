@@ -177,7 +177,7 @@ def test_failed_data_directory_is_rebuilt_elsewhere(disk_cluster, wire):
     after = wait_until(rebuilt, timeout_s=90, what="the lost replicas copied into cs1's working directory")
     assert set(after) == set(before)
     status = cluster.hafs_json("status")
-    assert status["chunks"]["under_replicated"] == 0 and status["chunks"]["missing"] == 0, status
+    assert status["chunks"]["under_replicated"] == status["chunks"]["corrupt"] == status["chunks"]["missing"] == 0, status
     assert status["chunkservers"]["up"] == 3, status
     drop_caches()
     for name, digest in contents.items():
