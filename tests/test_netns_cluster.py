@@ -130,7 +130,9 @@ class NetnsCluster:
         return self.root / name
 
     def setup(self):
+        # No address on this machine's side, not even an IPv6 link-local one (addrgenmode none).
         run("ip", "link", "add", self.bridge, "type", "bridge")
+        run("ip", "link", "set", self.bridge, "addrgenmode", "none")
         run("ip", "link", "set", self.bridge, "up")
         for target in [*HOST_DIRS.values(), *(f"/etc/{name}" for name in ETC_DIRS), "/etc/netns"]:
             if not Path(target).exists():
@@ -141,6 +143,7 @@ class NetnsCluster:
             run("ip", "netns", "add", namespace)
             self.namespaces.append(namespace)
             run("ip", "link", "add", outside, "type", "veth", "peer", "name", inside)
+            run("ip", "link", "set", outside, "addrgenmode", "none")
             run("ip", "link", "set", outside, "master", self.bridge, "up")
             run("ip", "link", "set", inside, "netns", namespace)
             run("ip", "-n", namespace, "link", "set", inside, "name", "eth0")
