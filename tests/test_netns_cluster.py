@@ -139,7 +139,8 @@ class NetnsCluster:
                 Path(target).mkdir(parents=True)
                 self.made_dirs.append(Path(target))
         for host in self.hosts.values():
-            namespace, outside, inside = self.namespace(host.name), self.veth(host.name), f"hp{self.veth(host.name)[2:]}"
+            namespace, outside = self.namespace(host.name), self.veth(host.name)
+            inside = "hp" + outside[2:]  # renamed eth0 in the namespace
             run("ip", "netns", "add", namespace)
             self.namespaces.append(namespace)
             run("ip", "link", "add", outside, "type", "veth", "peer", "name", inside)

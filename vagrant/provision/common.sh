@@ -70,15 +70,13 @@ ensure_debs() {
 
 # Installs the named hafs packages from $debs, unless that version is installed already.
 install_packages() {
-  local package deb wanted=()
+  local package deb have wanted=()
   ensure_debs
   for package in "$@"; do
     deb=$(compgen -G "$debs/${package}_*.deb" | sort -V | tail -n 1) || true
     [[ -n $deb ]] || die "no $package package in $debs"
-    if [[ $(dpkg-query -W -f '${Status} ${Version}' "$package" 2>/dev/null) == "install ok installed $(dpkg-deb -f "$deb" Version)" ]]; then
-      continue
-    fi
-    wanted+=("$deb")
+    have=$(dpkg-query -W -f '${Status} ${Version}' "$package" 2>/dev/null) || true
+    [[ $have == "install ok installed $(dpkg-deb -f "$deb" Version)" ]] || wanted+=("$deb")
   done
   ((${#wanted[@]})) || return 0
   log "installing ${wanted[*]}"

@@ -25,7 +25,8 @@ if ! command -v prometheus >/dev/null; then
 fi
 mkdir -p /etc/prometheus/hafs-targets
 if [[ -n ${HAFS_SCRAPE_INTERVAL:-} ]]; then  # the scrape timeout may not be longer
-  sed -e "s/interval: 15s/interval: $HAFS_SCRAPE_INTERVAL/" -e "s/scrape_timeout: 5s/scrape_timeout: $HAFS_SCRAPE_INTERVAL/" \
+  sed -e "s/interval: 15s/interval: $HAFS_SCRAPE_INTERVAL/" \
+    -e "s/scrape_timeout: 5s/scrape_timeout: $HAFS_SCRAPE_INTERVAL/" \
     "$hafs_source/deploy/prometheus.yml" >/etc/prometheus/prometheus.yml
 else
   cp "$hafs_source/deploy/prometheus.yml" /etc/prometheus/prometheus.yml
