@@ -3,11 +3,36 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <typeinfo>
 #include <utility>
 
 #include "common/log.h"
 
 namespace hafs {
+namespace {
+
+bool IsUnsigned(const std::type_info& type) {
+  return type == typeid(unsigned char) || type == typeid(unsigned short) || type == typeid(unsigned int) ||
+         type == typeid(unsigned long) || type == typeid(unsigned long long);
+}
+
+// Stores `parsed`, refusing a negative number for an unsigned option: Boost would turn
+// "-1" into a huge count instead of an error.
+void StoreChecked(const po::parsed_options& parsed, po::variables_map& values) {
+  po::store(parsed, values);
+  for (const po::option& option : parsed.options) {
+    if (!values.count(option.string_key) || !IsUnsigned(values[option.string_key].value().type())) continue;
+    for (const std::string& token : option.value) {
+      if (token.starts_with('-')) {
+        po::validation_error error(po::validation_error::invalid_option_value, option.string_key, token);
+        error.set_substitute("value", token);
+        throw error;
+      }
+    }
+  }
+}
+
+}  // namespace
 
 po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_description options, const std::string& usage) {
   return ParseOptionsOrExit(argc, argv, std::move(options), po::positional_options_description(), usage);
@@ -15,13 +40,12 @@ po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_descript
 
 po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_description options,
                                      const po::positional_options_description& positional, const std::string& usage) {
-  options.add_options()
-      ("help,h", "print this help and exit")
-      ("config", po::value<std::string>(), "read options from this file (name = value per line)")
-      ("log-level", po::value<std::string>()->default_value("info"), "debug, info, warning or error");
+  options.add_options()("help,h", "print this help and exit")("config", po::value<std::string>(),
+                                                              "read options from this file (name = value per line)")(
+      "log-level", po::value<std::string>()->default_value("info"), "debug, info, warning or error");
   po::variables_map values;
   try {
-    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), values);
+    StoreChecked(po::command_line_parser(argc, argv).options(options).positional(positional).run(), values);
     if (values.count("help")) {
       std::cout << usage << "\n\n" << options << "\n";
       std::exit(0);
@@ -34,7 +58,7 @@ po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_descript
         std::exit(2);
       }
       try {
-        po::store(po::parse_config_file(file, options), values);
+        StoreChecked(po::parse_config_file(file, options), values);
       } catch (const po::error& error) {
         // Boost names the key and the reason; the file is ours to name.
         std::cerr << argv[0] << ": config file " << path << ": " << error.what() << "\n";

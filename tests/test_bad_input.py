@@ -58,6 +58,10 @@ def test_bad_options_are_refused(tmp_path):
         assert "no-such-option" in result.stderr, binary
         help_text = subprocess.run([str(BUILD / binary), "--help"], capture_output=True, text=True, timeout=30)
         assert help_text.returncode == 0 and "--config" in help_text.stdout, binary
+    # A negative count for an unsigned option is refused, not read as a huge number.
+    for binary, option in [("hafs-master", "--goal"), ("hafs-chunkserver", "--open-files")]:
+        result = subprocess.run([str(BUILD / binary), option, "-1"], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 2 and "('-1')" in result.stderr and option[2:] in result.stderr, result.stderr
 
 
 def test_bad_config_files_stop_daemons_naming_file_key_and_reason(tmp_path):
@@ -65,8 +69,10 @@ def test_bad_config_files_stop_daemons_naming_file_key_and_reason(tmp_path):
     mountpoint = str(tmp_path)  # hafs-mount's only positional argument
     for binary, bad_value, args in [("hafs-master", "goal = many", []), ("hafs-chunkserver", "workers = lots", []),
                                     ("hafs-mount", "threads = some", [mountpoint])]:
+        negative = {"hafs-master": "goal = -1", "hafs-chunkserver": "open-files = -1"}.get(binary, bad_value)
         for text, key, reason in [("no-such-key = 1\n", "no-such-key", "unrecognised"),
-                                  (bad_value + "\n", bad_value.split(" ")[0], "invalid")]:
+                                  (bad_value + "\n", bad_value.split(" ")[0], "invalid"),
+                                  (negative + "\n", negative.split(" ")[0], "invalid")]:  # not a huge unsigned count
             config.write_text(text)
             result = subprocess.run([str(BUILD / binary), "--config", str(config), *args],
                                     capture_output=True, text=True, timeout=30)

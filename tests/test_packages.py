@@ -27,8 +27,8 @@ ROLES = {  # package: (binary, unit, config) under /usr/bin, /lib/systemd/system
 METRICS_PORTS = {"hafs-master": 9428, "hafs-chunkserver": 9429, "hafs-client": 9430}
 
 
-def run(*args, **kwargs):
-    return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True, timeout=120, **kwargs)
+def run(*args, timeout=60, **kwargs):
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,8 @@ def workdir():
 def packages(workdir):
     """package name -> path of its .deb, as tools/build-packages made them."""
     out = workdir / "debs"
-    result = run(REPO / "tools" / "build-packages", out, env=dict(os.environ, HAFS_BUILD_DIR=str(BUILD)))
+    # Seconds on a built tree; a tree with changed sources is built first (pytest's timeout).
+    result = run(REPO / "tools" / "build-packages", out, env=dict(os.environ, HAFS_BUILD_DIR=str(BUILD)), timeout=None)
     printed = [Path(line) for line in result.stdout.split()]
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in printed)
     debs = {p.name.split("_")[0]: p for p in printed}
