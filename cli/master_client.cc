@@ -1,7 +1,7 @@
 #include "cli/master_client.h"
 
 #include <algorithm>
-#include <deque>
+#include <memory>
 
 #include "common/rpc.h"
 
@@ -13,31 +13,46 @@ bool IsNotActiveReply(const wire::Reply& reply) {
 
 Result<MasterAnswer> AskActiveMaster(const std::vector<std::string>& masters, const wire::Envelope& request,
                                      int timeout_ms) {
-  std::deque<std::string> to_try(masters.begin(), masters.end());
+  // Every master is asked at once: during a failover the first one listed is often the
+  // dead one, and asking in turn would cost its whole timeout on every command.
+  std::vector<std::unique_ptr<rpc::Connection>> pending;  // asked, not answered yet
+  std::vector<uint64_t> request_ids;
   std::vector<std::string> asked;
   std::string tried;
-  while (!to_try.empty()) {
-    std::string address = std::move(to_try.front());
-    to_try.pop_front();
-    if (std::find(asked.begin(), asked.end(), address) != asked.end()) continue;
+  auto note = [&tried](const std::string& what) { tried += (tried.empty() ? "" : "; ") + what; };
+  auto ask = [&](const std::string& address) {
+    if (std::find(asked.begin(), asked.end(), address) != asked.end()) return;
     asked.push_back(address);
-    rpc::Connection connection(address);
-    auto answer = connection.Call(request, timeout_ms);
-    if (!tried.empty()) tried += "; ";
+    auto connection = std::make_unique<rpc::Connection>(address);
+    auto request_id = connection->Send(request, nullptr, timeout_ms);
+    if (!request_id) return note(request_id.error().message());
+    pending.push_back(std::move(connection));
+    request_ids.push_back(*request_id);
+  };
+  for (const std::string& address : masters) ask(address);
+  while (!pending.empty()) {
+    std::vector<rpc::Connection*> waiting;
+    for (const auto& connection : pending) waiting.push_back(connection.get());
+    size_t ready = rpc::WaitForAny(waiting);
+    std::unique_ptr<rpc::Connection> connection = std::move(pending[ready]);
+    uint64_t request_id = request_ids[ready];
+    pending.erase(pending.begin() + ready);
+    request_ids.erase(request_ids.begin() + ready);
+    const std::string& address = connection->address();
+    auto answer = connection->Wait(request_id);
     if (!answer) {
-      tried += answer.error().message();
+      note(answer.error().message());
       continue;
     }
     const wire::Reply& reply = answer->envelope.reply();
     if (IsNotActiveReply(reply)) {
-      tried += address + " is not the active master (" + reply.error_message() + ")";
-      // A standby names the active when it knows it: ask that one next, even if it was
-      // not on our list (the list may name the masters differently, or be incomplete).
+      // A standby names the active when it knows it: ask that one too, even if it was not
+      // on our list (the list may name the masters differently, or be incomplete).
       const std::string& active = reply.active_address();
-      if (!active.empty() && std::find(asked.begin(), asked.end(), active) == asked.end()) {
-        tried += ", it names " + active;
-        to_try.push_front(active);
-      }
+      bool new_name = !active.empty() && std::find(asked.begin(), asked.end(), active) == asked.end();
+      note(address + " is not the active master (" + reply.error_message() + ")" +
+           (new_name ? ", it names " + active : ""));
+      if (new_name) ask(active);
       continue;
     }
     if (reply.error() != 0) {

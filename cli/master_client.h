@@ -1,7 +1,8 @@
-// Asks the active master of a cluster: tries the masters in the given order and takes
-// the first real answer. A master that does not answer, or answers that it is not the
-// active one (ENOTCONN / "not active", as a standby does), is skipped; when that answer
-// names the active (Reply.active_address), that master is asked next.
+// Asks the active master of a cluster: sends the request to every master at once and
+// takes the first real answer. A master that does not answer, or answers that it is not
+// the active one (ENOTCONN / "not active", as a standby does), is skipped; when that
+// answer names the active (Reply.active_address) and it was not asked yet, it is asked too.
+// Only the active acts on a request, so asking all is safe for changes too.
 #pragma once
 
 #include <string>
@@ -20,8 +21,8 @@ struct MasterAnswer {
 // True when `reply` says "ask another master" rather than reporting a real failure.
 bool IsNotActiveReply(const wire::Reply& reply);
 
-// Sends `request` to each master in turn, waiting up to timeout_ms for each. A reply
-// with any other error ends the search with that error (e.g. ENOENT for an unknown inode).
+// Waits up to timeout_ms for each master asked. A reply with any other error ends the
+// search with that error (e.g. ENOENT for an unknown inode).
 Result<MasterAnswer> AskActiveMaster(const std::vector<std::string>& masters, const wire::Envelope& request,
                                      int timeout_ms);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 #include "common/rpc.h"
@@ -50,6 +51,16 @@ TEST(MasterClientTest, SkipsSilentAndStandbyMasters) {
   ASSERT_TRUE(answer.has_value()) << answer.error().ToString();
   EXPECT_EQ(answer->address, active.address());
   EXPECT_EQ(answer->envelope.reply().chunks_healthy(), 5u);
+}
+
+TEST(MasterClientTest, ASilentFirstMasterCostsNoTimeout) {
+  FakeMaster active(0, "");
+  auto started = std::chrono::steady_clock::now();
+  // Asked in turn, the silent one would take the whole 10 s before the active was asked.
+  auto answer = AskActiveMaster({"127.0.0.1:1", active.address()}, StatusRequest(), 10000);
+  ASSERT_TRUE(answer.has_value()) << answer.error().ToString();
+  EXPECT_EQ(answer->address, active.address());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 TEST(MasterClientTest, FollowsTheActiveAStandbyNames) {

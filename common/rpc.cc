@@ -97,7 +97,8 @@ Status SendReply(zmq::socket_t& router, const zmq::message_t& identity, const wi
     id_copy.copy(const_cast<zmq::message_t&>(identity));
     if (!router.send(id_copy, zmq::send_flags::sndmore)) return Status::Error(EAGAIN, "reply not sent");
     if (!SendEnvelope(router, reply, data != nullptr)) return Status::Error(EAGAIN, "reply not sent");
-    if (data != nullptr && !router.send(*data, zmq::send_flags::none)) return Status::Error(EAGAIN, "reply data not sent");
+    if (data != nullptr && !router.send(*data, zmq::send_flags::none))
+      return Status::Error(EAGAIN, "reply data not sent");
     return Status::Ok();
   } catch (const zmq::error_t& error) {
     return Status::Error(error.num(), std::string("reply not sent: ") + error.what());
@@ -155,6 +156,28 @@ Result<uint64_t> Connection::Send(wire::Envelope request, zmq::message_t* data, 
     return Fail(error.num(), "call to " + address_ + " failed: " + error.what());
   }
   return request.request_id();
+}
+
+size_t WaitForAny(std::span<Connection* const> connections) {
+  while (true) {
+    auto now = std::chrono::steady_clock::now();
+    size_t earliest = 0;
+    std::vector<zmq::pollitem_t> items;
+    for (size_t i = 0; i < connections.size(); i++) {
+      if (connections[i]->deadline_ < connections[earliest]->deadline_) earliest = i;
+      items.push_back({connections[i]->socket_.handle(), 0, ZMQ_POLLIN, 0});
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(connections[earliest]->deadline_ - now);
+    if (left.count() <= 0) return earliest;
+    try {
+      zmq::poll(items.data(), items.size(), left);
+    } catch (const zmq::error_t&) {
+      continue;  // EINTR: poll again until the deadline
+    }
+    for (size_t i = 0; i < items.size(); i++) {
+      if (items[i].revents & ZMQ_POLLIN) return i;
+    }
+  }
 }
 
 Result<Message> Connection::Wait(uint64_t request_id) {

@@ -3,8 +3,8 @@
 // and answers on the same identity. Malformed frames are an error value, never a crash.
 #pragma once
 
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -78,12 +78,18 @@ class Connection {
   const std::string& address() const { return address_; }
 
  private:
+  friend size_t WaitForAny(std::span<Connection* const> connections);
   void Reset();
   std::string address_;
   zmq::socket_t socket_;
   std::chrono::steady_clock::time_point deadline_;  // of the call in progress
   int timeout_ms_ = 0;
 };
+
+// Of `connections` (non-empty, each between Send and Wait), the index of one whose Wait
+// will not block: something arrived on it, or its deadline passed. Lets a caller that
+// asked several servers at once take the first answer.
+size_t WaitForAny(std::span<Connection* const> connections);
 
 // This thread's connection to `address`, made on first use and kept.
 Connection& ThreadConnection(const std::string& address);
