@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "common/rpc.h"
 
@@ -30,6 +31,9 @@ Result<MasterAnswer> AskActiveMaster(const std::vector<std::string>& masters, co
     request_ids.push_back(*request_id);
   };
   for (const std::string& address : masters) ask(address);
+  // A standby that hears no active answers cluster status itself: its view is the answer
+  // only if no active answers.
+  std::optional<MasterAnswer> standby_view;
   while (!pending.empty()) {
     std::vector<rpc::Connection*> waiting;
     for (const auto& connection : pending) waiting.push_back(connection.get());
@@ -58,8 +62,13 @@ Result<MasterAnswer> AskActiveMaster(const std::vector<std::string>& masters, co
     if (reply.error() != 0) {
       return Fail(reply.error(), "master " + address + " answered: " + reply.error_message());
     }
+    if (reply.masters_size() > 0 && reply.masters(0).role() != "active") {
+      if (!standby_view) standby_view = MasterAnswer{address, std::move(answer->envelope)};
+      continue;
+    }
     return MasterAnswer{address, std::move(answer->envelope)};
   }
+  if (standby_view) return std::move(*standby_view);
   return Fail(EHOSTUNREACH, "no active master answered: " + tried);
 }
 

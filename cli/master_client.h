@@ -2,7 +2,9 @@
 // takes the first real answer. A master that does not answer, or answers that it is not
 // the active one (ENOTCONN / "not active", as a standby does), is skipped; when that
 // answer names the active (Reply.active_address) and it was not asked yet, it is asked too.
-// Only the active acts on a request, so asking all is safe for changes too.
+// Only the active acts on a request, so asking all is safe for changes too. A standby that
+// hears no active answers cluster status itself (its masters(0).role is not "active"):
+// that answer is taken only when no active answers.
 #pragma once
 
 #include <string>

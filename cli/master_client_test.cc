@@ -13,17 +13,21 @@ namespace {
 // A master stand-in on a loopback port that answers one request with `error`.
 class FakeMaster {
  public:
-  FakeMaster(int error, std::string message, std::string active_address = "") {
+  // `role`: the role the reply gives its first master ("" = no masters listed);
+  // `delay_ms`: how long it takes to answer.
+  FakeMaster(int error, std::string message, std::string active_address = "", std::string role = "", int delay_ms = 0) {
     auto router = rpc::BindRouter("127.0.0.1:0", &address_);
     EXPECT_TRUE(router.has_value());
     router_ = std::move(*router);
-    thread_ = std::thread([this, error, message, active_address] {
+    thread_ = std::thread([this, error, message, active_address, role, delay_ms] {
       zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
       zmq::poll(&item, 1, std::chrono::milliseconds(5000));
       auto incoming = rpc::ReceiveRequest(router_);
       if (!incoming) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
       wire::Envelope reply = rpc::MakeReply(incoming->message.envelope, Status::Error(error, message));
       if (error == 0) reply.mutable_reply()->set_chunks_healthy(5);
+      if (!role.empty()) reply.mutable_reply()->add_masters()->set_role(role);
       reply.mutable_reply()->set_active_address(active_address);
       rpc::SendReply(router_, incoming->identity, reply);
     });
@@ -61,6 +65,21 @@ TEST(MasterClientTest, ASilentFirstMasterCostsNoTimeout) {
   ASSERT_TRUE(answer.has_value()) << answer.error().ToString();
   EXPECT_EQ(answer->address, active.address());
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST(MasterClientTest, TheActivesStatusWinsOverAStandbysOwnView) {
+  FakeMaster standby(0, "", "", "standby");
+  FakeMaster active(0, "", "", "active", 300);  // answers after the standby
+  auto answer = AskActiveMaster({standby.address(), active.address()}, StatusRequest(), 5000);
+  ASSERT_TRUE(answer.has_value()) << answer.error().ToString();
+  EXPECT_EQ(answer->address, active.address());
+}
+
+TEST(MasterClientTest, AStandbysOwnViewIsTheAnswerWhenNoActiveAnswers) {
+  FakeMaster standby(0, "", "", "standby");
+  auto answer = AskActiveMaster({"127.0.0.1:1", standby.address()}, StatusRequest(), 300);
+  ASSERT_TRUE(answer.has_value()) << answer.error().ToString();
+  EXPECT_EQ(answer->address, standby.address());
 }
 
 TEST(MasterClientTest, FollowsTheActiveAStandbyNames) {

@@ -193,8 +193,9 @@ void MasterService::SendHello(int64_t now_ms) {
       const wire::Reply& reply = answer->reply();
       if (reply.error() == EINVAL && reply.cluster_id() != options_.cluster_id) {
         if (!cluster_mismatch_logged_) {
-          LOG(ERROR) << "cluster id mismatch: peer " << options_.peer << " is in cluster \"" << reply.cluster_id() << "\", not \""
-                     << options_.cluster_id << "\": refusing to work with it (check --peer and --cluster-id)";
+          LOG(ERROR) << "cluster id mismatch: peer " << options_.peer << " is in cluster \"" << reply.cluster_id()
+                     << "\", not \"" << options_.cluster_id
+                     << "\": refusing to work with it (check --peer and --cluster-id)";
         }
         cluster_mismatch_logged_ = true;
         return;
@@ -272,8 +273,8 @@ Status MasterService::MaybeTakeOver(int64_t now_ms) {
   };
   if (resync_needed_) return refuse("this master is resynchronising and its state is incomplete");
   if (active_position_ > state_->position()) {
-    return refuse("this standby is behind (log position " + std::to_string(state_->position()) +
-                  ", the active had " + std::to_string(active_position_) + ")");
+    return refuse("this standby is behind (log position " + std::to_string(state_->position()) + ", the active had " +
+                  std::to_string(active_position_) + ")");
   }
   if (member_addresses_.empty()) {
     if (options_.bootstrap) return BecomeActive(std::max(state_->epoch(), highest_epoch_seen_) + 1, now_ms);
@@ -308,8 +309,8 @@ Status MasterService::BecomeActive(uint64_t epoch, int64_t now_ms) {
   leadership_->Hold(state_->epoch());
   if (Status status = AppendRecords(records); !status.ok()) return status;
   LOG(WARNING) << "this master is now ACTIVE at epoch " << state_->epoch() << ", log position " << state_->position()
-               << " (" << member_addresses_.size() << " members, quorum " << MasterState::Quorum(member_addresses_.size())
-               << ")";
+               << " (" << member_addresses_.size() << " members, quorum "
+               << MasterState::Quorum(member_addresses_.size()) << ")";
   return Status::Ok();
 }
 
@@ -343,13 +344,20 @@ bool MasterService::HandlePeerRequest(const wire::Envelope& request, PendingRepl
   }
 }
 
+bool MasterService::FirstRefusal(const std::string& peer) {
+  // Bounded: a flood of made-up cluster ids must not grow it without end.
+  return foreign_peers_logged_.size() < 64 && foreign_peers_logged_.insert(peer).second;
+}
+
 wire::Reply MasterService::Hello(const wire::Envelope& request) {
   wire::Reply reply;
   reply.set_cluster_id(options_.cluster_id);
   const wire::MasterHelloRequest& hello = request.master_hello();
   if (hello.cluster_id() != options_.cluster_id) {
-    LOG(ERROR) << "cluster id mismatch: master " << hello.address() << " of cluster \"" << hello.cluster_id()
-               << "\" said hello; this is cluster \"" << options_.cluster_id << "\": refused";
+    if (FirstRefusal("hello " + hello.address() + " " + hello.cluster_id())) {
+      LOG(ERROR) << "cluster id mismatch: master " << hello.address() << " of cluster \"" << hello.cluster_id()
+                 << "\" said hello; this is cluster \"" << options_.cluster_id << "\": refused (logged once)";
+    }
     reply.set_error(EINVAL);
     reply.set_error_message("cluster id mismatch: this is cluster \"" + options_.cluster_id + "\"");
     return reply;
@@ -379,8 +387,11 @@ wire::Reply MasterService::HandleAppendLog(const wire::Envelope& request) {
     return reply;
   };
   if (append.cluster_id() != options_.cluster_id) {
-    LOG(ERROR) << "cluster id mismatch: AppendLog from a master of cluster \"" << append.cluster_id() << "\"; this is cluster \""
-               << options_.cluster_id << "\": refused";
+    // An active of another cluster ships a heartbeat every 200 ms: one line per cluster.
+    if (FirstRefusal("AppendLog " + append.cluster_id())) {
+      LOG(ERROR) << "cluster id mismatch: AppendLog from a master of cluster \"" << append.cluster_id()
+                 << "\"; this is cluster \"" << options_.cluster_id << "\": refused (logged once)";
+    }
     return answer(EINVAL, "cluster id mismatch: this is cluster \"" + options_.cluster_id + "\"");
   }
   uint64_t ours = std::max(state_->epoch(), highest_epoch_seen_);
@@ -495,9 +506,9 @@ wire::Reply MasterService::HandleFetchCheckpoint(const wire::FetchCheckpointRequ
     reply.set_error_message("cannot read " + sync_checkpoint_path_);
     return reply;
   }
-  uint64_t length = std::min<uint64_t>(std::min<uint32_t>(request.length() ? request.length() : kCheckpointPiece,
-                                                          kCheckpointPiece),
-                                       size > request.offset() ? size - request.offset() : 0);
+  uint64_t length =
+      std::min<uint64_t>(std::min<uint32_t>(request.length() ? request.length() : kCheckpointPiece, kCheckpointPiece),
+                         size > request.offset() ? size - request.offset() : 0);
   pending->data.rebuild(length);
   ssize_t got = length ? ::pread(fd, pending->data.data(), length, static_cast<off_t>(request.offset())) : 0;
   ::close(fd);
@@ -622,7 +633,7 @@ void MasterService::FillMasters(wire::Reply* reply) {
   peer->set_epoch(peer_epoch_);
   if (active) {
     peer->set_log_position(standby_position_known_ || standby_sync_ == StandbySync::kInSync ? standby_position_
-                                                                                             : peer_position_);
+                                                                                            : peer_position_);
     // "in sync" once it could also be promoted: its out-of-sync mark is gone at a quorum.
     bool promotable = standby_sync_ != StandbySync::kInSync || leadership_->peer_mark_cleared();
     peer->set_sync(promotable ? StandbySyncName(standby_sync_) : "clearing its out-of-sync mark");

@@ -9,19 +9,20 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <random>
 #include <memory>
 #include <mutex>
+#include <random>
+#include <set>
 #include <string>
 #include <zmq.hpp>
 
 #include "common/metrics_endpoint.h"
 #include "common/status.h"
+#include "master/copy_dispatcher.h"
 #include "master/leadership.h"
+#include "master/liveness_probe.h"
 #include "master/master_state.h"
 #include "master/op_log.h"
-#include "master/copy_dispatcher.h"
-#include "master/liveness_probe.h"
 #include "master/rebalancer.h"
 #include "master/repair_planner.h"
 #include "master/replication.h"
@@ -91,6 +92,8 @@ class MasterService {
   wire::Reply HandleAppendLog(const wire::Envelope& request);
   wire::Reply HandleFetchCheckpoint(const wire::FetchCheckpointRequest& request, PendingReply* pending);
   wire::Reply Hello(const wire::Envelope& request);
+  // True the first time a master of another cluster (named by `peer`) is refused.
+  bool FirstRefusal(const std::string& peer);
   void FillMasters(wire::Reply* reply);
   // Whether a quorum of leadership leases is trusted now (always, in single-master mode
   // and for a bootstrap master without members).
@@ -186,8 +189,8 @@ class MasterService {
   int64_t last_ship_ms_ = 0;
   // Standby.
   int64_t last_heard_active_ms_ = 0;
-  uint64_t active_position_ = 0;      // the active's log end, from its last AppendLog
-  bool resync_needed_ = false;        // our state must not be trusted: fetch a checkpoint
+  uint64_t active_position_ = 0;           // the active's log end, from its last AppendLog
+  bool resync_needed_ = false;             // our state must not be trusted: fetch a checkpoint
   bool resync_when_active_found_ = false;  // started or stepped down: resync from an active peer
   int64_t next_resync_ms_ = 0;
   uint64_t campaign_epoch_ = 0;
@@ -201,6 +204,9 @@ class MasterService {
   uint64_t hello_request_ = 0;
   int64_t hello_sent_ms_ = 0;
   bool cluster_mismatch_logged_ = false;
+  // Masters of another cluster refused so far (their hello: address and cluster id; their
+  // AppendLog: cluster id). They try again every few hundred ms: one log line each.
+  std::set<std::string> foreign_peers_logged_;
   // Members as last given to the leadership thread.
   std::vector<std::string> member_addresses_;
   int64_t members_changed_ms_ = 0;

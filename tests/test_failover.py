@@ -363,3 +363,9 @@ def test_peer_from_another_cluster_is_refused(request):
     assert not cluster.standby_in_sync("master2")
     (cluster.mnt / "still-works").mkdir()
     assert cluster.active_master() == "master1"
+    # Each master says hello every few hundred ms: each side logs the mismatch once, as the
+    # one refusing the hello and as the one refused.
+    for name in ("master1", "master2"):
+        log = cluster.log(name)
+        assert log.count("said hello; this is cluster") == 1 and log.count("refusing to work with it") == 1, log
+    assert cluster.log("master2").count("AppendLog from a master of cluster") == 1
