@@ -24,11 +24,17 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def test_promtool_accepts_the_alert_rules():
+def test_promtool_accepts_and_unit_tests_the_alert_rules():
     result = subprocess.run(["promtool", "check", "rules", str(DEPLOY / "hafs-alerts.yml")], capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "9 rules found" in result.stdout
+    # Each alert fires on the series it watches, after its `for`, and not on a healthy cluster.
+    result = subprocess.run(["promtool", "test", "rules", str(DEPLOY / "hafs-alerts.test.yml")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "SUCCESS" in result.stdout, result.stdout + result.stderr
+    tested = set(re.findall(r"alertname: (\w+)", (DEPLOY / "hafs-alerts.test.yml").read_text()))
+    assert tested == set(re.findall(r"alert: (\w+)", (DEPLOY / "hafs-alerts.yml").read_text()))
 
 
 def test_prometheus_scrapes_every_daemon_with_the_deploy_config(request, tmp_path):
