@@ -4,19 +4,20 @@
 //
 // Never daemonizes: it stays in the foreground until unmounted (fusermount3 -u) or
 // sent SIGTERM/SIGINT; run it in the background (&, systemd) to detach.
-#include "mount/fuse_api.h"
 #include <unistd.h>
 
-#include <boost/algorithm/string.hpp>
 #include <atomic>
+#include <boost/algorithm/string.hpp>
 #include <climits>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/options.h"
+#include "mount/fuse_api.h"
 #include "mount/fuse_ops.h"
 #include "mount/mount_context.h"
 #include "mount/read_ahead.h"
@@ -25,34 +26,37 @@ namespace {
 
 using hafs::mount::MountOptions;
 
+// /health turns 503 once metadata calls have gone unanswered by every master this long.
+constexpr int64_t kUnhealthyAfterMs = 5000;
+
 MountOptions ParseMountOptions(int argc, char** argv) {
   namespace po = hafs::po;
   MountOptions options;
   std::string masters;
   po::options_description flags("hafs-mount options");
-  flags.add_options()
-      ("mountpoint", po::value<std::string>(&options.mountpoint), "directory to mount at (also the first bare argument)")
-      ("master", po::value<std::string>(&masters)->default_value("127.0.0.1:9420"),
-       "master address(es), host:port[,host:port...], tried in order")
-      ("foreground,f", po::bool_switch(), "accepted for compatibility: hafs-mount never daemonizes")
-      ("read-timeout-ms", po::value<int>(&options.read_timeout_ms)->default_value(400),
-       "a chunk read from one replica taking longer moves on to the next replica")
-      ("write-timeout-ms", po::value<int>(&options.write_timeout_ms)->default_value(1500),
-       "how long a replica waits for the next one in a write chain before declaring it failed")
-      ("master-timeout-ms", po::value<int>(&options.master_timeout_ms)->default_value(500),
-       "one call to one master; then the next master is tried")
-      ("master-retry-s", po::value<int>(&options.master_retry_s)->default_value(60),
-       "how long metadata calls keep retrying (master failover) before failing with EIO")
-      ("mount-retry-s", po::value<int>(&options.mount_retry_s)->default_value(0),
-       "at mount time, keep trying to reach a master this long (0: give up at once)")
-      ("fsync-on-close", po::bool_switch(&options.fsync_on_close), "make data durable (fsync) on every close")
-      ("attr-timeout-s", po::value<double>(&options.attr_timeout_s)->default_value(1.0),
-       "how long the kernel caches attributes")
-      ("entry-timeout-s", po::value<double>(&options.entry_timeout_s)->default_value(1.0),
-       "how long the kernel caches name lookups")
-      ("threads", po::value<int>(&options.max_threads)->default_value(16), "maximum FUSE worker threads")
-      ("read-ahead-kb", po::value<int>(&options.read_ahead_kb)->default_value(4096),
-       "the kernel's read-ahead window for this mount, KiB (set when run as root)");
+  flags.add_options()("mountpoint", po::value<std::string>(&options.mountpoint),
+                      "directory to mount at (also the first bare argument)")(
+      "master", po::value<std::string>(&masters)->default_value("127.0.0.1:9420"),
+      "master address(es), host:port[,host:port...], tried in order")(
+      "foreground,f", po::bool_switch(), "accepted for compatibility: hafs-mount never daemonizes")(
+      "read-timeout-ms", po::value<int>(&options.read_timeout_ms)->default_value(400),
+      "a chunk read from one replica taking longer moves on to the next replica")(
+      "write-timeout-ms", po::value<int>(&options.write_timeout_ms)->default_value(1500),
+      "how long a replica waits for the next one in a write chain before declaring it failed")(
+      "master-timeout-ms", po::value<int>(&options.master_timeout_ms)->default_value(500),
+      "one call to one master; then the next master is tried")(
+      "master-retry-s", po::value<int>(&options.master_retry_s)->default_value(60),
+      "how long metadata calls keep retrying (master failover) before failing with EIO")(
+      "mount-retry-s", po::value<int>(&options.mount_retry_s)->default_value(0),
+      "at mount time, keep trying to reach a master this long (0: give up at once)")(
+      "fsync-on-close", po::bool_switch(&options.fsync_on_close), "make data durable (fsync) on every close")(
+      "attr-timeout-s", po::value<double>(&options.attr_timeout_s)->default_value(1.0),
+      "how long the kernel caches attributes")("entry-timeout-s",
+                                               po::value<double>(&options.entry_timeout_s)->default_value(1.0),
+                                               "how long the kernel caches name lookups")(
+      "threads", po::value<int>(&options.max_threads)->default_value(16), "maximum FUSE worker threads")(
+      "read-ahead-kb", po::value<int>(&options.read_ahead_kb)->default_value(4096),
+      "the kernel's read-ahead window for this mount, KiB (set when run as root)");
   hafs::AddMetricsEndpointFlags(flags, &options.metrics);
   po::positional_options_description positional;
   positional.add("mountpoint", 1);
@@ -93,8 +97,14 @@ int main(int argc, char** argv) {
   hafs::mount::MountContext context(ParseMountOptions(argc, argv));
   std::atomic<bool> mounted{false};
   // Serving from the start: while --mount-retry-s waits for a master, /health says so.
-  auto metrics_endpoint = hafs::StartMetricsEndpoint(context.options.metrics, [&mounted] {
-    return mounted.load() ? hafs::Health{true, "ok"} : hafs::Health{false, "not mounted"};
+  auto metrics_endpoint = hafs::StartMetricsEndpoint(context.options.metrics, [&mounted, &context] {
+    if (!mounted.load()) return hafs::Health{false, "not mounted"};
+    // A takeover leaves calls unanswered for a second or two; longer is an outage.
+    int64_t unanswered_ms = context.master.UnansweredForMs(hafs::MonotonicMs());
+    if (unanswered_ms > kUnhealthyAfterMs) {
+      return hafs::Health{false, "no master has answered for " + std::to_string(unanswered_ms) + " ms"};
+    }
+    return hafs::Health{true, "ok"};
   });
   if (!metrics_endpoint) {
     std::cerr << "hafs-mount: " << metrics_endpoint.error().ToString() << "\n";
@@ -133,7 +143,8 @@ int main(int argc, char** argv) {
     context.session = session;
     mounted.store(true);
     LOG(INFO) << "mounted hafs:" << context.master.MasterList() << " at " << context.options.mountpoint;
-    if (hafs::Status status = hafs::mount::SetReadAhead(resolved_mountpoint, context.options.read_ahead_kb); !status.ok()) {
+    if (hafs::Status status = hafs::mount::SetReadAhead(resolved_mountpoint, context.options.read_ahead_kb);
+        !status.ok()) {
       LOG(WARNING) << "read-ahead stays at the kernel's default: " << status.ToString();
     }
     fuse_loop_config* loop = fuse_loop_cfg_create();

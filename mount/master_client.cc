@@ -1,5 +1,6 @@
 #include "mount/master_client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -69,15 +70,20 @@ std::string MasterClient::MasterList() const {
   return list;
 }
 
+int64_t MasterClient::UnansweredForMs(int64_t now_ms) const {
+  int64_t since = unanswered_since_ms_.load();
+  return since == 0 ? 0 : std::max<int64_t>(now_ms - since, 1);
+}
+
 bool MasterClient::IsRetryable(int error) {
   switch (error) {
-    case ETIMEDOUT:     // no answer
-    case EAGAIN:        // master busy or not ready yet
-    case ENOTCONN:      // a standby: not the active master
+    case ETIMEDOUT:  // no answer
+    case EAGAIN:     // master busy or not ready yet
+    case ENOTCONN:   // a standby: not the active master
     case ECONNREFUSED:
     case EHOSTUNREACH:
-    case ESTALE:        // a fenced (old) active master
-    case EROFS:         // a standby refusing mutations
+    case ESTALE:  // a fenced (old) active master
+    case EROFS:   // a standby refusing mutations
       return true;
     default:
       return false;
@@ -129,9 +135,12 @@ Result<wire::Reply> MasterClient::CallFor(wire::Envelope request, int64_t retry_
         continue;
       }
       current_master_.store(index);
+      unanswered_since_ms_.store(0);
       if (reply.error() != 0) return Fail(rpc::ReplyStatus(reply));
       return reply;
     }
+    int64_t no_answer_since = 0;
+    unanswered_since_ms_.compare_exchange_strong(no_answer_since, MonotonicMs());
     if (MonotonicMs() >= deadline_ms) break;
     LOG(DEBUG) << "no master answered (" << last_error.ToString() << "), retrying";
     std::this_thread::sleep_for(std::chrono::milliseconds(kPassPauseMs));

@@ -42,6 +42,9 @@ class MasterClient {
   uint64_t client_id() const { return client_id_; }
   // "host:port,host:port" as given (for the fsname and messages).
   std::string MasterList() const;
+  // How long calls have gone unanswered by every master (0 while the last pass over them
+  // got an answer): what the mount's /health reports.
+  int64_t UnansweredForMs(int64_t now_ms) const;
 
  private:
   // True when the error means "ask another master", not "the answer is no".
@@ -60,6 +63,8 @@ class MasterClient {
   std::atomic<size_t> current_master_{0};  // the one that answered last
   // Per master: when its calls started timing out (monotonic ms), 0 while it answers.
   std::unique_ptr<std::atomic<int64_t>[]> silent_since_ms_;
+  // When a pass over every master first went unanswered (monotonic ms), 0 after an answer.
+  std::atomic<int64_t> unanswered_since_ms_{0};
 };
 
 }  // namespace hafs::mount

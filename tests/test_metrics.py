@@ -209,6 +209,24 @@ def test_slow_broken_and_refused_scrapes(metrics_cluster):
     wait_until(down_counted, what="the active master to count cs3 down")
 
 
+def test_mount_health_reports_masters_that_stopped_answering(request):
+    cluster = make_cluster(request)
+    mount = daemons(cluster)["mount"]["metrics"]
+    assert health(mount) == (200, "ok")
+    for name in ("master1", "master2"):
+        cluster.stop(name)
+    # A metadata call now retries (--master-retry-s) while no master answers.
+    waiting = subprocess.Popen(["stat", str(cluster.mnt / "made-while-masters-were-away")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    request.addfinalizer(lambda: waiting.kill() if waiting.poll() is None else None)
+    wait_until(lambda: health(mount)[0] == 503 and "no master has answered" in health(mount)[1],
+               what="the mount's health to report the silent masters")
+    for name in ("master1", "master2"):
+        cluster.start(name)
+    wait_until(lambda: health(mount) == (200, "ok"), timeout_s=60, what="the mount healthy again")
+    assert waiting.wait(timeout=60) == 1  # the call got its answer: no such file
+
+
 def test_every_daemon_documents_its_metrics_flags():
     for binary in ["hafs-master", "hafs-chunkserver", "hafs-mount"]:
         help_text = subprocess.run([str(BUILD / binary), "--help"], capture_output=True, text=True, timeout=30).stdout
