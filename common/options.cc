@@ -40,9 +40,12 @@ po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_descript
 
 po::variables_map ParseOptionsOrExit(int argc, char** argv, po::options_description options,
                                      const po::positional_options_description& positional, const std::string& usage) {
-  options.add_options()("help,h", "print this help and exit")("config", po::value<std::string>(),
-                                                              "read options from this file (name = value per line)")(
-      "log-level", po::value<std::string>()->default_value("info"), "debug, info, warning or error");
+  // clang-format off
+  options.add_options()
+      ("help,h", "print this help and exit")
+      ("config", po::value<std::string>(), "read options from this file (name = value per line)")
+      ("log-level", po::value<std::string>()->default_value("info"), "debug, info, warning or error");
+  // clang-format on
   po::variables_map values;
   try {
     StoreChecked(po::command_line_parser(argc, argv).options(options).positional(positional).run(), values);

@@ -4,10 +4,11 @@
 //
 // Never daemonizes: it stays in the foreground until unmounted (fusermount3 -u) or
 // sent SIGTERM/SIGINT; run it in the background (&, systemd) to detach.
+#include "mount/fuse_api.h"
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/algorithm/string.hpp>
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <iostream>
@@ -17,7 +18,6 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/options.h"
-#include "mount/fuse_api.h"
 #include "mount/fuse_ops.h"
 #include "mount/mount_context.h"
 #include "mount/read_ahead.h"
@@ -34,29 +34,31 @@ MountOptions ParseMountOptions(int argc, char** argv) {
   MountOptions options;
   std::string masters;
   po::options_description flags("hafs-mount options");
-  flags.add_options()("mountpoint", po::value<std::string>(&options.mountpoint),
-                      "directory to mount at (also the first bare argument)")(
-      "master", po::value<std::string>(&masters)->default_value("127.0.0.1:9420"),
-      "master address(es), host:port[,host:port...], tried in order")(
-      "foreground,f", po::bool_switch(), "accepted for compatibility: hafs-mount never daemonizes")(
-      "read-timeout-ms", po::value<int>(&options.read_timeout_ms)->default_value(400),
-      "a chunk read from one replica taking longer moves on to the next replica")(
-      "write-timeout-ms", po::value<int>(&options.write_timeout_ms)->default_value(1500),
-      "how long a replica waits for the next one in a write chain before declaring it failed")(
-      "master-timeout-ms", po::value<int>(&options.master_timeout_ms)->default_value(500),
-      "one call to one master; then the next master is tried")(
-      "master-retry-s", po::value<int>(&options.master_retry_s)->default_value(60),
-      "how long metadata calls keep retrying (master failover) before failing with EIO")(
-      "mount-retry-s", po::value<int>(&options.mount_retry_s)->default_value(0),
-      "at mount time, keep trying to reach a master this long (0: give up at once)")(
-      "fsync-on-close", po::bool_switch(&options.fsync_on_close), "make data durable (fsync) on every close")(
-      "attr-timeout-s", po::value<double>(&options.attr_timeout_s)->default_value(1.0),
-      "how long the kernel caches attributes")("entry-timeout-s",
-                                               po::value<double>(&options.entry_timeout_s)->default_value(1.0),
-                                               "how long the kernel caches name lookups")(
-      "threads", po::value<int>(&options.max_threads)->default_value(16), "maximum FUSE worker threads")(
-      "read-ahead-kb", po::value<int>(&options.read_ahead_kb)->default_value(4096),
-      "the kernel's read-ahead window for this mount, KiB (set when run as root)");
+  // clang-format off
+  flags.add_options()
+      ("mountpoint", po::value<std::string>(&options.mountpoint), "directory to mount at (also the first bare argument)")
+      ("master", po::value<std::string>(&masters)->default_value("127.0.0.1:9420"),
+       "master address(es), host:port[,host:port...], tried in order")
+      ("foreground,f", po::bool_switch(), "accepted for compatibility: hafs-mount never daemonizes")
+      ("read-timeout-ms", po::value<int>(&options.read_timeout_ms)->default_value(400),
+       "a chunk read from one replica taking longer moves on to the next replica")
+      ("write-timeout-ms", po::value<int>(&options.write_timeout_ms)->default_value(1500),
+       "how long a replica waits for the next one in a write chain before declaring it failed")
+      ("master-timeout-ms", po::value<int>(&options.master_timeout_ms)->default_value(500),
+       "one call to one master; then the next master is tried")
+      ("master-retry-s", po::value<int>(&options.master_retry_s)->default_value(60),
+       "how long metadata calls keep retrying (master failover) before failing with EIO")
+      ("mount-retry-s", po::value<int>(&options.mount_retry_s)->default_value(0),
+       "at mount time, keep trying to reach a master this long (0: give up at once)")
+      ("fsync-on-close", po::bool_switch(&options.fsync_on_close), "make data durable (fsync) on every close")
+      ("attr-timeout-s", po::value<double>(&options.attr_timeout_s)->default_value(1.0),
+       "how long the kernel caches attributes")
+      ("entry-timeout-s", po::value<double>(&options.entry_timeout_s)->default_value(1.0),
+       "how long the kernel caches name lookups")
+      ("threads", po::value<int>(&options.max_threads)->default_value(16), "maximum FUSE worker threads")
+      ("read-ahead-kb", po::value<int>(&options.read_ahead_kb)->default_value(4096),
+       "the kernel's read-ahead window for this mount, KiB (set when run as root)");
+  // clang-format on
   hafs::AddMetricsEndpointFlags(flags, &options.metrics);
   po::positional_options_description positional;
   positional.add("mountpoint", 1);
