@@ -8,6 +8,8 @@
 #                 to local/ in the repository); skipped with a note when not mounted
 #   options after -- go to every hafs-bench run, e.g. -- --size-mib 64 --files 1000
 #
+# Installs what it needs when missing (tools/install-deps bench) and builds hafs-bench when
+# it is missing.
 # Environment: HAFS_BENCH (the binary, default $HAFS_BUILD_DIR/hafs-bench with
 # HAFS_BUILD_DIR defaulting to build/), MFS_CLUSTER (MooseFS's cluster.sh, default
 # ../shared/peers/moosefs/cluster.sh beside the repository), MFS_BASE (as cluster.sh),
@@ -30,8 +32,18 @@ OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/hafs-compare.XXXXXX)}
 mkdir -p "$OUT_DIR"
 
 log() { echo "[compare.sh] $*" >&2; }
-[ -x "$BENCH" ] || { log "no $BENCH; build it: make -C ${HAFS_BUILD_DIR:-build} hafs-bench (or set HAFS_BENCH)"; exit 2; }
-command -v jq >/dev/null || { log "jq is needed to read the results (apt-get install jq)"; exit 2; }
+# What it needs (jq, and what hafs-bench builds with) is installed when missing; hafs-bench is
+# built when it is not there and HAFS_BENCH does not name another binary.
+"$REPO/tools/install-deps" bench || { log "could not install what it needs (tools/install-deps bench)"; exit 2; }
+if [ -z "${HAFS_BENCH:-}" ] && [ ! -x "$BENCH" ]; then
+    BUILD=${HAFS_BUILD_DIR:-$REPO/build}
+    log "building hafs-bench in $BUILD"
+    if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+        cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || { log "cmake failed in $BUILD"; exit 2; }
+    fi
+    cmake --build "$BUILD" -j"$(nproc)" --target hafs-bench >/dev/null || { log "build failed (run: cmake --build $BUILD --target hafs-bench)"; exit 2; }
+fi
+[ -x "$BENCH" ] || { log "no $BENCH (HAFS_BENCH names the binary)"; exit 2; }
 
 # mounted_as DIR TYPE: DIR is a mount point whose fstype starts with TYPE (per
 # /proc/self/mounts, where spaces are \040). mfsmount shows as plain "fuse".

@@ -2,6 +2,7 @@
 started and stopped through tools/hafs-local, so the tests run the cluster exactly as a
 user does. Every cluster is torn down (unmounted, every daemon stopped) even when a test fails."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -141,6 +142,26 @@ class Cluster:
 
     def wait_standby_in_sync(self, name, timeout_s=60.0):
         wait_until(lambda: self.standby_in_sync(name), timeout_s, what=f"{name} to be an in-sync standby", interval_s=0.1)
+
+    @contextlib.contextmanager
+    def second_mount(self, where: Path, *flags):
+        """Another hafs-mount of this cluster at `where` (another host's view), unmounted and
+        stopped on exit; yields the mount point."""
+        where.mkdir(parents=True, exist_ok=True)
+        with open(where.parent / f"{where.name}.log", "wb") as log:
+            process = subprocess.Popen([str(BUILD / "hafs-mount"), "--master", self.master_list(), *flags, str(where)],
+                                       stdout=log, stderr=log)
+            try:
+                wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what="a second mount")
+                yield where
+            finally:
+                subprocess.run(["fusermount3", "-u", str(where)], capture_output=True)
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
 
     def log(self, name) -> str:
         path = self.root / name / "log"

@@ -104,13 +104,7 @@ def test_fileinfo_shows_three_replicas_on_three_chunkservers(shared_cluster):
 
 
 def test_second_mount_sees_changes_after_close(shared_cluster, tmp_path):
-    other = tmp_path / "other-mount"
-    other.mkdir()
-    log = open(tmp_path / "mount.log", "wb")
-    process = subprocess.Popen([str(BUILD / "hafs-mount"), "--master", shared_cluster.address("master1"), str(other)],
-                               stdout=log, stderr=log)
-    try:
-        wait_until(lambda: f" {other} fuse.hafs " in open("/proc/mounts").read(), what="second mount")
+    with shared_cluster.second_mount(tmp_path / "other-mount") as other:
         (shared_cluster.mnt / "c2o").write_bytes(b"first version")
         assert (other / "c2o").read_bytes() == b"first version"
         (other / "c2o").write_bytes(b"second, longer version")
@@ -119,8 +113,3 @@ def test_second_mount_sees_changes_after_close(shared_cluster, tmp_path):
         assert (other / "c2o").read_bytes() == b"third"
         (other / "made-there").mkdir()
         assert (shared_cluster.mnt / "made-there").is_dir()
-    finally:
-        subprocess.run(["fusermount3", "-u", str(other)], capture_output=True)
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()

@@ -63,8 +63,7 @@ master_list() {
 # the synced folder is shared both ways; otherwise each VM builds its own).
 ensure_debs() {
   compgen -G "$debs/hafs-tools_*.deb" >/dev/null && return 0
-  log "no packages in $debs: building them (tools/install-deps, tools/build-packages)"
-  "$hafs_source/tools/install-deps"
+  log "no packages in $debs: building them (tools/build-packages installs what it needs)"
   HAFS_BUILD_DIR=${HAFS_BUILD_DIR:-/var/tmp/hafs-build} "$hafs_source/tools/build-packages" "$debs"
 }
 
