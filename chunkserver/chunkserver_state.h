@@ -8,6 +8,8 @@
 #include <mutex>
 #include <string>
 
+#include "common/protocol_limits.h"
+
 namespace hafs {
 
 class ChunkserverState {
@@ -28,6 +30,18 @@ class ChunkserverState {
   // and granted leadership leases. LeadershipLease persists the epochs it grants at and
   // raises this to the persisted one at start, so there is one fence for everything.
   uint64_t epoch() const { return epoch_.load(); }
+  // The highest epoch learned from a master itself: its answers to registration and
+  // heartbeats, and the leases granted here (persisted). A peer's epoch is believed up to
+  // kEpochWindow above it (EpochBelievable), so no lie can raise the fence out of reach.
+  uint64_t learned_epoch() const { return learned_epoch_.load(); }
+  bool Believable(uint64_t epoch) const { return EpochBelievable(epoch, learned_epoch()); }
+  void LearnEpoch(uint64_t epoch) {
+    if (epoch > kMaxEpoch) return;
+    uint64_t learned = learned_epoch_.load();
+    while (epoch > learned && !learned_epoch_.compare_exchange_weak(learned, epoch)) {
+    }
+    AdmitEpoch(epoch);
+  }
   // Fencing: false for a non-zero epoch below the highest seen; otherwise remembers it.
   bool AdmitEpoch(uint64_t epoch) {
     uint64_t highest = epoch_.load();
@@ -53,6 +67,7 @@ class ChunkserverState {
  private:
   std::atomic<uint32_t> chunkserver_id_{0};
   std::atomic<uint64_t> epoch_{0};
+  std::atomic<uint64_t> learned_epoch_{0};
   std::atomic<uint32_t> requests_in_flight_{0};
   mutable std::mutex mutex_;
   std::string address_;

@@ -163,14 +163,22 @@ void DataService::WorkerLoop() {
       auto incoming = rpc::ReceiveRequest(socket);
       if (!incoming) {
         if (incoming.error().error() != EAGAIN) {
-          LOG(WARNING) << "dropped a request: " << incoming.error().ToString();
+          rpc::LogRefusal(refusal_log_, "dropped a request", incoming.error());
           ready();  // no reply will say so
         }
         continue;
       }
       rpc::Message& message = incoming->message;
       bool has_data = message.has_data;
-      wire::Envelope reply = Handle(message.envelope, &message.data, &has_data);
+      wire::Envelope reply;
+      if (!incoming->malformed.ok()) {
+        // Answered, so that the sender does not wait out its timeout.
+        rpc::LogRefusal(refusal_log_, "refused a request", incoming->malformed);
+        reply = rpc::MakeReply(message.envelope, incoming->malformed);
+        has_data = false;
+      } else {
+        reply = Handle(message.envelope, &message.data, &has_data);
+      }
       Status sent = rpc::SendReply(socket, incoming->identity, reply, has_data ? &message.data : nullptr);
       if (!sent.ok()) {
         LOG(WARNING) << "reply lost: " << sent.ToString();
@@ -202,6 +210,10 @@ std::optional<wire::Envelope> DataService::Handle(const wire::Envelope& request,
     } else {
       lease_->Handle(request.leadership_lease(), body);
     }
+  } else if (!state_.Believable(request.epoch())) {
+    status = Status::Error(EINVAL, "epoch " + std::to_string(request.epoch()) + " is more than " +
+                                       std::to_string(kEpochWindow) + " above the highest learned from a master (" +
+                                       std::to_string(state_.learned_epoch()) + ")");
   } else if (!state_.AdmitEpoch(request.epoch())) {
     status = Status::Error(
         ESTALE, "epoch " + std::to_string(request.epoch()) + " is older than " + std::to_string(state_.epoch()));
@@ -229,9 +241,7 @@ std::optional<wire::Envelope> DataService::Handle(const wire::Envelope& request,
   if (!status.ok()) {
     body->set_error(status.error());
     body->set_error_message(status.message());
-    if (status.error() != ENOENT) {
-      LOG(WARNING) << "request refused: " << status.ToString();
-    }
+    if (status.error() != ENOENT) rpc::LogRefusal(refusal_log_, "request refused", status);
   }
   // Counted once answered: a read the proxy hands on to a worker is counted by the worker.
   const std::string& op = RequestName(request);
@@ -273,7 +283,7 @@ void DataService::HandleChained(const wire::Envelope& request, zmq::message_t* d
   }
   uint64_t epoch_seen = 0;
   auto downstream = forward.Finish(&epoch_seen);
-  state_.AdmitEpoch(epoch_seen);
+  if (state_.Believable(epoch_seen)) state_.AdmitEpoch(epoch_seen);
   auto* own = reply->add_replica_results();
   own->set_chunkserver_id(state_.chunkserver_id());
   own->set_address(state_.address());

@@ -83,6 +83,7 @@ class DataService {
   std::string backend_endpoint_;
   std::string control_endpoint_;
   std::atomic<bool> stopping_{false};
+  LogRateLimit refusal_log_{20, 10000};  // refused requests: any peer can send them at will
   std::thread proxy_thread_;
   std::vector<std::thread> worker_threads_;
 };

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/durable_file.h"
 #include "common/log.h"
+#include "common/protocol_limits.h"
 
 namespace hafs {
 namespace {
@@ -102,7 +103,7 @@ Status LeadershipLease::Load() {
   persisted_ = persisted;
   ever_granted_ = true;
   grace_until_ms_ = Now() + options_.grace_ms;
-  state_.AdmitEpoch(persisted_.highest_epoch);
+  state_.LearnEpoch(persisted_.highest_epoch);
   LOG(INFO) << "leadership state from " << path << ": highest epoch " << persisted_.highest_epoch
             << (persisted_.out_of_sync_master.empty()
                     ? std::string(", no master marked out of sync")
@@ -149,6 +150,15 @@ void LeadershipLease::Handle(const wire::LeadershipLeaseRequest& request, wire::
   }
   if (!request.mark_out_of_sync().empty() && request.clear_out_of_sync()) {
     return refuse(EINVAL, "mark_out_of_sync and clear_out_of_sync in one request");
+  }
+  // A lie here would be persisted and fence out every master for good. The window is twice
+  // the data requests': the fence may stand one window above what was learned, and the next
+  // campaign asks one epoch past the fence.
+  if (uint64_t learned = state_.learned_epoch();
+      request.epoch() > kMaxEpoch || request.epoch() > learned + 2 * kEpochWindow) {
+    return refuse(EINVAL, "epoch " + std::to_string(request.epoch()) + " is more than " +
+                              std::to_string(2 * kEpochWindow) + " above the highest learned from a master (" +
+                              std::to_string(learned) + ")");
   }
   uint64_t highest = HighestLocked();
   if (request.epoch() < highest) {
@@ -213,7 +223,7 @@ void LeadershipLease::Handle(const wire::LeadershipLeaseRequest& request, wire::
     persisted_ = next;
     ever_granted_ = true;
   }
-  state_.AdmitEpoch(request.epoch());
+  state_.LearnEpoch(request.epoch());
   if (!is_holder) {
     LOG(INFO) << "leadership lease granted to " << requester << " (epoch " << request.epoch() << ", "
               << request.duration_ms() << " ms)";

@@ -121,6 +121,23 @@ TEST_F(LeadershipLeaseTest, LowerEpochThanTheFenceIsRefused) {
   EXPECT_TRUE(Ask(*lease, kA, 7, 1500).lease_granted());
 }
 
+TEST_F(LeadershipLeaseTest, AnEpochFarAboveWhatWasLearnedIsRefusedAndNotPersisted) {
+  ChunkserverState state;
+  auto lease = Open(state);
+  state.LearnEpoch(5);  // from the master's answer to a registration
+  wire::Reply lie = Ask(*lease, kA, UINT64_MAX, 1500);
+  EXPECT_EQ(lie.error(), EINVAL);
+  EXPECT_FALSE(lie.lease_granted());
+  EXPECT_EQ(lie.highest_epoch(), 5u);
+  EXPECT_EQ(Ask(*lease, kA, 5 + 2 * kEpochWindow + 1, 1500).error(), EINVAL);
+  // A campaign one past a fence raised a whole window by data requests is still granted.
+  ASSERT_TRUE(state.Believable(5 + kEpochWindow));
+  state.AdmitEpoch(5 + kEpochWindow);
+  EXPECT_TRUE(Ask(*lease, kA, 5 + kEpochWindow + 1, 1500).lease_granted());
+  EXPECT_EQ(state.learned_epoch(), 5 + kEpochWindow + 1);
+  EXPECT_FALSE(state.Believable(kMaxEpoch + 1));
+}
+
 TEST_F(LeadershipLeaseTest, DurationIsCappedAndBadRequestsRefused) {
   ChunkserverState state;
   auto lease = Open(state);

@@ -119,7 +119,7 @@ void MasterLink::UpdateChunkserverId() {
 void MasterLink::HandleCommonReply(Peer& peer, const rpc::Message& answer) {
   uint64_t reply_epoch = answer.envelope.epoch();
   bool fenced = reply_epoch != 0 && reply_epoch < state_.epoch();
-  state_.AdmitEpoch(reply_epoch);
+  state_.LearnEpoch(reply_epoch);
   const auto& deletions = answer.envelope.reply().delete_chunks();
   if (deletions.empty()) return;
   std::string why_not;

@@ -30,6 +30,22 @@ void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 void SetLogComponent(std::string_view component) { g_component = component; }
 bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
 
+bool LogRateLimit::Allow(int64_t now_ms, uint64_t* held_back) {
+  std::lock_guard lock(mutex_);
+  if (window_start_ms_ == INT64_MIN || now_ms - window_start_ms_ >= window_ms_) {
+    window_start_ms_ = now_ms;
+    lines_in_window_ = 0;
+  }
+  if (lines_in_window_ >= lines_per_window_) {
+    ++held_back_;
+    return false;
+  }
+  ++lines_in_window_;
+  *held_back = held_back_;
+  held_back_ = 0;
+  return true;
+}
+
 bool ParseLogLevel(std::string_view text, LogLevel* level) {
   if (text == "debug") *level = LogLevel::kDebug;
   else if (text == "info") *level = LogLevel::kInfo;

@@ -2,6 +2,8 @@
 // LOG(INFO) << "chunkserver " << id << " registered";
 #pragma once
 
+#include <cstdint>
+#include <mutex>
 #include <sstream>
 #include <string_view>
 
@@ -23,6 +25,24 @@ class LogLine {
  private:
   LogLevel level_;
   std::ostringstream stream_;
+};
+
+// Bounds the lines an event a peer can cause at will (a malformed request) may write: at
+// most `lines_per_window` in each window of `window_ms`. Thread-safe.
+class LogRateLimit {
+ public:
+  LogRateLimit(int lines_per_window, int64_t window_ms) : lines_per_window_(lines_per_window), window_ms_(window_ms) {}
+  // True when a line may be written at `now_ms` (a monotonic clock); then *held_back is how
+  // many lines were refused since the last one allowed, for that line to say so.
+  bool Allow(int64_t now_ms, uint64_t* held_back);
+
+ private:
+  const int lines_per_window_;
+  const int64_t window_ms_;
+  std::mutex mutex_;
+  int64_t window_start_ms_ = INT64_MIN;
+  int lines_in_window_ = 0;
+  uint64_t held_back_ = 0;
 };
 
 // Parses "debug", "info", "warning", "error"; false when unknown.

@@ -48,5 +48,19 @@ TEST(LogTest, LinesBelowTheLevelAreNotWritten) {
   EXPECT_EQ(text, "");
 }
 
+TEST(LogRateLimitTest, AllowsSomeLinesPerWindowAndCountsTheRest) {
+  LogRateLimit limit(2, 1000);
+  uint64_t held_back = 99;
+  EXPECT_TRUE(limit.Allow(0, &held_back));
+  EXPECT_EQ(held_back, 0u);
+  EXPECT_TRUE(limit.Allow(10, &held_back));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(limit.Allow(20 + i, &held_back));
+  EXPECT_FALSE(limit.Allow(999, &held_back));
+  EXPECT_TRUE(limit.Allow(1000, &held_back));  // a new window
+  EXPECT_EQ(held_back, 6u);                    // and the line says what was held back
+  EXPECT_TRUE(limit.Allow(1001, &held_back));
+  EXPECT_EQ(held_back, 0u);
+}
+
 }  // namespace
 }  // namespace hafs

@@ -4,6 +4,7 @@
 
 #include "common/block_checksum.h"
 #include "common/goal.h"
+#include "common/protocol_limits.h"
 
 namespace hafs {
 namespace {
@@ -24,6 +25,20 @@ Status CheckName(const std::string& name) {
 
 Status CheckInode(uint64_t inode) {
   if (inode == 0) return Status::Error(EINVAL, "inode 0");
+  return Status::Ok();
+}
+
+Status CheckFileBytes(uint64_t bytes) {
+  if (bytes > kMaxFileBytes) {
+    return Status::Error(EFBIG, "size " + std::to_string(bytes) + " is past the largest file (16 TiB)");
+  }
+  return Status::Ok();
+}
+
+Status CheckChunkIndex(uint64_t chunk_index) {
+  if (chunk_index >= kMaxChunksPerFile) {
+    return Status::Error(EFBIG, "chunk index " + std::to_string(chunk_index) + " is past the largest file (16 TiB)");
+  }
   return Status::Ok();
 }
 
@@ -76,7 +91,11 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
     case E::kReply: return Status::Error(EBADMSG, "a reply where a request was expected");
     case E::kLookup: return All(CheckInode(envelope.lookup().parent()), CheckName(envelope.lookup().name()));
     case E::kGetAttr: return CheckInode(envelope.get_attr().inode());
-    case E::kSetAttr: return CheckInode(envelope.set_attr().inode());
+    case E::kSetAttr: {
+      const auto& request = envelope.set_attr();
+      return All(CheckInode(request.inode()),
+                 (request.valid() & wire::SET_ATTR_SIZE) ? CheckFileBytes(request.size()) : Status::Ok());
+    }
     case E::kMknod: return All(CheckInode(envelope.mknod().parent()), CheckName(envelope.mknod().name()));
     case E::kMkdir: return All(CheckInode(envelope.mkdir().parent()), CheckName(envelope.mkdir().name()));
     case E::kUnlink: return All(CheckInode(envelope.unlink().parent()), CheckName(envelope.unlink().name()));
@@ -100,9 +119,12 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
                  CheckName(request.new_name()));
     }
     case E::kReadDir: return CheckInode(envelope.read_dir().inode());
-    case E::kGetChunks: return CheckInode(envelope.get_chunks().inode());
-    case E::kWriteLease: return CheckInode(envelope.write_lease().inode());
-    case E::kWriteDone: return CheckInode(envelope.write_done().inode());
+    case E::kGetChunks:
+      return All(CheckInode(envelope.get_chunks().inode()), CheckChunkIndex(envelope.get_chunks().first_index()));
+    case E::kWriteLease:
+      return All(CheckInode(envelope.write_lease().inode()), CheckChunkIndex(envelope.write_lease().chunk_index()));
+    case E::kWriteDone:
+      return All(CheckInode(envelope.write_done().inode()), CheckFileBytes(envelope.write_done().end_offset()));
     case E::kFileInfo: return CheckInode(envelope.file_info().inode());
     case E::kSetGoal:
       if (!ValidGoal(envelope.set_goal().goal())) return Status::Error(EINVAL, "goal outside 1..9");

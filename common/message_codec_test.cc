@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/protocol_limits.h"
+
 namespace hafs {
 namespace {
 
@@ -12,6 +14,43 @@ TEST(RequestNameTest, IsTheBodyFieldName) {
   EXPECT_EQ(RequestName(envelope), "get_attr");
   envelope.mutable_write_chunk();
   EXPECT_EQ(RequestName(envelope), "write_chunk");
+}
+
+TEST(CheckRequestTest, PositionsPastTheLargestFileAreEfbig) {
+  wire::Envelope lease;
+  lease.mutable_write_lease()->set_inode(2);
+  lease.mutable_write_lease()->set_chunk_index(kMaxChunksPerFile - 1);
+  EXPECT_TRUE(CheckRequest(lease, 0).ok());
+  for (uint64_t index : {kMaxChunksPerFile, uint64_t{1} << 61, UINT64_MAX}) {
+    lease.mutable_write_lease()->set_chunk_index(index);
+    EXPECT_EQ(CheckRequest(lease, 0).error(), EFBIG) << index;
+  }
+  wire::Envelope done;
+  done.mutable_write_done()->set_inode(2);
+  done.mutable_write_done()->set_end_offset(kMaxFileBytes);
+  EXPECT_TRUE(CheckRequest(done, 0).ok());
+  done.mutable_write_done()->set_end_offset(kMaxFileBytes + 1);
+  EXPECT_EQ(CheckRequest(done, 0).error(), EFBIG);
+  wire::Envelope truncate;
+  truncate.mutable_set_attr()->set_inode(2);
+  truncate.mutable_set_attr()->set_size(UINT64_MAX);  // not asked to change the size: ignored
+  EXPECT_TRUE(CheckRequest(truncate, 0).ok());
+  truncate.mutable_set_attr()->set_valid(wire::SET_ATTR_SIZE);
+  EXPECT_EQ(CheckRequest(truncate, 0).error(), EFBIG);
+  wire::Envelope chunks;
+  chunks.mutable_get_chunks()->set_inode(2);
+  chunks.mutable_get_chunks()->set_first_index(UINT64_MAX - 1);
+  EXPECT_EQ(CheckRequest(chunks, 0).error(), EFBIG);
+}
+
+TEST(CheckRequestTest, NamesAreBytes) {
+  wire::Envelope lookup;
+  lookup.mutable_lookup()->set_parent(1);
+  lookup.mutable_lookup()->set_name(std::string("caf\xe9 \xff\x80", 7));
+  EXPECT_TRUE(CheckRequest(lookup, 0).ok());
+  wire::Envelope decoded;
+  ASSERT_TRUE(DecodeEnvelope(lookup.SerializeAsString().data(), lookup.ByteSizeLong(), &decoded).ok());
+  EXPECT_EQ(decoded.lookup().name(), lookup.lookup().name());
 }
 
 }  // namespace

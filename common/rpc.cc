@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/message_codec.h"
 
@@ -31,6 +32,16 @@ bool ReceiveRest(zmq::socket_t& socket, std::vector<zmq::message_t>* frames, siz
     }
     frames->push_back(std::move(frame));
   }
+}
+
+// The request id of an envelope that does not decode as a whole, from its first fields
+// alone; 0 when even those do not parse (the sender then sees no matching reply).
+uint64_t RequestIdOf(const zmq::message_t& frame) {
+  wire::EnvelopeHeader header;
+  if (frame.size() > static_cast<size_t>(INT32_MAX) || !header.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) {
+    return 0;
+  }
+  return header.request_id();
 }
 
 Result<Message> ParseFrames(std::vector<zmq::message_t>& frames, size_t first) {
@@ -84,10 +95,36 @@ Result<Incoming> ReceiveRequest(zmq::socket_t& router) {
   zmq::message_t identity;
   if (!router.recv(identity, zmq::recv_flags::dontwait)) return Fail(EAGAIN, "no message");
   frames.push_back(std::move(identity));
-  if (!ReceiveRest(router, &frames, 3)) return Fail(EBADMSG, "too many frames");
+  bool within_frame_count = ReceiveRest(router, &frames, 3);
+  if (frames.size() < 2) return Fail(EBADMSG, "message without an envelope frame");
+  auto refuse = [&](Status why) {
+    Incoming incoming{std::move(frames[0]), {}, std::move(why)};
+    incoming.message.envelope.set_request_id(RequestIdOf(frames[1]));
+    return incoming;
+  };
+  if (!within_frame_count) return refuse(Status::Error(EBADMSG, "more frames than an envelope and its data"));
+  size_t total_bytes = 0;
+  for (size_t i = 1; i < frames.size(); ++i) total_bytes += frames[i].size();
+  if (total_bytes > static_cast<size_t>(kMaxMessageBytes)) {
+    return refuse(Status::Error(EMSGSIZE, "a message of " + std::to_string(total_bytes) + " bytes, over the limit of " +
+                                              std::to_string(kMaxMessageBytes)));
+  }
   auto message = ParseFrames(frames, 1);
-  if (!message) return Fail(message.error());
-  return Incoming{std::move(frames[0]), std::move(*message)};
+  if (!message) return refuse(message.error());
+  return Incoming{std::move(frames[0]), std::move(*message), Status::Ok()};
+}
+
+void LogRefusal(LogRateLimit& limit, const std::string& what, const Status& why) {
+  uint64_t held_back = 0;
+  if (!limit.Allow(MonotonicMs(), &held_back)) return;
+  LOG(WARNING) << what << ": " << why.ToString()
+               << (held_back != 0 ? " (" + std::to_string(held_back) + " more refusals were not logged)" : "");
+}
+
+Status CheckReceived(const Incoming& incoming) {
+  if (!incoming.malformed.ok()) return incoming.malformed;
+  const Message& message = incoming.message;
+  return CheckRequest(message.envelope, message.has_data ? message.data.size() : 0);
 }
 
 Status SendReply(zmq::socket_t& router, const zmq::message_t& identity, const wire::Envelope& reply,

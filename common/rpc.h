@@ -10,12 +10,14 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "common/log.h"
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
 
 namespace hafs::rpc {
 
-// Largest message a server accepts (a chunk write is at most 64 MiB of data).
+// Largest message a server accepts, all its frames together (a chunk write is at most
+// 64 MiB of data); ZeroMQ enforces it per frame as well.
 inline constexpr int64_t kMaxMessageBytes = 72LL * 1024 * 1024;
 
 // The process-wide ZeroMQ context.
@@ -30,6 +32,10 @@ struct Message {
 struct Incoming {
   zmq::message_t identity;  // the ROUTER routing id of the sender
   Message message;
+  // EBADMSG when the request does not decode or has too many frames, EMSGSIZE when its
+  // frames together pass kMaxMessageBytes: then `message.envelope` holds only the request
+  // id (EnvelopeHeader) and the server answers with this error.
+  Status malformed;
 };
 
 // "tcp://host:port" for a "host:port".
@@ -39,8 +45,13 @@ std::string Endpoint(const std::string& host_port);
 // bound "host:port" in *bound_address.
 Result<zmq::socket_t> BindRouter(const std::string& host_port, std::string* bound_address);
 
-// Receives one request from a ROUTER socket that poll() said is readable.
+// Receives one request from a ROUTER socket that poll() said is readable. EAGAIN when
+// there is none; a request that cannot be used is an Incoming with `malformed` set.
 Result<Incoming> ReceiveRequest(zmq::socket_t& router);
+
+// What a server checks before any handler sees a request: `malformed`, then the request's
+// fields (CheckRequest). The error to answer with, or OK.
+Status CheckReceived(const Incoming& incoming);
 
 // Sends a reply (and an optional data frame) to `identity` on a ROUTER socket.
 Status SendReply(zmq::socket_t& router, const zmq::message_t& identity, const wire::Envelope& reply,
@@ -51,6 +62,10 @@ wire::Envelope MakeReply(const wire::Envelope& request, const Status& status = S
 
 // The Status a reply carries (OK when reply.error is 0).
 Status ReplyStatus(const wire::Reply& reply);
+
+// Logs a refused request (`what`: "refused a malformed lookup request") as a warning, at
+// most at `limit`'s rate: any peer can send such requests as fast as it likes.
+void LogRefusal(LogRateLimit& limit, const std::string& what, const Status& why);
 
 // A new unique request id for this process.
 uint64_t NextRequestId();

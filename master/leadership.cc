@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/protocol_limits.h"
 #include "common/rpc.h"
 
 namespace hafs::master {
@@ -145,6 +146,7 @@ void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, 
     answered++;
     const wire::Reply& reply = answer->envelope.reply();
     uint64_t seen = std::max(reply.highest_epoch(), answer->envelope.epoch());
+    if (seen >= kMaxEpoch) seen = 0;  // a lie: the next campaign, one above, would pass the cap
     uint64_t highest = highest_epoch_seen_.load();
     while (seen > highest && !highest_epoch_seen_.compare_exchange_weak(highest, seen)) {
     }

@@ -12,6 +12,7 @@
 #include "common/durable_file.h"
 #include "common/log.h"
 #include "common/message_codec.h"
+#include "common/protocol_limits.h"
 #include "common/rpc.h"
 #include "master/checkpoint.h"
 #include "master/master_metrics.h"
@@ -27,6 +28,25 @@ constexpr int64_t kResolveStaleEveryMs = 500;
 constexpr int kPeerPollMs = 20;
 // How often silent chunkservers are probed and probes collected (LivenessProbe).
 constexpr int64_t kLivenessProbeEveryMs = 50;
+
+// A request the checks let through that still throws is answered EIO and logged: no
+// peer's bytes may stop the master (and then its standby, which the client tries next).
+wire::Reply HandleGuarded(MasterState& state, const wire::Envelope& request, std::vector<wire::LogRecord>* records) {
+  try {
+    return state.Handle(request, MonotonicMs(), WallClockNs(), records);
+  } catch (const std::exception& error) {
+    LOG(ERROR) << "handling a " << RequestName(request) << " request threw: " << error.what();
+    wire::Reply reply;
+    reply.set_error(EIO);
+    reply.set_error_message(std::string("internal error: ") + error.what());
+    return reply;
+  }
+}
+
+bool FromMaster(wire::Envelope::BodyCase kind) {
+  return kind == wire::Envelope::kMasterHello || kind == wire::Envelope::kAppendLog ||
+         kind == wire::Envelope::kFetchCheckpoint;
+}
 
 }  // namespace
 
@@ -159,7 +179,7 @@ Status MasterService::ServeBatch() {
     }
     if (!incoming) {
       if (incoming.error().error() == EAGAIN) break;
-      LOG(WARNING) << "dropped a malformed request: " << incoming.error().ToString();
+      rpc::LogRefusal(refusal_log_, "dropped a request", incoming.error());
       continue;
     }
     const wire::Envelope& request = incoming->message.envelope;
@@ -172,11 +192,22 @@ Status MasterService::ServeBatch() {
     bool active_peer_alive = peer_role_ == "active" && MonotonicMs() - peer_heard_ms_ < options_.takeover_after_ms;
     bool chunkserver_or_admin = kind == wire::Envelope::kRegister || kind == wire::Envelope::kHeartbeat ||
                                 (kind == wire::Envelope::kClusterStatus && !active_peer_alive);
-    if (Status malformed = CheckRequest(request, incoming->message.has_data ? incoming->message.data.size() : 0);
-        !malformed.ok()) {
-      LOG(WARNING) << "refused a malformed " << kind << " request: " << malformed.ToString();
+    if (Status malformed = rpc::CheckReceived(*incoming); !malformed.ok()) {
+      rpc::LogRefusal(refusal_log_, "refused a malformed " + *pending.op + " request", malformed);
       reply.mutable_reply()->set_error(malformed.error());
       reply.mutable_reply()->set_error_message(malformed.message());
+    } else if (uint64_t learned = FromMaster(kind) ? kMaxEpoch : state_->epoch();
+               !EpochBelievable(request.epoch(), learned)) {
+      // Believed, it would make this master step down and campaign past it (a wrap at 2^64).
+      // The other master's epoch is only capped: a standby that was down for long, or is new,
+      // may be far behind the active it must hear from.
+      Status unbelievable = Status::Error(EINVAL, "epoch " + std::to_string(request.epoch()) +
+                                                      " is past what this master believes (its own epoch " +
+                                                      std::to_string(state_->epoch()) + " + " +
+                                                      std::to_string(kEpochWindow) + ")");
+      rpc::LogRefusal(refusal_log_, "refused a " + *pending.op + " request", unbelievable);
+      reply.mutable_reply()->set_error(unbelievable.error());
+      reply.mutable_reply()->set_error_message(unbelievable.message());
     } else if (HasPeer() && HandlePeerRequest(request, &pending)) {
       // master <-> master, answered above
     } else if (request.epoch() > state_->epoch() && !(HasPeer() && chunkserver_or_admin && role_.load() == Role::kStandby)) {
@@ -194,7 +225,7 @@ Status MasterService::ServeBatch() {
       reply.mutable_reply()->set_error_message("not the active master (this is the standby)");
       if (peer_role_ == "active") reply.mutable_reply()->set_active_address(options_.peer);
     } else {
-      *reply.mutable_reply() = state_->Handle(request, MonotonicMs(), WallClockNs(), &records);
+      *reply.mutable_reply() = HandleGuarded(*state_, request, &records);
       if (kind == wire::Envelope::kClusterStatus && HasPeer()) FillMasters(reply.mutable_reply());
       if (kind == wire::Envelope::kClusterStatus) FillRepairs(reply.mutable_reply());
       if (reply.reply().error() != 0) {

@@ -17,6 +17,7 @@
 #include <zmq.hpp>
 
 #include "common/metrics_endpoint.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "master/copy_dispatcher.h"
 #include "master/leadership.h"
@@ -173,6 +174,7 @@ class MasterService {
   // Failover.
   std::atomic<Role> role_{Role::kActive};
   Status fatal_;  // a standby whose own log cannot be written
+  LogRateLimit refusal_log_{20, 10000};  // malformed requests: any peer can send them at will
   std::string self_address_;
   std::unique_ptr<Leadership> leadership_;
   std::unique_ptr<PeerChannel> ship_channel_;   // AppendLog to the standby

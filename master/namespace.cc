@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/block_checksum.h"
+#include "common/protocol_limits.h"
 
 namespace hafs::master {
 namespace {
@@ -12,6 +13,9 @@ namespace {
 constexpr uint32_t kRenameNoReplace = 1;
 constexpr uint32_t kRenameExchange = 2;
 constexpr uint32_t kDefaultReadDirEntries = 1024;
+// More are cut to this (the client asks for the rest after the last name): a reply of a
+// whole huge directory would be one unbounded message.
+constexpr uint32_t kMaxReadDirEntries = 16384;
 
 bool IsDir(const Inode& inode) { return S_ISDIR(inode.mode); }
 
@@ -87,7 +91,8 @@ Status Namespace::ReadDir(const wire::ReadDirRequest& request, wire::Reply* repl
   if (!inode) return Status::Error(ENOENT, "no inode " + std::to_string(request.inode()));
   if (!IsDir(*inode)) return Status::Error(ENOTDIR, "not a directory");
   const Directory& directory = directories_.at(request.inode());
-  uint32_t max_entries = request.max_entries() == 0 ? kDefaultReadDirEntries : request.max_entries();
+  uint32_t max_entries =
+      request.max_entries() == 0 ? kDefaultReadDirEntries : std::min(request.max_entries(), kMaxReadDirEntries);
   auto entry = request.after_name().empty() ? directory.entries.begin()
                                             : directory.entries.upper_bound(std::string_view(request.after_name()));
   for (uint32_t count = 0; entry != directory.entries.end() && count < max_entries; ++entry, ++count) {
@@ -375,6 +380,11 @@ Result<const std::vector<uint64_t>*> Namespace::ChunkIds(uint64_t id) const {
 
 Status Namespace::SetChunk(uint64_t id, uint64_t chunk_index, uint64_t chunk_id) {
   if (auto chunks = ChunkIds(id); !chunks) return chunks.error();
+  // Checked on requests already; here too for an op log written before that check, whose
+  // record would otherwise size a table of gigabytes at every replay.
+  if (chunk_index >= kMaxChunksPerFile) {
+    return Status::Error(EFBIG, "chunk index " + std::to_string(chunk_index) + " is past the largest file");
+  }
   std::vector<uint64_t>& chunks = chunk_ids_[id];
   if (chunk_index >= chunks.size()) chunks.resize(chunk_index + 1, 0);
   chunks[chunk_index] = chunk_id;

@@ -154,7 +154,7 @@ def test_out_of_range_requests_get_errors(shared_cluster, wire):
 
     request = wire.Envelope(request_id=4)
     request.lookup.parent = 1
-    request.lookup.name = "a/b"
+    request.lookup.name = b"a/b"
     reply = reply_of(wire, call(shared_cluster.address("master1"), request.SerializeToString()))
     assert reply.error == errno.EINVAL
 
@@ -173,7 +173,7 @@ def test_requests_outside_the_protocol_limits_are_refused_before_any_handler(sha
     # CheckRequest runs in both daemons before the request reaches a handler.
     request = wire.Envelope(request_id=5)
     request.mkdir.parent = 1
-    request.mkdir.name = "n" * 256
+    request.mkdir.name = b"n" * 256
     request.mkdir.mode = 0o755
     reply = reply_of(wire, call(shared_cluster.address("master1"), request.SerializeToString()))
     assert reply.error == errno.ENAMETOOLONG, reply

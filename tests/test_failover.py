@@ -223,7 +223,7 @@ def test_paused_active_steps_down_and_is_fenced(pair, wire):
     # master1 acknowledges nothing: a mkdir sent straight to it is refused or unanswered.
     request = wire.Envelope(request_id=7, epoch=old_epoch, client_id=4242, sequence=1)
     request.mkdir.parent = 1
-    request.mkdir.name = "from-the-old-active"
+    request.mkdir.name = b"from-the-old-active"
     request.mkdir.mode = 0o755
     frames = call_raw(pair.address("master1"), request.SerializeToString())
     if frames is not None:

@@ -1,0 +1,160 @@
+"""Nothing a peer sends can stop the cluster (issue 12, its hardening part): names are bytes,
+every request that cannot be decoded is answered, and the messages that once took a daemon or
+the whole HA pair down (a chunk index of 2^61, an epoch of 2^64-1, an oversized message) are
+answered with errors while both masters keep serving and the mount keeps working."""
+
+import errno
+import os
+
+import pytest
+
+from conftest import wait_until
+from test_bad_input import call, reply_of
+from test_data import MiB, sha256_of, write_random
+
+# Legal Linux names that are not UTF-8 (Latin-1 archives, stray bytes), and one that is.
+NAMES = [b"caf\xe9", b"\xff\xfe-latin1-\xe9t\xe9", b"\x80", b"half-\xc3\x28-sequence", "日本語".encode()]
+
+
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def length_delimited(field: int, payload: bytes) -> bytes:
+    return varint(field << 3 | 2) + varint(len(payload)) + payload
+
+
+def rss_kib(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def test_names_that_are_not_utf8_round_trip_through_two_mounts(shared_cluster, tmp_path):
+    here = os.path.join(bytes(shared_cluster.mnt), b"names")
+    os.mkdir(here)
+    with shared_cluster.second_mount(tmp_path / "other") as other_mount:
+        there = os.path.join(bytes(other_mount), b"names")
+        for name in NAMES:
+            with open(os.path.join(here, name), "wb") as out:
+                out.write(name * 100)
+        assert sorted(os.listdir(there)) == sorted(NAMES)
+        for name in NAMES:
+            with open(os.path.join(there, name), "rb") as back:
+                assert back.read() == name * 100
+            assert os.stat(os.path.join(there, name)).st_size == len(name) * 100
+
+        os.rename(os.path.join(there, NAMES[0]), os.path.join(there, b"renamed-\xe9"))
+        os.symlink(b"target-\xff", os.path.join(there, b"link-\xfe"))
+        os.mkdir(os.path.join(there, b"dir-\xe9"))
+        os.link(os.path.join(there, NAMES[2]), os.path.join(there, b"hard-\xe9"))
+        os.unlink(os.path.join(here, NAMES[1]))
+        expected = sorted([b"renamed-\xe9", b"link-\xfe", b"dir-\xe9", b"hard-\xe9", *NAMES[2:]])
+        assert sorted(os.listdir(here)) == expected
+        assert sorted(os.listdir(there)) == expected
+        assert os.readlink(os.path.join(here, b"link-\xfe")) == b"target-\xff"
+        with pytest.raises(FileNotFoundError):
+            os.stat(os.path.join(here, b"never-made-\xe9"))  # answered, not a retry window
+        os.rmdir(os.path.join(here, b"dir-\xe9"))
+        assert b"dir-\xe9" not in os.listdir(there)
+
+
+@pytest.mark.parametrize("daemon", ["master1", "cs1"])
+def test_a_request_that_cannot_be_decoded_is_answered(shared_cluster, wire, daemon):
+    # request_id 77, then a Lookup body whose bytes are cut inside a varint.
+    envelope = varint(1 << 3) + varint(77) + length_delimited(20, b"\x08\xff\xff")
+    answer = call(shared_cluster.address(daemon), envelope)
+    assert answer is not None, f"{daemon} did not answer an undecodable request"
+    reply = wire.Envelope()
+    reply.ParseFromString(answer[0])
+    assert reply.request_id == 77
+    assert reply.reply.error == errno.EBADMSG, reply
+
+
+def lookup_inode(cluster, wire, name: bytes) -> int:
+    request = wire.Envelope(request_id=1)
+    request.lookup.parent = 1
+    request.lookup.name = name
+    reply = reply_of(wire, call(cluster.address(cluster.active_master()), request.SerializeToString()))
+    assert reply.error == 0, reply
+    return reply.attr.inode
+
+
+def assert_cluster_serves(cluster, name: str):
+    """Both masters answer (one active), and the mount writes and reads a file."""
+    wait_until(lambda: cluster.active_master() is not None, what="an active master")
+    status = cluster.status()
+    assert {master["role"] for master in status["masters"]} == {"active", "standby"}, status
+    path = cluster.mnt / name
+    digest = write_random(path, MiB, seed=len(name))
+    assert sha256_of(path) == digest
+
+
+def test_positions_past_the_largest_file_are_refused_and_cost_no_memory(shared_cluster, wire):
+    (shared_cluster.mnt / "small").write_bytes(b"x")
+    inode = lookup_inode(shared_cluster, wire, b"small")
+    active = shared_cluster.active_master()
+    standby = "master2" if active == "master1" else "master1"
+    before = {name: rss_kib(shared_cluster.pid(name)) for name in (active, standby)}
+    for shift in (61, 40, 30):
+        request = wire.Envelope(request_id=shift)
+        request.write_lease.inode = inode
+        request.write_lease.chunk_index = 1 << shift
+        reply = reply_of(wire, call(shared_cluster.address(active), request.SerializeToString()))
+        assert reply.error == errno.EFBIG, reply
+    for field, value in (("write_done", 1 << 62), ("set_attr", 1 << 62)):
+        request = wire.Envelope(request_id=100)
+        body = getattr(request, field)
+        body.inode = inode
+        if field == "write_done":
+            body.end_offset = value
+        else:
+            body.valid = 1 << 3  # FUSE_SET_ATTR_SIZE
+            body.size = value
+        reply = reply_of(wire, call(shared_cluster.address(active), request.SerializeToString()))
+        assert reply.error == errno.EFBIG, (field, reply)
+    assert shared_cluster.active_master() == active
+    for name, kib in before.items():
+        assert rss_kib(shared_cluster.pid(name)) - kib < 64 * 1024, f"{name} grew"
+    assert_cluster_serves(shared_cluster, "after-big-indexes")
+
+
+def test_an_epoch_far_ahead_is_refused_and_fences_nobody(shared_cluster, wire):
+    active = shared_cluster.active_master()
+    for daemon in ("cs1", "cs2", active):
+        request = wire.Envelope(request_id=5, epoch=(1 << 64) - 1)
+        if daemon.startswith("cs"):
+            request.read_chunk.chunk_id = 1
+            request.read_chunk.length = 1
+        else:
+            request.get_attr.inode = 1
+        reply = reply_of(wire, call(shared_cluster.address(daemon), request.SerializeToString()))
+        assert reply.error == errno.EINVAL, (daemon, reply)
+    lease = wire.Envelope(request_id=6, epoch=(1 << 64) - 1)
+    lease.leadership_lease.epoch = (1 << 64) - 1
+    lease.leadership_lease.master_address = "127.0.0.1:1"
+    lease.leadership_lease.duration_ms = 10000
+    reply = reply_of(wire, call(shared_cluster.address("cs3"), lease.SerializeToString()))
+    assert reply.error == errno.EINVAL and not reply.lease_granted, reply
+    assert shared_cluster.active_master() == active
+    assert_cluster_serves(shared_cluster, "after-epoch-lies")
+
+
+@pytest.mark.parametrize("daemon", ["master1", "cs1"])
+def test_a_message_over_the_size_limit_in_all_its_frames_is_refused(shared_cluster, wire, daemon):
+    request = wire.Envelope(request_id=8)
+    request.write_chunk.chunk_id = 1
+    request.write_chunk.chunk_version = 1
+    padding = length_delimited(1000, b"\0" * (40 * MiB))  # a field nobody knows, skipped by the parser
+    answer = call(shared_cluster.address(daemon), request.SerializeToString() + padding, data=b"\0" * (40 * MiB))
+    assert answer is not None, f"{daemon} did not answer"
+    reply = wire.Envelope()
+    reply.ParseFromString(answer[0])
+    assert reply.request_id == 8 and reply.reply.error == errno.EMSGSIZE, reply.reply
+    assert_cluster_serves(shared_cluster, f"after-oversized-{daemon}")
