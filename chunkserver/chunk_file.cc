@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/durable_file.h"
+
 namespace hafs {
 namespace {
 
@@ -85,7 +87,7 @@ void EncodeHeader(std::byte* header, uint64_t chunk_id, uint64_t chunk_version, 
 
 Result<std::unique_ptr<ChunkFile>> ChunkFile::Create(const std::string& path, uint64_t chunk_id,
                                                      uint64_t chunk_version) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return Fail(ErrnoStatus("create " + path));
   std::unique_ptr<ChunkFile> file(new ChunkFile(fd, path));
   file->chunk_id_ = chunk_id;

@@ -1,5 +1,5 @@
 // One chunk replica on disk: a header, the table of block checksums, then the data.
-// Documented in docs/notes/chunkserver.md ("Chunk file layout"). All integers are
+// Documented in docs/design.md ("Chunk file layout"). All integers are
 // little-endian.
 //
 //   offset  width  field
@@ -22,6 +22,8 @@
 // a torn write leaves a block that fails its checksum rather than one that passes with
 // wrong data; the header (one 48-byte write inside one sector) is written first when the
 // version or the length grows, last when the length shrinks.
+//
+// Files are created 0600: chunk data is readable by the service user alone.
 //
 // Not thread-safe: the chunk store holds a per-chunk lock around every call.
 #pragma once

@@ -47,7 +47,7 @@ Status CheckWritableDir(const std::string& dir) {
     return Status::Error(ENOENT, "data directory " + dir + " does not exist or is not a directory");
   }
   std::string probe = dir + "/.hafs-write-probe";
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return ErrnoStatus("data directory " + dir + " is not writable");
   ::close(fd);
   ::unlink(probe.c_str());
@@ -226,11 +226,11 @@ Status ChunkStore::CreateFileIn(size_t dir_index, uint64_t chunk_id, uint64_t ch
   if (!space.ok()) return space;
   std::string path = ChunkPath(dir_index, chunk_id);
   std::string subdir = std::filesystem::path(path).parent_path().string();
-  if (::mkdir(subdir.c_str(), 0755) == 0) {
+  auto made = MakePrivateDirectory(subdir);
+  if (!made) return made.error();
+  if (*made) {
     Status synced = FsyncPath(dirs_[dir_index].path);
     if (!synced.ok()) return synced;
-  } else if (errno != EEXIST) {
-    return ErrnoStatus("mkdir " + subdir);
   }
   auto created = ChunkFile::Create(path, chunk_id, chunk_version);
   if (!created) return created.error();

@@ -1,10 +1,11 @@
 // The chunks of this chunkserver: its data directories, the index of the chunk files in
 // them, free space, and the lost-replica list for heartbeats.
 //
-// Directory layout (docs/notes/chunkserver.md): the first data directory holds
+// Directory layout (docs/design.md, "Chunk file layout"): the first data directory holds
 // `chunkserver.uuid` (this chunkserver's stable identity); chunk C lives in
 // `<data dir>/<C mod 256 as 2 hex digits>/<C as 16 hex digits>.chunk` (format in
 // chunk_file.h). A new chunk goes to the data directory in service with the most free space.
+// Subdirectories are made 0700, files 0600.
 //
 // Failing data directories (docs/design.md, "Failing data directories"): an operation on
 // a chunk that fails with a disk error (disk_error_window.h says which) reports that

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -82,11 +83,17 @@ class ChunkStoreTest : public ::testing::Test {
     for (const auto& chunk : chunks) ids.insert(chunk.chunk_id());
     return ids;
   }
-  bool InDir(int dir, uint64_t chunk_id) {
+  std::string ChunkFilePath(int dir, uint64_t chunk_id) {
     char name[32];
     std::snprintf(name, sizeof name, "/%02x/%016llx.chunk", static_cast<unsigned>(chunk_id & 0xff),
                   static_cast<unsigned long long>(chunk_id));
-    return std::filesystem::exists(dir_.path() + "/data" + std::to_string(dir) + name);
+    return dir_.path() + "/data" + std::to_string(dir) + name;
+  }
+  bool InDir(int dir, uint64_t chunk_id) { return std::filesystem::exists(ChunkFilePath(dir, chunk_id)); }
+  static uint64_t ModeOf(const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
   }
 
   // Overwrites one byte of the only chunk file in the data directories.
@@ -180,6 +187,19 @@ TEST_F(ChunkStoreTest, CorruptReplicaIsReportedLost) {
   EXPECT_EQ(lost[0].chunk_id(), 9u);
   EXPECT_EQ(lost[0].chunk_version(), 4u);
   EXPECT_TRUE(store->TakeLostChunks().empty());
+}
+
+TEST_F(ChunkStoreTest, FilesAndDirectoriesItMakesArePrivate) {
+  mode_t old_umask = ::umask(0);  // the modes must come from the store, not from the umask
+  {
+    auto store = OpenOrDie();
+    EXPECT_TRUE(store->Write(1, 1, 0, Filled(10, 'a')).ok());
+  }
+  ::umask(old_umask);
+  std::string chunk = ChunkFilePath(0, 1);
+  EXPECT_EQ(ModeOf(chunk), 0600u);
+  EXPECT_EQ(ModeOf(std::filesystem::path(chunk).parent_path().string()), 0700u);
+  EXPECT_EQ(ModeOf(dir_.path() + "/data0/chunkserver.uuid"), 0600u);
 }
 
 TEST_F(ChunkStoreTest, NoWaitReadServesOnlyAnOpenChunkNobodyHolds) {
