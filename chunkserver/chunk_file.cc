@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/durable_file.h"
+
 namespace hafs {
 namespace {
 
@@ -85,7 +87,7 @@ void EncodeHeader(std::byte* header, uint64_t chunk_id, uint64_t chunk_version, 
 
 Result<std::unique_ptr<ChunkFile>> ChunkFile::Create(const std::string& path, uint64_t chunk_id,
                                                      uint64_t chunk_version) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return Fail(ErrnoStatus("create " + path));
   std::unique_ptr<ChunkFile> file(new ChunkFile(fd, path));
   file->chunk_id_ = chunk_id;
@@ -104,7 +106,8 @@ Result<std::unique_ptr<ChunkFile>> ChunkFile::Create(const std::string& path, ui
   return file;
 }
 
-Result<std::unique_ptr<ChunkFile>> ChunkFile::Open(const std::string& path) {
+Result<std::unique_ptr<ChunkFile>> ChunkFile::Open(const std::string& path, uint64_t chunk_id,
+                                                   std::optional<uint64_t> chunk_version) {
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return Fail(ErrnoStatus("open " + path));
   std::unique_ptr<ChunkFile> file(new ChunkFile(fd, path));
@@ -123,6 +126,7 @@ Result<std::unique_ptr<ChunkFile>> ChunkFile::Open(const std::string& path) {
   file->chunk_version_ = Get<uint64_t>(header, 24);
   file->data_length_ = Get<uint64_t>(header, 32);
   if (file->data_length_ > kChunkSize) return Fail(EBADMSG, path + ": chunk length beyond the chunk size");
+  if (Status identity = file->CheckIdentity(chunk_id, chunk_version); !identity.ok()) return Fail(identity);
   file->checksums_.resize(kBlocksPerChunk);
   auto table =
       PreadFull(fd, reinterpret_cast<std::byte*>(file->checksums_.data()), kChecksumTableBytes, kChecksumTableOffset);
@@ -132,6 +136,21 @@ Result<std::unique_ptr<ChunkFile>> ChunkFile::Open(const std::string& path) {
 }
 
 ChunkFile::~ChunkFile() { ::close(fd_); }
+
+// A header that passes its checksum but names another chunk is a whole file in the wrong
+// place (moved or copied over this name, or restored from elsewhere): every block would
+// pass its checksum and serve the other chunk's bytes.
+Status ChunkFile::CheckIdentity(uint64_t chunk_id, std::optional<uint64_t> chunk_version) const {
+  if (chunk_id_ != chunk_id) {
+    return Status::Error(EBADMSG, path_ + ": holds chunk " + std::to_string(chunk_id_) + ", not chunk " +
+                                      std::to_string(chunk_id) + " as its name says");
+  }
+  if (chunk_version && chunk_version_ != *chunk_version) {
+    return Status::Error(EBADMSG, path_ + ": holds chunk " + std::to_string(chunk_id) + " at version " +
+                                      std::to_string(chunk_version_) + ", not " + std::to_string(*chunk_version));
+  }
+  return Status::Ok();
+}
 
 Status ChunkFile::CheckVersionForWrite(uint64_t chunk_version) const {
   if (chunk_version < chunk_version_) {

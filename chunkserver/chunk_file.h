@@ -1,5 +1,5 @@
 // One chunk replica on disk: a header, the table of block checksums, then the data.
-// Documented in docs/notes/chunkserver.md ("Chunk file layout"). All integers are
+// Documented in docs/design.md ("Chunk file layout"). All integers are
 // little-endian.
 //
 //   offset  width  field
@@ -23,12 +23,19 @@
 // wrong data; the header (one 48-byte write inside one sector) is written first when the
 // version or the length grows, last when the length shrinks.
 //
+// Identity: the header names the chunk it holds, and Open checks it against the chunk the
+// caller opens (the one the file's name says, the version the store's index says), so a
+// chunk file moved or copied over another's name is refused, not served as that chunk.
+//
+// Files are created 0600: chunk data is readable by the service user alone.
+//
 // Not thread-safe: the chunk store holds a per-chunk lock around every call.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,8 +61,10 @@ class ChunkFile {
  public:
   // Makes a new chunk file (fails with EEXIST if there is one) of length 0.
   static Result<std::unique_ptr<ChunkFile>> Create(const std::string& path, uint64_t chunk_id, uint64_t chunk_version);
-  // Opens an existing chunk file; EBADMSG when its header or table is damaged.
-  static Result<std::unique_ptr<ChunkFile>> Open(const std::string& path);
+  // Opens an existing chunk file of chunk `chunk_id` (at `chunk_version`, when given);
+  // EBADMSG when its header or table is damaged or the header names another chunk or version.
+  static Result<std::unique_ptr<ChunkFile>> Open(const std::string& path, uint64_t chunk_id,
+                                                 std::optional<uint64_t> chunk_version = std::nullopt);
   ~ChunkFile();
   ChunkFile(const ChunkFile&) = delete;
   ChunkFile& operator=(const ChunkFile&) = delete;
@@ -78,6 +87,7 @@ class ChunkFile {
 
  private:
   ChunkFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  Status CheckIdentity(uint64_t chunk_id, std::optional<uint64_t> chunk_version) const;
   Status CheckVersionForWrite(uint64_t chunk_version) const;
   Status WriteHeader(uint64_t chunk_version, uint64_t data_length);
   Status WriteChecksums(uint64_t first_block, uint64_t count);

@@ -58,7 +58,7 @@ class ChunkFileTest : public ::testing::Test {
     return std::move(*file);
   }
   std::unique_ptr<ChunkFile> ReopenOrDie() {
-    auto file = ChunkFile::Open(path_);
+    auto file = ChunkFile::Open(path_, 42);
     EXPECT_TRUE(file.has_value()) << file.error().ToString();
     return std::move(*file);
   }
@@ -213,12 +213,28 @@ TEST_F(ChunkFileTest, CorruptHeaderIsAnErrorNotACrash) {
   ASSERT_TRUE(file->Write(1, 0, Pattern(100, 1)).ok());
   file.reset();
   FlipByteOnDisk(path_, 20);
-  auto opened = ChunkFile::Open(path_);
+  auto opened = ChunkFile::Open(path_, 42);
   ASSERT_FALSE(opened.has_value());
   EXPECT_EQ(opened.error().error(), EBADMSG);
   ASSERT_EQ(::truncate(path_.c_str(), 30), 0);
-  EXPECT_EQ(ChunkFile::Open(path_).error().error(), EBADMSG);
-  EXPECT_EQ(ChunkFile::Open(dir_.path() + "/missing").error().error(), ENOENT);
+  EXPECT_EQ(ChunkFile::Open(path_, 42).error().error(), EBADMSG);
+  EXPECT_EQ(ChunkFile::Open(dir_.path() + "/missing", 42).error().error(), ENOENT);
+}
+
+TEST_F(ChunkFileTest, FileOfAnotherChunkOrVersionIsRefused) {
+  auto file = CreateOrDie(3);
+  ASSERT_TRUE(file->Write(3, 0, Pattern(100, 1)).ok());
+  file.reset();
+  // A sound file (every checksum passes) under the name of chunk 43.
+  auto other = ChunkFile::Open(path_, 43);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().error(), EBADMSG);
+  EXPECT_NE(other.error().message().find("holds chunk 42, not chunk 43"), std::string::npos);
+  EXPECT_EQ(ChunkFile::Open(path_, 42, 2).error().error(), EBADMSG);
+  EXPECT_EQ(ChunkFile::Open(path_, 42, 4).error().error(), EBADMSG);
+  auto same = ChunkFile::Open(path_, 42, 3);
+  ASSERT_TRUE(same.has_value()) << same.error().ToString();
+  EXPECT_EQ(ReadOrDie(**same, 3, 0, 100), Pattern(100, 1));
 }
 
 TEST_F(ChunkFileTest, CreateRefusesAnExistingFileAndSyncWorks) {

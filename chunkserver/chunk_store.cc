@@ -47,7 +47,7 @@ Status CheckWritableDir(const std::string& dir) {
     return Status::Error(ENOENT, "data directory " + dir + " does not exist or is not a directory");
   }
   std::string probe = dir + "/.hafs-write-probe";
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return ErrnoStatus("data directory " + dir + " is not writable");
   ::close(fd);
   ::unlink(probe.c_str());
@@ -120,28 +120,37 @@ void ChunkStore::Scan(size_t dir_index) {
     if (subdir_name.size() != 2 || !subdir.is_directory(error)) continue;
     for (const auto& file : std::filesystem::directory_iterator(subdir.path(), error)) {
       uint64_t chunk_id = ChunkIdOfName(file.path().filename().string());
-      if (chunk_id == 0) continue;
-      auto opened = ChunkFile::Open(file.path().string());
-      if (!opened) {
-        LOG(ERROR) << "chunk " << chunk_id << " is unreadable, reporting it lost: " << opened.error().ToString();
-        ReportLost(chunk_id, 0);
-        continue;
-      }
-      auto& slot = index_[chunk_id];
-      if (slot && slot->chunk_version >= (*opened)->chunk_version()) {
-        LOG(WARNING) << "chunk " << chunk_id << " is in two data directories; ignoring " << file.path().string();
-        continue;
-      }
-      slot = std::make_shared<Entry>();
-      slot->dir_index = dir_index;
-      slot->chunk_version = (*opened)->chunk_version();
-      slot->data_length = (*opened)->data_length();
-      slot->present = true;
+      if (chunk_id != 0) IndexFile(dir_index, chunk_id, file.path().string());
     }
   }
   if (error) {
     LOG(WARNING) << "scanning " << dirs_[dir_index].path << ": " << error.message();
   }
+}
+
+void ChunkStore::IndexFile(size_t dir_index, uint64_t chunk_id, const std::string& path) {
+  auto opened = ChunkFile::Open(path, chunk_id);
+  if (!opened && opened.error().error() != EBADMSG) {
+    LOG(ERROR) << "chunk " << chunk_id << " is unreadable, reporting it lost: " << opened.error().ToString();
+    ReportLost(chunk_id, 0);
+    return;
+  }
+  auto entry = std::make_shared<Entry>();
+  entry->dir_index = dir_index;
+  entry->present = true;
+  if (opened) {
+    entry->chunk_version = (*opened)->chunk_version();
+    entry->data_length = (*opened)->data_length();
+  } else {
+    // Indexed all the same, so that the master's deletion or a copy replaces the file.
+    (void)NoteOpenFailure(chunk_id, *entry, opened.error());
+  }
+  auto& slot = index_[chunk_id];
+  if (slot && (entry->corrupt || (!slot->corrupt && slot->chunk_version >= entry->chunk_version))) {
+    LOG(WARNING) << "chunk " << chunk_id << " is in two data directories; ignoring " << path;
+    return;
+  }
+  slot = std::move(entry);
 }
 
 std::string ChunkStore::ChunkPath(size_t dir_index, uint64_t chunk_id) const {
@@ -173,15 +182,17 @@ void ChunkStore::Remove(uint64_t chunk_id, Entry& entry) {
 }
 
 Status ChunkStore::CheckServed(uint64_t chunk_id, const Entry& entry) const {
-  if (entry.present && !entry.removed && InService(entry)) return Status::Ok();
-  return Status::Error(ENOENT, "no chunk " + std::to_string(chunk_id));
+  if (Served(entry)) return Status::Ok();
+  return Status::Error(ENOENT, (entry.corrupt ? "corrupt chunk " : "no chunk ") + std::to_string(chunk_id));
 }
 
 Result<std::shared_ptr<ChunkFile>> ChunkStore::OpenFile(uint64_t chunk_id, Entry& entry, ReadMode mode) {
   if (auto cached = open_files_.Get(chunk_id)) return cached;
   if (mode == ReadMode::kNoWait) return Fail(EAGAIN, "chunk " + std::to_string(chunk_id) + " is not open");
-  auto opened = ChunkFile::Open(ChunkPath(entry.dir_index, chunk_id));
-  if (!opened) return Fail(NoteFailure(chunk_id, entry, opened.error()));
+  // Checked against the index too: a file put in this one's place since it was last open
+  // may even be this chunk's, but from another time.
+  auto opened = ChunkFile::Open(ChunkPath(entry.dir_index, chunk_id), chunk_id, entry.chunk_version);
+  if (!opened) return Fail(NoteOpenFailure(chunk_id, entry, opened.error()));
   std::shared_ptr<ChunkFile> file = std::move(*opened);
   open_files_.Put(chunk_id, file);
   return file;
@@ -226,11 +237,11 @@ Status ChunkStore::CreateFileIn(size_t dir_index, uint64_t chunk_id, uint64_t ch
   if (!space.ok()) return space;
   std::string path = ChunkPath(dir_index, chunk_id);
   std::string subdir = std::filesystem::path(path).parent_path().string();
-  if (::mkdir(subdir.c_str(), 0755) == 0) {
+  auto made = MakePrivateDirectory(subdir);
+  if (!made) return made.error();
+  if (*made) {
     Status synced = FsyncPath(dirs_[dir_index].path);
     if (!synced.ok()) return synced;
-  } else if (errno != EEXIST) {
-    return ErrnoStatus("mkdir " + subdir);
   }
   auto created = ChunkFile::Create(path, chunk_id, chunk_version);
   if (!created) return created.error();
@@ -245,7 +256,8 @@ Status ChunkStore::CreateFileIn(size_t dir_index, uint64_t chunk_id, uint64_t ch
 Status ChunkStore::NoteFailure(uint64_t chunk_id, Entry& entry, Status status) {
   if (status.error() == EBADMSG) {
     Metrics().checksum_mismatches.Increment();
-    // The replica stays: its other blocks still serve until the master deletes it.
+    // The replica stays until the master deletes it (or a copy replaces it): its other
+    // blocks still serve, unless its file as a whole is corrupt.
     LOG(ERROR) << "chunk " << chunk_id << " version " << entry.chunk_version
                << " replica is corrupt, reporting it lost: " << status.message();
     ReportLost(chunk_id, entry.chunk_version);
@@ -259,6 +271,13 @@ Status ChunkStore::NoteFailure(uint64_t chunk_id, Entry& entry, Status status) {
     NoteDiskError(entry.dir_index, status);
   }
   return status;
+}
+
+Status ChunkStore::NoteOpenFailure(uint64_t chunk_id, Entry& entry, Status status) {
+  // A header or table that fails, or names another chunk or version: nothing in the file
+  // can be trusted as this chunk's.
+  if (status.error() == EBADMSG) entry.corrupt = true;
+  return NoteFailure(chunk_id, entry, std::move(status));
 }
 
 void ChunkStore::ReportLost(uint64_t chunk_id, uint64_t chunk_version) {
@@ -342,6 +361,9 @@ Status ChunkStore::Modify(uint64_t chunk_id, uint64_t chunk_version,
       return Status::Error(EIO, "chunk " + std::to_string(chunk_id) + " was in data directory " +
                                     dirs_[entry->dir_index].path + ", which is out of service");
     }
+    if (entry->corrupt) {
+      return Status::Error(EIO, "chunk " + std::to_string(chunk_id) + " is corrupt here; only a copy replaces it");
+    }
     if (!entry->present) {
       Status created = CheckRecreation(chunk_id, chunk_version);
       if (created.ok()) created = CreateFile(chunk_id, chunk_version, *entry);
@@ -417,7 +439,7 @@ void ChunkStore::ForEachEntry(const std::function<void(uint64_t chunk_id, Entry&
 
 void ChunkStore::ForEachChunk(const std::function<void(uint64_t chunk_id, const Entry& entry)>& visit) {
   ForEachEntry([&](uint64_t chunk_id, Entry& entry) {
-    if (InService(entry)) visit(chunk_id, entry);
+    if (Served(entry)) visit(chunk_id, entry);
   });
 }
 

@@ -1,10 +1,19 @@
 // The chunks of this chunkserver: its data directories, the index of the chunk files in
 // them, free space, and the lost-replica list for heartbeats.
 //
-// Directory layout (docs/notes/chunkserver.md): the first data directory holds
+// Directory layout (docs/design.md, "Chunk file layout"): the first data directory holds
 // `chunkserver.uuid` (this chunkserver's stable identity); chunk C lives in
 // `<data dir>/<C mod 256 as 2 hex digits>/<C as 16 hex digits>.chunk` (format in
 // chunk_file.h). A new chunk goes to the data directory in service with the most free space.
+// Subdirectories are made 0700, files 0600.
+//
+// Corrupt files: a chunk file that does not open as the chunk its name says (a damaged
+// header or table, or a header naming another chunk, or another version than the index
+// holds: a file moved or copied over the name) is checked when the store scans its
+// directories at start and whenever it opens the file. It is reported lost like a replica
+// failing a checksum and stays in the index as corrupt: never served (the open that finds
+// it fails with EBADMSG, later calls get ENOENT) nor registered, and refused for writes
+// (EIO), until the master deletes it or a copy replaces it.
 //
 // Failing data directories (docs/design.md, "Failing data directories"): an operation on
 // a chunk that fails with a disk error (disk_error_window.h says which) reports that
@@ -112,6 +121,7 @@ class ChunkStore {
     uint64_t chunk_version = 0;
     uint64_t data_length = 0;
     bool present = false;  // the file exists (false while being created)
+    bool corrupt = false;  // the file is not this chunk's (see the header comment): never served
     bool removed = false;  // no longer in the index: look the chunk up again
   };
 
@@ -128,19 +138,25 @@ class ChunkStore {
   explicit ChunkStore(ChunkStoreOptions options);
   Status LoadOrCreateUuid();
   void Scan(size_t dir_index);
+  // Adds one chunk file found by Scan to the index (as corrupt when it is not that chunk's).
+  void IndexFile(size_t dir_index, uint64_t chunk_id, const std::string& path);
   std::shared_ptr<Entry> Find(uint64_t chunk_id);
   std::shared_ptr<Entry> FindOrAdd(uint64_t chunk_id);
   void Remove(uint64_t chunk_id, Entry& entry);
   bool InService(const Entry& entry) const { return dirs_[entry.dir_index].in_service; }
+  bool Served(const Entry& entry) const {
+    return entry.present && !entry.removed && !entry.corrupt && InService(entry);
+  }
   // OK when the entry (its lock held) is a chunk this store serves, else ENOENT.
   Status CheckServed(uint64_t chunk_id, const Entry& entry) const;
   // Calls `visit` for every chunk in the index (present, not removed), holding its lock.
   void ForEachEntry(const std::function<void(uint64_t chunk_id, Entry& entry)>& visit);
-  // The same for every chunk served (in a directory in service).
+  // The same for every chunk served (in a directory in service, not corrupt).
   void ForEachChunk(const std::function<void(uint64_t chunk_id, const Entry& entry)>& visit);
   std::string ChunkPath(size_t dir_index, uint64_t chunk_id) const;
-  // The chunk's file from the open-file cache, else opened and cached; with
-  // ReadMode::kNoWait only from the cache (EAGAIN when it is not there).
+  // The chunk's file from the open-file cache, else opened, checked against the index and
+  // cached; a file that fails that makes the entry corrupt. With ReadMode::kNoWait only
+  // from the cache (EAGAIN when it is not there).
   Result<std::shared_ptr<ChunkFile>> OpenFile(uint64_t chunk_id, Entry& entry, ReadMode mode = ReadMode::kMayBlock);
   // Creates the chunk in the data directory in service with the most free space, passing
   // over one whose disk fails the attempt.
@@ -155,6 +171,9 @@ class ChunkStore {
   // failure lists the replica as lost; a disk failure lists it, drops it from the index
   // and counts against its directory.
   Status NoteFailure(uint64_t chunk_id, Entry& entry, Status status);
+  // The same for a failure to open the chunk's file: EBADMSG (a file that is not this
+  // chunk's) also marks the entry corrupt.
+  Status NoteOpenFailure(uint64_t chunk_id, Entry& entry, Status status);
   void ReportLost(uint64_t chunk_id, uint64_t chunk_version);
   // OK unless creating the chunk would bring back a replica reported lost other than as a
   // copy (which writes version 0 first, chunk_copier.h).

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -82,11 +83,25 @@ class ChunkStoreTest : public ::testing::Test {
     for (const auto& chunk : chunks) ids.insert(chunk.chunk_id());
     return ids;
   }
-  bool InDir(int dir, uint64_t chunk_id) {
+  std::string ChunkFilePath(int dir, uint64_t chunk_id) {
     char name[32];
     std::snprintf(name, sizeof name, "/%02x/%016llx.chunk", static_cast<unsigned>(chunk_id & 0xff),
                   static_cast<unsigned long long>(chunk_id));
-    return std::filesystem::exists(dir_.path() + "/data" + std::to_string(dir) + name);
+    return dir_.path() + "/data" + std::to_string(dir) + name;
+  }
+  bool InDir(int dir, uint64_t chunk_id) { return std::filesystem::exists(ChunkFilePath(dir, chunk_id)); }
+  // Exchanges two chunk files of data0, as a careless `mv` would.
+  void SwapChunkFiles(uint64_t chunk_a, uint64_t chunk_b) {
+    std::string a = ChunkFilePath(0, chunk_a);
+    std::string b = ChunkFilePath(0, chunk_b);
+    std::filesystem::rename(a, a + ".swap");
+    std::filesystem::rename(b, a);
+    std::filesystem::rename(a + ".swap", b);
+  }
+  static uint64_t ModeOf(const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
   }
 
   // Overwrites one byte of the only chunk file in the data directories.
@@ -180,6 +195,69 @@ TEST_F(ChunkStoreTest, CorruptReplicaIsReportedLost) {
   EXPECT_EQ(lost[0].chunk_id(), 9u);
   EXPECT_EQ(lost[0].chunk_version(), 4u);
   EXPECT_TRUE(store->TakeLostChunks().empty());
+}
+
+TEST_F(ChunkStoreTest, SwappedChunkFilesAreNotServedAndAreReportedLost) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->Write(1, 11, 0, Filled(100, 'a')).ok());
+    ASSERT_TRUE(store->Write(2, 12, 0, Filled(100, 'b')).ok());
+  }
+  SwapChunkFiles(1, 2);
+  auto store = OpenOrDie();
+  std::vector<std::byte> out(100);
+  // Every checksum in both files passes: only the header's id gives them away.
+  EXPECT_EQ(store->Read(1, 11, 0, out).error().error(), ENOENT);
+  EXPECT_EQ(store->Read(2, 12, 0, out).error().error(), ENOENT);
+  EXPECT_EQ(store->Read(1, 12, 0, out).error().error(), ENOENT);
+  EXPECT_TRUE(store->Chunks().empty());
+  EXPECT_EQ(Ids(store->TakeLostChunks()), (std::set<uint64_t>{1, 2}));
+  EXPECT_EQ(store->Write(1, 11, 0, Filled(10, 'w')).error(), EIO);
+  EXPECT_EQ(store->Sync(1).error(), ENOENT);
+  // The master's deletion removes the file; its copy (version 0 first) brings the chunk back.
+  ASSERT_TRUE(store->Delete(1).ok());
+  EXPECT_FALSE(InDir(0, 1));
+  ASSERT_TRUE(store->Write(1, 0, 0, Filled(100, 'a')).ok());
+  ASSERT_TRUE(store->Write(1, 11, 0, {}).ok());
+  ASSERT_TRUE(store->Read(1, 11, 0, out).has_value());
+  EXPECT_EQ(out, Filled(100, 'a'));
+  EXPECT_EQ(Ids(store->Chunks()), (std::set<uint64_t>{1}));
+}
+
+TEST_F(ChunkStoreTest, FileReplacedWhileClosedIsCheckedWhenReopened) {
+  ChunkStoreOptions options;
+  options.data_dirs = {dir_.Subdir("data0")};
+  options.reserve_bytes = 0;
+  options.open_files = 1;  // writing one chunk closes the other's file
+  auto store = std::move(*ChunkStore::Open(options));
+  std::string path = ChunkFilePath(0, 1);
+  ASSERT_TRUE(store->Write(1, 11, 0, Filled(100, 'a')).ok());
+  std::filesystem::copy_file(path, path + ".old");
+  ASSERT_TRUE(store->Write(1, 12, 0, Filled(100, 'c')).ok());
+  ASSERT_TRUE(store->Write(2, 12, 0, Filled(100, 'b')).ok());
+  // An older copy of the same chunk put back in its place: sound, right id, wrong version.
+  std::filesystem::rename(path + ".old", path);
+  std::vector<std::byte> out(100);
+  EXPECT_EQ(store->Read(1, 12, 0, out).error().error(), EBADMSG);
+  EXPECT_EQ(store->Read(1, 11, 0, out).error().error(), ENOENT);  // never served again
+  auto lost = store->TakeLostChunks();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].chunk_id(), 1u);
+  EXPECT_EQ(lost[0].chunk_version(), 12u);
+  EXPECT_EQ(Ids(store->Chunks()), (std::set<uint64_t>{2}));
+}
+
+TEST_F(ChunkStoreTest, FilesAndDirectoriesItMakesArePrivate) {
+  mode_t old_umask = ::umask(0);  // the modes must come from the store, not from the umask
+  {
+    auto store = OpenOrDie();
+    EXPECT_TRUE(store->Write(1, 1, 0, Filled(10, 'a')).ok());
+  }
+  ::umask(old_umask);
+  std::string chunk = ChunkFilePath(0, 1);
+  EXPECT_EQ(ModeOf(chunk), 0600u);
+  EXPECT_EQ(ModeOf(std::filesystem::path(chunk).parent_path().string()), 0700u);
+  EXPECT_EQ(ModeOf(dir_.path() + "/data0/chunkserver.uuid"), 0600u);
 }
 
 TEST_F(ChunkStoreTest, NoWaitReadServesOnlyAnOpenChunkNobodyHolds) {

@@ -15,10 +15,11 @@ ChunkserverMetrics& Metrics() {
             registry.AddCounter("hafs_chunkserver_read_bytes_total", "Chunk data bytes read for clients.").Get(),
         .written_bytes =
             registry.AddCounter("hafs_chunkserver_written_bytes_total", "Chunk data bytes written by clients.").Get(),
-        .checksum_mismatches = registry
-                                   .AddCounter("hafs_chunkserver_checksum_mismatches_total",
-                                               "Replicas found corrupt (a block or header failing its checksum).")
-                                   .Get(),
+        .checksum_mismatches =
+            registry
+                .AddCounter("hafs_chunkserver_checksum_mismatches_total",
+                            "Replicas found corrupt (a block or header failing its checksum, a file of another chunk).")
+                .Get(),
         .space_bytes =
             registry.AddGauge("hafs_chunkserver_space_bytes",
                               "Chunk data stored (used) and space left (free) in the data directories.", "kind"),

@@ -1,6 +1,7 @@
 // hafs-chunkserver: stores chunk replicas in local data directories and serves them.
-// See docs/notes/chunkserver.md.
+// See docs/design.md ("hafs-chunkserver").
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
@@ -39,6 +40,9 @@ std::vector<std::string> SplitCommas(const std::string& text) {
 
 int main(int argc, char** argv) {
   hafs::SetLogComponent("chunkserver");
+  // What this daemon writes is private whatever umask it was started with: the files made
+  // with an explicit mode (kPrivateFileMode) and any made without one.
+  ::umask(0077);
   hafs::po::options_description description("Options");
   // clang-format off
   description.add_options()

@@ -1,6 +1,7 @@
 #include "common/durable_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,9 +17,17 @@ Status FsyncPath(const std::string& path) {
   return status;
 }
 
+Result<bool> MakePrivateDirectory(const std::string& path) {
+  if (::mkdir(path.c_str(), kPrivateDirMode) == 0) return true;
+  Status failed = ErrnoStatus("cannot make directory " + path);
+  std::error_code error;
+  if (failed.error() == EEXIST && std::filesystem::is_directory(path, error)) return false;
+  return Fail(failed);
+}
+
 Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   std::string temporary = path + ".tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return ErrnoStatus("cannot create " + temporary);
   Status status;
   while (status.ok() && !contents.empty()) {

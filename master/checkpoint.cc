@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "common/durable_file.h"
 #include "common/log.h"
 #include "master/record_file.h"
 
@@ -19,7 +20,7 @@ constexpr size_t kFlushBytes = 1 << 20;
 Status WriteCheckpoint(const std::string& directory, const MasterState& state) {
   std::string temporary = directory + "/checkpoint.tmp";
   std::string path = NumberedPath(directory, kCheckpointPrefix, state.position());
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return ErrnoStatus("cannot create " + temporary);
   std::string buffer;
   uint64_t offset = 0;

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/clock.h"
+#include "common/durable_file.h"
 #include "common/log.h"
 #include "master/checkpoint.h"
 #include "master/master_metrics.h"
@@ -482,9 +483,9 @@ wire::Reply MasterService::HandleFetchCheckpoint(const wire::FetchCheckpointRequ
   }
   std::string directory = options_.data_directory + "/sync";
   if (request.offset() == 0) {
-    std::error_code error;
-    std::filesystem::create_directories(directory, error);
-    if (Status status = WriteCheckpoint(directory, *state_); !status.ok()) {
+    auto made = MakePrivateDirectory(directory);
+    Status status = made ? WriteCheckpoint(directory, *state_) : made.error();
+    if (!status.ok()) {
       reply.set_error(status.error());
       reply.set_error_message("cannot write a checkpoint for the standby: " + status.message());
       return reply;
@@ -527,7 +528,7 @@ Status MasterService::Resync() {
   LOG(INFO) << "resynchronising from the active " << options_.peer << ": fetching a checkpoint";
   rpc::Connection connection(options_.peer);
   std::string temporary = options_.data_directory + "/resync.tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return Status::Error(EIO, "cannot create " + temporary);
   uint64_t offset = 0, size = 0, position = 0;
   Status status;

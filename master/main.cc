@@ -1,4 +1,6 @@
 // hafs-master: the metadata master. Options: hafs-master --help.
+#include <sys/stat.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -20,6 +22,9 @@ void OnSignal(int) {
 int main(int argc, char** argv) {
   using hafs::po::value;
   hafs::SetLogComponent("master");
+  // What this daemon writes is private whatever umask it was started with: the files made
+  // with an explicit mode (kPrivateFileMode) and any made without one.
+  ::umask(0077);
   hafs::master::ServiceOptions options;
   double margin_percent = options.rebalance.margin * 100;
   hafs::po::options_description flags("hafs-master options");

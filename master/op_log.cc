@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "common/durable_file.h"
 #include "common/log.h"
 #include "master/record_file.h"
 
@@ -78,7 +79,7 @@ OpLog::~OpLog() {
 }
 
 Status OpLog::OpenForAppend(const std::string& path, uint64_t end_of_records) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return ErrnoStatus("cannot open " + path);
   off_t size = ::lseek(fd, 0, SEEK_END);
   if (size < 0) {
