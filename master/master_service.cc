@@ -66,12 +66,16 @@ MasterService::~MasterService() {
 
 Status MasterService::LockDataDirectory() {
   std::error_code error;
-  std::filesystem::create_directories(options_.data_directory, error);
+  // A new data directory is private (kPrivateDirMode); one that exists is left as it is.
+  if (std::filesystem::create_directories(options_.data_directory, error) && !error) {
+    std::filesystem::permissions(options_.data_directory, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, error);
+  }
   if (error) {
     return Status::Error(error.value(), "cannot create data directory " + options_.data_directory);
   }
   std::string path = options_.data_directory + "/LOCK";
-  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kPrivateFileMode);
   if (lock_fd_ < 0) return ErrnoStatus("cannot open " + path + " (is the data directory writable?)");
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     return ErrnoStatus("another process holds " + path + ": is a master already running on this data directory?");
