@@ -100,6 +100,9 @@ class ChunkStore {
   // taken out of service since then; PutBackLostChunks when they could not be reported.
   std::vector<wire::ChunkReport> TakeLostChunks();
   void PutBackLostChunks(const std::vector<wire::ChunkReport>& chunks);
+  // A replica the master counts here that is not (found by ReplicaVerifier): listed lost
+  // like a corrupt one, so that the master stops counting it and copies the chunk.
+  void ReportMissing(uint64_t chunk_id) { ReportLost(chunk_id, 0); }
 
   // For the scrubber (scrubber.h): the ids of the chunks in the index, ascending.
   std::vector<uint64_t> ChunkIds();

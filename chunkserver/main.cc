@@ -14,6 +14,7 @@
 #include "chunkserver/data_service.h"
 #include "chunkserver/leadership_lease.h"
 #include "chunkserver/master_link.h"
+#include "chunkserver/replica_verifier.h"
 #include "chunkserver/scrubber.h"
 #include "common/durable_file.h"
 #include "common/log.h"
@@ -174,6 +175,9 @@ int main(int argc, char** argv) {
   }
   link_options.label = options["label"].as<std::string>();
   link_options.heartbeat_interval_ms = std::max(10, options["heartbeat-interval-ms"].as<int>());
+  hafs::ReplicaVerifier verifier(**store);
+  verifier.Start();
+  link_options.verify_replica = [&verifier](uint64_t chunk_id) { verifier.Request(chunk_id); };
   hafs::MasterLink master_link(**store, state, link_options, lease->get());
   master_link.Start();
 
@@ -197,6 +201,7 @@ int main(int argc, char** argv) {
   (*metrics_endpoint)->Stop();  // scrapers now see a refused connection, not a daemon half gone
   if (scrubber) scrubber->Stop();
   master_link.Stop();
+  verifier.Stop();
   service.Stop();
   return 0;
 }

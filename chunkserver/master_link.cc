@@ -120,6 +120,9 @@ void MasterLink::HandleCommonReply(Peer& peer, const rpc::Message& answer) {
   uint64_t reply_epoch = answer.envelope.epoch();
   bool fenced = reply_epoch != 0 && reply_epoch < state_.epoch();
   state_.LearnEpoch(reply_epoch);
+  if (options_.verify_replica) {
+    for (uint64_t chunk_id : answer.envelope.reply().verify_chunks()) options_.verify_replica(chunk_id);
+  }
   const auto& deletions = answer.envelope.reply().delete_chunks();
   if (deletions.empty()) return;
   std::string why_not;

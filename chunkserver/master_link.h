@@ -19,6 +19,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,8 @@ struct MasterLinkOptions {
   std::string label;
   int heartbeat_interval_ms = 1000;  // used until a master says otherwise (per master)
   int call_timeout_ms = 500;         // per call, per master
+  // Called for each replica a master asks to have checked (Reply.verify_chunks); none: ignored.
+  std::function<void(uint64_t chunk_id)> verify_replica;
 };
 
 class MasterLink {

@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "chunkserver/chunk_file.h"
+#include "chunkserver/replica_verifier.h"
 #include "chunkserver/temp_dir_for_test.h"
 
 namespace hafs {
@@ -205,6 +207,39 @@ TEST_F(ScrubberTest, ChunkDeletedUnderItIsSkippedWithoutReport) {
   EXPECT_EQ(scrubber.counters().chunks_scrubbed, 2u);
   EXPECT_EQ(scrubber.counters().bad_blocks, 0u);
   EXPECT_TRUE(store_->TakeLostChunks().empty());
+}
+
+// ReplicaVerifier reads a replica's blocks as the scrubber does, when a master asks.
+using ReplicaVerifierTest = ScrubberTest;
+
+TEST_F(ReplicaVerifierTest, AGoodReplicaIsNotReportedABadOneAndAMissingOneAre) {
+  WriteChunks(1, 2, 3 * kBlockSize + 5);
+  FlipByte(2, kBlockSize + 9);
+  ReplicaVerifier verifier(*store_);
+  EXPECT_TRUE(verifier.Verify(1).ok());
+  EXPECT_TRUE(store_->TakeLostChunks().empty());
+  EXPECT_EQ(verifier.Verify(2).error(), EBADMSG);
+  EXPECT_EQ(LostIds(*store_), std::vector<uint64_t>{2});
+  EXPECT_EQ(verifier.Verify(77).error(), ENOENT);  // the master counts a replica that is not here
+  EXPECT_EQ(LostIds(*store_), std::vector<uint64_t>{77});
+}
+
+TEST_F(ReplicaVerifierTest, RequestsAreCheckedByItsThreadOnceEach) {
+  WriteChunks(1, 3, kBlockSize);
+  FlipByte(3, 10);
+  ReplicaVerifier verifier(*store_);
+  verifier.Start();
+  for (int round = 0; round < 3; ++round) {
+    for (uint64_t chunk_id : {1, 3, 99}) verifier.Request(chunk_id);
+  }
+  std::set<uint64_t> lost;
+  ASSERT_TRUE(WaitFor([&] {
+    for (uint64_t chunk_id : LostIds(*store_)) lost.insert(chunk_id);
+    return lost.size() >= 2;
+  }));
+  verifier.Stop();
+  for (uint64_t chunk_id : LostIds(*store_)) lost.insert(chunk_id);
+  EXPECT_EQ(lost, (std::set<uint64_t>{3, 99}));  // the good chunk 1 is never reported
 }
 
 }  // namespace

@@ -171,6 +171,24 @@ std::vector<uint64_t> ChunkRegistry::TakePendingDeletions(uint32_t chunkserver_i
   return chunkserver->deletions_sent;
 }
 
+void ChunkRegistry::RequestVerification(uint64_t chunk_id, uint32_t chunkserver_id) {
+  ChunkserverState* chunkserver = FindChunkserver(chunkserver_id);
+  const ChunkState* chunk = Find(chunk_id);
+  if (!chunkserver || !chunk) return;
+  auto here = [chunkserver_id](const Replica& replica) { return replica.chunkserver_id == chunkserver_id; };
+  std::vector<uint64_t>& pending = chunkserver->pending_verifications;
+  if (std::none_of(chunk->replicas.begin(), chunk->replicas.end(), here) ||
+      pending.size() >= kMaxPendingVerifications || std::find(pending.begin(), pending.end(), chunk_id) != pending.end()) {
+    return;
+  }
+  pending.push_back(chunk_id);
+}
+
+std::vector<uint64_t> ChunkRegistry::TakePendingVerifications(uint32_t chunkserver_id) {
+  ChunkserverState* chunkserver = FindChunkserver(chunkserver_id);
+  return chunkserver ? std::exchange(chunkserver->pending_verifications, {}) : std::vector<uint64_t>{};
+}
+
 bool ChunkRegistry::DeletionUnderway(uint32_t chunkserver_id, uint64_t chunk_id) const {
   auto chunkserver = chunkservers_.find(chunkserver_id);
   if (chunkserver == chunkservers_.end()) return false;

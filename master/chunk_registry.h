@@ -60,6 +60,9 @@ struct ChunkserverState {
   // Deletions in the last heartbeat or registration reply: the chunkserver carries them
   // out before it sends the next heartbeat, which replaces this list.
   std::vector<uint64_t> deletions_sent;
+  // Replicas here a client reported bad, for the next answer to ask the chunkserver to
+  // check (Reply.verify_chunks); at most kMaxPendingVerifications.
+  std::vector<uint64_t> pending_verifications;
   bool must_register = false;  // see RequireRegistration
 };
 
@@ -120,6 +123,13 @@ class ChunkRegistry {
   // Drops the chunk's replicas below its version and queues their deletion.
   void DropStaleReplicas(uint64_t chunk_id);
   std::vector<uint64_t> TakePendingDeletions(uint32_t chunkserver_id);
+  // A client reported the chunkserver's replica of the chunk bad: the chunkserver is asked
+  // to check it, and only its own report drops it. Ignored unless the master counts such a
+  // replica, when one is queued already, or past kMaxPendingVerifications (a client can
+  // report at will, and reports again at its next failed read).
+  void RequestVerification(uint64_t chunk_id, uint32_t chunkserver_id);
+  std::vector<uint64_t> TakePendingVerifications(uint32_t chunkserver_id);
+  static constexpr size_t kMaxPendingVerifications = 1024;
   // Whether the chunkserver has a deletion of the chunk queued or not yet carried out: a
   // copy to it now could be deleted right after it was made (self-healing waits).
   bool DeletionUnderway(uint32_t chunkserver_id, uint64_t chunk_id) const;

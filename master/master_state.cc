@@ -243,12 +243,18 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kReleaseLeases:
       ReleaseLeases(request.release_leases().leases(), request.client_id(), now_ms);
       break;
-    case wire::Envelope::kReportBadReplica:
-      LOG(WARNING) << "replica of chunk " << request.report_bad_replica().chunk_id() << " on chunkserver "
-                   << request.report_bad_replica().chunkserver_id()
-                   << " reported bad: " << request.report_bad_replica().reason();
-      registry_.DropBadReplica(request.report_bad_replica().chunk_id(), request.report_bad_replica().chunkserver_id());
+    case wire::Envelope::kReportBadReplica: {
+      // A client's word alone drops nothing: the chunkserver is asked to check its replica.
+      const wire::ReportBadReplicaRequest& report = request.report_bad_replica();
+      static LogRateLimit report_log(20, 10000);
+      if (uint64_t held_back = 0; report_log.Allow(now_ms, &held_back)) {
+        LOG(INFO) << "replica of chunk " << report.chunk_id() << " on chunkserver " << report.chunkserver_id()
+                  << " reported bad by a client (" << report.reason() << "): asking the chunkserver to check it"
+                  << (held_back != 0 ? " (" + std::to_string(held_back) + " more reports not logged)" : "");
+      }
+      registry_.RequestVerification(report.chunk_id(), report.chunkserver_id());
       break;
+    }
     case wire::Envelope::kRegister:
       reply = Register(request.register_(), now_ms, now_ns, records);
       break;

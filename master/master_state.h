@@ -154,6 +154,9 @@ class MasterState {
                        std::vector<wire::LogRecord>* records);
   Result<wire::Reply> Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns,
                                 std::vector<wire::LogRecord>* records);
+  // What a chunkserver's register or heartbeat answer carries for it to do: the deletions
+  // and the checks of replicas clients reported bad (only the active sends them).
+  void AddChunkserverWork(uint32_t chunkserver_id, wire::Reply* reply);
   // The member id of `uuid`; on the active, a chunkserver that is not a member yet joins
   // (logged). 0 when it is not a member and this master is not active.
   uint32_t MemberId(const std::string& uuid, const std::string& address, int64_t now_ns,

@@ -313,7 +313,7 @@ wire::Reply MasterState::Register(const wire::RegisterRequest& request, int64_t 
   reply.set_chunkserver_id(id);
   reply.set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
   if (!active_) return reply;
-  for (uint64_t chunk_id : registry_.TakePendingDeletions(id)) reply.add_delete_chunks(chunk_id);
+  AddChunkserverWork(id, &reply);
   return reply;
 }
 
@@ -373,8 +373,13 @@ Result<wire::Reply> MasterState::Heartbeat(const wire::HeartbeatRequest& request
   if (Status status = registry_.Heartbeat(request, now_ms, now_ns); !status.ok()) return Fail(status);
   wire::Reply reply;
   if (!active_) return reply;
-  for (uint64_t chunk_id : registry_.TakePendingDeletions(request.chunkserver_id())) reply.add_delete_chunks(chunk_id);
+  AddChunkserverWork(request.chunkserver_id(), &reply);
   return reply;
+}
+
+void MasterState::AddChunkserverWork(uint32_t chunkserver_id, wire::Reply* reply) {
+  for (uint64_t chunk_id : registry_.TakePendingDeletions(chunkserver_id)) reply->add_delete_chunks(chunk_id);
+  for (uint64_t chunk_id : registry_.TakePendingVerifications(chunkserver_id)) reply->add_verify_chunks(chunk_id);
 }
 
 }  // namespace hafs::master

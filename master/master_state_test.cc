@@ -255,17 +255,35 @@ TEST_F(ChunkHandlingTest, UnlinkQueuesReplicaDeletion) {
   EXPECT_TRUE(state_.registry().chunks().empty());
 }
 
-TEST_F(ChunkHandlingTest, BadReplicaReportDropsIt) {
+TEST_F(ChunkHandlingTest, BadReplicaReportIsCheckedByItsChunkserverAndDropsNothingAlone) {
   for (const char* uuid : {"a", "b", "c"}) Register(uuid);
   uint64_t file = MakeFile("f");
   uint64_t chunk_id = WriteLease(file, 0).location().chunk_id();
-  wire::Envelope report;
-  report.mutable_report_bad_replica()->set_chunk_id(chunk_id);
-  report.mutable_report_bad_replica()->set_chunkserver_id(2);
-  report.mutable_report_bad_replica()->set_error(EBADMSG);
-  EXPECT_EQ(Call(report).error(), 0);
+  for (uint32_t id = 1; id <= 3; ++id) {  // every replica, as forged reports would
+    wire::Envelope report;
+    report.mutable_report_bad_replica()->set_chunk_id(chunk_id);
+    report.mutable_report_bad_replica()->set_chunkserver_id(id);
+    report.mutable_report_bad_replica()->set_error(EBADMSG);
+    EXPECT_EQ(Call(report).error(), 0);
+    EXPECT_EQ(Call(report).error(), 0);  // twice: asked once
+  }
+  wire::Envelope unknown;  // a chunk nobody holds, a chunkserver that does not exist
+  unknown.mutable_report_bad_replica()->set_chunk_id(chunk_id + 100);
+  unknown.mutable_report_bad_replica()->set_chunkserver_id(7);
+  EXPECT_EQ(Call(unknown).error(), 0);
+  EXPECT_EQ(Ids(GetChunks(file, 0, 1).locations(0)), (std::set<uint32_t>{1, 2, 3}));
+  for (uint32_t id = 1; id <= 3; ++id) {
+    wire::Reply answer = Heartbeat(id);
+    EXPECT_EQ(answer.delete_chunks_size(), 0);
+    ASSERT_EQ(answer.verify_chunks_size(), 1);
+    EXPECT_EQ(answer.verify_chunks(0), chunk_id);
+    EXPECT_EQ(Heartbeat(id).verify_chunks_size(), 0);  // asked once
+  }
+  // The chunkserver found it bad: its own report drops it.
+  wire::Envelope heartbeat = testing::HeartbeatEnvelope(2, 100 * kGiB);
+  heartbeat.mutable_heartbeat()->add_lost_chunks()->set_chunk_id(chunk_id);
+  EXPECT_EQ(Call(heartbeat).error(), 0);
   EXPECT_EQ(Ids(GetChunks(file, 0, 1).locations(0)), (std::set<uint32_t>{1, 3}));
-  EXPECT_EQ(Heartbeat(2).delete_chunks_size(), 1);
 }
 
 TEST_F(ChunkHandlingTest, ChunkWithABadReplicaIsCorruptUntilItGainsOne) {

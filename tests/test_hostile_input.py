@@ -1,7 +1,8 @@
 """Nothing a peer sends can stop the cluster (issue 12, its hardening part): names are bytes,
 every request that cannot be decoded is answered, and the messages that once took a daemon or
 the whole HA pair down (a chunk index of 2^61, an epoch of 2^64-1, an oversized message) are
-answered with errors while both masters keep serving and the mount keeps working."""
+answered with errors while both masters keep serving and the mount keeps working. A forged
+ReportBadReplica deletes nothing: the chunkserver checks its replica, and only its word counts."""
 
 import errno
 import os
@@ -11,6 +12,8 @@ import pytest
 from conftest import wait_until
 from test_bad_input import call, reply_of
 from test_data import MiB, sha256_of, write_random
+from test_failures import drop_caches
+from test_scrub import flip_bytes, valid_on
 
 # Legal Linux names that are not UTF-8 (Latin-1 archives, stray bytes), and one that is.
 NAMES = [b"caf\xe9", b"\xff\xfe-latin1-\xe9t\xe9", b"\x80", b"half-\xc3\x28-sequence", "日本語".encode()]
@@ -158,3 +161,47 @@ def test_a_message_over_the_size_limit_in_all_its_frames_is_refused(shared_clust
     reply.ParseFromString(answer[0])
     assert reply.request_id == 8 and reply.reply.error == errno.EMSGSIZE, reply.reply
     assert_cluster_serves(shared_cluster, f"after-oversized-{daemon}")
+
+
+def report_bad(cluster, wire, chunk_id, chunkserver_id):
+    request = wire.Envelope(request_id=chunkserver_id)
+    request.report_bad_replica.chunk_id = chunk_id
+    request.report_bad_replica.chunkserver_id = chunkserver_id
+    request.report_bad_replica.error = errno.EBADMSG
+    request.report_bad_replica.reason = "forged"
+    reply = reply_of(wire, call(cluster.address(cluster.active_master()), request.SerializeToString()))
+    assert reply.error == 0, reply
+
+
+def test_forged_reports_of_every_replica_delete_nothing(shared_cluster, wire):
+    cluster = shared_cluster
+    path = cluster.mnt / "reported-everywhere"
+    digest = write_random(path, 3 * MiB, seed=12)
+    chunk = cluster.hafs_json("fileinfo", str(path))["chunks"][0]
+    assert len(chunk["replicas"]) == 3
+    for replica in chunk["replicas"]:
+        report_bad(cluster, wire, chunk["id"], replica["chunkserver"])
+    checked = f"chunk {chunk['id']} version {chunk['version']} was reported bad by a client; checked here"
+    for name in ("cs1", "cs2", "cs3"):
+        wait_until(lambda: checked in cluster.log(name), what=f"{name} to check its replica")
+    assert all(valid_on(cluster, path, name) == {chunk["id"]} for name in ("cs1", "cs2", "cs3"))
+    drop_caches()
+    assert sha256_of(path) == digest
+
+
+def test_a_report_of_a_really_bad_replica_gets_it_replaced(cluster, wire):
+    path = cluster.mnt / "really-rotten"
+    digest = write_random(path, 3 * MiB, seed=13)
+    chunk = cluster.hafs_json("fileinfo", str(path))["chunks"][0]
+    cs1 = next(r for r in chunk["replicas"] if r["address"] == cluster.address("cs1"))
+    chunk_file = next(f for f in cluster.chunk_files("cs1") if f.name == f"{chunk['id']:016x}.chunk")
+    flip_bytes(chunk_file, [12288 + MiB + 5])  # behind the chunkserver's back; nothing reads it
+    report_bad(cluster, wire, chunk["id"], cs1["chunkserver"])
+    corrupt = f"chunk {chunk['id']} version {chunk['version']} replica is corrupt"
+    wait_until(lambda: corrupt in cluster.log("cs1"), what="cs1 to find its replica bad when asked")
+    copied = f"copied chunk {chunk['id']} v{chunk['version']} from chunkserver"
+    wait_until(lambda: copied in cluster.log("master1") + cluster.log("master2"), timeout_s=60,
+               what="a good copy in place of the bad one")
+    wait_until(lambda: valid_on(cluster, path, "cs1") == {chunk["id"]}, what="cs1 to hold a valid replica again")
+    drop_caches()
+    assert sha256_of(path) == digest
