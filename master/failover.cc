@@ -77,7 +77,7 @@ bool MasterService::LeaseTrusted(int64_t now_ms) {
 
 bool MasterService::EnsurePeerMarked() {
   if (member_addresses_.empty()) return options_.bootstrap;  // no other master can be active
-  leadership_->SetPeerOutOfSync(true);
+  leadership_->SetPeerMark(Leadership::PeerMark::kMark);
   if (leadership_->WaitPeerMarked(options_.leadership_lease_ms)) return true;
   LOG(WARNING) << "cannot record the standby as out of sync at a quorum of chunkservers: not acknowledging ("
                << leadership_->last_problem() << ")";
@@ -139,7 +139,7 @@ void MasterService::ShipCatchUp(int64_t now_ms) {
       if (standby_sync_ == StandbySync::kInSync) {
         LOG(WARNING) << "standby " << options_.peer << " silent for " << options_.standby_timeout_ms
                      << " ms: degraded until it catches up";
-        leadership_->SetPeerOutOfSync(true);
+        leadership_->SetPeerMark(Leadership::PeerMark::kMark);
       }
       standby_sync_ = StandbySync::kOutOfSync;
     } else {
@@ -150,7 +150,7 @@ void MasterService::ShipCatchUp(int64_t now_ms) {
       if (role_.load() != Role::kActive) return;
       if (reply.error() != 0) {
         standby_position_known_ = false;
-        if (standby_sync_ == StandbySync::kInSync) leadership_->SetPeerOutOfSync(true);
+        if (standby_sync_ == StandbySync::kInSync) leadership_->SetPeerMark(Leadership::PeerMark::kMark);
         standby_sync_ = StandbySync::kCatchingUp;
       } else {
         standby_position_ = reply.log_position();
@@ -158,7 +158,7 @@ void MasterService::ShipCatchUp(int64_t now_ms) {
         if (standby_position_ == state_->position()) {
           if (standby_sync_ != StandbySync::kInSync) {
             LOG(INFO) << "standby " << options_.peer << " is in sync at log position " << standby_position_;
-            leadership_->SetPeerOutOfSync(false);
+            leadership_->SetPeerMark(Leadership::PeerMark::kClear);
           }
           standby_sync_ = StandbySync::kInSync;
         } else if (standby_sync_ != StandbySync::kInSync) {
@@ -286,7 +286,9 @@ Status MasterService::MaybeTakeOver(int64_t now_ms) {
     campaign_epoch_ = highest + 1;
     LOG(INFO) << "no active master for " << silence << " ms: asking " << member_addresses_.size()
               << " members for the leadership lease at epoch " << campaign_epoch_;
-    leadership_->SetPeerOutOfSync(true);
+    // No mark while campaigning (Leadership::PeerMark): a won campaign marks the peer
+    // before its first acknowledgement, one that is lost must leave the peer free to lead.
+    leadership_->SetPeerMark(Leadership::PeerMark::kLeave);
     leadership_->Hold(campaign_epoch_);
   }
   if (leadership_->Trusted(MonotonicMs())) return BecomeActive(campaign_epoch_, now_ms);

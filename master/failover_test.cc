@@ -198,5 +198,25 @@ TEST_F(FailoverTest, StandbyTakesOverWhenTheActiveStops) {
   for (auto& fake : fakes_) EXPECT_EQ(fake->out_of_sync(), address_a_);
 }
 
+TEST_F(FailoverTest, ACampaignThatIsNotWonMarksNobodyAndAWonOneMarksBeforeItAcknowledges) {
+  // Only one chunkserver grants: the standby campaigns, holds that lease, and cannot win.
+  fakes_[1]->set_refuse(true);
+  fakes_[2]->set_refuse(true);
+  a_->Stop();
+  ASSERT_TRUE(WaitFor([&] { return fakes_[0]->holder() == address_b_; }));
+  int asked = fakes_[0]->lease_requests_from(address_b_);
+  ASSERT_TRUE(WaitFor([&] { return fakes_[0]->lease_requests_from(address_b_) >= asked + 3; }));
+  EXPECT_EQ(b_->service().role(), Role::kStandby);
+  // Marking here would leave the old active unable to lead, by a master that never led.
+  for (auto& fake : fakes_) EXPECT_EQ(fake->out_of_sync(), "");
+  fakes_[1]->set_refuse(false);
+  fakes_[2]->set_refuse(false);
+  ASSERT_TRUE(WaitFor([&] { return b_->service().role() == Role::kActive; }));
+  ASSERT_EQ(Call(address_b_, MknodEnvelope(kRootInode, "after")).error(), 0);
+  int marked = 0;
+  for (auto& fake : fakes_) marked += fake->out_of_sync() == address_a_;
+  EXPECT_GE(marked, 2);  // a quorum, before the change above was acknowledged
+}
+
 }  // namespace
 }  // namespace hafs::master

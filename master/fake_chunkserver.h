@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -43,6 +44,11 @@ class FakeChunkserver {
     std::lock_guard lock(mutex_);
     return highest_epoch_;
   }
+  // Lease requests handled from `master` so far.
+  int lease_requests_from(const std::string& master) {
+    std::lock_guard lock(mutex_);
+    return lease_requests_[master];
+  }
 
  private:
   void Loop() {
@@ -64,6 +70,7 @@ class FakeChunkserver {
   }
   void Lease(const wire::LeadershipLeaseRequest& lease, wire::Reply* reply) {
     int64_t now = MonotonicMs();
+    ++lease_requests_[lease.master_address()];
     bool mine = holder_ == lease.master_address();
     bool free = holder_.empty() || now >= expiry_ms_ || mine;
     if (lease.release()) {
@@ -99,6 +106,7 @@ class FakeChunkserver {
   int64_t expiry_ms_ = 0;
   uint64_t highest_epoch_ = 0;
   std::string out_of_sync_;
+  std::map<std::string, int> lease_requests_;
 };
 
 }  // namespace hafs::master::testing

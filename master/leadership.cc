@@ -53,10 +53,10 @@ void Leadership::Hold(uint64_t epoch) {
   wake_.notify_all();
 }
 
-void Leadership::SetPeerOutOfSync(bool out_of_sync) {
+void Leadership::SetPeerMark(PeerMark mark) {
   std::lock_guard lock(mutex_);
-  if (out_of_sync == mark_peer_) return;
-  mark_peer_ = out_of_sync;
+  if (mark == mark_peer_) return;
+  mark_peer_ = mark;
   peer_mark_confirmed_.store(false);
   peer_mark_cleared_.store(false);
   wake_.notify_all();
@@ -81,7 +81,7 @@ void Leadership::Loop() {
   while (true) {
     std::vector<std::string> members;
     uint64_t epoch;
-    bool mark;
+    PeerMark mark;
     {
       std::unique_lock lock(mutex_);
       if (stop_) break;
@@ -92,7 +92,7 @@ void Leadership::Loop() {
     }
     int64_t started = MonotonicMs();
     if (epoch == 0) {
-      if (held_epoch != 0 && !members.empty()) Round(members, held_epoch, false, /*release=*/true);
+      if (held_epoch != 0 && !members.empty()) Round(members, held_epoch, PeerMark::kLeave, /*release=*/true);
       held_epoch = 0;
     } else if (!members.empty()) {
       Round(members, epoch, mark, false);
@@ -106,7 +106,7 @@ void Leadership::Loop() {
   }
 }
 
-void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, bool mark, bool release) {
+void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, PeerMark mark, bool release) {
   // One connection per member, kept between rounds (a timed-out call resets its socket).
   thread_local std::map<std::string, std::unique_ptr<rpc::Connection>> connections;
   // Long enough for a chunkserver on a saturated machine; rounds start every lease/5 from
@@ -123,8 +123,8 @@ void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, 
     lease->set_master_address(options_.self_address);
     lease->set_epoch(epoch);
     lease->set_duration_ms(static_cast<uint32_t>(options_.lease_ms));
-    if (mark && !options_.peer_address.empty()) lease->set_mark_out_of_sync(options_.peer_address);
-    if (!mark && holding_ && !options_.peer_address.empty()) lease->set_clear_out_of_sync(true);
+    if (mark == PeerMark::kMark && !options_.peer_address.empty()) lease->set_mark_out_of_sync(options_.peer_address);
+    if (mark == PeerMark::kClear && holding_ && !options_.peer_address.empty()) lease->set_clear_out_of_sync(true);
     lease->set_release(release);
     auto id = connection->Send(std::move(request), nullptr, timeout_ms);
     if (id) calls.push_back({connection.get(), *id});
@@ -151,8 +151,10 @@ void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, 
     while (seen > highest && !highest_epoch_seen_.compare_exchange_weak(highest, seen)) {
     }
     if (reply.out_of_sync_master() == options_.self_address && !options_.self_address.empty()) self_marked = true;
-    if (mark && reply.out_of_sync_master() == options_.peer_address) marked++;
-    if (!mark && reply.lease_granted() && reply.out_of_sync_master() != options_.peer_address) unmarked++;
+    if (mark == PeerMark::kMark && reply.out_of_sync_master() == options_.peer_address) marked++;
+    if (mark == PeerMark::kClear && reply.lease_granted() && reply.out_of_sync_master() != options_.peer_address) {
+      unmarked++;
+    }
     if (reply.error() == 0 && reply.lease_granted()) {
       granted++;
     } else {
@@ -173,8 +175,8 @@ void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, 
     if (epoch_ == epoch) {
       trusted_until_ms_.store(until);
       holding_ = true;
-      if (mark && marked >= quorum && mark_peer_) peer_mark_confirmed_.store(true);
-      if (!mark && unmarked >= quorum && !mark_peer_) peer_mark_cleared_.store(true);
+      if (mark == PeerMark::kMark && marked >= quorum && mark_peer_ == mark) peer_mark_confirmed_.store(true);
+      if (mark == PeerMark::kClear && unmarked >= quorum && mark_peer_ == mark) peer_mark_cleared_.store(true);
     }
     last_problem_.clear();
   } else {

@@ -39,18 +39,23 @@ class Leadership {
   void SetMembers(std::vector<std::string> addresses);
   // Asks for (or renews) the lease at `epoch`; 0 stops asking and releases what is held.
   void Hold(uint64_t epoch);
-  // While true, every request asks chunkservers to record the peer as out of sync; when
-  // false, a holder's requests clear the mark.
-  void SetPeerOutOfSync(bool out_of_sync);
+  // What the requests say of the peer: kMark asks chunkservers to record it as out of
+  // sync, kClear (from a holder only) clears that, kLeave says nothing. A candidate leaves
+  // the mark alone: marking while campaigning once let two candidates mark each other, and
+  // one that never won had left the other unable to lead, with no active master for
+  // minutes; clearing could free a stale peer before this master re-marks it. The active
+  // marks before it acknowledges anything without the peer (MasterService::EnsurePeerMarked).
+  enum class PeerMark { kLeave, kMark, kClear };
+  void SetPeerMark(PeerMark mark);
 
   // Whether a quorum of leases is trusted at monotonic now_ms.
   bool Trusted(int64_t now_ms) const { return now_ms < trusted_until_ms_.load(); }
   int64_t trusted_until_ms() const { return trusted_until_ms_.load(); }
   // Highest epoch any chunkserver reported.
   uint64_t highest_epoch_seen() const { return highest_epoch_seen_.load(); }
-  // A quorum recorded the peer as out of sync since SetPeerOutOfSync(true).
+  // A quorum recorded the peer as out of sync since SetPeerMark(kMark).
   bool peer_mark_confirmed() const { return peer_mark_confirmed_.load(); }
-  // A quorum holds no mark on the peer since SetPeerOutOfSync(false): the peer may be
+  // A quorum holds no mark on the peer since SetPeerMark(kClear): the peer may be
   // promoted (until then a crash of this master would leave the cluster waiting for it).
   bool peer_mark_cleared() const { return peer_mark_cleared_.load(); }
   // Waits up to timeout_ms for peer_mark_confirmed().
@@ -63,14 +68,14 @@ class Leadership {
 
  private:
   void Loop();
-  void Round(const std::vector<std::string>& members, uint64_t epoch, bool mark, bool release);
+  void Round(const std::vector<std::string>& members, uint64_t epoch, PeerMark mark, bool release);
 
   LeadershipOptions options_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::string> members_;
   uint64_t epoch_ = 0;
-  bool mark_peer_ = false;
+  PeerMark mark_peer_ = PeerMark::kLeave;
   bool holding_ = false;  // a quorum was granted at epoch_ (only the thread writes it)
   std::string last_problem_;
   bool stop_ = false;

@@ -66,7 +66,7 @@ TEST(LeadershipTest, SecondMasterWaitsForTheLeaseAndTakesAHigherEpoch) {
   Leadership second(Options("m2", "m1", 400));
   second.SetMembers(members);
   second.Start();
-  second.SetPeerOutOfSync(true);
+  second.SetPeerMark(Leadership::PeerMark::kMark);
   second.Hold(2);
   // While m1 renews, m2 gets nothing.
   for (int i = 0; i < 30; ++i) {
