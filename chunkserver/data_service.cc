@@ -19,8 +19,11 @@ constexpr int kWorkerPollMs = 100;  // how soon a worker notices Stop()
 // (tens of microseconds), while the two wake-ups it saves cost the same at any size; past
 // this, a read goes to a worker as before.
 constexpr uint64_t kMaxProxyReadBytes = 128 * 1024;
-// Requests the proxy holds for a worker before it stops reading the public socket.
+// Requests, and their bytes, that the proxy holds for a worker before it stops reading the
+// public socket: peers sending writes faster than the disks take them wait in their own
+// queues, and cannot grow this daemon past about this much.
 constexpr size_t kMaxWaitingRequests = 4096;
+constexpr size_t kMaxWaitingBytes = 512ull << 20;
 
 std::atomic<int> g_next_service_number{0};
 
@@ -82,9 +85,16 @@ void DataService::ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::
     std::vector<zmq::message_t> frames;
     std::deque<zmq::message_t> idle_workers;                   // identities on the backend
     std::deque<std::vector<zmq::message_t>> waiting_requests;  // for an idle worker
+    size_t waiting_bytes = 0;
+    auto bytes_of = [](const std::vector<zmq::message_t>& request) {
+      size_t bytes = 0;
+      for (const zmq::message_t& frame : request) bytes += frame.size();
+      return bytes;
+    };
     auto dispatch = [&] {
       while (!idle_workers.empty() && !waiting_requests.empty()) {
         std::vector<zmq::message_t>& request = waiting_requests.front();
+        waiting_bytes -= bytes_of(request);
         request.insert(request.begin(), std::move(idle_workers.front()));
         idle_workers.pop_front();
         SendFrames(backend, &request);
@@ -93,13 +103,15 @@ void DataService::ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::
     };
     while (true) {
       // A full queue stops taking requests; the senders' queues hold them meanwhile.
-      short frontend_events = waiting_requests.size() < kMaxWaitingRequests ? ZMQ_POLLIN : 0;
+      bool room = waiting_requests.size() < kMaxWaitingRequests && waiting_bytes < kMaxWaitingBytes;
+      short frontend_events = room ? ZMQ_POLLIN : 0;
       zmq::pollitem_t items[] = {{frontend.handle(), 0, frontend_events, 0},
                                  {backend.handle(), 0, ZMQ_POLLIN, 0},
                                  {control.handle(), 0, ZMQ_POLLIN, 0}};
       zmq::poll(items, 3, std::chrono::milliseconds(-1));
       if (items[2].revents & ZMQ_POLLIN) return;  // Stop()
       if ((items[0].revents & ZMQ_POLLIN) && ReceiveFrames(frontend, &frames) && !AnswerHere(frontend, frames)) {
+        waiting_bytes += bytes_of(frames);
         waiting_requests.push_back(std::move(frames));
       }
       if ((items[1].revents & ZMQ_POLLIN) && ReceiveFrames(backend, &frames) && !frames.empty()) {
