@@ -189,7 +189,8 @@ def test_forged_reports_of_every_replica_delete_nothing(shared_cluster, wire):
     assert sha256_of(path) == digest
 
 
-def test_a_report_of_a_really_bad_replica_gets_it_replaced(cluster, wire):
+def test_a_report_of_a_really_bad_replica_gets_it_replaced(shared_cluster, wire):
+    cluster = shared_cluster
     path = cluster.mnt / "really-rotten"
     digest = write_random(path, 3 * MiB, seed=13)
     chunk = cluster.hafs_json("fileinfo", str(path))["chunks"][0]
