@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/json_writer.h"
+#include "cli/json_output.h"
 #include "common/options.h"
 #include "common/status.h"
 
@@ -39,7 +39,8 @@ namespace hafs::bench {
 namespace {
 
 namespace fs = std::filesystem;
-using cli::JsonWriter;
+using cli::Json;
+using cli::Rounded;
 
 constexpr size_t kMiB = 1024 * 1024;
 constexpr size_t kIoBytes = kMiB;          // sequential I/O and tree copy buffer
@@ -119,12 +120,10 @@ double ResidentPercent(int fd, uint64_t size_bytes) {
   return percent;
 }
 
-void Rate(JsonWriter& json, std::string_view name, double amount, double seconds) {
-  json.Key(name);
-  json.Double(seconds > 0 ? amount / seconds : 0, 1);
-}
+// Per second, to print.
+double Rate(double amount, double seconds) { return Rounded(seconds > 0 ? amount / seconds : 0, 1); }
 
-Status WritePhase(const std::string& path, uint64_t size_mib, JsonWriter* json) {
+Status WritePhase(const std::string& path, uint64_t size_mib, Json* json) {
   std::vector<char> block(kIoBytes);
   std::mt19937_64 random(42);  // incompressible, reproducible data
   for (size_t i = 0; i + 8 <= block.size(); i += 8) {
@@ -141,17 +140,13 @@ Status WritePhase(const std::string& path, uint64_t size_mib, JsonWriter* json) 
   if (fsync(fd.get()) != 0) return ErrnoStatus("fsync " + path);
   double seconds = watch.Seconds();
   if (json == nullptr) return Status::Ok();
-  json->Key("write");
-  json->BeginObject();
-  json->Field("size_mib", size_mib);
-  json->Key("seconds");
-  json->Double(seconds, 3);
-  Rate(*json, "mib_per_s", static_cast<double>(size_mib), seconds);
-  json->EndObject();
+  (*json)["write"] = {{"size_mib", size_mib},
+                      {"seconds", Rounded(seconds, 3)},
+                      {"mib_per_s", Rate(static_cast<double>(size_mib), seconds)}};
   return Status::Ok();
 }
 
-Status ReadPhase(const std::string& path, JsonWriter& json) {
+Status ReadPhase(const std::string& path, Json& json) {
   Fd fd(open(path.c_str(), O_RDONLY));
   if (!fd.ok()) return ErrnoStatus("open " + path);
   struct stat info;
@@ -165,20 +160,15 @@ Status ReadPhase(const std::string& path, JsonWriter& json) {
   double seconds = watch.Seconds();
   if (!bytes) return bytes.error();
   if (*bytes != size_bytes) return Status::Error(EIO, "read " + std::to_string(*bytes) + " bytes of " + path);
-  json.Key("read");
-  json.BeginObject();
-  json.Key("seconds");
-  json.Double(seconds, 3);
-  Rate(json, "mib_per_s", static_cast<double>(size_bytes) / kMiB, seconds);
-  json.Key("fadvise_dontneed_ok");
-  json.Bool(advice_error == 0);
-  json.Key("resident_after_drop_percent");  // kernel page cache only; -1 = unknown
-  json.Double(resident_percent, 1);
-  json.EndObject();
+  json["read"] = {{"seconds", Rounded(seconds, 3)},
+                  {"mib_per_s", Rate(static_cast<double>(size_bytes) / kMiB, seconds)},
+                  {"fadvise_dontneed_ok", advice_error == 0},
+                  // kernel page cache only; -1 = unknown
+                  {"resident_after_drop_percent", Rounded(resident_percent, 1)}};
   return Status::Ok();
 }
 
-Status RandomPhase(const std::string& path, double duration_s, JsonWriter& json) {
+Status RandomPhase(const std::string& path, double duration_s, Json& json) {
   bool direct = true;
   int raw_fd = open(path.c_str(), O_RDONLY | O_DIRECT);
   if (raw_fd < 0) {
@@ -216,15 +206,10 @@ Status RandomPhase(const std::string& path, double duration_s, JsonWriter& json)
     }
     seconds = watch.Seconds();
   }
-  json.Key("random_read");
-  json.BeginObject();
-  json.Key("seconds");
-  json.Double(seconds, 3);
-  json.Field("reads", reads);
-  Rate(json, "iops", static_cast<double>(reads), seconds);
-  json.Key("direct");
-  json.Bool(direct);
-  json.EndObject();
+  json["random_read"] = {{"seconds", Rounded(seconds, 3)},
+                         {"reads", reads},
+                         {"iops", Rate(static_cast<double>(reads), seconds)},
+                         {"direct", direct}};
   return Status::Ok();
 }
 
@@ -238,7 +223,7 @@ Result<double> TimeEach(const std::vector<std::string>& names,
   return watch.Seconds();
 }
 
-Status MetaPhase(const std::string& dir, uint64_t file_count, JsonWriter& json) {
+Status MetaPhase(const std::string& dir, uint64_t file_count, Json& json) {
   if (mkdir(dir.c_str(), 0755) != 0) return ErrnoStatus("mkdir " + dir);
   std::vector<std::string> names;
   for (uint64_t i = 0; i < file_count; ++i) names.push_back(dir + "/f" + std::to_string(i));
@@ -258,13 +243,10 @@ Status MetaPhase(const std::string& dir, uint64_t file_count, JsonWriter& json) 
   });
   if (!unlink_s) return unlink_s.error();
   if (rmdir(dir.c_str()) != 0) return ErrnoStatus("rmdir " + dir);
-  json.Key("metadata");
-  json.BeginObject();
-  json.Field("files", file_count);
-  Rate(json, "create_per_s", static_cast<double>(file_count), *create_s);
-  Rate(json, "stat_per_s", static_cast<double>(file_count), *stat_s);
-  Rate(json, "unlink_per_s", static_cast<double>(file_count), *unlink_s);
-  json.EndObject();
+  json["metadata"] = {{"files", file_count},
+                      {"create_per_s", Rate(static_cast<double>(file_count), *create_s)},
+                      {"stat_per_s", Rate(static_cast<double>(file_count), *stat_s)},
+                      {"unlink_per_s", Rate(static_cast<double>(file_count), *unlink_s)}};
   return Status::Ok();
 }
 
@@ -327,7 +309,7 @@ Status ReadTree(const fs::path& root, uint64_t* bytes) {
   return error ? Status::Error(error.value(), "walk " + root.string()) : Status::Ok();
 }
 
-Status TreePhase(const std::string& source, const std::string& target, JsonWriter& json) {
+Status TreePhase(const std::string& source, const std::string& target, Json& json) {
   uint64_t files = 0, bytes = 0, bytes_read = 0;
   Stopwatch extract_watch;
   if (Status status = CopyTree(source, target, &files, &bytes); !status.ok()) return status;
@@ -342,18 +324,12 @@ Status TreePhase(const std::string& source, const std::string& target, JsonWrite
   fs::remove_all(target, error);
   if (error) return Status::Error(error.value(), "remove " + target + ": " + error.message());
   double remove_s = remove_watch.Seconds();
-  json.Key("tree");
-  json.BeginObject();
-  json.Field("source", source);
-  json.Field("files", files);
-  json.Field("bytes", bytes);
-  json.Key("extract_s");
-  json.Double(extract_s, 3);
-  json.Key("read_s");
-  json.Double(read_s, 3);
-  json.Key("remove_s");
-  json.Double(remove_s, 3);
-  json.EndObject();
+  json["tree"] = {{"source", source},
+                  {"files", files},
+                  {"bytes", bytes},
+                  {"extract_s", Rounded(extract_s, 3)},
+                  {"read_s", Rounded(read_s, 3)},
+                  {"remove_s", Rounded(remove_s, 3)}};
   return Status::Ok();
 }
 
@@ -373,16 +349,12 @@ int Run(const Config& config) {
   }
   std::string data_file = work + "/sequential.data";
   auto wants = [&](const char* phase) { return config.phases.count(phase) > 0; };
-  JsonWriter json;
-  json.BeginObject();
-  json.Field("target", config.target);
-  json.Field("statfs_type", FsType(config.target));
+  Json json = {{"target", config.target}, {"statfs_type", FsType(config.target)}};
   int exit_code = 0;
   auto check = [&](const char* phase, const Status& status) {
     if (status.ok()) return;
     std::cerr << "hafs-bench: " << phase << ": " << status.ToString() << "\n";
-    json.Key(std::string(phase) + "_error");
-    json.String(status.ToString());
+    json[std::string(phase) + "_error"] = status.ToString();
     exit_code = 1;
   };
   if (wants("write") || wants("read") || wants("random")) {
@@ -394,10 +366,9 @@ int Run(const Config& config) {
   unlink(data_file.c_str());
   if (wants("meta")) check("meta", MetaPhase(work + "/files", config.file_count, json));
   if (wants("tree")) check("tree", TreePhase(config.tree_source, work + "/tree", json));
-  json.EndObject();
   std::error_code error;
   fs::remove_all(work, error);
-  std::cout << json.text() << "\n";
+  std::cout << cli::JsonText(json);
   return exit_code;
 }
 

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <iostream>
 
-#include "cli/json_writer.h"
+#include "cli/json_output.h"
 #include "common/goal.h"
 
 namespace hafs::cli {
@@ -68,17 +68,12 @@ int SetGoal(const CliOptions& options) {
 }
 
 std::string GoalJson(const wire::Reply& reply, const std::string& path, uint64_t inode, bool set) {
-  JsonWriter json;
-  json.BeginObject();
-  json.Field("path", path);
-  json.Field("inode", inode);
-  json.Field("goal", reply.goal());
+  Json json = {{"path", path}, {"inode", inode}, {"goal", reply.goal()}};
   if (set) {
-    json.Field("changed", reply.goal_inodes_changed());
-    json.Field("not_permitted", reply.goal_inodes_not_permitted());
+    json["changed"] = reply.goal_inodes_changed();
+    json["not_permitted"] = reply.goal_inodes_not_permitted();
   }
-  json.EndObject();
-  return json.text() + "\n";
+  return JsonText(json);
 }
 
 std::string GoalText(const wire::Reply& reply, const std::string& path, bool recursive) {

@@ -26,5 +26,14 @@ TEST(GoalReportsTest, SetGoalSaysWhatARecursiveChangeDid) {
             "\n");
 }
 
+// A path is bytes: escapes as JSON needs them, and what is not UTF-8 prints as U+FFFD instead of
+// failing the command.
+TEST(GoalReportsTest, PathsThatAreNotUtf8StillPrint) {
+  EXPECT_EQ(GoalJson(GoalReply(1), std::string("/mnt/caf\xe9\tx\x01\\\0", 14), 7, false),
+            "{\"path\":\"/mnt/caf\xef\xbf\xbd\\tx\\u0001\\\\\\u0000\",\"inode\":7,\"goal\":1}\n");
+  EXPECT_EQ(GoalJson(GoalReply(1), "/mnt/r\xc3\xa9sum\xc3\xa9", 7, false),  // UTF-8 kept as it is
+            "{\"path\":\"/mnt/r\xc3\xa9sum\xc3\xa9\",\"inode\":7,\"goal\":1}\n");
+}
+
 }  // namespace
 }  // namespace hafs::cli

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <optional>
 
-#include "cli/json_writer.h"
+#include "cli/json_output.h"
 #include "cli/text_table.h"
 #include "common/chunkserver_mode.h"
 
@@ -32,11 +32,10 @@ std::string ModeLine(const wire::ChunkserverInfo& info) {
          "): " + ModeText(info);
 }
 
-void ChunkserverModeFields(const wire::ChunkserverInfo& info, JsonWriter* json) {
-  json->Field("mode", ChunkserverModeName(info.mode()));
-  json->Field("replicas", info.replica_count());
-  json->Key("drained");
-  json->Bool(Drained(info));
+void AddChunkserverModeFields(const wire::ChunkserverInfo& info, Json& json) {
+  json["mode"] = ChunkserverModeName(info.mode());
+  json["replicas"] = info.replica_count();
+  json["drained"] = Drained(info);
 }
 
 std::string ChunkIdHex(uint64_t chunk_id) {
@@ -70,32 +69,20 @@ ClusterSummary Summarize(const wire::Reply& reply) {
 }
 
 std::string FileInfoJson(const wire::Reply& reply) {
-  JsonWriter json;
-  json.BeginObject();
-  json.Key("chunks");
-  json.BeginArray();
+  Json chunks = Json::array();
   for (const wire::ChunkInfo& chunk : reply.chunks()) {
-    json.BeginObject();
-    json.Field("index", chunk.chunk_index());
-    json.Field("id", chunk.chunk_id());
-    json.Field("version", chunk.chunk_version());
-    json.Field("lease_ms_left", chunk.lease_ms_left());
-    json.Key("replicas");
-    json.BeginArray();
+    Json replicas = Json::array();
     for (const wire::ReplicaInfo& replica : chunk.replicas()) {
-      json.BeginObject();
-      json.Field("chunkserver", replica.chunkserver_id());
-      json.Field("address", replica.address());
-      json.Field("state", replica.state());
-      json.EndObject();
+      replicas.push_back(
+          {{"chunkserver", replica.chunkserver_id()}, {"address", replica.address()}, {"state", replica.state()}});
     }
-    json.EndArray();
-    json.EndObject();
+    chunks.push_back({{"index", chunk.chunk_index()},
+                      {"id", chunk.chunk_id()},
+                      {"version", chunk.chunk_version()},
+                      {"lease_ms_left", chunk.lease_ms_left()},
+                      {"replicas", std::move(replicas)}});
   }
-  json.EndArray();
-  json.Field("goal", reply.goal());
-  json.EndObject();
-  return json.text() + "\n";
+  return JsonText({{"chunks", std::move(chunks)}, {"goal", reply.goal()}});
 }
 
 std::string FileInfoText(const wire::Reply& reply, const std::string& path, uint64_t inode) {
@@ -116,33 +103,23 @@ std::string FileInfoText(const wire::Reply& reply, const std::string& path, uint
 }
 
 std::string ChunkserversJson(const wire::Reply& reply, int64_t now_ns) {
-  JsonWriter json;
-  json.BeginObject();
-  json.Key("chunkservers");
-  json.BeginArray();
+  Json chunkservers = Json::array();
   for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
-    json.BeginObject();
-    json.Field("id", info.chunkserver_id());
-    json.Field("address", info.address());
-    json.Field("label", info.label());
-    json.Field("state", info.state());
-    json.Field("chunks", info.chunk_count());
-    json.Field("used_bytes", info.space().used_bytes());
-    json.Field("free_bytes", info.space().free_bytes());
-    json.Field("total_bytes", info.space().total_bytes());
-    json.Key("last_heartbeat_age_s");
-    if (auto age = HeartbeatAgeSeconds(info, now_ns)) {
-      json.Double(*age, 1);
-    } else {
-      json.Null();
-    }
-    json.Field("requests_in_flight", info.requests_in_flight());
-    ChunkserverModeFields(info, &json);
-    json.EndObject();
+    std::optional<double> age_s = HeartbeatAgeSeconds(info, now_ns);
+    Json entry = {{"id", info.chunkserver_id()},
+                  {"address", info.address()},
+                  {"label", info.label()},
+                  {"state", info.state()},
+                  {"chunks", info.chunk_count()},
+                  {"used_bytes", info.space().used_bytes()},
+                  {"free_bytes", info.space().free_bytes()},
+                  {"total_bytes", info.space().total_bytes()},
+                  {"last_heartbeat_age_s", age_s ? Json(Rounded(*age_s, 1)) : Json(nullptr)},
+                  {"requests_in_flight", info.requests_in_flight()}};
+    AddChunkserverModeFields(info, entry);
+    chunkservers.push_back(std::move(entry));
   }
-  json.EndArray();
-  json.EndObject();
-  return json.text() + "\n";
+  return JsonText({{"chunkservers", std::move(chunkservers)}});
 }
 
 std::string ChunkserversText(const wire::Reply& reply, int64_t now_ns) {
@@ -190,72 +167,48 @@ bool Degraded(const wire::Reply& reply) {
 
 std::string StatusJson(const wire::Reply& reply, const std::string& answered_by) {
   ClusterSummary summary = Summarize(reply);
-  JsonWriter json;
-  json.BeginObject();
-  json.Field("answered_by", answered_by);
-  json.Key("masters");
-  json.BeginArray();
+  Json masters = Json::array();
   for (const wire::MasterInfo& master : reply.masters()) {
-    json.BeginObject();
-    json.Field("address", master.address());
-    json.Field("role", master.role());
-    json.Field("epoch", master.epoch());
-    json.Field("log_position", master.log_position());
-    json.Field("sync", master.sync());
-    json.Field("lag_records", master.lag_records());
-    json.Key("reachable");
-    json.Bool(MasterReachable(master, answered_by));
-    json.EndObject();
+    masters.push_back({{"address", master.address()},
+                       {"role", master.role()},
+                       {"epoch", master.epoch()},
+                       {"log_position", master.log_position()},
+                       {"sync", master.sync()},
+                       {"lag_records", master.lag_records()},
+                       {"reachable", MasterReachable(master, answered_by)}});
   }
-  json.EndArray();
-  json.Key("degraded");
-  json.Bool(Degraded(reply));
-  json.Key("chunkservers");
-  json.BeginObject();
-  json.Field("up", summary.up);
-  json.Field("down", summary.down);
-  json.Field("total", summary.total);
-  json.Field("maintenance", summary.maintenance);
-  json.Field("decommissioning", summary.decommissioning);
-  json.EndObject();
-  json.Key("modes");
-  json.BeginArray();
+  Json modes = Json::array();
   for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
     if (info.mode() == wire::MODE_NORMAL) continue;
-    json.BeginObject();
-    json.Field("id", info.chunkserver_id());
-    json.Field("address", info.address());
-    json.Field("state", info.state());
-    ChunkserverModeFields(info, &json);
-    json.EndObject();
+    Json entry = {{"id", info.chunkserver_id()}, {"address", info.address()}, {"state", info.state()}};
+    AddChunkserverModeFields(info, entry);
+    modes.push_back(std::move(entry));
   }
-  json.EndArray();
-  json.Key("chunks");
-  json.BeginObject();
-  json.Field("healthy", reply.chunks_healthy());
-  json.Field("under_replicated", reply.chunks_under_replicated());
-  json.Field("corrupt", reply.chunks_corrupt());
-  json.Field("over_replicated", reply.chunks_over_replicated());
-  json.Field("missing", reply.chunks_missing());
-  json.EndObject();
-  json.Key("repair");
-  json.BeginObject();
-  json.Field("being_copied", reply.chunks_being_copied());
-  json.Field("being_moved", reply.chunks_being_moved());
-  json.Field("bytes_to_copy", reply.bytes_to_copy());
-  json.Key("recent");
-  json.BeginArray();
-  for (const std::string& line : reply.recent_repairs()) json.String(line);
-  json.EndArray();
-  json.EndObject();
-  json.Key("space");
-  json.BeginObject();
-  json.Field("total_bytes", summary.total_bytes);
-  json.Field("free_bytes", summary.free_bytes);
-  json.Field("used_bytes", summary.used_bytes);
-  json.EndObject();
-  json.EndObject();
-  return json.text() + "\n";
+  return JsonText({
+      {"answered_by", answered_by},
+      {"masters", std::move(masters)},
+      {"degraded", Degraded(reply)},
+      {"chunkservers",
+       {{"up", summary.up},
+        {"down", summary.down},
+        {"total", summary.total},
+        {"maintenance", summary.maintenance},
+        {"decommissioning", summary.decommissioning}}},
+      {"modes", std::move(modes)},
+      {"chunks",
+       {{"healthy", reply.chunks_healthy()},
+        {"under_replicated", reply.chunks_under_replicated()},
+        {"corrupt", reply.chunks_corrupt()},
+        {"over_replicated", reply.chunks_over_replicated()},
+        {"missing", reply.chunks_missing()}}},
+      {"repair",
+       {{"being_copied", reply.chunks_being_copied()},
+        {"being_moved", reply.chunks_being_moved()},
+        {"bytes_to_copy", reply.bytes_to_copy()},
+        {"recent", reply.recent_repairs()}}},
+      {"space",
+       {{"total_bytes", summary.total_bytes}, {"free_bytes", summary.free_bytes}, {"used_bytes", summary.used_bytes}}},
+  });
 }
 
 std::string StatusText(const wire::Reply& reply, const std::string& answered_by) {

@@ -1,18 +1,20 @@
-// A minimal HTTP/1.0 server for /metrics and /health (no library for this in Debian 12
-// that is small enough to be worth it). One thread polls the listening socket and every
-// open connection at once: GET only, one request per connection, `Connection: close`. A
-// request larger than max_request_bytes gets 400; a peer that sends its request or takes its
-// answer slower than io_timeout_ms is cut off. A slow, half-open or non-HTTP peer therefore
-// delays nobody else; only a handler runs one at a time. Beyond max_connections, new
-// connections wait in the listen backlog. Before Start and after Stop the port refuses
-// connections.
+// The HTTP server behind /metrics and /health: cpp-httplib's httplib::Server (Debian 12's
+// libcpp-httplib-dev, 0.11.4) parses the requests and runs a pool of max_connections threads,
+// one connection each; beyond that, new connections wait in the listen backlog. GET only,
+// one request per connection, `Connection: close`; other methods get 405, what does not parse
+// as HTTP 400, unknown paths 404. Each connection has io_timeout_ms in all to send its request
+// and take its answer, and max_request_bytes for its request line and headers; a peer past
+// either is cut off (answered 400 when its request line arrived). A slow, half-open or
+// non-HTTP peer therefore holds up one thread for io_timeout_ms at most and delays nobody
+// else; handlers run one at a time. Before Start and after Stop the port refuses connections.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "common/status.h"
 
@@ -24,13 +26,14 @@ struct HttpResponse {
   std::string body;
 };
 
-// Runs on the endpoint's thread; must not block for long (it holds up other scrapers).
+// Runs on one of the endpoint's threads, never two at once; must not block for long (it holds
+// up other scrapers).
 using HttpHandler = std::function<HttpResponse()>;
 
 struct HttpEndpointOptions {
   int io_timeout_ms = 2000;
   size_t max_request_bytes = 8192;
-  size_t max_connections = 64;
+  size_t max_connections = 8;
 };
 
 class HttpEndpoint {
@@ -44,24 +47,21 @@ class HttpEndpoint {
   // Binds HOST:PORT (port 0: a free port; HOST "" or "*": every address) and starts serving;
   // returns the bound HOST:PORT.
   Result<std::string> Start(const std::string& host_port);
-  // Stops serving and closes the port; idempotent.
+  // Stops serving, cuts off open connections and closes the port; idempotent.
   void Stop();
 
  private:
-  struct Connection;
+  class Server;  // httplib::Server with bounded connections (http_endpoint.cc)
 
-  void Serve();
-  void AcceptAll(std::vector<Connection>& connections) const;
-  // Reads or writes what the socket is ready for; false when the connection is done.
-  bool Progress(Connection& connection) const;
-  // The answer to one request's bytes (request line and headers).
-  HttpResponse Answer(const std::string& request) const;
+  // Sets server's options and handlers.
+  void Route(Server& server);
+  HttpResponse Answer(const std::string& path);
 
   std::map<std::string, HttpHandler> routes_;
   HttpEndpointOptions options_;
-  int listen_fd_ = -1;
-  int wake_pipe_[2] = {-1, -1};  // written by Stop to end the thread's poll
-  std::thread thread_;
+  std::mutex handler_mutex_;  // handlers run one at a time
+  std::unique_ptr<Server> server_;
+  std::thread thread_;  // httplib's accept loop; its pool's threads serve the connections
 };
 
 }  // namespace hafs

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <stdexcept>
 
 namespace hafs {
 namespace {
@@ -20,7 +21,12 @@ class HttpEndpointTest : public ::testing::Test {
     std::map<std::string, HttpHandler> routes;
     routes["/metrics"] = [] { return HttpResponse{200, "text/plain; version=0.0.4", "hafs_up 1\n"}; };
     routes["/health"] = [] { return HttpResponse{503, "text/plain", "standby resynchronising\n"}; };
-    endpoint_ = std::make_unique<HttpEndpoint>(routes, HttpEndpointOptions{kTimeoutMs, 1024});
+    routes["/throws"] = []() -> HttpResponse { throw std::runtime_error("handler bug"); };
+    Restart(routes, HttpEndpointOptions{kTimeoutMs, 1024});
+  }
+
+  void Restart(std::map<std::string, HttpHandler> routes, HttpEndpointOptions options) {
+    endpoint_ = std::make_unique<HttpEndpoint>(std::move(routes), options);
     auto bound = endpoint_->Start("127.0.0.1:0");
     ASSERT_TRUE(bound) << bound.error().ToString();
     port_ = std::stoi(bound->substr(bound->rfind(':') + 1));
@@ -67,34 +73,42 @@ class HttpEndpointTest : public ::testing::Test {
 
 TEST_F(HttpEndpointTest, ServesMetrics) {
   std::string answer = Exchange("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(answer,
-            "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: 10\r\n"
-            "Connection: close\r\n\r\nhafs_up 1\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
+  EXPECT_NE(answer.find("\r\nContent-Type: text/plain; version=0.0.4\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\r\nContent-Length: 10\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\r\nConnection: close\r\n"), std::string::npos) << answer;
+  EXPECT_TRUE(answer.ends_with("\r\n\r\nhafs_up 1\n")) << answer;
 }
 
-TEST_F(HttpEndpointTest, HealthWithQueryStringAndBareNewlines) {
-  std::string answer = Exchange("GET /health?verbose=1 HTTP/1.0\n\n");
-  EXPECT_EQ(answer.substr(0, answer.find("\r\n")), "HTTP/1.0 503 Service Unavailable");
+TEST_F(HttpEndpointTest, HealthWithQueryString) {
+  std::string answer = Exchange("GET /health?verbose=1 HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(answer.substr(0, answer.find("\r\n")), "HTTP/1.1 503 Service Unavailable");
   EXPECT_TRUE(answer.ends_with("\r\n\r\nstandby resynchronising\n")) << answer;
 }
 
 TEST_F(HttpEndpointTest, UnknownPathIs404) {
-  EXPECT_TRUE(Exchange("GET /nope HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 404 Not Found\r\n"));
+  EXPECT_TRUE(Exchange("GET /nope HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 404 Not Found\r\n"));
 }
 
 TEST_F(HttpEndpointTest, OtherMethodsAre405) {
-  std::string answer = Exchange("POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
-  EXPECT_TRUE(answer.starts_with("HTTP/1.0 405 Method Not Allowed\r\n")) << answer;
+  std::string answer = Exchange("POST /metrics HTTP/1.0\r\nContent-Length: 5\r\n\r\nunread");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 405 Method Not Allowed\r\n")) << answer;
   EXPECT_NE(answer.find("Allow: GET\r\n"), std::string::npos);
 }
 
 TEST_F(HttpEndpointTest, GarbageIs400) {
-  EXPECT_TRUE(Exchange("\x01\x02\xff\r\n\r\n").starts_with("HTTP/1.0 400 Bad Request\r\n"));
+  EXPECT_TRUE(Exchange("\x01\x02\xff\r\n\r\n").starts_with("HTTP/1.1 400 Bad Request\r\n"));
 }
 
 TEST_F(HttpEndpointTest, OversizedRequestIsAnsweredNotHung) {
   std::string huge = "GET /metrics HTTP/1.0\r\nX-Pad: " + std::string(100000, 'a');  // no end of headers
-  EXPECT_TRUE(Exchange(huge).starts_with("HTTP/1.0 400 Bad Request\r\n"));
+  EXPECT_TRUE(Exchange(huge).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+  EXPECT_TRUE(Exchange("GET /" + std::string(100000, 'a')).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+}
+
+TEST_F(HttpEndpointTest, ThrowingHandlerIs500AndOthersAreServed) {
+  EXPECT_TRUE(Exchange("GET /throws HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 500 Internal Server Error\r\n"));
+  EXPECT_TRUE(Exchange("GET /metrics HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 200 OK\r\n"));
 }
 
 TEST_F(HttpEndpointTest, IncompleteRequestIsClosedAfterTimeoutAndOthersAreServed) {
@@ -102,7 +116,7 @@ TEST_F(HttpEndpointTest, IncompleteRequestIsClosedAfterTimeoutAndOthersAreServed
   int slow = Connect();
   ASSERT_GE(slow, 0);
   ASSERT_EQ(::send(slow, "GET /met", 8, MSG_NOSIGNAL), 8);
-  EXPECT_TRUE(Exchange("GET /metrics HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200 OK\r\n"));
+  EXPECT_TRUE(Exchange("GET /metrics HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 200 OK\r\n"));
   EXPECT_EQ(ReadAll(slow), "");  // closed without an answer
   ::close(slow);
   // Closed by the endpoint, not ReadAll giving up after 5 s.
@@ -111,16 +125,7 @@ TEST_F(HttpEndpointTest, IncompleteRequestIsClosedAfterTimeoutAndOthersAreServed
 
 TEST_F(HttpEndpointTest, SlowAndNonHttpPeersDoNotDelayOthers) {
   // A long timeout: while the stuck peers are still open, a scraper is answered.
-  endpoint_->Stop();
-  endpoint_ = std::make_unique<HttpEndpoint>(
-      std::map<std::string, HttpHandler>{{"/metrics",
-                                          [] {
-                                            return HttpResponse{200, "text/plain", "up\n"};
-                                          }}},
-      HttpEndpointOptions{60000, 1024, 4});
-  auto bound = endpoint_->Start("127.0.0.1:0");
-  ASSERT_TRUE(bound);
-  port_ = std::stoi(bound->substr(bound->rfind(':') + 1));
+  Restart({{"/metrics", [] { return HttpResponse{200, "text/plain", "up\n"}; }}}, HttpEndpointOptions{60000, 1024, 4});
   int half_request = Connect();
   int zeromq_greeting = Connect();  // what a ZeroMQ peer sends, then waits for an answer
   ASSERT_GE(half_request, 0);
@@ -138,17 +143,29 @@ TEST_F(HttpEndpointTest, SlowAndNonHttpPeersDoNotDelayOthers) {
 }
 
 TEST_F(HttpEndpointTest, StoppedEndpointRefusesConnections) {
-  int idle = Connect();  // a connection open at Stop does not hold it up
+  // A connection open at Stop does not hold it up until its timeout.
+  Restart({}, HttpEndpointOptions{60000, 1024});
+  int idle = Connect();
   ASSERT_GE(idle, 0);
+  auto started = std::chrono::steady_clock::now();
   endpoint_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(5000));
   EXPECT_EQ(Connect(), -1);
+  EXPECT_EQ(ReadAll(idle), "");  // cut off
   ::close(idle);
+}
+
+TEST_F(HttpEndpointTest, PortInUseIsAnError) {
+  HttpEndpoint second({});
+  EXPECT_FALSE(second.Start("127.0.0.1:" + std::to_string(port_)));
 }
 
 TEST(HttpEndpointStartTest, BadAddressIsAnError) {
   HttpEndpoint endpoint({});
   EXPECT_FALSE(endpoint.Start("no-port"));
   EXPECT_FALSE(endpoint.Start("256.1.1.1:80"));
+  EXPECT_FALSE(endpoint.Start("127.0.0.1:65536"));
+  EXPECT_FALSE(endpoint.Start("127.0.0.1:http"));
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ struct Health {
 
 // Starts the endpoint and writes its bound HOST:PORT to the port file. `health`, and
 // `refresh` before each /metrics answer (to set gauges that are cheap to read at scrape
-// time), run on the endpoint's thread: they read only what is safe to read from there.
+// time), run on the endpoint's threads, one call at a time: they read only what is safe to
+// read from another thread.
 Result<std::unique_ptr<HttpEndpoint>> StartMetricsEndpoint(
     const MetricsEndpointOptions& options, std::function<Health()> health, std::function<void()> refresh = [] {});
 

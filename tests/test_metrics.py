@@ -186,10 +186,10 @@ def test_slow_broken_and_refused_scrapes(metrics_cluster):
                 answer += chunk
             return answer
 
-    assert raw(b"GET /nope HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 404 ")
-    assert raw(b"DELETE /metrics HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 405 ")
-    assert raw(b"\x00\xff garbage\r\n\r\n").startswith(b"HTTP/1.0 400 ")
-    assert raw(b"GET /" + b"a" * 100000).startswith(b"HTTP/1.0 400 ")
+    assert raw(b"GET /nope HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.1 404 ")
+    assert raw(b"DELETE /metrics HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.1 405 ")
+    assert raw(b"\x00\xff garbage\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    assert raw(b"GET /" + b"a" * 100000).startswith(b"HTTP/1.1 400 ")
     scrape(url)  # still serving
 
     # A stopped daemon's endpoint refuses the connection; the master counts it down.
