@@ -1,5 +1,5 @@
 // MasterService's metrics and health (docs/design.md, "Metrics and health"): the service
-// loop copies a cluster status into the gauges, so the HTTP thread never reads the state.
+// loop copies a cluster status into the gauges, so the HTTP endpoint's threads never read the state.
 #include "common/clock.h"
 #include "master/master_metrics.h"
 #include "master/master_service.h"
