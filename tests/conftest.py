@@ -174,11 +174,12 @@ class Cluster:
 
     def logs(self):
         parts = []
-        for log in sorted(self.root.glob("*/log")):
-            if log.parent.name == "mnt":  # a file in the mount, not a daemon's log
-                continue
-            lines = log.read_text(errors="replace").splitlines()[-15:]
-            parts.append(f"--- {log.parent.name} ---\n" + "\n".join(lines))
+        # Never inside the mount: a mount whose masters are gone answers EIO there.
+        for home in sorted(path for path in self.root.iterdir() if path.name != "mnt"):
+            log = home / "log"
+            if log.is_file():
+                lines = log.read_text(errors="replace").splitlines()[-15:]
+                parts.append(f"--- {home.name} ---\n" + "\n".join(lines))
         return "\n".join(parts)
 
 
@@ -204,9 +205,11 @@ def make_cluster(request, chunkservers=3, env=None, masters=None, start=True):
     failed_before = request.session.testsfailed
 
     def teardown():
-        if request.session.testsfailed > failed_before:
-            print(f"daemon logs of the failed test's cluster ({root}):\n{cluster.logs()}")
-        cluster.down()
+        try:
+            if request.session.testsfailed > failed_before:
+                print(f"daemon logs of the failed test's cluster ({root}):\n{cluster.logs()}")
+        finally:
+            cluster.down()  # whatever printing the logs met: no daemon or mount outlives its test
         if os.environ.get("HAFS_KEEP_LOGS") != "1":
             shutil.rmtree(root, ignore_errors=True)
 
