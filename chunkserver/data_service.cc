@@ -175,7 +175,7 @@ void DataService::WorkerLoop() {
       auto incoming = rpc::ReceiveRequest(socket);
       if (!incoming) {
         if (incoming.error().error() != EAGAIN) {
-          rpc::LogRefusal(refusal_log_, "dropped a request", incoming.error());
+          rpc::LogAtRate(refusal_log_, "dropped a request", incoming.error());
           ready();  // no reply will say so
         }
         continue;
@@ -185,7 +185,7 @@ void DataService::WorkerLoop() {
       wire::Envelope reply;
       if (!incoming->malformed.ok()) {
         // Answered, so that the sender does not wait out its timeout.
-        rpc::LogRefusal(refusal_log_, "refused a request", incoming->malformed);
+        rpc::LogAtRate(refusal_log_, "refused a request", incoming->malformed);
         reply = rpc::MakeReply(message.envelope, incoming->malformed);
         has_data = false;
       } else {
@@ -253,7 +253,7 @@ std::optional<wire::Envelope> DataService::Handle(const wire::Envelope& request,
   if (!status.ok()) {
     body->set_error(status.error());
     body->set_error_message(status.message());
-    if (status.error() != ENOENT) rpc::LogRefusal(refusal_log_, "request refused", status);
+    if (status.error() != ENOENT) rpc::LogAtRate(refusal_log_, "request refused", status);
   }
   // Counted once answered: a read the proxy hands on to a worker is counted by the worker.
   const std::string& op = RequestName(request);

@@ -38,10 +38,8 @@ bool ReceiveRest(zmq::socket_t& socket, std::vector<zmq::message_t>* frames, siz
 // alone; 0 when even those do not parse (the sender then sees no matching reply).
 uint64_t RequestIdOf(const zmq::message_t& frame) {
   wire::EnvelopeHeader header;
-  if (frame.size() > static_cast<size_t>(INT32_MAX) || !header.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) {
-    return 0;
-  }
-  return header.request_id();
+  if (frame.size() > static_cast<size_t>(INT32_MAX)) return 0;
+  return header.ParseFromArray(frame.data(), static_cast<int>(frame.size())) ? header.request_id() : 0;
 }
 
 Result<Message> ParseFrames(std::vector<zmq::message_t>& frames, size_t first) {
@@ -114,11 +112,11 @@ Result<Incoming> ReceiveRequest(zmq::socket_t& router) {
   return Incoming{std::move(frames[0]), std::move(*message), Status::Ok()};
 }
 
-void LogRefusal(LogRateLimit& limit, const std::string& what, const Status& why) {
+void LogAtRate(LogRateLimit& limit, const std::string& what, const Status& why) {
   uint64_t held_back = 0;
   if (!limit.Allow(MonotonicMs(), &held_back)) return;
   LOG(WARNING) << what << ": " << why.ToString()
-               << (held_back != 0 ? " (" + std::to_string(held_back) + " more refusals were not logged)" : "");
+               << (held_back != 0 ? " (" + std::to_string(held_back) + " more like it were not logged)" : "");
 }
 
 Status CheckReceived(const Incoming& incoming) {

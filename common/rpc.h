@@ -63,9 +63,9 @@ wire::Envelope MakeReply(const wire::Envelope& request, const Status& status = S
 // The Status a reply carries (OK when reply.error is 0).
 Status ReplyStatus(const wire::Reply& reply);
 
-// Logs a refused request (`what`: "refused a malformed lookup request") as a warning, at
-// most at `limit`'s rate: any peer can send such requests as fast as it likes.
-void LogRefusal(LogRateLimit& limit, const std::string& what, const Status& why);
+// Logs `what` and `why` as a warning, at most at `limit`'s rate, saying how many lines it
+// held back: for what any peer can cause as fast as it likes (a refused request, a report).
+void LogAtRate(LogRateLimit& limit, const std::string& what, const Status& why);
 
 // A new unique request id for this process.
 uint64_t NextRequestId();

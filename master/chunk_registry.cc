@@ -177,8 +177,9 @@ void ChunkRegistry::RequestVerification(uint64_t chunk_id, uint32_t chunkserver_
   if (!chunkserver || !chunk) return;
   auto here = [chunkserver_id](const Replica& replica) { return replica.chunkserver_id == chunkserver_id; };
   std::vector<uint64_t>& pending = chunkserver->pending_verifications;
-  if (std::none_of(chunk->replicas.begin(), chunk->replicas.end(), here) ||
-      pending.size() >= kMaxPendingVerifications || std::find(pending.begin(), pending.end(), chunk_id) != pending.end()) {
+  bool queued = std::find(pending.begin(), pending.end(), chunk_id) != pending.end();
+  if (std::none_of(chunk->replicas.begin(), chunk->replicas.end(), here) || queued ||
+      pending.size() >= kMaxPendingVerifications) {
     return;
   }
   pending.push_back(chunk_id);

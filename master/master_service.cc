@@ -183,7 +183,7 @@ Status MasterService::ServeBatch() {
     }
     if (!incoming) {
       if (incoming.error().error() == EAGAIN) break;
-      rpc::LogRefusal(refusal_log_, "dropped a request", incoming.error());
+      rpc::LogAtRate(refusal_log_, "dropped a request", incoming.error());
       continue;
     }
     const wire::Envelope& request = incoming->message.envelope;
@@ -197,7 +197,7 @@ Status MasterService::ServeBatch() {
     bool chunkserver_or_admin = kind == wire::Envelope::kRegister || kind == wire::Envelope::kHeartbeat ||
                                 (kind == wire::Envelope::kClusterStatus && !active_peer_alive);
     if (Status malformed = rpc::CheckReceived(*incoming); !malformed.ok()) {
-      rpc::LogRefusal(refusal_log_, "refused a malformed " + *pending.op + " request", malformed);
+      rpc::LogAtRate(refusal_log_, "refused a malformed " + *pending.op + " request", malformed);
       reply.mutable_reply()->set_error(malformed.error());
       reply.mutable_reply()->set_error_message(malformed.message());
     } else if (uint64_t learned = FromMaster(kind) ? kMaxEpoch : state_->epoch();
@@ -209,7 +209,7 @@ Status MasterService::ServeBatch() {
                                                       " is past what this master believes (its own epoch " +
                                                       std::to_string(state_->epoch()) + " + " +
                                                       std::to_string(kEpochWindow) + ")");
-      rpc::LogRefusal(refusal_log_, "refused a " + *pending.op + " request", unbelievable);
+      rpc::LogAtRate(refusal_log_, "refused a " + *pending.op + " request", unbelievable);
       reply.mutable_reply()->set_error(unbelievable.error());
       reply.mutable_reply()->set_error_message(unbelievable.message());
     } else if (HasPeer() && HandlePeerRequest(request, &pending)) {

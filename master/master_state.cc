@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/rpc.h"
 
 namespace hafs::master {
 
@@ -247,11 +248,11 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       // A client's word alone drops nothing: the chunkserver is asked to check its replica.
       const wire::ReportBadReplicaRequest& report = request.report_bad_replica();
       static LogRateLimit report_log(20, 10000);
-      if (uint64_t held_back = 0; report_log.Allow(now_ms, &held_back)) {
-        LOG(INFO) << "replica of chunk " << report.chunk_id() << " on chunkserver " << report.chunkserver_id()
-                  << " reported bad by a client (" << report.reason() << "): asking the chunkserver to check it"
-                  << (held_back != 0 ? " (" + std::to_string(held_back) + " more reports not logged)" : "");
-      }
+      rpc::LogAtRate(report_log,
+                     "replica of chunk " + std::to_string(report.chunk_id()) + " on chunkserver " +
+                         std::to_string(report.chunkserver_id()) +
+                         " reported bad by a client: asking the chunkserver to check it",
+                     Status::Error(report.error(), report.reason()));
       registry_.RequestVerification(report.chunk_id(), report.chunkserver_id());
       break;
     }
