@@ -185,8 +185,12 @@ class Cluster:
 
 @pytest.fixture(scope="session", autouse=True)
 def built():
-    """Builds the binaries once (tools/run-tests has usually done it already)."""
-    subprocess.run(["cmake", "-S", str(REPO), "-B", str(BUILD)], check=True, capture_output=True)
+    """Builds the binaries once (tools/run-tests has usually done it already). Configures only
+    a build directory that was never configured: configuring a fresh one a second time moves
+    pkg-config's include flags (libzmq's krb5 directory), and every object was then built
+    twice in each CI run."""
+    if not (BUILD / "CMakeCache.txt").exists():
+        subprocess.run(["cmake", "-S", str(REPO), "-B", str(BUILD)], check=True, capture_output=True)
     subprocess.run(["cmake", "--build", str(BUILD), "-j", str(os.cpu_count() or 2), "--target", "hafs-master",
                     "hafs-chunkserver", "hafs-mount", "hafs"], check=True, capture_output=True)
 
