@@ -29,7 +29,7 @@ void ChunkCopier::Pace(uint64_t bytes) {
 }
 
 Status ChunkCopier::CopyData(const wire::ReplicateChunkRequest& request, uint64_t epoch) {
-  rpc::Connection& source = rpc::ThreadConnection(request.source());
+  rpc::Connection& source = rpc::ThreadConnection({request.source(), request.source_public_key()});
   uint64_t length = kChunkSize;  // the stored length, known from the first answer
   for (uint64_t offset = 0; offset < length; offset += kCopyPieceBytes) {
     uint64_t piece = std::min(kCopyPieceBytes, length - offset);

@@ -148,9 +148,18 @@ void DataService::SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t>*
 }
 
 bool DataService::AnswerHere(zmq::socket_t& frontend, const std::vector<zmq::message_t>& frames) {
-  if (frames.size() != 2) return false;  // [identity][envelope]: leases and reads have no data frame
+  if (frames.size() < 2 || frames.size() > 3) return false;  // [identity][envelope][data?]
   wire::Envelope request;
   if (!DecodeEnvelope(frames[1].data(), frames[1].size(), &request).ok()) return false;
+  // Only here is the sender's key known: what reaches the workers came over inproc.
+  if (Status allowed = rpc::CheckPeer(rpc::PeerKeyOf(frames[1]), request); !allowed.ok()) {
+    rpc::LogAtRate(refusal_log_, "refused a " + RequestName(request) + " request", allowed);
+    if (Status sent = rpc::SendReply(frontend, frames[0], rpc::MakeReply(request, allowed)); !sent.ok()) {
+      LOG(WARNING) << "reply lost: " << sent.ToString();
+    }
+    return true;
+  }
+  if (frames.size() != 2) return false;  // leases and reads have no data frame
   zmq::message_t data;
   bool has_data = false;
   auto reply = Handle(request, &data, &has_data, ReadMode::kNoWait);

@@ -65,7 +65,8 @@ class DataService {
   // The proxy's pieces: whole multipart messages, and requests answered in place.
   static bool ReceiveFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames);
   static void SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames);
-  // Answers [identity][envelope] in the proxy thread if Handle(kNoWait) can; false if not.
+  // Answers [identity][envelope][data?] in the proxy thread: a request its sender's key may
+  // not make (refused), or what Handle(kNoWait) can answer; false to pass it to a worker.
   bool AnswerHere(zmq::socket_t& frontend, const std::vector<zmq::message_t>& frames);
   void WorkerLoop();
   Status HandleRead(const wire::ReadChunkRequest& request, ReadMode mode, wire::Reply* reply, zmq::message_t* data,

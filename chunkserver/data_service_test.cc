@@ -65,7 +65,7 @@ class DataServiceTest : public ::testing::Test {
 
   rpc::Message CallOrDie(int replica, wire::Envelope request, const std::string& data, int timeout_ms = 3000) {
     zmq::message_t frame(data.data(), data.size());
-    auto answer = rpc::ThreadConnection(replicas_[replica].address)
+    auto answer = rpc::ThreadConnection({replicas_[replica].address})
                       .Call(std::move(request), request.has_write_chunk() ? &frame : nullptr, timeout_ms);
     EXPECT_TRUE(answer.has_value()) << answer.error().ToString();
     return answer ? std::move(*answer) : rpc::Message();
@@ -323,7 +323,7 @@ TEST(DataServiceLeaseTest, LeadershipLeaseOverTheWire) {
     body->set_epoch(epoch);
     body->set_duration_ms(5000);
     if (master == "m1:1") body->set_mark_out_of_sync("m2:2");
-    auto answer = rpc::ThreadConnection(*address).Call(std::move(request), 3000);
+    auto answer = rpc::ThreadConnection({*address}).Call(std::move(request), 3000);
     EXPECT_TRUE(answer.has_value());
     return answer ? answer->envelope : wire::Envelope();
   };
@@ -353,7 +353,7 @@ TEST(DataServiceLeaseTest, LeadershipLeaseOverTheWire) {
   write.mutable_write_chunk()->set_chunk_id(1);
   write.mutable_write_chunk()->set_chunk_version(1);
   zmq::message_t frame("x", 1);
-  auto fenced = rpc::ThreadConnection(*address).Call(std::move(write), &frame, 3000);
+  auto fenced = rpc::ThreadConnection({*address}).Call(std::move(write), &frame, 3000);
   ASSERT_TRUE(fenced.has_value());
   EXPECT_EQ(fenced->envelope.reply().error(), ESTALE);
 

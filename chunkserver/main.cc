@@ -17,9 +17,11 @@
 #include "chunkserver/replica_verifier.h"
 #include "chunkserver/scrubber.h"
 #include "common/durable_file.h"
+#include "common/key_authority.h"
 #include "common/log.h"
 #include "common/metrics_endpoint.h"
 #include "common/options.h"
+#include "common/security_options.h"
 
 namespace {
 
@@ -76,6 +78,8 @@ int main(int argc, char** argv) {
   // clang-format on
   hafs::MetricsEndpointOptions metrics_options;
   hafs::AddMetricsEndpointFlags(description, &metrics_options);
+  hafs::SecurityOptions security;
+  hafs::AddSecurityOptions(description, &security, "chunkserver");
   auto options = hafs::ParseOptionsOrExit(argc, argv, description, "Usage: hafs-chunkserver [options]");
 
   // Signals are taken by sigwait below, never by the worker threads.
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   // An empty one is what the packaged /etc/hafs/chunkserver.conf holds until a host sets it.
@@ -125,6 +130,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  if (hafs::Status secured = hafs::SetUpSecurity(security, hafs::Serves::kRequests); !secured.ok()) {
+    LOG(ERROR) << "cannot start: " << secured.ToString();
+    return 1;
+  }
   hafs::DataServiceOptions service_options;
   service_options.listen = options["listen"].as<std::string>();
   service_options.advertise_address = options["advertise-address"].as<std::string>();
@@ -196,7 +205,10 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    LOG(INFO) << "SIGHUP: rereading the authorized keys";
+    hafs::curve::KeyAuthority::RequestReload();
+  }
   LOG(INFO) << "stopping on signal " << signal_number;
   (*metrics_endpoint)->Stop();  // scrapers now see a refused connection, not a daemon half gone
   if (scrubber) scrubber->Stop();

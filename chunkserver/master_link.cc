@@ -56,7 +56,7 @@ void MasterLink::Run(Peer& peer) {
   // The connection is made here: a zmq socket belongs to the thread that uses it.
   std::unique_ptr<rpc::Connection> connection;
   try {
-    connection = std::make_unique<rpc::Connection>(peer.address);
+    connection = std::make_unique<rpc::Connection>(rpc::MasterPeer(peer.address));
   } catch (const zmq::error_t& error) {
     LOG(ERROR) << "bad master address " << peer.address << ", not registering with it: " << error.what();
     return;

@@ -32,7 +32,7 @@ ChainForward::ChainForward(const wire::Envelope& request, zmq::message_t* data, 
   zmq::message_t shared_data;
   if (data != nullptr) shared_data.copy(*data);  // zmq_msg_copy: shares the buffer
   try {
-    auto sent = rpc::ThreadConnection(chain_[0].address())
+    auto sent = rpc::ThreadConnection(rpc::PeerOf(chain_[0]))
                     .Send(std::move(forwarded), request.has_write_chunk() ? &shared_data : nullptr, timeout_ms);
     if (sent) {
       request_id_ = *sent;
@@ -62,7 +62,7 @@ std::vector<wire::ReplicaResult> ChainForward::Finish(uint64_t* epoch_seen) {
     return WithErrorFrom(0, ETIMEDOUT);
   }
   // Send succeeded, so the connection exists and Wait does not throw.
-  auto answer = rpc::ThreadConnection(chain_[0].address()).Wait(*request_id_);
+  auto answer = rpc::ThreadConnection(rpc::PeerOf(chain_[0])).Wait(*request_id_);
   if (!answer) {
     LOG(WARNING) << "replica " << chain_[0].address() << " did not answer: " << answer.error().ToString();
     return WithErrorFrom(0, ETIMEDOUT);

@@ -66,6 +66,8 @@ int ClusterReport(const CliOptions& options) {
 int RunCommand(const CliOptions& options) {
   if (options.timeout_ms <= 0) return UsageError("--timeout-ms must be positive");
   if (options.command.empty()) return UsageError("no command given");
+  if (options.command == "keygen") return KeyGen(options);
+  if (Status secured = SetUpSecurity(options.security, Serves::kNothing); !secured.ok()) return ClusterError(secured);
   if (options.command == "fileinfo") return FileInfo(options);
   if (options.command == "getgoal") return GetGoal(options);
   if (options.command == "setgoal") return SetGoal(options);

@@ -6,6 +6,7 @@
 
 #include "cli/master_client.h"
 #include "common/proto/hafs.pb.h"
+#include "common/security_options.h"
 #include "common/status.h"
 
 namespace hafs::cli {
@@ -20,6 +21,9 @@ struct CliOptions {
   bool json = false;
   bool recursive = false;  // -r: setgoal on a whole directory tree
   int timeout_ms = 2000;
+  std::string role;  // keygen: print the authorized keys line for this role
+  std::string name;  // keygen: ... and this name
+  SecurityOptions security;
   std::string command;
   std::vector<std::string> arguments;  // after the command
 };
@@ -37,5 +41,8 @@ Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, con
 // `hafs maintenance CHUNKSERVER on|off` and `hafs decommission CHUNKSERVER [cancel]`
 // (chunkserver_commands.cc).
 int ChunkserverModeCommand(const CliOptions& options);
+
+// `hafs keygen FILE [--role ROLE [--name NAME]]` (keygen_command.cc): a new CURVE key pair.
+int KeyGen(const CliOptions& options);
 
 }  // namespace hafs::cli

@@ -24,6 +24,9 @@ constexpr char kUsage[] =
     "  decommission CHUNKSERVER [cancel]\n"
     "                       copy every chunk off the chunkserver, then drop its replicas;\n"
     "                       status and chunkservers show how many are left\n"
+    "  keygen FILE [--role ROLE [--name NAME]]\n"
+    "                       make a CURVE key pair file (0600) for one hafs process; prints\n"
+    "                       its public key, or with --role the line for the authorized keys\n"
     "CHUNKSERVER: its id, HOST:PORT or uuid (see hafs chunkservers).\n"
     "\n"
     "Without --master, the cluster is the one mounted at PATH (default: the current\n"
@@ -42,9 +45,12 @@ int main(int argc, char** argv) {
                                                                        "print JSON instead of text")(
       "recursive,r", hafs::po::bool_switch(&cli.recursive), "setgoal: the whole directory tree under PATH")(
       "timeout-ms", hafs::po::value(&cli.timeout_ms)->default_value(2000), "how long to wait for each master")(
+      "role", hafs::po::value(&cli.role), "keygen: master, chunkserver, client or admin")(
+      "name", hafs::po::value(&cli.name), "keygen: a name for the key in the authorized keys line")(
       "command", hafs::po::value(&cli.command),
-      "status, chunkservers, fileinfo, getgoal, setgoal, maintenance or decommission (positional)")(
+      "status, chunkservers, fileinfo, getgoal, setgoal, maintenance, decommission or keygen (positional)")(
       "arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
+  hafs::AddSecurityOptions(options, &cli.security, "admin");
   hafs::po::positional_options_description positional;
   positional.add("command", 1).add("arguments", -1);
   hafs::ParseOptionsOrExit(argc, argv, options, positional, kUsage);

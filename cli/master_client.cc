@@ -24,7 +24,7 @@ Result<MasterAnswer> AskActiveMaster(const std::vector<std::string>& masters, co
   auto ask = [&](const std::string& address) {
     if (std::find(asked.begin(), asked.end(), address) != asked.end()) return;
     asked.push_back(address);
-    auto connection = std::make_unique<rpc::Connection>(address);
+    auto connection = std::make_unique<rpc::Connection>(rpc::MasterPeer(address));
     auto request_id = connection->Send(request, nullptr, timeout_ms);
     if (!request_id) return note(request_id.error().message());
     pending.push_back(std::move(connection));

@@ -7,13 +7,20 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/key_authority.h"
 #include "common/log.h"
 #include "common/message_codec.h"
+#include "common/request_roles.h"
 
 namespace hafs::rpc {
 namespace {
 
 std::atomic<uint64_t> g_next_request_id{1};
+
+// Set once by UseCurve before any socket exists, read-only afterwards.
+bool g_curve = false;
+curve::KeyPair g_own_keys;
+std::string g_master_public_key;
 
 // Receives the remaining frames of a multipart message; false if the peer sent more
 // frames than the protocol allows.
@@ -70,12 +77,56 @@ zmq::context_t& Context() {
 
 std::string Endpoint(const std::string& host_port) { return "tcp://" + host_port; }
 
+void UseCurve(curve::KeyPair own, std::string master_public_key) {
+  g_own_keys = std::move(own);
+  g_master_public_key = std::move(master_public_key);
+  g_curve = true;
+}
+
+bool CurveOn() { return g_curve; }
+
+Peer MasterPeer(const std::string& address) { return Peer{address, g_master_public_key}; }
+
+Peer PeerOf(const wire::ChunkserverAddress& chunkserver) {
+  return Peer{chunkserver.address(), chunkserver.public_key()};
+}
+
+bool SecureAsClientOf(zmq::socket_t& socket, const Peer& peer) {
+  if (!g_curve) return true;
+  if (!curve::IsZ85Key(peer.public_key)) return false;
+  socket.set(zmq::sockopt::curve_serverkey, peer.public_key);
+  socket.set(zmq::sockopt::curve_publickey, g_own_keys.public_key);
+  socket.set(zmq::sockopt::curve_secretkey, g_own_keys.secret_key);
+  return true;
+}
+
+std::string PeerKeyOf(const zmq::message_t& frame) {
+  const char* key = zmq_msg_gets(frame.handle(), "User-Id");
+  return key == nullptr ? std::string() : std::string(key);
+}
+
+Status CheckPeer(const std::string& peer_key, const wire::Envelope& request) {
+  if (!g_curve) return Status::Ok();
+  auto role = curve::KeyAuthority::RoleOf(peer_key);
+  if (!role) return Status::Error(EACCES, "the key " + peer_key + " is not authorized (any more)");
+  if (!curve::MayAsk(*role, request.body_case())) {
+    return Status::Error(EACCES, std::string("a ") + curve::RoleName(*role) + " key may not make a " +
+                                     RequestName(request) + " request");
+  }
+  return Status::Ok();
+}
+
 Result<zmq::socket_t> BindRouter(const std::string& host_port, std::string* bound_address) {
   try {
     zmq::socket_t router(Context(), zmq::socket_type::router);
     router.set(zmq::sockopt::linger, 0);
     router.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
     router.set(zmq::sockopt::router_mandatory, 0);
+    if (g_curve) {
+      router.set(zmq::sockopt::curve_server, true);
+      router.set(zmq::sockopt::curve_secretkey, g_own_keys.secret_key);
+      router.set(zmq::sockopt::zap_domain, "hafs");
+    }
     std::string endpoint = Endpoint(host_port);
     // ZeroMQ spells "any port" as '*'.
     if (endpoint.size() > 2 && endpoint.ends_with(":0")) endpoint = endpoint.substr(0, endpoint.size() - 1) + "*";
@@ -96,7 +147,7 @@ Result<Incoming> ReceiveRequest(zmq::socket_t& router) {
   bool within_frame_count = ReceiveRest(router, &frames, 3);
   if (frames.size() < 2) return Fail(EBADMSG, "message without an envelope frame");
   auto refuse = [&](Status why) {
-    Incoming incoming{std::move(frames[0]), {}, std::move(why)};
+    Incoming incoming{std::move(frames[0]), {}, PeerKeyOf(frames[1]), std::move(why)};
     incoming.message.envelope.set_request_id(RequestIdOf(frames[1]));
     return incoming;
   };
@@ -107,9 +158,10 @@ Result<Incoming> ReceiveRequest(zmq::socket_t& router) {
     return refuse(Status::Error(EMSGSIZE, "a message of " + std::to_string(total_bytes) + " bytes, over the limit of " +
                                               std::to_string(kMaxMessageBytes)));
   }
+  std::string peer_key = PeerKeyOf(frames[1]);
   auto message = ParseFrames(frames, 1);
   if (!message) return refuse(message.error());
-  return Incoming{std::move(frames[0]), std::move(*message), Status::Ok()};
+  return Incoming{std::move(frames[0]), std::move(*message), std::move(peer_key), Status::Ok()};
 }
 
 void LogAtRate(LogRateLimit& limit, const std::string& what, const Status& why) {
@@ -122,6 +174,7 @@ void LogAtRate(LogRateLimit& limit, const std::string& what, const Status& why) 
 Status CheckReceived(const Incoming& incoming) {
   if (!incoming.malformed.ok()) return incoming.malformed;
   const Message& message = incoming.message;
+  if (Status allowed = CheckPeer(incoming.peer_key, message.envelope); !allowed.ok()) return allowed;
   return CheckRequest(message.envelope, message.has_data ? message.data.size() : 0);
 }
 
@@ -158,7 +211,9 @@ Status ReplyStatus(const wire::Reply& reply) {
 
 uint64_t NextRequestId() { return g_next_request_id.fetch_add(1, std::memory_order_relaxed); }
 
-Connection::Connection(std::string address) : address_(std::move(address)) { Reset(); }
+Connection::Connection(Peer peer) : address_(std::move(peer.address)), server_key_(std::move(peer.public_key)) {
+  Reset();
+}
 
 void Connection::Reset() {
   socket_ = zmq::socket_t(Context(), zmq::socket_type::dealer);
@@ -166,7 +221,8 @@ void Connection::Reset() {
   socket_.set(zmq::sockopt::reconnect_ivl, 50);
   socket_.set(zmq::sockopt::reconnect_ivl_max, 500);
   socket_.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
-  socket_.connect(Endpoint(address_));
+  // Without the server's key no handshake could succeed: Send says why. Never plaintext.
+  if (SecureAsClientOf(socket_, Peer{address_, server_key_})) socket_.connect(Endpoint(address_));
 }
 
 Result<Message> Connection::Call(wire::Envelope request, zmq::message_t* data, int timeout_ms) {
@@ -179,6 +235,9 @@ Result<uint64_t> Connection::Send(wire::Envelope request, zmq::message_t* data, 
   if (request.request_id() == 0) request.set_request_id(NextRequestId());
   deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   timeout_ms_ = timeout_ms;
+  if (g_curve && !curve::IsZ85Key(server_key_)) {
+    return Fail(EACCES, "no CURVE public key known for " + address_ + " (is it a registered chunkserver?)");
+  }
   try {
     socket_.set(zmq::sockopt::sndtimeo, timeout_ms);
     if (!SendEnvelope(socket_, request, data != nullptr) ||
@@ -254,10 +313,10 @@ Result<Message> Connection::Wait(uint64_t request_id) {
   return Fail(ETIMEDOUT, "no answer from " + address_ + " within " + std::to_string(timeout_ms_) + " ms");
 }
 
-Connection& ThreadConnection(const std::string& address) {
+Connection& ThreadConnection(const Peer& peer) {
   thread_local std::unordered_map<std::string, std::unique_ptr<Connection>> connections;
-  auto& slot = connections[address];
-  if (!slot) slot = std::make_unique<Connection>(address);
+  auto& slot = connections[peer.address + " " + peer.public_key];
+  if (!slot) slot = std::make_unique<Connection>(peer);
   return *slot;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "common/curve_keys.h"
 #include "common/log.h"
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
@@ -23,6 +24,28 @@ inline constexpr int64_t kMaxMessageBytes = 72LL * 1024 * 1024;
 // The process-wide ZeroMQ context.
 zmq::context_t& Context();
 
+// Makes every socket of this process use CurveZMQ (docs/security.md): servers with
+// `own` as their key pair and the ZAP handler (curve::KeyAuthority) deciding who gets
+// in, clients with `own` as their identity. Called once at start, before any socket;
+// without it (--insecure, unit tests) sockets are plaintext and every request is allowed.
+void UseCurve(curve::KeyPair own, std::string master_public_key);
+bool CurveOn();
+
+// A server to connect to: its address and, with CURVE, the public key it must prove.
+struct Peer {
+  std::string address;     // "host:port"
+  std::string public_key = "";  // Z85; empty without CURVE
+  bool operator==(const Peer&) const = default;
+};
+// A master: they share one key pair, named in the authorized keys file.
+Peer MasterPeer(const std::string& address);
+// A chunkserver as the master placed it, with the key it proved registering.
+Peer PeerOf(const wire::ChunkserverAddress& chunkserver);
+
+// Sets a client socket up to connect to `peer`: with CURVE when it is on. False when CURVE
+// is on and no key is known for the peer: the caller must not connect (never plaintext).
+bool SecureAsClientOf(zmq::socket_t& socket, const Peer& peer);
+
 struct Message {
   wire::Envelope envelope;
   zmq::message_t data;  // the bulk data frame; empty when has_data is false
@@ -32,6 +55,7 @@ struct Message {
 struct Incoming {
   zmq::message_t identity;  // the ROUTER routing id of the sender
   Message message;
+  std::string peer_key;     // with CURVE: the sender's public key (Z85), proven in its handshake
   // EBADMSG when the request does not decode or has too many frames, EMSGSIZE when its
   // frames together pass kMaxMessageBytes: then `message.envelope` holds only the request
   // id (EnvelopeHeader) and the server answers with this error.
@@ -49,9 +73,16 @@ Result<zmq::socket_t> BindRouter(const std::string& host_port, std::string* boun
 // there is none; a request that cannot be used is an Incoming with `malformed` set.
 Result<Incoming> ReceiveRequest(zmq::socket_t& router);
 
-// What a server checks before any handler sees a request: `malformed`, then the request's
-// fields (CheckRequest). The error to answer with, or OK.
+// What a server checks before any handler sees a request: `malformed`, whether the
+// sender's key may make it (CheckPeer), then the request's fields (CheckRequest). The
+// error to answer with, or OK.
 Status CheckReceived(const Incoming& incoming);
+
+// With CURVE: EACCES unless `peer_key` is authorized now and its role may make `request`.
+Status CheckPeer(const std::string& peer_key, const wire::Envelope& request);
+
+// The sender's public key of a frame received on a CURVE socket ("" otherwise).
+std::string PeerKeyOf(const zmq::message_t& frame);
 
 // Sends a reply (and an optional data frame) to `identity` on a ROUTER socket.
 Status SendReply(zmq::socket_t& router, const zmq::message_t& identity, const wire::Envelope& reply,
@@ -73,7 +104,7 @@ uint64_t NextRequestId();
 // One DEALER connection to one server; not thread-safe (use one per thread).
 class Connection {
  public:
-  explicit Connection(std::string address);
+  explicit Connection(Peer peer);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -96,6 +127,7 @@ class Connection {
   friend size_t WaitForAny(std::span<Connection* const> connections);
   void Reset();
   std::string address_;
+  std::string server_key_;
   zmq::socket_t socket_;
   std::chrono::steady_clock::time_point deadline_;  // of the call in progress
   int timeout_ms_ = 0;
@@ -106,7 +138,7 @@ class Connection {
 // asked several servers at once take the first answer.
 size_t WaitForAny(std::span<Connection* const> connections);
 
-// This thread's connection to `address`, made on first use and kept.
-Connection& ThreadConnection(const std::string& address);
+// This thread's connection to `peer`, made on first use and kept.
+Connection& ThreadConnection(const Peer& peer);
 
 }  // namespace hafs::rpc

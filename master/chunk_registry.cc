@@ -46,6 +46,7 @@ void ChunkRegistry::Register(const wire::RegisterRequest& request, uint32_t id, 
   chunkserver.id = id;
   chunkserver.uuid = request.chunkserver_uuid();
   chunkserver.address = request.address();
+  chunkserver.public_key = request.public_key();
   chunkserver.label = request.label();
   chunkserver.space = request.space();
   chunkserver.chunk_count = request.chunks_size();
@@ -83,6 +84,10 @@ Status ChunkRegistry::Heartbeat(const wire::HeartbeatRequest& request, int64_t n
   if (!chunkserver || chunkserver->must_register) {
     return Status::Error(ENOENT, (chunkserver ? "chunkserver " : "unknown chunkserver ") +
                                      std::to_string(request.chunkserver_id()) + ", register again");
+  }
+  if (request.public_key() != chunkserver->public_key) {
+    return Status::Error(EACCES, "a heartbeat for chunkserver " + std::to_string(request.chunkserver_id()) +
+                                     " from a key it did not register with");
   }
   chunkserver->space = request.space();
   chunkserver->chunk_count = request.chunk_count();

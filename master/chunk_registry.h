@@ -48,6 +48,7 @@ struct ChunkserverState {
   uint32_t id = 0;
   std::string uuid;
   std::string address;
+  std::string public_key;  // CURVE (Z85) it proved registering; "" without CURVE
   std::string label;
   wire::DiskSpace space;
   uint64_t chunk_count = 0;

@@ -6,30 +6,35 @@
 
 namespace hafs::master {
 
-zmq::socket_t& CopyDispatcher::SocketFor(const std::string& address) {
-  auto found = sockets_.find(address);
-  if (found != sockets_.end()) return found->second;
+Result<zmq::socket_t*> CopyDispatcher::SocketFor(const rpc::Peer& peer) {
+  auto found = sockets_.find(peer.address);
+  if (found != sockets_.end()) return &found->second;
   zmq::socket_t socket(rpc::Context(), zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
   socket.set(zmq::sockopt::reconnect_ivl, 100);
   socket.set(zmq::sockopt::reconnect_ivl_max, 1000);
-  socket.connect(rpc::Endpoint(address));
-  return sockets_.emplace(address, std::move(socket)).first->second;
+  if (!rpc::SecureAsClientOf(socket, peer)) return Fail(EACCES, "no CURVE public key known for " + peer.address);
+  socket.connect(rpc::Endpoint(peer.address));
+  return &sockets_.emplace(peer.address, std::move(socket)).first->second;
 }
 
-Status CopyDispatcher::Send(const CopyOrder& order, const std::string& destination_address,
-                            const std::string& source_address, uint64_t epoch, int64_t now_ms) {
+Status CopyDispatcher::Send(const CopyOrder& order, const rpc::Peer& destination, const rpc::Peer& source,
+                            uint64_t epoch, int64_t now_ms) {
+  const std::string& destination_address = destination.address;
   wire::Envelope request;
   request.set_request_id(rpc::NextRequestId());
   request.set_epoch(epoch);
   wire::ReplicateChunkRequest* copy = request.mutable_replicate_chunk();
   copy->set_chunk_id(order.chunk_id);
   copy->set_chunk_version(order.version);
-  copy->set_source(source_address);
+  copy->set_source(source.address);
+  copy->set_source_public_key(source.public_key);
   std::string bytes = request.SerializeAsString();
+  auto socket = SocketFor(destination);
+  if (!socket) return socket.error();
   try {
     zmq::message_t frame(bytes.data(), bytes.size());
-    if (!SocketFor(destination_address).send(frame, zmq::send_flags::dontwait)) {
+    if (!(*socket)->send(frame, zmq::send_flags::dontwait)) {
       return Status::Error(EAGAIN, "copy order to " + destination_address + " not sent (queue full)");
     }
   } catch (const zmq::error_t& error) {

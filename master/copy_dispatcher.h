@@ -11,6 +11,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/rpc.h"
 #include "common/status.h"
 #include "master/repair_planner.h"
 
@@ -20,9 +21,9 @@ class CopyDispatcher {
  public:
   explicit CopyDispatcher(int64_t timeout_ms) : timeout_ms_(timeout_ms) {}
 
-  // Sends `order` to the chunkserver at destination_address, to read from source_address.
-  Status Send(const CopyOrder& order, const std::string& destination_address, const std::string& source_address,
-              uint64_t epoch, int64_t now_ms);
+  // Sends `order` to the chunkserver `destination`, to read from `source`.
+  Status Send(const CopyOrder& order, const rpc::Peer& destination, const rpc::Peer& source, uint64_t epoch,
+              int64_t now_ms);
 
   struct Outcome {
     CopyOrder order;
@@ -41,7 +42,7 @@ class CopyDispatcher {
     std::string address;
     int64_t sent_ms;
   };
-  zmq::socket_t& SocketFor(const std::string& address);
+  Result<zmq::socket_t*> SocketFor(const rpc::Peer& peer);
 
   int64_t timeout_ms_;
   std::map<std::string, zmq::socket_t> sockets_;  // by destination address

@@ -48,21 +48,21 @@ void MasterService::SeenEpoch(uint64_t epoch) {
 }
 
 void MasterService::UpdateMembers(int64_t now_ms) {
-  std::vector<std::string> addresses;
+  std::vector<rpc::Peer> members;
   for (const auto& [uuid, member] : state_->members()) {
     ChunkserverState* registered = state_->registry().FindChunkserverByUuid(uuid);
-    addresses.push_back(registered ? registered->address : member.address);
+    members.push_back({registered ? registered->address : member.address, member.public_key});
   }
-  if (addresses == member_addresses_) return;
-  member_addresses_ = addresses;
+  if (members == lease_members_) return;
+  lease_members_ = members;
   members_changed_ms_ = now_ms;
-  leadership_->SetMembers(std::move(addresses));
+  leadership_->SetMembers(std::move(members));
 }
 
 bool MasterService::LeaseTrusted(int64_t now_ms) {
   if (!HasPeer()) return true;
   UpdateMembers(now_ms);
-  if (member_addresses_.empty()) return options_.bootstrap;
+  if (lease_members_.empty()) return options_.bootstrap;
   if (leadership_->Trusted(now_ms)) return true;
   // Just after a member joined (or the set changed) the thread needs a round to count it.
   if (now_ms - members_changed_ms_ < options_.leadership_lease_ms) {
@@ -76,7 +76,7 @@ bool MasterService::LeaseTrusted(int64_t now_ms) {
 }
 
 bool MasterService::EnsurePeerMarked() {
-  if (member_addresses_.empty()) return options_.bootstrap;  // no other master can be active
+  if (lease_members_.empty()) return options_.bootstrap;  // no other master can be active
   leadership_->SetPeerMark(Leadership::PeerMark::kMark);
   if (leadership_->WaitPeerMarked(options_.leadership_lease_ms)) return true;
   LOG(WARNING) << "cannot record the standby as out of sync at a quorum of chunkservers: not acknowledging ("
@@ -277,14 +277,14 @@ Status MasterService::MaybeTakeOver(int64_t now_ms) {
     return refuse("this standby is behind (log position " + std::to_string(state_->position()) + ", the active had " +
                   std::to_string(active_position_) + ")");
   }
-  if (member_addresses_.empty()) {
+  if (lease_members_.empty()) {
     if (options_.bootstrap) return BecomeActive(std::max(state_->epoch(), highest_epoch_seen_) + 1, now_ms);
     return refuse("no chunkserver has joined yet and this master was not started with --bootstrap");
   }
   uint64_t highest = std::max({state_->epoch(), highest_epoch_seen_, leadership_->highest_epoch_seen()});
   if (campaign_epoch_ == 0 || highest > campaign_epoch_) {
     campaign_epoch_ = highest + 1;
-    LOG(INFO) << "no active master for " << silence << " ms: asking " << member_addresses_.size()
+    LOG(INFO) << "no active master for " << silence << " ms: asking " << lease_members_.size()
               << " members for the leadership lease at epoch " << campaign_epoch_;
     // No mark while campaigning (Leadership::PeerMark): a won campaign marks the peer
     // before its first acknowledgement, one that is lost must leave the peer free to lead.
@@ -312,8 +312,8 @@ Status MasterService::BecomeActive(uint64_t epoch, int64_t now_ms) {
   leadership_->Hold(state_->epoch());
   if (Status status = AppendRecords(records); !status.ok()) return status;
   LOG(WARNING) << "this master is now ACTIVE at epoch " << state_->epoch() << ", log position " << state_->position()
-               << " (" << member_addresses_.size() << " members, quorum "
-               << MasterState::Quorum(member_addresses_.size()) << ")";
+               << " (" << lease_members_.size() << " members, quorum "
+               << MasterState::Quorum(lease_members_.size()) << ")";
   return Status::Ok();
 }
 
@@ -528,7 +528,7 @@ wire::Reply MasterService::HandleFetchCheckpoint(const wire::FetchCheckpointRequ
 
 Status MasterService::Resync() {
   LOG(INFO) << "resynchronising from the active " << options_.peer << ": fetching a checkpoint";
-  rpc::Connection connection(options_.peer);
+  rpc::Connection connection(rpc::MasterPeer(options_.peer));
   std::string temporary = options_.data_directory + "/resync.tmp";
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return Status::Error(EIO, "cannot create " + temporary);
@@ -607,7 +607,7 @@ Status MasterService::ResetState(const std::string& checkpoint_file, uint64_t po
   ring_.Clear();
   last_checksum_ = 0;  // unknown: the next record is accepted as the continuation
   records_since_checkpoint_ = 0;
-  member_addresses_.clear();
+  lease_members_.clear();
   UpdateMembers(MonotonicMs());
   return Status::Ok();
 }

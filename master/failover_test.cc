@@ -78,7 +78,7 @@ class Master {
 };
 
 wire::Reply Call(const std::string& address, const wire::Envelope& request) {
-  rpc::Connection connection(address);
+  rpc::Connection connection({address});
   auto reply = connection.Call(request, 3000);
   if (!reply) {
     wire::Reply failed;

@@ -34,10 +34,10 @@ void Leadership::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Leadership::SetMembers(std::vector<std::string> addresses) {
+void Leadership::SetMembers(std::vector<rpc::Peer> members) {
   std::lock_guard lock(mutex_);
-  if (addresses == members_) return;
-  members_ = std::move(addresses);
+  if (members == members_) return;
+  members_ = std::move(members);
   // A confirmation counted over the old member set no longer proves a quorum of the new one.
   peer_mark_confirmed_.store(false);
   peer_mark_cleared_.store(false);
@@ -79,7 +79,7 @@ std::string Leadership::last_problem() const {
 void Leadership::Loop() {
   uint64_t held_epoch = 0;
   while (true) {
-    std::vector<std::string> members;
+    std::vector<rpc::Peer> members;
     uint64_t epoch;
     PeerMark mark;
     {
@@ -106,7 +106,7 @@ void Leadership::Loop() {
   }
 }
 
-void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, PeerMark mark, bool release) {
+void Leadership::Round(const std::vector<rpc::Peer>& members, uint64_t epoch, PeerMark mark, bool release) {
   // One connection per member, kept between rounds (a timed-out call resets its socket).
   thread_local std::map<std::string, std::unique_ptr<rpc::Connection>> connections;
   // Long enough for a chunkserver on a saturated machine; rounds start every lease/5 from
@@ -114,8 +114,8 @@ void Leadership::Round(const std::vector<std::string>& members, uint64_t epoch, 
   int timeout_ms = static_cast<int>(std::max<int64_t>(50, options_.lease_ms * 3 / 10));
   int64_t sent_ms = MonotonicMs();
   std::vector<std::pair<rpc::Connection*, uint64_t>> calls;
-  for (const std::string& member : members) {
-    auto& connection = connections[member];
+  for (const rpc::Peer& member : members) {
+    auto& connection = connections[member.address + " " + member.public_key];
     if (!connection) connection = std::make_unique<rpc::Connection>(member);
     wire::Envelope request;
     request.set_epoch(std::max(epoch, highest_epoch_seen_.load()));

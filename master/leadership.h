@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/rpc.h"
+
 namespace hafs::master {
 
 struct LeadershipOptions {
@@ -36,7 +38,7 @@ class Leadership {
   void Stop();
 
   // The member chunkservers' addresses (the quorum is counted over these).
-  void SetMembers(std::vector<std::string> addresses);
+  void SetMembers(std::vector<rpc::Peer> members);
   // Asks for (or renews) the lease at `epoch`; 0 stops asking and releases what is held.
   void Hold(uint64_t epoch);
   // What the requests say of the peer: kMark asks chunkservers to record it as out of
@@ -68,12 +70,12 @@ class Leadership {
 
  private:
   void Loop();
-  void Round(const std::vector<std::string>& members, uint64_t epoch, PeerMark mark, bool release);
+  void Round(const std::vector<rpc::Peer>& members, uint64_t epoch, PeerMark mark, bool release);
 
   LeadershipOptions options_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<std::string> members_;
+  std::vector<rpc::Peer> members_;
   uint64_t epoch_ = 0;
   PeerMark mark_peer_ = PeerMark::kLeave;
   bool holding_ = false;  // a quorum was granted at epoch_ (only the thread writes it)

@@ -35,7 +35,7 @@ LeadershipOptions Options(const std::string& self, const std::string& peer, int6
 TEST(LeadershipTest, QuorumGrantedThenLost) {
   FakeChunkserver a, b, c;
   Leadership leadership(Options("m1", "m2"));
-  leadership.SetMembers({a.address(), b.address(), c.address()});
+  leadership.SetMembers({{a.address()}, {b.address()}, {c.address()}});
   leadership.Start();
   EXPECT_FALSE(leadership.Trusted(MonotonicMs()));
   leadership.Hold(1);
@@ -57,7 +57,7 @@ TEST(LeadershipTest, QuorumGrantedThenLost) {
 
 TEST(LeadershipTest, SecondMasterWaitsForTheLeaseAndTakesAHigherEpoch) {
   FakeChunkserver a, b, c;
-  std::vector<std::string> members = {a.address(), b.address(), c.address()};
+  std::vector<rpc::Peer> members = {{a.address()}, {b.address()}, {c.address()}};
   Leadership first(Options("m1", "m2", 400));
   first.SetMembers(members);
   first.Start();
@@ -96,7 +96,7 @@ TEST(LeadershipTest, MarkedOutOfSyncAtAQuorumNeverBecomesActive) {
   a.set_out_of_sync("m2");
   b.set_out_of_sync("m2");
   Leadership leadership(Options("m2", "m1"));
-  leadership.SetMembers({a.address(), b.address(), c.address()});
+  leadership.SetMembers({{a.address()}, {b.address()}, {c.address()}});
   leadership.Start();
   leadership.Hold(5);
   // Several campaign rounds (one every 100 ms) all fail and say why.
@@ -112,7 +112,7 @@ TEST(LeadershipTest, MarkedOutOfSyncAtAQuorumNeverBecomesActive) {
 TEST(LeadershipTest, ReleaseFreesTheLeaseAtOnce) {
   FakeChunkserver a;
   Leadership leadership(Options("m1", "m2", 5000));
-  leadership.SetMembers({a.address()});
+  leadership.SetMembers({{a.address()}});
   leadership.Start();
   leadership.Hold(1);
   ASSERT_TRUE(WaitFor([&] { return leadership.Trusted(MonotonicMs()); }));

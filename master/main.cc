@@ -4,9 +4,11 @@
 #include <csignal>
 #include <iostream>
 
+#include "common/key_authority.h"
 #include "common/log.h"
 #include "common/metrics_endpoint.h"
 #include "common/options.h"
+#include "common/security_options.h"
 #include "master/master_service.h"
 
 namespace {
@@ -16,6 +18,8 @@ hafs::master::MasterService* g_service = nullptr;
 void OnSignal(int) {
   if (g_service) g_service->Stop();
 }
+
+void OnHangUp(int) { hafs::curve::KeyAuthority::RequestReload(); }
 
 }  // namespace
 
@@ -76,6 +80,8 @@ int main(int argc, char** argv) {
       "rebalancing copies in flight at once, cluster-wide, when no repair is due (0: never rebalance)");
   hafs::MetricsEndpointOptions metrics_options;
   hafs::AddMetricsEndpointFlags(flags, &metrics_options);
+  hafs::SecurityOptions security;
+  hafs::AddSecurityOptions(flags, &security, "master");
   hafs::ParseOptionsOrExit(argc, argv, flags, "usage: hafs-master [options]\nThe hafs metadata master.");
 
   auto bad_config = [&](const std::string& problem) {
@@ -115,6 +121,11 @@ int main(int argc, char** argv) {
     LOG(ERROR) << "cannot start: " << metrics_endpoint.error().ToString();
     return 1;
   }
+  if (hafs::Status secured = hafs::SetUpSecurity(security, hafs::Serves::kRequests); !secured.ok()) {
+    LOG(ERROR) << "cannot start: " << secured.ToString();
+    return 1;
+  }
+  std::signal(SIGHUP, OnHangUp);
   if (hafs::Status status = service.Start(); !status.ok()) {
     LOG(ERROR) << "cannot start: " << status.ToString();
     return 1;

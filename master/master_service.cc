@@ -43,6 +43,13 @@ wire::Reply HandleGuarded(MasterState& state, const wire::Envelope& request, std
   }
 }
 
+// A chunkserver is known by the key it proved in its handshake, not by what it says.
+void StampPeerKey(rpc::Incoming& incoming) {
+  wire::Envelope& request = incoming.message.envelope;
+  if (request.has_register_()) request.mutable_register_()->set_public_key(incoming.peer_key);
+  if (request.has_heartbeat()) request.mutable_heartbeat()->set_public_key(incoming.peer_key);
+}
+
 bool FromMaster(wire::Envelope::BodyCase kind) {
   return kind == wire::Envelope::kMasterHello || kind == wire::Envelope::kAppendLog ||
          kind == wire::Envelope::kFetchCheckpoint;
@@ -186,6 +193,7 @@ Status MasterService::ServeBatch() {
       rpc::LogAtRate(refusal_log_, "dropped a request", incoming.error());
       continue;
     }
+    StampPeerKey(*incoming);
     const wire::Envelope& request = incoming->message.envelope;
     PendingReply pending{std::move(incoming->identity), rpc::MakeReply(request), {}, false, &RequestName(request)};
     Metrics().requests.With(*pending.op).Increment();

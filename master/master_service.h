@@ -210,7 +210,7 @@ class MasterService {
   // AppendLog: cluster id). They try again every few hundred ms: one log line each.
   std::set<std::string> foreign_peers_logged_;
   // Members as last given to the leadership thread.
-  std::vector<std::string> member_addresses_;
+  std::vector<rpc::Peer> lease_members_;  // whom leadership leases are asked of
   int64_t members_changed_ms_ = 0;
   // The checkpoint served to a resyncing standby.
   std::string sync_checkpoint_path_;

@@ -58,7 +58,7 @@ TEST(MasterServiceTest, FileSurvivesARestart) {
   uint64_t first_epoch;
   {
     RunningMaster master(directory.path());
-    rpc::Connection connection(master.address());
+    rpc::Connection connection({master.address()});
     auto reply = connection.Call(MknodEnvelope(kRootInode, "hello"), kTimeoutMs);
     ASSERT_TRUE(reply);
     ASSERT_EQ(reply->envelope.reply().error(), 0) << reply->envelope.reply().error_message();
@@ -68,7 +68,7 @@ TEST(MasterServiceTest, FileSurvivesARestart) {
   }
   {
     RunningMaster master(directory.path());
-    rpc::Connection connection(master.address());
+    rpc::Connection connection({master.address()});
     wire::Envelope lookup;
     lookup.mutable_lookup()->set_parent(kRootInode);
     lookup.mutable_lookup()->set_name("hello");
@@ -88,7 +88,7 @@ TEST(MasterServiceTest, HealthAndMetricsOfASingleMaster) {
 
   RunningMaster master(directory.path());
   uint64_t mknods_before = Metrics().requests.With("mknod").value();
-  rpc::Connection connection(master.address());
+  rpc::Connection connection({master.address()});
   EXPECT_EQ(Call(connection, MknodEnvelope(kRootInode, "counted")).error(), 0);
   EXPECT_EQ(Metrics().requests.With("mknod").value(), mknods_before + 1);
   int64_t deadline_ms = MonotonicMs() + kTimeoutMs;
@@ -107,14 +107,14 @@ TEST(MasterServiceTest, CheckpointsAndRestartsKeepEverything) {
   TempDirectory directory;
   {
     RunningMaster master(directory.path(), /*checkpoint_every_records=*/5);
-    rpc::Connection connection(master.address());
+    rpc::Connection connection({master.address()});
     for (int i = 0; i < 23; ++i) {
       EXPECT_EQ(Call(connection, MknodEnvelope(kRootInode, "f" + std::to_string(i))).error(), 0);
     }
   }
   EXPECT_EQ(ListNumberedFiles(directory.path(), "checkpoint.")->size(), 1u);
   RunningMaster master(directory.path());
-  rpc::Connection connection(master.address());
+  rpc::Connection connection({master.address()});
   wire::Envelope read_dir;
   read_dir.mutable_read_dir()->set_inode(kRootInode);
   wire::Reply listing = Call(connection, read_dir);
@@ -131,7 +131,7 @@ TEST(MasterServiceTest, GarbageAndStaleEpochsDoNotHurt) {
     dealer.connect(rpc::Endpoint(master.address()));
     dealer.send(zmq::str_buffer("\xff\xff not a protobuf"), zmq::send_flags::none);
   }
-  rpc::Connection connection(master.address());
+  rpc::Connection connection({master.address()});
   wire::Envelope future = MknodEnvelope(kRootInode, "x");
   future.set_epoch(master.epoch() + 5);
   EXPECT_EQ(Call(connection, future).error(), ESTALE);

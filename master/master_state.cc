@@ -117,8 +117,9 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
     case wire::LogRecord::kChunkserverJoined:
       if (record.chunkserver_joined().chunkserver_uuid().empty()) return Fail(EINVAL, "member without a uuid");
       if (record.chunkserver_joined().chunkserver_id() == 0) return Fail(EINVAL, "member without an id");
-      members_[record.chunkserver_joined().chunkserver_uuid()] = {record.chunkserver_joined().address(),
-                                                                  record.chunkserver_joined().chunkserver_id()};
+      members_[record.chunkserver_joined().chunkserver_uuid()] = {
+          record.chunkserver_joined().address(), record.chunkserver_joined().chunkserver_id(),
+          record.chunkserver_joined().public_key()};
       return reply;
     case wire::LogRecord::EVENT_NOT_SET:
       break;
@@ -340,6 +341,7 @@ Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wir
     record.mutable_member()->set_address(member.address);
     record.mutable_member()->set_chunkserver_id(member.id);
     record.mutable_member()->set_mode(registry_.Mode(member.id));
+    record.mutable_member()->set_public_key(member.public_key);
     if (Status status = emit(record); !status.ok()) return status;
   }
   if (Status status = recent_.ForEach([&](const wire::CheckpointRecentResult& result) {
@@ -376,7 +378,8 @@ Status MasterState::Restore(const wire::CheckpointRecord& record) {
       if (!wire::ChunkserverMode_IsValid(record.member().mode())) {
         return Status::Error(EBADMSG, "member " + record.member().chunkserver_uuid() + " has an unknown mode");
       }
-      members_[record.member().chunkserver_uuid()] = {record.member().address(), record.member().chunkserver_id()};
+      members_[record.member().chunkserver_uuid()] = {record.member().address(), record.member().chunkserver_id(),
+                                                      record.member().public_key()};
       registry_.SetMode(record.member().chunkserver_id(), record.member().mode());
       return Status::Ok();
     case wire::CheckpointRecord::kRecentResult:

@@ -71,6 +71,7 @@ class MasterState {
   struct Member {
     std::string address;
     uint32_t id = 0;
+    std::string public_key;  // CURVE (Z85); "" for a cluster run --insecure
     bool operator==(const Member&) const = default;
   };
   const std::map<std::string, Member>& members() const { return members_; }
@@ -158,9 +159,10 @@ class MasterState {
   // and the checks of replicas clients reported bad (only the active sends them).
   void AddChunkserverWork(uint32_t chunkserver_id, wire::Reply* reply);
   // The member id of `uuid`; on the active, a chunkserver that is not a member yet joins
-  // (logged). 0 when it is not a member and this master is not active.
-  uint32_t MemberId(const std::string& uuid, const std::string& address, int64_t now_ns,
-                    std::vector<wire::LogRecord>* records);
+  // (logged), with the CURVE key it proved. 0 when it is not a member and this master is
+  // not active.
+  uint32_t MemberId(const std::string& uuid, const std::string& address, const std::string& public_key,
+                    int64_t now_ns, std::vector<wire::LogRecord>* records);
   // The replicas of `chunk` at its current version on up chunkservers, in replica order.
   void AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int64_t now_ms, wire::ChunkLocation* location);
 

@@ -29,6 +29,7 @@ void MasterState::AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int6
     wire::ChunkserverAddress* address = location->add_replicas();
     address->set_chunkserver_id(chunkserver->id);
     address->set_address(chunkserver->address);
+    address->set_public_key(chunkserver->public_key);
   }
 }
 
@@ -286,7 +287,17 @@ wire::Reply MasterState::StatFs(int64_t now_ms) {
 wire::Reply MasterState::Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
                                   std::vector<wire::LogRecord>* records) {
   std::vector<ChunkVersion> newer;
-  uint32_t id = MemberId(request.chunkserver_uuid(), request.address(), now_ns, records);
+  auto member = members_.find(request.chunkserver_uuid());
+  if (member != members_.end() && !member->second.public_key.empty() &&
+      member->second.public_key != request.public_key()) {
+    // Someone else's key, or this chunkserver's new one: not without the operator.
+    wire::Reply refused;
+    refused.set_error(EACCES);
+    refused.set_error_message("chunkserver " + request.chunkserver_uuid() + " joined with the key " +
+                              member->second.public_key + ", not " + request.public_key());
+    return refused;
+  }
+  uint32_t id = MemberId(request.chunkserver_uuid(), request.address(), request.public_key(), now_ns, records);
   if (id == 0) {
     // Its id comes from the active's ChunkserverJoined; the chunkserver retries.
     wire::Reply refused;
@@ -352,17 +363,23 @@ void MasterState::CopyFinished(const CopyOrder& order, int64_t now_ns, std::vect
   registry_.DropReplica(order.chunk_id, order.destination);
 }
 
-uint32_t MasterState::MemberId(const std::string& uuid, const std::string& address, int64_t now_ns,
-                               std::vector<wire::LogRecord>* records) {
-  if (auto member = members_.find(uuid); member != members_.end()) return member->second.id;
+uint32_t MasterState::MemberId(const std::string& uuid, const std::string& address, const std::string& public_key,
+                               int64_t now_ns, std::vector<wire::LogRecord>* records) {
+  auto member = members_.find(uuid);
+  // A member that joined without CURVE is given the key it proves now, once.
+  bool first_key = member != members_.end() && member->second.public_key.empty() && !public_key.empty();
+  if (member != members_.end() && !first_key) return member->second.id;
   if (!active_) return 0;
   uint32_t id = 1;
-  for (const auto& [other_uuid, member] : members_) id = std::max(id, member.id + 1);
+  for (const auto& [other_uuid, other] : members_) id = std::max(id, other.id + 1);
+  if (first_key) id = member->second.id;
   wire::LogRecord joined;
   joined.mutable_chunkserver_joined()->set_chunkserver_uuid(uuid);
-  joined.mutable_chunkserver_joined()->set_address(address);
+  joined.mutable_chunkserver_joined()->set_address(first_key ? member->second.address : address);
   joined.mutable_chunkserver_joined()->set_chunkserver_id(id);
+  joined.mutable_chunkserver_joined()->set_public_key(public_key);
   if (!Log(std::move(joined), now_ns, records)) return 0;
+  if (first_key) return id;
   LOG(INFO) << "chunkserver " << uuid << " (" << address << ") joined the cluster as chunkserver " << id << ": "
             << members_.size() << " members, quorum " << Quorum(members_.size());
   return id;

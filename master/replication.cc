@@ -55,7 +55,8 @@ void PeerChannel::Reset() {
   socket_.set(zmq::sockopt::reconnect_ivl_max, 500);
   socket_.set(zmq::sockopt::maxmsgsize, rpc::kMaxMessageBytes);
   socket_.set(zmq::sockopt::sndhwm, 100);
-  socket_.connect(rpc::Endpoint(address_));
+  // The masters' key is known whenever CURVE is on (SetUpSecurity requires it).
+  if (rpc::SecureAsClientOf(socket_, rpc::MasterPeer(address_))) socket_.connect(rpc::Endpoint(address_));
 }
 
 uint64_t PeerChannel::Send(wire::Envelope request) {

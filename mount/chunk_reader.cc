@@ -81,7 +81,7 @@ Status ChunkReader::ReadFromReplica(const wire::ChunkLocation& location, const w
   read->set_offset(offset_in_chunk);
   read->set_length(static_cast<uint32_t>(length));
   OutstandingRead outstanding(picker_, replica.address());
-  auto answer = rpc::ThreadConnection(replica.address()).Call(std::move(request), read_timeout_ms_);
+  auto answer = rpc::ThreadConnection(rpc::PeerOf(replica)).Call(std::move(request), read_timeout_ms_);
   if (!answer) return answer.error();
   master_.ObserveEpoch(answer->envelope.epoch());
   Status status = rpc::ReplyStatus(answer->envelope.reply());

@@ -60,6 +60,7 @@ MountOptions ParseMountOptions(int argc, char** argv) {
        "the kernel's read-ahead window for this mount, KiB (set when run as root)");
   // clang-format on
   hafs::AddMetricsEndpointFlags(flags, &options.metrics);
+  hafs::AddSecurityOptions(flags, &options.security, "client");
   po::positional_options_description positional;
   positional.add("mountpoint", 1);
   hafs::ParseOptionsOrExit(argc, argv, flags, positional,
@@ -97,6 +98,10 @@ bool MasterReachable(hafs::mount::MountContext& context) {
 int main(int argc, char** argv) {
   hafs::SetLogComponent("mount");
   hafs::mount::MountContext context(ParseMountOptions(argc, argv));
+  if (hafs::Status secured = hafs::SetUpSecurity(context.options.security, hafs::Serves::kNothing); !secured.ok()) {
+    std::cerr << "hafs-mount: " << secured.ToString() << "\n";
+    return 1;
+  }
   std::atomic<bool> mounted{false};
   // Serving from the start: while --mount-retry-s waits for a master, /health says so.
   auto metrics_endpoint = hafs::StartMetricsEndpoint(context.options.metrics, [&mounted, &context] {

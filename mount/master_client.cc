@@ -115,7 +115,7 @@ Result<wire::Reply> MasterClient::CallFor(wire::Envelope request, int64_t retry_
       request.set_epoch(epoch_.load());
       request.set_request_id(0);  // a fresh id per attempt; the sequence stays
       if (!std::exchange(first_attempt, false)) Metrics().master_retries.Increment();
-      auto answer = rpc::ThreadConnection(address).Call(request, timeout_ms_);
+      auto answer = rpc::ThreadConnection(rpc::MasterPeer(address)).Call(request, timeout_ms_);
       if (!answer) {
         last_error = answer.error();
         int64_t expected = 0;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/metrics_endpoint.h"
+#include "common/security_options.h"
 
 namespace hafs::mount {
 
@@ -23,6 +24,7 @@ struct MountOptions {
   int max_threads = 16;              // FUSE worker threads
   int read_ahead_kb = 4096;          // the kernel's read-ahead window (read_ahead.h)
   MetricsEndpointOptions metrics;    // /metrics and /health
+  SecurityOptions security;          // CURVE keys
 };
 
 // The call timeout of a chained write: the first replica may wait write_timeout_ms for

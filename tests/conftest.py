@@ -93,9 +93,32 @@ class Cluster:
                 return name
         return None
 
+    @property
+    def keys(self) -> Path:
+        """Where hafs-local keeps the cluster's CURVE keys (absent for an --insecure one)."""
+        return self.root / "keys"
+
+    def key_flags(self, key) -> list[str]:
+        """The flags that make a process use key `key` ("admin", "client", "cs1", ...)."""
+        if (self.root / "insecure").exists():
+            return ["--insecure"]
+        return ["--key-file", str(self.keys / f"{key}.key"), "--authorized-keys", str(self.keys / "authorized_keys")]
+
+    def curve(self, name, key="client"):
+        """What call_raw needs to reach daemon `name` with key `key`; None when insecure."""
+        if (self.root / "insecure").exists():
+            return None
+        server = "master" if name.startswith("master") else name
+        return key_pair(self.keys / f"{server}.key")[0], key_pair(self.keys / f"{key}.key")
+
+    def call(self, name, envelope_bytes, data=None, timeout_ms=3000, key="client"):
+        """Sends raw frames to daemon `name` as key `key` would; the reply frames or None."""
+        return call_raw(self.address(name), envelope_bytes, timeout_ms, None if data is None else [data],
+                        curve=self.curve(name, key))
+
     def hafs(self, *args, check=True, timeout_ms=None):
         """Runs the admin CLI against this cluster's masters (it finds the active one)."""
-        cmd = [str(BUILD / "hafs"), "--master", self.master_list()]
+        cmd = [str(BUILD / "hafs"), *self.key_flags("admin"), "--master", self.master_list()]
         if timeout_ms is not None:
             cmd += ["--timeout-ms", str(timeout_ms)]
         cmd += list(args)
@@ -149,8 +172,8 @@ class Cluster:
         stopped on exit; yields the mount point."""
         where.mkdir(parents=True, exist_ok=True)
         with open(where.parent / f"{where.name}.log", "wb") as log:
-            process = subprocess.Popen([str(BUILD / "hafs-mount"), "--master", self.master_list(), *flags, str(where)],
-                                       stdout=log, stderr=log)
+            process = subprocess.Popen([str(BUILD / "hafs-mount"), "--master", self.master_list(),
+                                        *self.key_flags("client"), *flags, str(where)], stdout=log, stderr=log)
             try:
                 wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what="a second mount")
                 yield where
@@ -233,12 +256,22 @@ def cluster(request):
     return make_cluster(request)
 
 
-def call_raw(address, envelope_bytes, timeout_ms=2000, frames=None):
-    """Sends one request (an Envelope's bytes) on a fresh DEALER; the reply frames or None."""
+def key_pair(path: Path) -> tuple[bytes, bytes]:
+    """(public, secret) Z85 keys of a key pair file made by `hafs keygen`."""
+    fields = dict(line.split(" = ", 1) for line in path.read_text().splitlines() if " = " in line)
+    return fields["public-key"].encode(), fields["secret-key"].encode()
+
+
+def call_raw(address, envelope_bytes, timeout_ms=2000, frames=None, curve=None):
+    """Sends one request (an Envelope's bytes) on a fresh DEALER; the reply frames or None.
+    curve: (the server's public key, (own public key, own secret key)) to connect with CURVE."""
     import zmq
     context = zmq.Context.instance()
     socket = context.socket(zmq.DEALER)
     socket.setsockopt(zmq.LINGER, 0)
+    if curve is not None:
+        server_key, (public_key, secret_key) = curve
+        socket.curve_serverkey, socket.curve_publickey, socket.curve_secretkey = server_key, public_key, secret_key
     try:
         socket.connect(f"tcp://{address}")
         socket.send_multipart([envelope_bytes, *(frames or [])])

@@ -7,9 +7,8 @@ import socket
 import subprocess
 
 import pytest
-import zmq
 
-from conftest import BUILD, make_cluster, wait_until
+from conftest import BUILD, call_raw, make_cluster, wait_until
 from test_data import MiB, sha256_of, write_random
 
 
@@ -23,7 +22,7 @@ def test_mount_with_unreachable_master_fails_clearly(tmp_path):
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     result = subprocess.run([str(BUILD / "hafs-mount"), "--master", f"127.0.0.1:{free_port()}",
-                             "--master-timeout-ms", "300", str(mnt)], capture_output=True, text=True, timeout=60)
+                             "--master-timeout-ms", "300", "--insecure", str(mnt)], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "master" in result.stderr.lower()
     assert f" {mnt} " not in open("/proc/mounts").read()
@@ -81,25 +80,11 @@ def test_bad_config_files_stop_daemons_naming_file_key_and_reason(tmp_path):
 
 
 def test_bad_metrics_address_stops_daemons(tmp_path):
-    common = ["--metrics-listen", "no-port", "--data-dir", str(tmp_path), "--listen", "127.0.0.1:0"]
+    common = ["--metrics-listen", "no-port", "--data-dir", str(tmp_path), "--listen", "127.0.0.1:0", "--insecure"]
     for binary, extra in [("hafs-master", []), ("hafs-chunkserver", ["--master", f"127.0.0.1:{free_port()}"])]:
         result = subprocess.run([str(BUILD / binary), *common, *extra], capture_output=True, text=True, timeout=30)
         assert result.returncode != 0, binary
         assert "--metrics-listen" in result.stderr and "no-port" in result.stderr, result.stderr
-
-
-def call(address, envelope_bytes, data=None, timeout_ms=3000):
-    """Sends raw frames to a daemon; returns the reply frames or None on timeout."""
-    socket_ = zmq.Context.instance().socket(zmq.DEALER)
-    socket_.setsockopt(zmq.LINGER, 0)
-    socket_.connect(f"tcp://{address}")
-    try:
-        socket_.send_multipart([envelope_bytes] + ([data] if data is not None else []))
-        if socket_.poll(timeout_ms):
-            return socket_.recv_multipart()
-        return None
-    finally:
-        socket_.close()
 
 
 GARBAGE = [b"", b"\xff" * 7, b"\x0a\xff\xff\xff\xff\x0f", os.urandom(4096), b"\x08\x01\xa2\x01\x05hello"]
@@ -109,15 +94,11 @@ def test_malformed_messages_do_not_hurt_daemons(shared_cluster, wire):
     path = shared_cluster.mnt / "survivor"
     digest = write_random(path, 3 * MiB, seed=9)
     for name in ["master1", "cs1"]:
-        address = shared_cluster.address(name)
         for garbage in GARBAGE:
-            call(address, garbage, timeout_ms=200)
-            call(address, garbage, b"extra", timeout_ms=200)
-        socket_ = zmq.Context.instance().socket(zmq.DEALER)
-        socket_.setsockopt(zmq.LINGER, 0)
-        socket_.connect(f"tcp://{address}")
-        socket_.send_multipart([b"a", b"b", b"c", b"d", b"e"])  # too many frames
-        socket_.close()
+            shared_cluster.call(name, garbage, timeout_ms=200)
+            shared_cluster.call(name, garbage, b"extra", timeout_ms=200)
+        call_raw(shared_cluster.address(name), b"a", 200, [b"b", b"c", b"d", b"e"],  # too many frames
+                 curve=shared_cluster.curve(name))
     # Every daemon still serves: metadata and data through the mount, status through the CLI.
     assert sha256_of(path) == digest
     (shared_cluster.mnt / "after-garbage").write_bytes(b"ok")
@@ -137,25 +118,25 @@ def test_out_of_range_requests_get_errors(shared_cluster, wire):
     request.read_chunk.chunk_id = 0xDEADBEEF
     request.read_chunk.chunk_version = 1
     request.read_chunk.length = 4096
-    reply = reply_of(wire, call(shared_cluster.address("cs1"), request.SerializeToString()))
+    reply = reply_of(wire, shared_cluster.call("cs1", request.SerializeToString()))
     assert reply.error == errno.ENOENT
 
     request = wire.Envelope(request_id=2)
     request.read_chunk.chunk_id = 1
     request.read_chunk.offset = 64 * MiB
     request.read_chunk.length = 1
-    reply = reply_of(wire, call(shared_cluster.address("cs1"), request.SerializeToString()))
+    reply = reply_of(wire, shared_cluster.call("cs1", request.SerializeToString()))
     assert reply.error == errno.EINVAL
 
     request = wire.Envelope(request_id=3)
     request.write_lease.inode = 987654321
-    reply = reply_of(wire, call(shared_cluster.address("master1"), request.SerializeToString()))
+    reply = reply_of(wire, shared_cluster.call("master1", request.SerializeToString()))
     assert reply.error == errno.ENOENT
 
     request = wire.Envelope(request_id=4)
     request.lookup.parent = 1
     request.lookup.name = b"a/b"
-    reply = reply_of(wire, call(shared_cluster.address("master1"), request.SerializeToString()))
+    reply = reply_of(wire, shared_cluster.call("master1", request.SerializeToString()))
     assert reply.error == errno.EINVAL
 
 
@@ -175,7 +156,7 @@ def test_requests_outside_the_protocol_limits_are_refused_before_any_handler(sha
     request.mkdir.parent = 1
     request.mkdir.name = b"n" * 256
     request.mkdir.mode = 0o755
-    reply = reply_of(wire, call(shared_cluster.address("master1"), request.SerializeToString()))
+    reply = reply_of(wire, shared_cluster.call("master1", request.SerializeToString()))
     assert reply.error == errno.ENAMETOOLONG, reply
 
     request = wire.Envelope(request_id=6)
@@ -183,5 +164,5 @@ def test_requests_outside_the_protocol_limits_are_refused_before_any_handler(sha
     request.write_chunk.chunk_version = 1
     for port in range(20):  # a chain no goal needs: not forwarded anywhere
         request.write_chunk.chain.add(chunkserver_id=port + 1, address=f"127.0.0.1:{port + 1}")
-    reply = reply_of(wire, call(shared_cluster.address("cs1"), request.SerializeToString(), data=b"x"))
+    reply = reply_of(wire, shared_cluster.call("cs1", request.SerializeToString(), data=b"x"))
     assert reply.error == errno.EINVAL, reply

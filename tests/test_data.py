@@ -99,7 +99,8 @@ def test_fileinfo_shows_three_replicas_on_three_chunkservers(shared_cluster):
         assert len({r["address"] for r in replicas}) == 3
         assert all(r["state"] == "valid" for r in replicas)
     # The path alone finds the cluster, as MooseFS's tools do.
-    result = subprocess.run([str(BUILD / "hafs"), "--json", "fileinfo", str(path)], capture_output=True, text=True)
+    command = [str(BUILD / "hafs"), *shared_cluster.key_flags("admin"), "--json", "fileinfo", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import call_raw, make_cluster, wait_until
+from conftest import make_cluster, wait_until
 from test_data import MiB, sha256_of, write_random
 from test_failures import drop_caches
 
@@ -111,7 +111,7 @@ def read_chunk(cluster, wire, name, chunk_id, version, length):
     request.read_chunk.chunk_id = chunk_id
     request.read_chunk.chunk_version = version
     request.read_chunk.length = length
-    frames = call_raw(cluster.address(name), request.SerializeToString(), timeout_ms=5000)
+    frames = cluster.call(name, request.SerializeToString(), timeout_ms=5000)
     assert frames is not None, f"{name} did not answer a read"
     envelope = wire.Envelope()
     envelope.ParseFromString(frames[0])

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, call_raw, make_cluster, master_supports, wait_until
+from conftest import BUILD, make_cluster, master_supports, wait_until
 
 pytestmark = pytest.mark.skipif(not (BUILD / "hafs-master").exists() or not master_supports("peer"),
                                 reason="hafs-master has no --peer yet (master failover not built)")
@@ -225,7 +225,7 @@ def test_paused_active_steps_down_and_is_fenced(pair, wire):
     request.mkdir.parent = 1
     request.mkdir.name = b"from-the-old-active"
     request.mkdir.mode = 0o755
-    frames = call_raw(pair.address("master1"), request.SerializeToString())
+    frames = pair.call("master1", request.SerializeToString())
     if frames is not None:
         reply = wire.Envelope.FromString(frames[0]).reply
         assert reply.error in (errno.ENOTCONN, errno.ESTALE), reply
@@ -237,7 +237,7 @@ def test_paused_active_steps_down_and_is_fenced(pair, wire):
     lease.leadership_lease.epoch = old_epoch
     lease.leadership_lease.duration_ms = lease_ms()
     for name in ("cs1", "cs2", "cs3"):
-        frames = call_raw(pair.address(name), lease.SerializeToString())
+        frames = pair.call(name, lease.SerializeToString(), key="master")
         assert frames is not None, f"{name} did not answer"
         reply = wire.Envelope.FromString(frames[0]).reply
         assert not reply.lease_granted, f"{name} granted a lease to epoch {old_epoch}"

@@ -6,8 +6,9 @@ master. Every wait has a deadline."""
 import errno
 import json
 import os
+import shutil
 
-from conftest import BUILD, call_raw, make_cluster, wait_until
+from conftest import BUILD, make_cluster, wait_until
 from test_data import MiB, sha256_of, write_random
 from test_failures import drop_caches
 from test_healing import replica_states
@@ -97,7 +98,12 @@ def test_only_owners_change_goals_and_bad_goals_are_refused(request, wire):
     shared.mkdir()
     os.chmod(shared, 0o777)
     (shared / "roots").write_bytes(b"root's")
-    hafs = f"{BUILD / 'hafs'} --master {cluster.master_list()}"
+    # nobody's own copy of the client key: the CLI authenticates as a client, as the mount does.
+    key = cluster.root / "nobody.key"
+    shutil.copy(cluster.keys / "client.key", key)
+    os.chown(key, NOBODY, NOBODY)
+    hafs = (f"{BUILD / 'hafs'} --master {cluster.master_list()} --key-file {key} "
+            f"--authorized-keys {cluster.keys / 'authorized_keys'}")
     code, err = as_user(NOBODY, NOBODY, f"{hafs} setgoal 1 {shared}/roots")
     assert code == 1 and "owner" in err, err
     code, err = as_user(NOBODY, NOBODY, f"mkdir {shared}/mine && touch {shared}/mine/file && "
@@ -114,13 +120,13 @@ def test_only_owners_change_goals_and_bad_goals_are_refused(request, wire):
         result = cluster.hafs("setgoal", bad, str(shared), check=False)
         assert result.returncode == 2 and "1 to 9" in result.stderr, result.stderr
     # The master checks the range itself: a peer's out-of-range goal is an error, not a crash.
-    address = cluster.address(cluster.wait_active())
+    active = cluster.wait_active()
     cases = [(1, 0, errno.EINVAL), (1, 10, errno.EINVAL), (0, 2, errno.EINVAL), (987654321, 2, errno.ENOENT)]
     for request_id, (inode, goal, error) in enumerate(cases, start=1):
         envelope = wire.Envelope(request_id=request_id)
         envelope.set_goal.inode = inode
         envelope.set_goal.goal = goal
-        frames = call_raw(address, envelope.SerializeToString())
+        frames = cluster.call(active, envelope.SerializeToString())
         assert frames is not None
         reply = wire.Envelope()
         reply.ParseFromString(frames[0])

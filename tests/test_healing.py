@@ -6,7 +6,7 @@ import os
 import re
 import time
 
-from conftest import call_raw, make_cluster, wait_until
+from conftest import make_cluster, wait_until
 from test_data import MiB, sha256_of, write_random
 from test_failures import drop_caches
 
@@ -158,13 +158,13 @@ def test_closing_a_file_hands_its_write_leases_back(cluster, wire):
     # A closed file's chunks can be copied at once: self-healing does not wait out leases.
     # The master is asked directly: a `hafs` subprocess would inherit the open descriptor
     # and close it at exec, which is a close (FUSE flush) of its own.
-    master = cluster.address(cluster.active_master())
+    master = cluster.active_master()
 
     def leases_left(path):
         """Per chunk of `path`: how long its write lease still holds it (ms, 0: none)."""
         request = wire.Envelope(request_id=1)
         request.file_info.inode = os.stat(path).st_ino
-        reply = wire.Envelope.FromString(call_raw(master, request.SerializeToString())[0]).reply
+        reply = wire.Envelope.FromString(cluster.call(master, request.SerializeToString())[0]).reply
         assert reply.error == 0, reply
         return [chunk.lease_ms_left for chunk in reply.chunks]
 

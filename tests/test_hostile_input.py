@@ -10,7 +10,7 @@ import os
 import pytest
 
 from conftest import wait_until
-from test_bad_input import call, reply_of
+from test_bad_input import reply_of
 from test_data import MiB, sha256_of, write_random
 from test_failures import drop_caches
 from test_scrub import flip_bytes, valid_on
@@ -72,7 +72,7 @@ def test_names_that_are_not_utf8_round_trip_through_two_mounts(shared_cluster, t
 def test_a_request_that_cannot_be_decoded_is_answered(shared_cluster, wire, daemon):
     # request_id 77, then a Lookup body whose bytes are cut inside a varint.
     envelope = varint(1 << 3) + varint(77) + length_delimited(20, b"\x08\xff\xff")
-    answer = call(shared_cluster.address(daemon), envelope)
+    answer = shared_cluster.call(daemon, envelope)
     assert answer is not None, f"{daemon} did not answer an undecodable request"
     reply = wire.Envelope()
     reply.ParseFromString(answer[0])
@@ -84,7 +84,7 @@ def lookup_inode(cluster, wire, name: bytes) -> int:
     request = wire.Envelope(request_id=1)
     request.lookup.parent = 1
     request.lookup.name = name
-    reply = reply_of(wire, call(cluster.address(cluster.active_master()), request.SerializeToString()))
+    reply = reply_of(wire, cluster.call(cluster.active_master(), request.SerializeToString()))
     assert reply.error == 0, reply
     return reply.attr.inode
 
@@ -109,7 +109,7 @@ def test_positions_past_the_largest_file_are_refused_and_cost_no_memory(shared_c
         request = wire.Envelope(request_id=shift)
         request.write_lease.inode = inode
         request.write_lease.chunk_index = 1 << shift
-        reply = reply_of(wire, call(shared_cluster.address(active), request.SerializeToString()))
+        reply = reply_of(wire, shared_cluster.call(active, request.SerializeToString()))
         assert reply.error == errno.EFBIG, reply
     for field, value in (("write_done", 1 << 62), ("set_attr", 1 << 62)):
         request = wire.Envelope(request_id=100)
@@ -120,7 +120,7 @@ def test_positions_past_the_largest_file_are_refused_and_cost_no_memory(shared_c
         else:
             body.valid = 1 << 3  # FUSE_SET_ATTR_SIZE
             body.size = value
-        reply = reply_of(wire, call(shared_cluster.address(active), request.SerializeToString()))
+        reply = reply_of(wire, shared_cluster.call(active, request.SerializeToString()))
         assert reply.error == errno.EFBIG, (field, reply)
     assert shared_cluster.active_master() == active
     for name, kib in before.items():
@@ -137,13 +137,13 @@ def test_an_epoch_far_ahead_is_refused_and_fences_nobody(shared_cluster, wire):
             request.read_chunk.length = 1
         else:
             request.get_attr.inode = 1
-        reply = reply_of(wire, call(shared_cluster.address(daemon), request.SerializeToString()))
+        reply = reply_of(wire, shared_cluster.call(daemon, request.SerializeToString()))
         assert reply.error == errno.EINVAL, (daemon, reply)
     lease = wire.Envelope(request_id=6, epoch=(1 << 64) - 1)
     lease.leadership_lease.epoch = (1 << 64) - 1
     lease.leadership_lease.master_address = "127.0.0.1:1"
     lease.leadership_lease.duration_ms = 10000
-    reply = reply_of(wire, call(shared_cluster.address("cs3"), lease.SerializeToString()))
+    reply = reply_of(wire, shared_cluster.call("cs3", lease.SerializeToString(), key="master"))
     assert reply.error == errno.EINVAL and not reply.lease_granted, reply
     assert shared_cluster.active_master() == active
     assert_cluster_serves(shared_cluster, "after-epoch-lies")
@@ -155,7 +155,7 @@ def test_a_message_over_the_size_limit_in_all_its_frames_is_refused(shared_clust
     request.write_chunk.chunk_id = 1
     request.write_chunk.chunk_version = 1
     padding = length_delimited(1000, b"\0" * (40 * MiB))  # a field nobody knows, skipped by the parser
-    answer = call(shared_cluster.address(daemon), request.SerializeToString() + padding, data=b"\0" * (40 * MiB))
+    answer = shared_cluster.call(daemon, request.SerializeToString() + padding, data=b"\0" * (40 * MiB))
     assert answer is not None, f"{daemon} did not answer"
     reply = wire.Envelope()
     reply.ParseFromString(answer[0])
@@ -169,7 +169,7 @@ def report_bad(cluster, wire, chunk_id, chunkserver_id):
     request.report_bad_replica.chunkserver_id = chunkserver_id
     request.report_bad_replica.error = errno.EBADMSG
     request.report_bad_replica.reason = "forged"
-    reply = reply_of(wire, call(cluster.address(cluster.active_master()), request.SerializeToString()))
+    reply = reply_of(wire, cluster.call(cluster.active_master(), request.SerializeToString()))
     assert reply.error == 0, reply
 
 
