@@ -18,11 +18,11 @@ using testing::MknodEnvelope;
 constexpr int64_t kNowNs = 1'700'000'000'000'000'000;
 constexpr uint32_t kOwner = 1000;
 
-wire::Envelope MkdirEnvelope(uint64_t parent, const std::string& name, uint32_t uid = kOwner) {
+wire::Envelope MkdirEnvelope(uint64_t parent, const std::string& name, uint32_t uid = kOwner, uint32_t mode = 0755) {
   wire::Envelope envelope;
   envelope.mutable_mkdir()->set_parent(parent);
   envelope.mutable_mkdir()->set_name(name);
-  envelope.mutable_mkdir()->set_mode(0755);
+  envelope.mutable_mkdir()->set_mode(mode);
   envelope.mutable_mkdir()->mutable_credentials()->set_uid(uid);
   return envelope;
 }
@@ -46,15 +46,23 @@ class GoalsTest : public ::testing::Test {
     options.lease_ms = 60000;
     return options;
   }
-  GoalsTest() : state_(Options()) { state_.StartEpoch(0, kNowNs, &records_); }
+  // The root is open to every user (as root made it), so that they may create in it.
+  GoalsTest() : state_(Options()) {
+    state_.StartEpoch(0, kNowNs, &records_);
+    wire::Envelope open_root;
+    open_root.mutable_set_attr()->set_inode(kRootInode);
+    open_root.mutable_set_attr()->set_valid(wire::SET_ATTR_MODE);
+    open_root.mutable_set_attr()->set_mode(0777);
+    Call(open_root);
+  }
 
   wire::Reply Call(const wire::Envelope& request) {
     wire::Reply reply = state_.Handle(request, 1000, kNowNs, &records_);
     EXPECT_EQ(reply.error(), 0) << reply.error_message();
     return reply;
   }
-  uint64_t Mkdir(uint64_t parent, const std::string& name, uint32_t uid = kOwner) {
-    return Call(MkdirEnvelope(parent, name, uid)).attr().inode();
+  uint64_t Mkdir(uint64_t parent, const std::string& name, uint32_t uid = kOwner, uint32_t mode = 0755) {
+    return Call(MkdirEnvelope(parent, name, uid, mode)).attr().inode();
   }
   uint64_t Mknod(uint64_t parent, const std::string& name, uint32_t uid = kOwner) {
     wire::Envelope envelope = MknodEnvelope(parent, name);
@@ -113,10 +121,10 @@ TEST_F(GoalsTest, NewInodesTakeTheirParentsGoal) {
 }
 
 TEST_F(GoalsTest, RecursiveSetGoalChangesTheTreeAndSkipsOtherOwners) {
-  uint64_t dir = Mkdir(kRootInode, "dir");
+  uint64_t dir = Mkdir(kRootInode, "dir", kOwner, 0777);
   uint64_t mine = Mknod(dir, "mine");
   uint64_t theirs = Mknod(dir, "theirs", 2000);
-  uint64_t their_dir = Mkdir(dir, "their-dir", 2000);
+  uint64_t their_dir = Mkdir(dir, "their-dir", 2000, 0777);
   uint64_t mine_inside = Mknod(their_dir, "mine-inside");
   uint64_t outside = Mknod(kRootInode, "outside");
 

@@ -206,7 +206,11 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
   size_t records_before = records->size();
   switch (request.body_case()) {
     case wire::Envelope::kLookup:
-      reply = attr_reply(namespace_.Lookup(request.lookup().parent(), request.lookup().name()));
+      if (Status allowed = namespace_.MayLookup(request.lookup()); !allowed.ok()) {
+        reply = Fail(allowed);
+      } else {
+        reply = attr_reply(namespace_.Lookup(request.lookup().parent(), request.lookup().name()));
+      }
       break;
     case wire::Envelope::kGetAttr:
       reply = attr_reply(namespace_.GetAttr(request.get_attr().inode()));
@@ -219,11 +223,18 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       }
       break;
     case wire::Envelope::kReadDir:
-      if (Status status = namespace_.ReadDir(request.read_dir(), &*reply); !status.ok()) reply = Fail(status);
+      if (Status status = namespace_.MayReadDir(request.read_dir()); !status.ok()) {
+        reply = Fail(status);
+      } else if (status = namespace_.ReadDir(request.read_dir(), &*reply); !status.ok()) {
+        reply = Fail(status);
+      }
       break;
     case wire::Envelope::kStatFs:
       reply = StatFs(now_ms);
       break;
+    // Data requests (GetChunks, WriteLease, WriteDone) are not checked yet: a file created
+    // 0444 stays writable through the descriptor that created it, and only open tickets can
+    // tell that descriptor from a client that merely claims the owner's uid.
     case wire::Envelope::kGetChunks:
       reply = GetChunks(request.get_chunks(), now_ms);
       break;
@@ -303,7 +314,13 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       mutation.set_client_id(request.client_id());
       mutation.set_sequence(request.sequence());
     }
-    reply = Log(std::move(mutation), now_ns, records);
+    // Checked here, before the record is made, and not in Apply: replay applies what was
+    // allowed when it was logged.
+    if (Status allowed = namespace_.Authorize(&mutation); !allowed.ok()) {
+      reply = Fail(allowed);
+    } else {
+      reply = Log(std::move(mutation), now_ns, records);
+    }
     if (reply && request.has_write_done()) {
       ReleaseLeases(request.write_done().release_leases(), request.client_id(), now_ms);
     }

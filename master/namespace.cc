@@ -10,8 +10,6 @@
 namespace hafs::master {
 namespace {
 
-constexpr uint32_t kRenameNoReplace = 1;
-constexpr uint32_t kRenameExchange = 2;
 constexpr uint32_t kDefaultReadDirEntries = 1024;
 // More are cut to this (the client asks for the rest after the last name): a reply of a
 // whole huge directory would be one unbounded message.

@@ -1,7 +1,8 @@
 // The file system tree in memory: inodes, directories, symlinks, hard links and each
 // regular file's chunk ids. Every mutation is a pure function of (request, now_ns) and
 // the current state, so the op-log replay applies the very same code. A mutation that
-// fails changes nothing. Permission checks are the kernel's (default_permissions).
+// fails changes nothing. Permissions are checked apart, before a request is answered or
+// logged (MayLookup, MayReadDir, Authorize), never by the mutations: replay must not check.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,11 @@
 namespace hafs::master {
 
 inline constexpr uint64_t kRootInode = 1;
+// RenameRequest.flags, as renameat2(2).
+inline constexpr uint32_t kRenameNoReplace = 1;
+inline constexpr uint32_t kRenameExchange = 2;
+
+class AccessCheck;
 
 class Namespace {
  public:
@@ -33,6 +39,14 @@ class Namespace {
   Result<std::string> Readlink(uint64_t inode) const;
   Status ReadDir(const wire::ReadDirRequest& request, wire::Reply* reply) const;
   uint64_t inode_count() const { return inodes_.size(); }
+
+  // Permission checks (namespace_access.cc): whether the request's credentials allow it,
+  // EACCES or EPERM if not. Authorize takes a mutation's record before it is logged and
+  // may leave it as Linux applies it (set-id bits a chown or chmod drops, a new file's
+  // S_ISGID in another group's setgid directory), so the record holds the effective change.
+  Status MayLookup(const wire::LookupRequest& request) const;
+  Status MayReadDir(const wire::ReadDirRequest& request) const;
+  Status Authorize(wire::LogRecord* record) const;
 
   // Mutations. Chunk ids a mutation drops (freed files, truncated tails) are appended
   // to *freed_chunks.
@@ -72,6 +86,13 @@ class Namespace {
 
  private:
   wire::Attr MakeAttr(uint64_t id, const Inode& inode) const;
+  // Permission check helpers (namespace_access.cc). Null when there is no such directory
+  // or entry; `parent` of FindEntryInode must be a directory.
+  const Inode* FindDirectoryInode(uint64_t id) const;
+  const Inode* FindEntryInode(uint64_t parent, std::string_view name) const;
+  Status MayCreate(const AccessCheck& access, uint64_t parent, std::string_view name, uint32_t mode = 0) const;
+  Status MayRemove(const AccessCheck& access, uint64_t parent, std::string_view name) const;
+  Status MayRename(const wire::RenameRequest& request) const;
   Result<Directory*> FindDirectory(uint64_t inode);
   Result<Inode*> NewInode(uint64_t parent, std::string_view name, uint32_t mode, const wire::Credentials& credentials,
                           int64_t now_ns, uint64_t* id);

@@ -50,12 +50,16 @@ void ReplyEntries(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fus
 
 void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   MountContext& context = Context(req);
+  // Every page carries the opener's credentials: the master checks read permission on
+  // the directory, as an open(O_DIRECTORY) would.
+  wire::Credentials credentials = CallerCredentials(req);
   auto read_page = [&](const std::string& after_name) {
     wire::Envelope request;
     wire::ReadDirRequest* read_dir = request.mutable_read_dir();
     read_dir->set_inode(ino);
     read_dir->set_after_name(after_name);
     read_dir->set_max_entries(kReadDirPageEntries);
+    *read_dir->mutable_credentials() = credentials;
     return context.master.Call(std::move(request));
   };
   auto snapshot = DirSnapshot::Take(ino, context.inodes.Parent(ino), read_page);

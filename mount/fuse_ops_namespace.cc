@@ -45,6 +45,7 @@ void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   wire::Envelope request;
   request.mutable_lookup()->set_parent(parent);
   request.mutable_lookup()->set_name(name);
+  *request.mutable_lookup()->mutable_credentials() = CallerCredentials(req);
   auto reply = Context(req).master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
   ReplyEntry(req, reply->attr(), parent);

@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 
+from test_bad_input import call, reply_of
+
 NOBODY = 65534
 OTHER = 4242
 
@@ -92,3 +94,100 @@ def test_sticky_bit_protects_other_users_files(d):
     assert code != 0
     code, err = as_user(OTHER, OTHER, f"rm {tmp}/theirs")
     assert code == 0, err
+
+
+# The master checks every namespace request itself: a process that speaks the protocol
+# directly, claiming a uid, may do what that uid may do and nothing more.
+
+@pytest.fixture(scope="module")
+def master_address(shared_cluster):
+    return shared_cluster.address(shared_cluster.wait_active())
+
+
+@pytest.fixture
+def ask(master_address, wire):
+    """ask(kind, caller, **fields): one `kind` request (an Envelope field) straight to the
+    active master, with uid and gid `caller` as its credentials (none for get_attr); the reply."""
+    def send(kind, caller, **fields):
+        request = wire.Envelope(request_id=1)
+        body = getattr(request, kind)
+        body.SetInParent()
+        for name, value in fields.items():
+            setattr(body, name, value)
+        if kind != "get_attr":
+            body.credentials.uid = body.credentials.gid = caller
+        frames = call(master_address, request.SerializeToString())
+        assert frames is not None, f"the master did not answer {kind}"
+        return reply_of(wire, frames)
+    return send
+
+
+def owned(path, uid, mode):
+    """Sets path's owner (uid, gid uid) and mode through the mount; its inode number."""
+    os.chown(path, uid, uid)
+    os.chmod(path, mode)
+    return path.stat().st_ino
+
+
+def test_master_refuses_a_chmod_of_another_users_file(d, ask, wire):
+    secret = d / "secret"
+    secret.write_bytes(b"root only")
+    inode = owned(secret, 0, 0o600)
+    assert ask("set_attr", NOBODY, inode=inode, valid=wire.SET_ATTR_MODE, mode=0o666).error == errno.EPERM
+    assert stat.S_IMODE(ask("get_attr", 0, inode=inode).attr.mode) == 0o600
+    assert ask("set_attr", 0, inode=inode, valid=wire.SET_ATTR_MODE, mode=0o640).error == 0
+    assert stat.S_IMODE(ask("get_attr", 0, inode=inode).attr.mode) == 0o640
+
+
+def test_master_refuses_an_unlink_in_a_directory_the_uid_may_not_write(d, ask):
+    (d / "roots").mkdir()
+    parent = owned(d / "roots", 0, 0o755)
+    (d / "roots" / "f").write_bytes(b"")
+    assert ask("unlink", NOBODY, parent=parent, name=b"f").error == errno.EACCES
+    assert ask("lookup", NOBODY, parent=parent, name=b"f").error == 0
+    assert ask("unlink", 0, parent=parent, name=b"f").error == 0
+    assert ask("lookup", 0, parent=parent, name=b"f").error == errno.ENOENT
+
+
+def test_master_refuses_a_truncate_of_a_file_the_uid_may_not_write(d, ask, wire):
+    (d / "f").write_bytes(b"")
+    inode = owned(d / "f", 0, 0o644)
+    assert ask("set_attr", NOBODY, inode=inode, valid=wire.SET_ATTR_SIZE, size=10).error == errno.EACCES
+    assert ask("get_attr", 0, inode=inode).attr.size == 0
+    os.chmod(d / "f", 0o646)
+    assert ask("set_attr", NOBODY, inode=inode, valid=wire.SET_ATTR_SIZE, size=10).error == 0
+    assert ask("get_attr", 0, inode=inode).attr.size == 10
+
+
+def test_master_refuses_a_chown_by_anyone_but_root(d, ask, wire):
+    (d / "f").write_bytes(b"")
+    inode = owned(d / "f", NOBODY, 0o644)
+    assert ask("set_attr", NOBODY, inode=inode, valid=wire.SET_ATTR_UID, uid=OTHER).error == errno.EPERM
+    assert ask("set_attr", NOBODY, inode=inode, valid=wire.SET_ATTR_GID, gid=OTHER).error == errno.EPERM
+    assert ask("get_attr", 0, inode=inode).attr.uid == NOBODY
+    assert ask("set_attr", 0, inode=inode, valid=wire.SET_ATTR_UID, uid=OTHER).error == 0
+    assert ask("get_attr", 0, inode=inode).attr.uid == OTHER
+
+
+def test_master_refuses_a_rename_of_another_users_file_out_of_a_sticky_directory(d, ask):
+    (d / "tmp").mkdir()
+    tmp = owned(d / "tmp", 0, 0o1777)
+    (d / "tmp" / "theirs").write_bytes(b"")
+    owned(d / "tmp" / "theirs", OTHER, 0o666)
+    target = d.stat().st_ino  # 0777
+    rename = dict(parent=tmp, name=b"theirs", new_parent=target, new_name=b"stolen")
+    assert ask("rename", NOBODY, **rename).error == errno.EPERM
+    assert ask("lookup", NOBODY, parent=tmp, name=b"theirs").error == 0
+    assert ask("rename", OTHER, **rename).error == 0
+    assert ask("lookup", OTHER, parent=target, name=b"stolen").error == 0
+
+
+def test_master_refuses_lookup_and_listing_of_another_users_private_directory(d, ask):
+    (d / "private").mkdir()
+    (d / "private" / "inside").write_bytes(b"")
+    private = owned(d / "private", OTHER, 0o700)
+    assert ask("lookup", NOBODY, parent=private, name=b"inside").error == errno.EACCES
+    listing = ask("read_dir", NOBODY, inode=private)
+    assert listing.error == errno.EACCES and not listing.entries
+    assert ask("lookup", OTHER, parent=private, name=b"inside").error == 0
+    assert [entry.name for entry in ask("read_dir", OTHER, inode=private).entries] == [b"inside"]
