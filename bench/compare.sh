@@ -14,7 +14,8 @@
 # HAFS_BUILD_DIR defaulting to build/), MFS_CLUSTER (MooseFS's cluster.sh, default
 # ../shared/peers/moosefs/cluster.sh beside the repository), MFS_BASE (as cluster.sh),
 # LOCAL_DIR (where the local-disk run happens, default a new directory under /tmp),
-# SKIP_MOOSEFS=1 (no MooseFS run). MooseFS is started with `cluster.sh up` when its mount
+# SKIP_MOOSEFS=1 (no MooseFS run), HAFS_INSECURE_MOUNT (a second hafs mount, of a cluster run
+# with --insecure: an "insecure" row and the CURVE/insecure ratios, the cost of encryption). MooseFS is started with `cluster.sh up` when its mount
 # is missing, and stopped again with `cluster.sh down` only in that case.
 # The JSON of each run is kept in $OUT_DIR (default a new directory under /tmp).
 set -euo pipefail
@@ -72,6 +73,15 @@ else
     log "no hafs mount at $HAFS_MOUNT (start one with tools/hafs-local up, or pass its path): hafs row skipped"
 fi
 
+# hafs without CURVE, to show what encryption costs.
+if [ -n "${HAFS_INSECURE_MOUNT:-}" ]; then
+    if mounted_as "$HAFS_INSECURE_MOUNT" fuse.hafs; then
+        run insecure "$HAFS_INSECURE_MOUNT"
+    else
+        log "no hafs mount at $HAFS_INSECURE_MOUNT: insecure row skipped"
+    fi
+fi
+
 # MooseFS.
 if [ "${SKIP_MOOSEFS:-0}" != 1 ]; then
     started_moosefs=0
@@ -96,12 +106,12 @@ jq -n -r '
   | ($runs | map({key: .name, value: .result}) | from_entries) as $by
   | (["run"] + ({} | cols | map(.[0]))) as $header
   | ($runs | map([.name] + (.result | cols | map(.[1] | fmt)))) as $rows
-  | (if $by.hafs and $by.moosefs then
-       [["hafs/MooseFS"] + [range(0; 9) as $i
-         | ratio(($by.hafs | cols)[$i][1]; ($by.moosefs | cols)[$i][1]) | fmt]]
-     else [] end) as $ratios
+  | def ratios($label; $a; $b):
+      if $a and $b then [[$label] + [range(0; 9) as $i | ratio(($a | cols)[$i][1]; ($b | cols)[$i][1]) | fmt]]
+      else [] end;
+  | (ratios("hafs/MooseFS"; $by.hafs; $by.moosefs) + ratios("CURVE/insecure"; $by.hafs; $by.insecure)) as $ratios
   | ([$header] + $rows + $ratios)[] | @tsv
-' < <(for name in local hafs moosefs; do
+' < <(for name in local hafs insecure moosefs; do
         [ -s "$OUT_DIR/$name.json" ] && jq -c --arg name "$name" '{name: $name, result: .}' "$OUT_DIR/$name.json"
       done; true) | column -t -s $'\t'
 echo "(rates: higher is better; *_s columns: seconds, lower is better, so a ratio below 1 favours hafs there)"
