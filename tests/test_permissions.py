@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from test_bad_input import call, reply_of
+from test_bad_input import reply_of
 
 NOBODY = 65534
 OTHER = 4242
@@ -100,12 +100,12 @@ def test_sticky_bit_protects_other_users_files(d):
 # directly, claiming a uid, may do what that uid may do and nothing more.
 
 @pytest.fixture(scope="module")
-def master_address(shared_cluster):
-    return shared_cluster.address(shared_cluster.wait_active())
+def active_master(shared_cluster):
+    return shared_cluster.wait_active()
 
 
 @pytest.fixture
-def ask(master_address, wire):
+def ask(shared_cluster, active_master, wire):
     """ask(kind, caller, **fields): one `kind` request (an Envelope field) straight to the
     active master, with uid and gid `caller` as its credentials (none for get_attr); the reply."""
     def send(kind, caller, **fields):
@@ -116,7 +116,7 @@ def ask(master_address, wire):
             setattr(body, name, value)
         if kind != "get_attr":
             body.credentials.uid = body.credentials.gid = caller
-        frames = call(master_address, request.SerializeToString())
+        frames = shared_cluster.call(active_master, request.SerializeToString())
         assert frames is not None, f"the master did not answer {kind}"
         return reply_of(wire, frames)
     return send
