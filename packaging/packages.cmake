@@ -10,7 +10,10 @@
 #   hafs-tools        /usr/bin/hafs, /usr/bin/hafs-bench
 #
 # The master and the chunkserver run as the system user hafs (made by postinst), owner of
-# /var/lib/hafs/<role>; the mount runs as root (FUSE with allow_other).
+# /var/lib/hafs/<role>; the mount runs as root (FUSE with allow_other). postinst also makes
+# /etc/hafs/keys, where the operator puts the host's CURVE keys; no package makes a key
+# (docs/operations.md, "Keys"). The master and chunkserver units reload (SIGHUP: reread
+# the authorized keys) with /bin/kill, hence procps in their Depends.
 # Binaries are stripped in the packages (CPACK_STRIP_FILES): 2-4 MB instead of 15-20 MB.
 
 set(HAFS_PACKAGING_DIR ${CMAKE_CURRENT_SOURCE_DIR}/packaging)
@@ -58,22 +61,23 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # dpkg-shlibdeps (dpkg-dev) computes the
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(CPACK_DEBIAN_MASTER_PACKAGE_NAME hafs-master)
-set(CPACK_DEBIAN_MASTER_PACKAGE_DEPENDS adduser)
+set(CPACK_DEBIAN_MASTER_PACKAGE_DEPENDS "adduser, procps")
 set(CPACK_COMPONENT_MASTER_DESCRIPTION "hafs metadata master
 The namespace, the file-to-chunk map and replica placement of a hafs cluster,
-active or hot standby. Edit /etc/hafs/master.conf, then
-systemctl enable --now hafs-master.")
+active or hot standby. Edit /etc/hafs/master.conf, put the cluster's keys in
+/etc/hafs/keys, then systemctl enable --now hafs-master.")
 set(CPACK_DEBIAN_CHUNKSERVER_PACKAGE_NAME hafs-chunkserver)
-set(CPACK_DEBIAN_CHUNKSERVER_PACKAGE_DEPENDS adduser)
+set(CPACK_DEBIAN_CHUNKSERVER_PACKAGE_DEPENDS "adduser, procps")
 set(CPACK_COMPONENT_CHUNKSERVER_DESCRIPTION "hafs chunkserver
 Stores checksummed chunks of a hafs cluster in /var/lib/hafs/chunkserver (or other
-data directories) and serves them. Edit /etc/hafs/chunkserver.conf, then
-systemctl enable --now hafs-chunkserver.")
+data directories) and serves them. Edit /etc/hafs/chunkserver.conf, put the
+cluster's keys in /etc/hafs/keys, then systemctl enable --now hafs-chunkserver.")
 set(CPACK_DEBIAN_CLIENT_PACKAGE_NAME hafs-client)
 set(CPACK_DEBIAN_CLIENT_PACKAGE_DEPENDS fuse3)
 set(CPACK_COMPONENT_CLIENT_DESCRIPTION "hafs FUSE client
 hafs-mount mounts a hafs cluster as a local directory (/mnt/hafs by default).
-Edit /etc/hafs/mount.conf, then systemctl enable --now hafs-mount.")
+Edit /etc/hafs/mount.conf, put the cluster's keys in /etc/hafs/keys, then
+systemctl enable --now hafs-mount.")
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME hafs-tools)
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION "hafs admin tools
 hafs (status, chunkservers, fileinfo, goals, maintenance, decommission) and

@@ -5,6 +5,9 @@ hafs packages (tools/build-packages) installed on this machine. Faults are then 
 network makes them: the active master's host is cut off (its veth set down) while the client
 writes, later a chunkserver's host; the mount carries on, the standby takes over, every chunk
 gets back to three replicas. The Prometheus host scrapes every daemon with deploy/'s config.
+Every connection uses CURVE with the keys the provisioning makes, as on the VMs: the first
+master makes every host's key into a folder all hosts see (the VMs' synced folder, here a
+directory of this run), and each host copies its own to /etc/hafs/keys.
 
 Hosts share this machine's files, so each gets its own /etc/hafs and /etc/prometheus
 (`ip netns exec` binds /etc/netns/NS/X over /etc/X) and its own /var/lib/hafs, /run/hafs,
@@ -89,6 +92,7 @@ def packages(tmp_path_factory):
     run(REPO / "tools" / "build-packages", debs, env=dict(os.environ, HAFS_BUILD_DIR=str(BUILD)), timeout=1800)
     before = [package for package in PACKAGES if installed(package)]
     had_user, had_lib = user_exists("hafs"), Path("/var/lib/hafs").exists()
+    had_etc_keys = Path("/etc/hafs/keys").exists()
     lock_wait = ["-o", "DPkg::Lock::Timeout=120"]  # another apt or dpkg may be at work
     try:
         # With no package sources: their dependencies come from tools/install-deps, and a test
@@ -102,6 +106,10 @@ def packages(tmp_path_factory):
             run("apt-get", "purge", "-y", "-q", *lock_wait, *removed, check=False, timeout=300)
         if not had_lib:
             for path in ("/var/lib/hafs/master", "/var/lib/hafs/chunkserver", "/var/lib/hafs"):
+                if Path(path).is_dir() and not any(Path(path).iterdir()):
+                    Path(path).rmdir()
+        if not had_etc_keys:  # made by postinst, kept by a purge (it would hold the host's keys)
+            for path in ("/etc/hafs/keys", "/etc/hafs"):
                 if Path(path).is_dir() and not any(Path(path).iterdir()):
                     Path(path).rmdir()
         if not had_user and user_exists("hafs"):
@@ -164,7 +172,8 @@ class NetnsCluster:
         host = self.hosts[name]
         binds = " && ".join(f"mount --bind {shlex.quote(str(self.home(name) / short))} {target}"
                             for short, target in HOST_DIRS.items())
-        env = dict(os.environ, HAFS_DEBS=str(self.debs), HAFS_WAIT_S="60", HAFS_SCRAPE_INTERVAL="1s")
+        env = dict(os.environ, HAFS_DEBS=str(self.debs), HAFS_KEYS=str(self.root / "keys"), HAFS_WAIT_S="60",
+                   HAFS_SCRAPE_INTERVAL="1s")
         started = time.monotonic()
         run("ip", "netns", "exec", self.namespace(name), "sh", "-c", f'{binds} && exec "$@"', "sh",
             PROVISION / f"{host.role}.sh", name, env=env, timeout=180)
@@ -180,10 +189,11 @@ class NetnsCluster:
         """The client's /mnt/hafs, reached from this machine through its hafs-mount's root."""
         return Path(f"/proc/{self.mount_pid()}/root/mnt/hafs")
 
-    def hafs(self, *args, timeout_ms=1000):
-        """`hafs --json ARGS` on the client host (its network and its mount), or None on an error."""
+    def hafs(self, *args, timeout_ms=1000, flags=()):
+        """`hafs --json ARGS` on the client host (its network, its mount and its /etc/hafs, so its
+        admin key), or None on an error."""
         result = run("nsenter", "-t", self.mount_pid(), "-m", "-n", "hafs", "--master", ",".join(self.masters),
-                     "--timeout-ms", timeout_ms, "--json", *args, check=False, timeout=60)
+                     "--timeout-ms", timeout_ms, "--json", *flags, *args, check=False, timeout=60)
         return json.loads(result.stdout) if result.returncode == 0 else None
 
     def active_master(self):
@@ -306,6 +316,21 @@ def test_prometheus_scrapes_every_hafs_daemon(netns_cluster):
     started = time.monotonic()
     wait_until(all_up, timeout_s=60, what=f"Prometheus to scrape all {len(daemons)} hafs daemons", interval_s=0.5)
     print(f"Prometheus saw all {len(daemons)} daemons up after {time.monotonic() - started:.1f} s")
+
+
+def test_every_host_is_keyed(netns_cluster):
+    """The provisioning keyed the cluster: the admin key of the client host gets an answer, a
+    plaintext client none; no daemon runs --insecure."""
+    cluster = netns_cluster
+    status = wait_until(lambda: cluster.hafs("status"), timeout_s=30, what="hafs status with the admin key")
+    assert status["chunkservers"]["total"] == sum(host.role == "chunkserver" for host in cluster.hosts.values())
+    assert cluster.hafs("status", flags=["--insecure"]) is None
+    plaintext = [log for log in cluster.root.glob("*/log/*.log")
+                 if "--insecure: connections are plaintext" in log.read_text(errors="replace")]
+    assert not plaintext
+    keys = cluster.root / "keys" / "authorized_keys"
+    roles = sorted(line.split()[0] for line in keys.read_text().splitlines())
+    assert roles == sorted(["master", "client", "admin", *(["chunkserver"] * status["chunkservers"]["total"])])
 
 
 def test_cut_off_active_master_then_a_chunkserver(netns_cluster):

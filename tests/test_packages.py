@@ -2,8 +2,9 @@
 fields and conffiles; installed into a fresh root (dpkg-deb -x, never into this machine),
 the units pass `systemd-analyze verify`, and the packaged binaries start from the packaged
 example configs: a master and a chunkserver that registers with it, and a mount, as a host
-runs them, with only addresses and directories moved to a temporary place by flags (flags
-win over the config). A config that did not parse would stop every host that installs it."""
+runs them, with only addresses, directories and key files moved to a temporary place by
+flags (flags win over the config), their keys made by the packaged `hafs keygen`. A config
+that did not parse would stop every host that installs it."""
 
 import os
 import re
@@ -91,6 +92,10 @@ def test_daemon_package_holds_binary_unit_and_conffile(packages, package):
     for script in ("postinst", "prerm", "postrm"):
         run("sh", "-n", "-c", control_file(deb, script))  # parses as sh
         assert unit in control_file(deb, script)
+    # The keys' directory, but no key: the operator makes a cluster's keys once and copies them.
+    postinst = control_file(deb, "postinst")
+    assert "install -d -m 0755 /etc/hafs/keys" in postinst
+    assert "keygen" not in postinst
     assert field(deb, "Package") == package
     assert field(deb, "Version") == project_version()
     assert field(deb, "Architecture") == run("dpkg", "--print-architecture").stdout.strip()
@@ -103,6 +108,7 @@ def test_daemon_package_holds_binary_unit_and_conffile(packages, package):
         assert "/usr/lib/hafs/hafs-mount-helper" in entries
     else:
         assert "adduser" in depends  # postinst makes the user hafs
+        assert re.search(r"\bprocps\b", depends)  # the unit's ExecReload runs /bin/kill
 
 
 def test_tools_package_holds_the_admin_tool_and_the_benchmark(packages):
@@ -127,11 +133,14 @@ def project_version():
 def test_units_pass_systemd_analyze_verify(root, workdir):
     # --root: ExecStart's binaries and the units' dependencies are looked up in the root,
     # not on this machine, and no systemd as PID 1 is needed. A Debian host that installs
-    # the packages has systemd's own units (network-online.target, multi-user.target, ...):
-    # a copy of a root with this machine's units beside the packages' files.
+    # the packages has systemd's own units (network-online.target, multi-user.target, ...)
+    # and /bin/kill (procps, a Depends; ExecReload runs it): a copy of a root with this
+    # machine's units and kill beside the packages' files.
     system_root = workdir / "system-root"
     shutil.copytree(root, system_root, symlinks=True)
     shutil.copytree("/lib/systemd/system", system_root / "lib/systemd/system", symlinks=True, dirs_exist_ok=True)
+    (system_root / "bin").mkdir(exist_ok=True)
+    shutil.copy("/bin/kill", system_root / "bin/kill")
     units = [system_root / "lib/systemd/system" / unit for _, unit, _ in ROLES.values()]
     result = subprocess.run(["systemd-analyze", "verify", f"--root={system_root}", *map(str, units)],
                             capture_output=True, text=True, timeout=120,
@@ -151,9 +160,12 @@ def test_unit_starts_the_binary_with_the_packaged_config_only(root, package):
     assert re.search(r"^LimitNOFILE=\d+$", text, re.M)
     if package == "hafs-client":  # root, no namespace of its own: the mount must be the host's
         assert not re.search(r"^(User|PrivateTmp|ProtectSystem|ProtectHome|PrivateDevices)=", text, re.M)
+        assert not re.search(r"^ExecReload=", text, re.M)  # SIGHUP would unmount
     else:
         assert re.search(r"^User=hafs$", text, re.M)
         assert re.search(r"^StateDirectory=hafs/" + config.removesuffix(".conf") + "$", text, re.M)
+        # systemctl reload: the daemon rereads the authorized keys.
+        assert re.findall(r"^ExecReload=(.*)$", text, re.M) == ["/bin/kill -HUP $MAINPID"]
 
 
 @pytest.mark.parametrize("package", sorted(ROLES))
@@ -184,6 +196,26 @@ def test_unedited_config_is_refused_with_what_to_set(root, workdir, package):
     result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert ("--master" if package == "hafs-client" else "--listen") in result.stderr
+
+
+@pytest.mark.parametrize("package", sorted(ROLES))
+def test_daemon_without_its_key_is_refused_naming_the_key_file(root, workdir, package):
+    """A host whose config is set but that has no key pair yet: the daemon exits, naming the
+    file it could not read (docs/operations.md, "Keys")."""
+    binary, _, config = ROLES[package]
+    missing = workdir / f"no-{binary}.key"
+    args = [root / "usr/bin" / binary, "--config", root / "etc/hafs" / config, "--metrics-listen", "127.0.0.1:0",
+            "--key-file", missing, "--authorized-keys", workdir / "no-authorized-keys"]
+    if package == "hafs-client":
+        args += ["--master", "127.0.0.1:9", "--mountpoint", workdir]
+    else:
+        data_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="no-key-"))
+        args += ["--listen", "127.0.0.1:0", "--data-dir", data_dir]
+        if package == "hafs-chunkserver":
+            args += ["--master", "127.0.0.1:9"]
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert str(missing) in result.stderr, result.stderr
 
 
 def test_tools_run_from_the_root(root):
@@ -248,30 +280,65 @@ def test_packaged_daemons_start_from_the_packaged_configs(root, workdir, daemons
     run_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="run-"))
     usr_bin, etc = root / "usr/bin", root / "etc/hafs"
 
+    # The cluster's keys, made as an operator makes them (docs/operations.md, "Keys"): one
+    # authorized keys file, as every host has it; cs2's key comes later, as a new chunkserver's.
+    keys = run_dir / "keys"
+    keys.mkdir()
+    authorized_keys = keys / "authorized_keys"
+
+    def make_key(name, role):
+        """NAME's key pair, by the packaged hafs keygen; its line is added to the authorized keys."""
+        line = run(usr_bin / "hafs", "keygen", keys / f"{name}.key", "--role", role, "--name", name).stdout
+        with open(authorized_keys, "a") as authorized:
+            authorized.write(line)
+        return ["--key-file", keys / f"{name}.key", "--authorized-keys", authorized_keys]
+
+    def loaded_keys(daemon, count):
+        return f"authorized keys: {count} keys from {authorized_keys}" in daemon.log.read_text()
+
+    master_keys = make_key("master", "master")
+    cs1_keys = make_key("cs1", "chunkserver")
+    make_key("client", "client")
+
     master = Daemon(run_dir, "master", [
-        usr_bin / "hafs-master", "--config", etc / "master.conf",
+        usr_bin / "hafs-master", "--config", etc / "master.conf", *master_keys,
         "--listen", "127.0.0.1:0", "--data-dir", run_dir / "master", "--port-file", run_dir / "master.port"])
     daemons.append(master)
     master.wait_healthy()
     master_address = master.read(run_dir / "master.port")
 
-    # Two: a write needs min-write-replicas (2) of them.
-    chunkservers = []
-    for name in ("cs1", "cs2"):
+    def start_chunkserver(name, key_flags):
         (run_dir / name).mkdir()  # the chunkserver refuses a missing data directory
-        chunkservers.append(Daemon(run_dir, name, [
-            usr_bin / "hafs-chunkserver", "--config", etc / "chunkserver.conf", "--master", master_address,
+        daemons.append(Daemon(run_dir, name, [
+            usr_bin / "hafs-chunkserver", "--config", etc / "chunkserver.conf", *key_flags, "--master", master_address,
             "--listen", "127.0.0.1:0", "--data-dir", run_dir / name]))
-        daemons.append(chunkservers[-1])
-    for chunkserver in chunkservers:
-        chunkserver.wait_healthy()  # healthy = registered with the master
+        return daemons[-1]
 
-    # The mount as an operator configures it: the packaged file with its live lines edited.
+    # Two: a write needs min-write-replicas (2) of them. The second joins as a chunkserver
+    # added to a running cluster does: its key's line in the authorized keys, which the master
+    # and the other chunkserver reread on SIGHUP (systemctl reload), then it starts.
+    chunkservers = [start_chunkserver("cs1", cs1_keys)]
+    chunkservers[0].wait_healthy()  # healthy = registered with the master
+    cs2_keys = make_key("cs2", "chunkserver")
+    for daemon in (master, chunkservers[0]):
+        daemon.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: loaded_keys(master, 4) and loaded_keys(chunkservers[0], 4), timeout_s=30,
+               what="the master and cs1 to reread the authorized keys")
+    chunkservers.append(start_chunkserver("cs2", cs2_keys))
+    chunkservers[1].wait_healthy()
+    master.wait_healthy()  # still running after the SIGHUP
+
+    # The mount as an operator configures it: the packaged file with its live lines edited
+    # and its key lines uncommented.
     mountpoint = run_dir / "mnt"
     mount_conf = run_dir / "mount.conf"
     text = (etc / "mount.conf").read_text()
     text = re.sub(r"^master =.*$", f"master = {master_address}", text, flags=re.M)
     text = re.sub(r"^mountpoint =.*$", f"mountpoint = {mountpoint}", text, flags=re.M)
+    text, edited = re.subn(r"^#key-file = .*$", f"key-file = {keys / 'client.key'}", text, flags=re.M)
+    assert edited == 1
+    text, edited = re.subn(r"^#authorized-keys = .*$", f"authorized-keys = {authorized_keys}", text, flags=re.M)
+    assert edited == 1
     mount_conf.write_text(text)
     helper = root / "usr/lib/hafs/hafs-mount-helper"
     run(helper, "prepare", mount_conf)  # ExecStartPre: makes the mountpoint

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Provisions chunkserver NAME of vagrant/topology: hafs-chunkserver, /etc/hafs/chunkserver.conf
-# (every master; its rack as the failure-domain label), the unit.
+# Provisions chunkserver NAME of vagrant/topology: hafs-chunkserver (and hafs-tools, to make
+# the keys of a chunkserver added to the topology later), its own key pair NAME.key from the
+# cluster's keys, /etc/hafs/chunkserver.conf (every master; its rack as the failure-domain
+# label), the unit.
 # Usage: chunkserver.sh NAME   (common.sh lists the environment it reads)
 set -euo pipefail
 # shellcheck source=common.sh
@@ -11,7 +13,10 @@ require_role "$name" chunkserver
 address=$(address_of "$name")
 rack=$(host_field "$name" 4)
 
-install_packages hafs-chunkserver
+install_packages hafs-chunkserver hafs-tools
+make_cluster_keys
+install_authorized_keys
+install_key "$name" chunkserver hafs
 mkdir -p /var/lib/hafs/chunkserver
 write_conf chunkserver <<CONF
 master = $(master_list)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Provisions client NAME of vagrant/topology: hafs-client and hafs-tools, /etc/hafs/mount.conf
-# (every master), the unit, which mounts hafs at /mnt/hafs; returns once it is mounted.
+# Provisions client NAME of vagrant/topology: hafs-client and hafs-tools, the client and admin
+# keys from the cluster's keys, /etc/hafs/mount.conf (every master), the unit, which mounts
+# hafs at /mnt/hafs; returns once it is mounted.
 # Usage: client.sh NAME   (common.sh lists the environment it reads)
 set -euo pipefail
 # shellcheck source=common.sh
@@ -12,6 +13,10 @@ address=$(address_of "$name")
 mountpoint=/mnt/hafs
 
 install_packages hafs-client hafs-tools
+make_cluster_keys
+install_authorized_keys
+install_key client client root
+install_key admin admin "$(admin_user)"
 mkdir -p "$mountpoint"
 write_conf mount <<CONF
 master = $(master_list)

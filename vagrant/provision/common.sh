@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2034  # its variables are used by the role scripts
 # Shared by the role scripts in this folder (sourced, not run). A role script provisions one
-# host of the cluster described in vagrant/topology: it installs the hafs packages, writes
-# the role's /etc/hafs/ROLE.conf from the topology and starts the role's systemd unit.
+# host of the cluster described in vagrant/topology: it installs the hafs packages, puts the
+# host's CURVE keys in /etc/hafs/keys (from $keys, see make_cluster_keys), writes the role's
+# /etc/hafs/ROLE.conf from the topology and starts the role's systemd unit.
 # The same scripts provision the Vagrant VMs and the network-namespace hosts of
 # tests/test_netns_cluster.py.
 #
@@ -9,6 +10,8 @@
 #   HAFS_TOPOLOGY   the topology file (default: vagrant/topology beside this folder)
 #   HAFS_DEBS       the folder with the hafs-*.deb packages (default: vagrant/debs); built
 #                   there with tools/build-packages when it has none
+#   HAFS_KEYS       the folder with the cluster's keys (default: vagrant/keys); made there by
+#                   the first host provisioned
 #   HAFS_WAIT_S     how long to wait for a daemon to come up (default 60)
 #
 # Without systemd as init (the namespace hosts), start_unit runs the unit's own ExecStart
@@ -18,6 +21,7 @@ set -euo pipefail
 hafs_source=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 topology=${HAFS_TOPOLOGY:-$hafs_source/vagrant/topology}
 debs=${HAFS_DEBS:-$hafs_source/vagrant/debs}
+keys=${HAFS_KEYS:-$hafs_source/vagrant/keys}
 wait_s=${HAFS_WAIT_S:-60}
 cluster_id=hafs-vagrant
 
@@ -81,6 +85,61 @@ install_packages() {
   log "installing ${wanted[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${wanted[@]}" >/dev/null
+}
+
+# The cluster's CURVE keys (docs/operations.md, "Keys"), made once into $keys by the first
+# host provisioned, for every host of the topology: the key pair both masters share
+# (master.key), one per chunkserver (NAME.key), client.key for the mounts and admin.key for
+# the hafs CLI; authorized_keys lists them all. So every daemon knows every other one from
+# its first start, and no host has to reload another. Each host then copies its own key
+# and the list from $keys (install_key, install_authorized_keys), so every host must see
+# what the first one wrote: the synced folder has to be shared both ways (NFS, VirtualBox),
+# or $keys made beforehand. A host added to the topology later: its provisioning makes its
+# key; `vagrant provision` of the others gives them the new list (they restart).
+# Idempotent: existing keys are kept, a missing line is added.
+make_cluster_keys() {
+  local name
+  if [[ ! -d $keys ]]; then
+    (umask 077 && mkdir -p "$keys")
+    echo '*' >"$keys/.gitignore"  # secret keys inside the source tree: never to be committed
+  fi
+  make_key master master
+  make_key client client
+  make_key admin admin
+  for name in $(hosts_with_role chunkserver); do make_key "$name" chunkserver; done
+}
+
+# make_key NAME ROLE: $keys/NAME.key unless it exists (hafs keygen), and its line
+# "ROLE PUBLIC-KEY NAME" in $keys/authorized_keys unless its key is listed.
+make_key() {
+  local name=$1 role=$2 public
+  if [[ ! -s $keys/$name.key ]]; then
+    command -v hafs >/dev/null || die "no $keys/$name.key, and no hafs (hafs-tools) here to make it"
+    hafs keygen "$keys/$name.key" >/dev/null || die "could not make $keys/$name.key"
+    log "made the key $keys/$name.key ($role)"
+  fi
+  public=$(sed -n 's/^public-key = //p' "$keys/$name.key")
+  [[ -n $public ]] || die "$keys/$name.key is not a key pair file (hafs keygen makes one)"
+  grep -qsF " $public" "$keys/authorized_keys" || echo "$role $public $name" >>"$keys/authorized_keys"
+}
+
+# The public list, the same on every host, where every hafs process looks for it.
+install_authorized_keys() {
+  install -D -m 0644 "$keys/authorized_keys" /etc/hafs/keys/authorized_keys
+}
+
+# install_key NAME AS OWNER: $keys/NAME.key as /etc/hafs/keys/AS.key (AS: the default key
+# file of a process, master, chunkserver, client or admin), 0600, owned by OWNER (hafs for
+# the daemons the units run as hafs).
+install_key() {
+  local name=$1 as=$2 owner=$3
+  install -D -m 0600 -o "$owner" -g "$(id -gn "$owner")" "$keys/$name.key" "/etc/hafs/keys/$as.key"
+}
+
+# Who may use the admin key: the login user of a Vagrant VM (`vagrant ssh HOST -c 'hafs
+# status /mnt/hafs'` runs as vagrant), else root alone.
+admin_user() {
+  if getent passwd vagrant >/dev/null; then echo vagrant; else echo root; fi
 }
 
 # Writes /etc/hafs/ROLE.conf from standard input (`name = value` lines, docs/operations.md).
