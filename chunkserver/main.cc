@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
 
   if (hafs::Status secured = hafs::SetUpSecurity(security, hafs::Serves::kRequests); !secured.ok()) {
     LOG(ERROR) << "cannot start: " << secured.ToString();
-    return 1;
+    return 2;  // like a bad option: restarting will not help
   }
   hafs::DataServiceOptions service_options;
   service_options.listen = options["listen"].as<std::string>();

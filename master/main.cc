@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   hafs::SecurityOptions security;
   hafs::AddSecurityOptions(flags, &security, "master");
   hafs::ParseOptionsOrExit(argc, argv, flags, "usage: hafs-master [options]\nThe hafs metadata master.");
+  // From the start: a reload (systemctl reload) in the first moments must not stop it.
+  std::signal(SIGHUP, OnHangUp);
 
   auto bad_config = [&](const std::string& problem) {
     std::cerr << argv[0] << ": " << problem << "\n";
@@ -123,9 +125,8 @@ int main(int argc, char** argv) {
   }
   if (hafs::Status secured = hafs::SetUpSecurity(security, hafs::Serves::kRequests); !secured.ok()) {
     LOG(ERROR) << "cannot start: " << secured.ToString();
-    return 1;
+    return 2;  // like a bad option: restarting will not help
   }
-  std::signal(SIGHUP, OnHangUp);
   if (hafs::Status status = service.Start(); !status.ok()) {
     LOG(ERROR) << "cannot start: " << status.ToString();
     return 1;

@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   hafs::mount::MountContext context(ParseMountOptions(argc, argv));
   if (hafs::Status secured = hafs::SetUpSecurity(context.options.security, hafs::Serves::kNothing); !secured.ok()) {
     std::cerr << "hafs-mount: " << secured.ToString() << "\n";
-    return 1;
+    return 2;  // like a bad option: the unit does not restart it
   }
   std::atomic<bool> mounted{false};
   // Serving from the start: while --mount-retry-s waits for a master, /health says so.
