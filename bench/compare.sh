@@ -15,8 +15,9 @@
 # ../shared/peers/moosefs/cluster.sh beside the repository), MFS_BASE (as cluster.sh),
 # LOCAL_DIR (where the local-disk run happens, default a new directory under /tmp),
 # SKIP_MOOSEFS=1 (no MooseFS run), HAFS_INSECURE_MOUNT (a second hafs mount, of a cluster run
-# with --insecure: an "insecure" row and the CURVE/insecure ratios, the cost of encryption). MooseFS is started with `cluster.sh up` when its mount
-# is missing, and stopped again with `cluster.sh down` only in that case.
+# with --insecure: an "insecure" row and the CURVE/insecure ratios, the cost of encryption).
+# MooseFS is started with `cluster.sh up` when its mount is missing, and stopped again with
+# `cluster.sh down` only in that case.
 # The JSON of each run is kept in $OUT_DIR (default a new directory under /tmp).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -102,13 +103,13 @@ jq -n -r '
     ["tree extract s", .tree.extract_s], ["tree read s", .tree.read_s], ["tree remove s", .tree.remove_s]];
   def fmt: if . == null then "-" else (. * 100 | round / 100 | tostring) end;
   def ratio($a; $b): if $a == null or $b == null or $b == 0 then null else $a / $b end;
+  def ratios($title; $a; $b):
+    if $a and $b then [[$title] + [range(0; 9) as $i | ratio(($a | cols)[$i][1]; ($b | cols)[$i][1]) | fmt]]
+    else [] end;
   [inputs] as $runs
   | ($runs | map({key: .name, value: .result}) | from_entries) as $by
   | (["run"] + ({} | cols | map(.[0]))) as $header
   | ($runs | map([.name] + (.result | cols | map(.[1] | fmt)))) as $rows
-  | def ratios($label; $a; $b):
-      if $a and $b then [[$label] + [range(0; 9) as $i | ratio(($a | cols)[$i][1]; ($b | cols)[$i][1]) | fmt]]
-      else [] end;
   | (ratios("hafs/MooseFS"; $by.hafs; $by.moosefs) + ratios("CURVE/insecure"; $by.hafs; $by.insecure)) as $ratios
   | ([$header] + $rows + $ratios)[] | @tsv
 ' < <(for name in local hafs insecure moosefs; do
