@@ -18,7 +18,8 @@ zmq::socket_t& CopyDispatcher::SocketFor(const std::string& address) {
 }
 
 Status CopyDispatcher::Send(const CopyOrder& order, const std::string& destination_address,
-                            const std::string& source_address, uint64_t epoch, int64_t now_ms) {
+                            const std::string& source_address, const wire::ChunkToken& source_token, uint64_t epoch,
+                            int64_t now_ms) {
   wire::Envelope request;
   request.set_request_id(rpc::NextRequestId());
   request.set_epoch(epoch);
@@ -26,6 +27,7 @@ Status CopyDispatcher::Send(const CopyOrder& order, const std::string& destinati
   copy->set_chunk_id(order.chunk_id);
   copy->set_chunk_version(order.version);
   copy->set_source(source_address);
+  *copy->mutable_source_token() = source_token;
   std::string bytes = request.SerializeAsString();
   try {
     zmq::message_t frame(bytes.data(), bytes.size());

@@ -11,6 +11,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/proto/hafs.pb.h"
 #include "common/status.h"
 #include "master/repair_planner.h"
 
@@ -20,9 +21,10 @@ class CopyDispatcher {
  public:
   explicit CopyDispatcher(int64_t timeout_ms) : timeout_ms_(timeout_ms) {}
 
-  // Sends `order` to the chunkserver at destination_address, to read from source_address.
+  // Sends `order` to the chunkserver at destination_address, to read from source_address
+  // with `source_token` (TokenIssuer::CopyToken).
   Status Send(const CopyOrder& order, const std::string& destination_address, const std::string& source_address,
-              uint64_t epoch, int64_t now_ms);
+              const wire::ChunkToken& source_token, uint64_t epoch, int64_t now_ms);
 
   struct Outcome {
     CopyOrder order;
