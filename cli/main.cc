@@ -24,6 +24,8 @@ constexpr char kUsage[] =
     "  decommission CHUNKSERVER [cancel]\n"
     "                       copy every chunk off the chunkserver, then drop its replicas;\n"
     "                       status and chunkservers show how many are left\n"
+    "  token-key PATH       write a new chunk access token key (mode 0600) for the\n"
+    "                       masters' and chunkservers' --token-key-file\n"
     "CHUNKSERVER: its id, HOST:PORT or uuid (see hafs chunkservers).\n"
     "\n"
     "Without --master, the cluster is the one mounted at PATH (default: the current\n"
@@ -43,7 +45,7 @@ int main(int argc, char** argv) {
       "recursive,r", hafs::po::bool_switch(&cli.recursive), "setgoal: the whole directory tree under PATH")(
       "timeout-ms", hafs::po::value(&cli.timeout_ms)->default_value(2000), "how long to wait for each master")(
       "command", hafs::po::value(&cli.command),
-      "status, chunkservers, fileinfo, getgoal, setgoal, maintenance or decommission (positional)")(
+      "status, chunkservers, fileinfo, getgoal, setgoal, maintenance, decommission or token-key (positional)")(
       "arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
   hafs::po::positional_options_description positional;
   positional.add("command", 1).add("arguments", -1);
