@@ -94,6 +94,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Before the data directories are touched: a bad key file stops it with nothing changed.
+  auto token_key = hafs::TokenKeyFromOption(options["token-key-file"].as<std::string>());
+  if (!token_key) {
+    LOG(ERROR) << "cannot start: " << token_key.error().ToString();
+    return 1;
+  }
+
   hafs::ChunkStoreOptions store_options;
   store_options.data_dirs = options["data-dir"].as<std::vector<std::string>>();
   store_options.reserve_bytes = options["reserve-mb"].as<uint64_t>() << 20;
@@ -129,11 +136,6 @@ int main(int argc, char** argv) {
   }
 
   hafs::DataServiceOptions service_options;
-  auto token_key = hafs::TokenKeyFromOption(options["token-key-file"].as<std::string>());
-  if (!token_key) {
-    LOG(ERROR) << "cannot start: " << token_key.error().ToString();
-    return 1;
-  }
   service_options.token_key = *token_key;
   service_options.listen = options["listen"].as<std::string>();
   service_options.advertise_address = options["advertise-address"].as<std::string>();
