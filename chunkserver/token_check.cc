@@ -40,8 +40,8 @@ Status TokenCheck::Copy(const wire::ReplicateChunkRequest& request) const {
   Status status = VerifyChunkToken(
       *key_, token, Access(request.chunk_id(), request.chunk_version(), wire::CHUNK_ACCESS_READ), WallClockMs());
   if (status.ok() && (token.chain_size() != 1 || token.chain(0) != request.source())) {
-    return Status::Error(EACCES, "chunk access token refused: it does not name " + request.source() +
-                                     " as the source of the copy");
+    return Status::Error(
+        EACCES, "chunk access token refused: it does not name " + request.source() + " as the source of the copy");
   }
   return status;
 }
