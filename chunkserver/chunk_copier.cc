@@ -41,6 +41,7 @@ Status ChunkCopier::CopyData(const wire::ReplicateChunkRequest& request, uint64_
     body->set_chunk_version(request.chunk_version());
     body->set_offset(offset);
     body->set_length(static_cast<uint32_t>(piece));
+    *body->mutable_token() = request.source_token();
     auto answer = source.Call(std::move(read), options_.read_timeout_ms);
     if (!answer) return answer.error();
     if (Status status = rpc::ReplyStatus(answer->envelope.reply()); !status.ok()) {
@@ -62,6 +63,7 @@ Status ChunkCopier::Copy(const wire::ReplicateChunkRequest& request, uint64_t ep
   if (request.chunk_version() == 0 || request.source().empty()) {
     return Status::Error(EINVAL, "a copy needs a chunk version and a source");
   }
+  if (Status allowed = tokens_.Copy(request); !allowed.ok()) return allowed;
   if (running_.fetch_add(1) >= options_.max_copies) {
     running_.fetch_sub(1);
     Metrics().copies.With("busy").Increment();

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "chunkserver/chunk_store.h"
+#include "chunkserver/token_check.h"
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
 
@@ -24,10 +25,12 @@ struct CopyOptions {
 
 class ChunkCopier {
  public:
-  ChunkCopier(ChunkStore& store, CopyOptions options) : store_(store), options_(options) {}
+  ChunkCopier(ChunkStore& store, CopyOptions options, const TokenCheck& tokens)
+      : store_(store), options_(options), tokens_(tokens) {}
 
   // Copies request.chunk_id at request.chunk_version from request.source, replacing any
-  // local copy; on failure nothing of the copy is left. `epoch` goes with the reads.
+  // local copy; on failure nothing of the copy is left. `epoch` and the request's source
+  // token go with the reads; a token that does not name that source refuses the copy.
   Status Copy(const wire::ReplicateChunkRequest& request, uint64_t epoch);
 
  private:
@@ -37,6 +40,7 @@ class ChunkCopier {
 
   ChunkStore& store_;
   const CopyOptions options_;
+  const TokenCheck& tokens_;
   std::atomic<int> running_{0};
   std::mutex pace_mutex_;
   std::chrono::steady_clock::time_point next_free_{};

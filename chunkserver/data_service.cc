@@ -281,6 +281,7 @@ Status DataService::HandleRead(const wire::ReadChunkRequest& request, ReadMode m
   if (mode == ReadMode::kNoWait && request.length() > kMaxProxyReadBytes) {
     return Status::Error(EAGAIN, "too large a read for the proxy thread");
   }
+  if (Status allowed = tokens_.Read(request); !allowed.ok()) return allowed;
   zmq::message_t out(request.length());
   auto length = store_.Read(request.chunk_id(), request.chunk_version(), request.offset(),
                             {static_cast<std::byte*>(out.data()), out.size()}, mode);
@@ -297,6 +298,15 @@ Status DataService::HandleRead(const wire::ReadChunkRequest& request, ReadMode m
 template <typename StoreLocally>
 void DataService::HandleChained(const wire::Envelope& request, zmq::message_t* data, wire::Reply* reply,
                                 StoreLocally store_locally) {
+  // Refused before anything is stored or forwarded: no replica results, like a fenced epoch.
+  Status allowed =
+      request.has_write_chunk() ? tokens_.Write(request.write_chunk()) : tokens_.Truncate(request.truncate_chunk());
+  if (!allowed.ok()) {
+    rpc::LogAtRate(refusal_log_, "request refused", allowed);
+    reply->set_error(allowed.error());
+    reply->set_error_message(allowed.message());
+    return;
+  }
   ChainForward forward(request, data, state_.epoch());
   Status local = store_locally();
   if (!local.ok() && local.error() != ESTALE) {

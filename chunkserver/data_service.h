@@ -24,6 +24,7 @@
 #include "chunkserver/chunk_store.h"
 #include "chunkserver/chunkserver_state.h"
 #include "chunkserver/leadership_lease.h"
+#include "chunkserver/token_check.h"
 #include "common/rpc.h"
 
 namespace hafs {
@@ -33,6 +34,7 @@ struct DataServiceOptions {
   std::string advertise_address;  // what the master and clients are told; "" = the bound address
   int workers = 8;
   CopyOptions copy;
+  std::optional<TokenKey> token_key;  // none: chunk access tokens are off (token_check.h)
 };
 
 class DataService {
@@ -40,7 +42,12 @@ class DataService {
   // `lease` answers LeadershipLease requests (EINVAL without one).
   DataService(ChunkStore& store, ChunkserverState& state, DataServiceOptions options,
               LeadershipLease* lease = nullptr)
-      : store_(store), state_(state), options_(std::move(options)), lease_(lease), copier_(store, options_.copy) {}
+      : store_(store),
+        state_(state),
+        options_(std::move(options)),
+        lease_(lease),
+        tokens_(options_.token_key, state),
+        copier_(store, options_.copy, tokens_) {}
   ~DataService() { Stop(); }
   DataService(const DataService&) = delete;
   DataService& operator=(const DataService&) = delete;
@@ -80,6 +87,7 @@ class DataService {
   ChunkserverState& state_;
   const DataServiceOptions options_;
   LeadershipLease* const lease_;
+  const TokenCheck tokens_;
   ChunkCopier copier_;
   std::string backend_endpoint_;
   std::string control_endpoint_;

@@ -1,5 +1,6 @@
 // End to end over real sockets: three data services in one process, a chained write,
-// a dead replica at the tail and in the middle, garbage frames and epoch fencing.
+// a dead replica at the tail and in the middle, garbage frames, epoch fencing, and chunk
+// access tokens.
 #include "chunkserver/data_service.h"
 
 #include <fcntl.h>
@@ -26,6 +27,9 @@ struct Replica {
 
 class DataServiceTest : public ::testing::Test {
  protected:
+  DataServiceTest() = default;
+  explicit DataServiceTest(TokenKey key) : token_key_(key) {}
+
   void SetUp() override {
     for (int i = 0; i < 3; ++i) {
       auto& replica = replicas_[i];
@@ -39,6 +43,7 @@ class DataServiceTest : public ::testing::Test {
       DataServiceOptions service_options;
       service_options.listen = "127.0.0.1:0";
       service_options.workers = 2;
+      service_options.token_key = token_key_;
       replica.service = std::make_unique<DataService>(*replica.store, replica.state, service_options);
       auto address = replica.service->Start();
       ASSERT_TRUE(address.has_value()) << address.error().ToString();
@@ -87,6 +92,7 @@ class DataServiceTest : public ::testing::Test {
     return answer.data.to_string();
   }
 
+  std::optional<TokenKey> token_key_;  // none: tokens off
   TempDirForTest dir_;
   Replica replicas_[3];
 };
@@ -292,6 +298,104 @@ TEST_F(DataServiceTest, EmptySyncWriteAndStaleVersion) {
   EXPECT_EQ(stale.envelope.reply().error(), ESTALE);
   EXPECT_EQ(stale.envelope.reply().replica_results(0).error(), ESTALE);
   EXPECT_EQ(stale.envelope.reply().replica_results(1).error(), ESTALE);
+}
+
+// With a token key every data request needs the master's token: right chunk, version and
+// mode, and for a write the chain the master placed, which the token travels down.
+class TokenDataServiceTest : public DataServiceTest {
+ protected:
+  TokenDataServiceTest() : DataServiceTest(Key(3)) {}
+
+  static TokenKey Key(uint8_t fill) {
+    TokenKey key;
+    key.bytes.fill(fill);
+    return key;
+  }
+  // A token as the master makes it, for replicas `chain` (indexes) of this test.
+  wire::ChunkToken Token(uint64_t chunk_id, uint32_t modes, const std::vector<std::string>& chain = {},
+                         TokenKey key = Key(3)) {
+    return IssueChunkToken(key, chunk_id, 1, modes, WallClockMs(), 60000, chain);
+  }
+  std::vector<std::string> Addresses(const std::vector<int>& indexes) {
+    std::vector<std::string> addresses;
+    for (int index : indexes) addresses.push_back(replicas_[index].address);
+    return addresses;
+  }
+  int ReadWithToken(int replica, uint64_t chunk_id, const wire::ChunkToken& token, std::string* data = nullptr) {
+    wire::Envelope request;
+    auto* read = request.mutable_read_chunk();
+    read->set_chunk_id(chunk_id);
+    read->set_chunk_version(1);
+    read->set_length(3);
+    *read->mutable_token() = token;
+    rpc::Message answer = CallOrDie(replica, request, "");
+    if (data) *data = answer.data.to_string();
+    return answer.envelope.reply().error();
+  }
+  static constexpr uint32_t kReadWrite = wire::CHUNK_ACCESS_READ | wire::CHUNK_ACCESS_WRITE;
+};
+
+TEST_F(TokenDataServiceTest, TokenedChainWriteReachesEveryReplica) {
+  wire::Envelope write = WriteRequest(20, 0, {1, 2}, replicas_);
+  *write.mutable_write_chunk()->mutable_token() = Token(20, kReadWrite, Addresses({0, 1, 2}));
+  rpc::Message answer = CallOrDie(0, write, "abc");
+  ASSERT_EQ(answer.envelope.reply().error(), 0) << answer.envelope.reply().error_message();
+  ASSERT_EQ(answer.envelope.reply().replica_results_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    std::string data;
+    EXPECT_EQ(ReadWithToken(i, 20, Token(20, wire::CHUNK_ACCESS_READ), &data), 0);
+    EXPECT_EQ(data, "abc");
+    EXPECT_EQ(ReadWithToken(i, 20, wire::ChunkToken()), EACCES);                           // none
+    EXPECT_EQ(ReadWithToken(i, 21, Token(20, wire::CHUNK_ACCESS_READ)), EACCES);            // another chunk's
+    EXPECT_EQ(ReadWithToken(i, 20, Token(20, wire::CHUNK_ACCESS_READ, {}, Key(4))), EACCES);  // another key
+  }
+}
+
+TEST_F(TokenDataServiceTest, WritesOffTheTokensChainAreRefusedBeforeAnythingIsStored) {
+  auto refused_everywhere = [&](wire::Envelope write) {
+    rpc::Message answer = CallOrDie(0, write, "abc");
+    EXPECT_EQ(answer.envelope.reply().error(), EACCES);
+    EXPECT_EQ(answer.envelope.reply().replica_results_size(), 0);  // nothing stored, nothing forwarded
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(ReadWithToken(i, 22, Token(22, wire::CHUNK_ACCESS_READ)), ENOENT);
+  };
+  // The client names a replica the master did not place.
+  wire::Envelope outsider = WriteRequest(22, 0, {1, 2}, replicas_);
+  *outsider.mutable_write_chunk()->mutable_token() = Token(22, kReadWrite, Addresses({0, 1}));
+  refused_everywhere(outsider);
+  // A read token for a write; a truncation with one.
+  wire::Envelope read_token = WriteRequest(22, 0, {1, 2}, replicas_);
+  *read_token.mutable_write_chunk()->mutable_token() = Token(22, wire::CHUNK_ACCESS_READ, Addresses({0, 1, 2}));
+  refused_everywhere(read_token);
+  wire::Envelope truncate;
+  truncate.mutable_truncate_chunk()->set_chunk_id(22);
+  truncate.mutable_truncate_chunk()->set_chunk_version(1);
+  *truncate.mutable_truncate_chunk()->mutable_token() = Token(22, wire::CHUNK_ACCESS_READ, Addresses({0}));
+  refused_everywhere(truncate);
+  // Sent to a replica that is not the token chain's head.
+  wire::Envelope elsewhere = WriteRequest(22, 0, {2}, replicas_);
+  *elsewhere.mutable_write_chunk()->mutable_token() = Token(22, kReadWrite, Addresses({1, 2}));
+  refused_everywhere(elsewhere);
+}
+
+TEST_F(TokenDataServiceTest, CopyReadsOnlyFromTheSourceItsTokenNames) {
+  wire::Envelope write = WriteRequest(23, 0, {}, replicas_);
+  *write.mutable_write_chunk()->mutable_token() = Token(23, kReadWrite, Addresses({0}));
+  ASSERT_EQ(CallOrDie(0, write, "abc").envelope.reply().error(), 0);
+  auto copy_to_1 = [&](const wire::ChunkToken& token) {
+    wire::Envelope copy;
+    copy.mutable_replicate_chunk()->set_chunk_id(23);
+    copy.mutable_replicate_chunk()->set_chunk_version(1);
+    copy.mutable_replicate_chunk()->set_source(replicas_[0].address);
+    *copy.mutable_replicate_chunk()->mutable_source_token() = token;
+    return CallOrDie(1, copy, "").envelope.reply().error();
+  };
+  EXPECT_EQ(copy_to_1(Token(23, wire::CHUNK_ACCESS_READ)), EACCES);                    // names no source
+  EXPECT_EQ(copy_to_1(Token(23, wire::CHUNK_ACCESS_READ, Addresses({2}))), EACCES);    // another source
+  EXPECT_EQ(ReadWithToken(1, 23, Token(23, wire::CHUNK_ACCESS_READ)), ENOENT);
+  EXPECT_EQ(copy_to_1(Token(23, wire::CHUNK_ACCESS_READ, Addresses({0}))), 0);
+  std::string data;
+  EXPECT_EQ(ReadWithToken(1, 23, Token(23, wire::CHUNK_ACCESS_READ), &data), 0);
+  EXPECT_EQ(data, "abc");
 }
 
 // The leadership lease over a real loopback socket, and the one fence it shares with data

@@ -74,7 +74,10 @@ int main(int argc, char** argv) {
       ("scrub-rate-mib", value<double>()->default_value(16, "16"),
        "MiB/s the background scrubber reads to verify every stored block (0 = no scrubbing)")
       ("leadership-grace-ms", value<int>()->default_value(10000),
-       "after a restart, grant no master leadership lease for this long (at least the longest lease, 10000 ms)");
+       "after a restart, grant no master leadership lease for this long (at least the longest lease, 10000 ms)")
+      ("token-key-file", value<std::string>()->default_value(""),
+       "the cluster's chunk access token key, the same file as the masters' (hafs token-key PATH makes one); "
+       "empty: no tokens are checked, any client may read and write any chunk");
   // clang-format on
   hafs::MetricsEndpointOptions metrics_options;
   hafs::AddMetricsEndpointFlags(description, &metrics_options);
@@ -94,6 +97,13 @@ int main(int argc, char** argv) {
   if (options["listen"].as<std::string>().find(':') == std::string::npos) {
     LOG(ERROR) << "--listen must be host:port";
     return 2;
+  }
+
+  // Before the data directories are touched: a bad key file stops it with nothing changed.
+  auto token_key = hafs::TokenKeyFromOption(options["token-key-file"].as<std::string>());
+  if (!token_key) {
+    LOG(ERROR) << "cannot start: " << token_key.error().ToString();
+    return 1;
   }
 
   hafs::ChunkStoreOptions store_options;
@@ -135,6 +145,7 @@ int main(int argc, char** argv) {
     return 2;  // like a bad option: restarting will not help
   }
   hafs::DataServiceOptions service_options;
+  service_options.token_key = *token_key;
   service_options.listen = options["listen"].as<std::string>();
   service_options.advertise_address = options["advertise-address"].as<std::string>();
   service_options.workers = options["workers"].as<int>();

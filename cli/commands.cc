@@ -7,6 +7,7 @@
 #include "cli/cluster_locator.h"
 #include "cli/goal_commands.h"
 #include "cli/reports.h"
+#include "common/access_token.h"
 #include "common/clock.h"
 
 namespace hafs::cli {
@@ -61,6 +62,14 @@ int ClusterReport(const CliOptions& options) {
   return kExitOk;
 }
 
+// A new chunk access token key for a cluster's masters and chunkservers: made here, where
+// no daemon runs, and copied to their hosts.
+int TokenKeyCommand(const CliOptions& options) {
+  if (options.arguments.size() != 1) return UsageError("usage: hafs token-key PATH");
+  if (Status created = CreateTokenKeyFile(options.arguments[0]); !created.ok()) return ClusterError(created);
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunCommand(const CliOptions& options) {
@@ -73,6 +82,7 @@ int RunCommand(const CliOptions& options) {
   if (options.command == "setgoal") return SetGoal(options);
   if (options.command == "status" || options.command == "chunkservers") return ClusterReport(options);
   if (options.command == "maintenance" || options.command == "decommission") return ChunkserverModeCommand(options);
+  if (options.command == "token-key") return TokenKeyCommand(options);
   return UsageError("unknown command \"" + options.command + "\"");
 }
 

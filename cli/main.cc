@@ -27,6 +27,8 @@ constexpr char kUsage[] =
     "  keygen FILE [--role ROLE [--name NAME]]\n"
     "                       make a CURVE key pair file (0600) for one hafs process; prints\n"
     "                       its public key, or with --role the line for the authorized keys\n"
+    "  token-key PATH       write a new chunk access token key (mode 0600) for the\n"
+    "                       masters' and chunkservers' --token-key-file\n"
     "CHUNKSERVER: its id, HOST:PORT or uuid (see hafs chunkservers).\n"
     "\n"
     "Without --master, the cluster is the one mounted at PATH (default: the current\n"
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
       "role", hafs::po::value(&cli.role), "keygen: master, chunkserver, client or admin")(
       "name", hafs::po::value(&cli.name), "keygen: a name for the key in the authorized keys line")(
       "command", hafs::po::value(&cli.command),
-      "status, chunkservers, fileinfo, getgoal, setgoal, maintenance, decommission or keygen (positional)")(
+      "status, chunkservers, fileinfo, getgoal, setgoal, maintenance, decommission, keygen or token-key "
+      "(positional)")(
       "arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
   hafs::AddSecurityOptions(options, &cli.security, "admin");
   hafs::po::positional_options_description positional;

@@ -12,6 +12,9 @@ inline int64_t WallClockNs() {
       .count();
 }
 
+// Milliseconds since the Unix epoch (chunk access token times: common/access_token.h).
+inline int64_t WallClockMs() { return WallClockNs() / 1'000'000; }
+
 // Milliseconds of a clock that never goes back (for timeouts and heartbeats).
 inline int64_t MonotonicMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())

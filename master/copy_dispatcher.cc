@@ -19,7 +19,7 @@ Result<zmq::socket_t*> CopyDispatcher::SocketFor(const rpc::Peer& peer) {
 }
 
 Status CopyDispatcher::Send(const CopyOrder& order, const rpc::Peer& destination, const rpc::Peer& source,
-                            uint64_t epoch, int64_t now_ms) {
+                            const wire::ChunkToken& source_token, uint64_t epoch, int64_t now_ms) {
   const std::string& destination_address = destination.address;
   wire::Envelope request;
   request.set_request_id(rpc::NextRequestId());
@@ -29,6 +29,7 @@ Status CopyDispatcher::Send(const CopyOrder& order, const rpc::Peer& destination
   copy->set_chunk_version(order.version);
   copy->set_source(source.address);
   copy->set_source_public_key(source.public_key);
+  *copy->mutable_source_token() = source_token;
   std::string bytes = request.SerializeAsString();
   auto socket = SocketFor(destination);
   if (!socket) return socket.error();

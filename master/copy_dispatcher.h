@@ -11,6 +11,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/proto/hafs.pb.h"
 #include "common/rpc.h"
 #include "common/status.h"
 #include "master/repair_planner.h"
@@ -21,9 +22,10 @@ class CopyDispatcher {
  public:
   explicit CopyDispatcher(int64_t timeout_ms) : timeout_ms_(timeout_ms) {}
 
-  // Sends `order` to the chunkserver `destination`, to read from `source`.
-  Status Send(const CopyOrder& order, const rpc::Peer& destination, const rpc::Peer& source, uint64_t epoch,
-              int64_t now_ms);
+  // Sends `order` to the chunkserver `destination`, to read from `source` with
+  // `source_token` (TokenIssuer::CopyToken).
+  Status Send(const CopyOrder& order, const rpc::Peer& destination, const rpc::Peer& source,
+              const wire::ChunkToken& source_token, uint64_t epoch, int64_t now_ms);
 
   struct Outcome {
     CopyOrder order;

@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   ::umask(0077);
   hafs::master::ServiceOptions options;
   double margin_percent = options.rebalance.margin * 100;
+  std::string token_key_file;
+  int64_t token_lifetime_s = options.token_lifetime_ms / 1000;
   hafs::po::options_description flags("hafs-master options");
   flags.add_options()("listen", value<std::string>(&options.listen_address)->default_value(options.listen_address),
                       "HOST:PORT to serve on (port 0 picks a free port)")(
@@ -77,7 +79,13 @@ int main(int argc, char** argv) {
       "rebalancing stops once every up chunkserver's usage (chunk bytes stored / (stored + free)) is within this "
       "percentage of the mean, or within one chunk")(
       "rebalance-copies", value<uint32_t>(&options.rebalance.max_moves)->default_value(options.rebalance.max_moves),
-      "rebalancing copies in flight at once, cluster-wide, when no repair is due (0: never rebalance)");
+      "rebalancing copies in flight at once, cluster-wide, when no repair is due (0: never rebalance)")(
+      "token-key-file", value<std::string>(&token_key_file)->default_value(""),
+      "the cluster's chunk access token key, the same file on every master and chunkserver (hafs token-key PATH "
+      "makes one); empty: no tokens are issued, and chunkservers check none")(
+      "token-lifetime-s", value<int64_t>(&token_lifetime_s)->default_value(token_lifetime_s),
+      "chunk access tokens issued expire after this long (a write token sooner, with its lease); mounts refresh "
+      "them before");
   hafs::MetricsEndpointOptions metrics_options;
   hafs::AddMetricsEndpointFlags(flags, &metrics_options);
   hafs::SecurityOptions security;
@@ -112,6 +120,16 @@ int main(int argc, char** argv) {
     return bad_config("--rebalance-margin-percent must be between 0 and 100");
   }
   options.rebalance.margin = margin_percent / 100;
+  if (token_lifetime_s < 1 || token_lifetime_s > 7 * 86400) {
+    return bad_config("--token-lifetime-s must be between 1 and 604800 (a week)");
+  }
+  options.token_lifetime_ms = token_lifetime_s * 1000;
+  auto token_key = hafs::TokenKeyFromOption(token_key_file);
+  if (!token_key) {
+    LOG(ERROR) << "cannot start: " << token_key.error().ToString();
+    return 1;
+  }
+  options.token_key = *token_key;
   // Chunkservers heartbeat several times per timeout, so one lost heartbeat is not a death.
   options.master.heartbeat_interval_ms =
       static_cast<uint32_t>(std::max<int64_t>(options.master.heartbeat_timeout_ms / 5, 20));

@@ -238,6 +238,7 @@ Status MasterService::ServeBatch() {
       if (peer_role_ == "active") reply.mutable_reply()->set_active_address(options_.peer);
     } else {
       *reply.mutable_reply() = HandleGuarded(*state_, request, &records);
+      token_issuer_.AddTokens(request, reply.mutable_reply(), WallClockMs());
       if (kind == wire::Envelope::kClusterStatus && HasPeer()) FillMasters(reply.mutable_reply());
       if (kind == wire::Envelope::kClusterStatus) FillRepairs(reply.mutable_reply());
       if (reply.reply().error() != 0) {

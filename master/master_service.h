@@ -27,6 +27,7 @@
 #include "master/rebalancer.h"
 #include "master/repair_planner.h"
 #include "master/replication.h"
+#include "master/token_issuer.h"
 
 namespace hafs::master {
 
@@ -49,6 +50,9 @@ struct ServiceOptions {
   uint32_t copies_per_chunkserver = 2;
   int64_t copy_timeout_ms = 30000;
   RebalanceOptions rebalance;
+  // Chunk access tokens (docs/design.md, "Chunk access tokens"); no key: none issued.
+  std::optional<TokenKey> token_key;
+  int64_t token_lifetime_ms = kDefaultTokenLifetimeMs;
 };
 
 enum class Role { kActive, kStandby };
@@ -146,6 +150,7 @@ class MasterService {
   void FillRepairs(wire::Reply* reply);
 
   ServiceOptions options_;
+  const TokenIssuer token_issuer_{options_.token_key, options_.token_lifetime_ms};
   std::unique_ptr<MasterState> state_;
   std::unique_ptr<OpLog> log_;
   zmq::socket_t router_;

@@ -86,8 +86,9 @@ void MasterService::StartCopies(const std::vector<CopyOrder>& orders, int64_t no
   for (const CopyOrder& order : orders) {
     const ChunkserverState* source = registry.FindChunkserver(order.source);
     const ChunkserverState* destination = registry.FindChunkserver(order.destination);
+    wire::ChunkToken token = token_issuer_.CopyToken(order.chunk_id, order.version, source->address, WallClockMs());
     Status sent = copy_dispatcher_.Send(order, {destination->address, destination->public_key},
-                                        {source->address, source->public_key}, state_->epoch(), now_ms);
+                                        {source->address, source->public_key}, token, state_->epoch(), now_ms);
     if (!sent.ok()) {
       Metrics().repair_copies.With("not_started").Increment();
       LOG(WARNING) << "copy of " << Describe(order) << " not started: " << sent.ToString();

@@ -48,6 +48,7 @@ Status ChunkReader::ReadPiece(uint64_t inode, uint64_t chunk_index, uint64_t off
     std::vector<std::string> addresses;
     for (const auto& replica : location->replicas()) addresses.push_back(replica.address());
     bool stale = false;
+    bool refused = false;
     for (size_t index : picker_.Order(addresses, MonotonicMs())) {
       const wire::ChunkserverAddress& replica = location->replicas(index);
       Status status = ReadFromReplica(*location, replica, offset_in_chunk, length, out);
@@ -60,11 +61,19 @@ Status ChunkReader::ReadPiece(uint64_t inode, uint64_t chunk_index, uint64_t off
         stale = true;  // our version is old: ask the master where the chunk is now
         break;
       }
+      if (status.error() == EACCES) {
+        // Our token expired or no longer fits: a new one comes with the location next round.
+        // The next replica may still take this one (a replica with another key refuses
+        // every token, and must not hold up the others).
+        refused = true;
+        continue;
+      }
       picker_.Failed(replica.address(), MonotonicMs());
       if (status.error() == EBADMSG || status.error() == ENOENT) ReportBadReplica(*location, replica, status);
     }
-    if (stale) {
-      LOG(INFO) << "chunk " << location->chunk_id() << " moved to a new version, refetching its location";
+    if (stale || refused) {
+      LOG(INFO) << "chunk " << location->chunk_id() << (stale ? " moved to a new version" : ": access token refused")
+                << ", refetching its location";
     }
   }
   LOG(ERROR) << "read of inode " << inode << " chunk " << chunk_index << " failed: " << last_error.ToString();
@@ -80,6 +89,7 @@ Status ChunkReader::ReadFromReplica(const wire::ChunkLocation& location, const w
   read->set_chunk_version(location.chunk_version());
   read->set_offset(offset_in_chunk);
   read->set_length(static_cast<uint32_t>(length));
+  if (location.has_token()) *read->mutable_token() = location.token();
   OutstandingRead outstanding(picker_, replica.address());
   auto answer = rpc::ThreadConnection(rpc::PeerOf(replica)).Call(std::move(request), read_timeout_ms_);
   if (!answer) return answer.error();

@@ -4,8 +4,9 @@
 // timeout, ENOENT, EIO or EBADMSG the same piece is read from the next replica, so
 // the application sees the right bytes and only a stall; ENOENT and EBADMSG are also
 // reported to the master (ReportBadReplica), a timeout is not (the server may only be
-// slow). On ESTALE, or when every replica failed, the locations are fetched again
-// from the master and the piece retried, a bounded number of times, before EIO.
+// slow). EACCES (the chunk access token refused) moves on to the next replica without
+// suspecting it. On ESTALE, or when every replica failed, the locations (and tokens) are
+// fetched again from the master and the piece retried, a bounded number of times, before EIO.
 // Holes (chunk_id 0) read as zeros.
 #pragma once
 

@@ -21,9 +21,17 @@ constexpr int kStalePauseMs = 50;
 // Slack between this mount's clock and the master's when counting a write lease down.
 constexpr int64_t kLeaseMarginMs = 1000;
 
-// The request's replicas after chain[0], as the first replica forwards them.
-void SetDownstream(const wire::ChunkLocation& chain, google::protobuf::RepeatedPtrField<wire::ChunkserverAddress>* rest) {
-  for (int i = 1; i < chain.replicas_size(); ++i) *rest->Add() = chain.replicas(i);
+// What a chained request (WriteChunkRequest, TruncateChunkRequest) takes from its lease: the
+// chunk and version, the replicas after chain[0] (as the first replica forwards them), the
+// chunk access token and the head's forward timeout.
+template <typename Body>
+void SetLease(const WriteLease& lease, int forward_timeout_ms, Body* body) {
+  const wire::ChunkLocation& chain = lease.chain;
+  body->set_chunk_id(chain.chunk_id());
+  body->set_chunk_version(chain.chunk_version());
+  for (int i = 1; i < chain.replicas_size(); ++i) *body->add_chain() = chain.replicas(i);
+  if (chain.has_token()) *body->mutable_token() = chain.token();
+  body->set_forward_timeout_ms(forward_timeout_ms);
 }
 
 }  // namespace
@@ -37,9 +45,11 @@ Result<WriteLease> ChunkWriter::AskForLease(uint64_t inode, uint64_t chunk_index
   int64_t asked_ms = MonotonicMs();
   auto reply = master_.Call(std::move(request));
   if (!reply) return Fail(reply.error());
+  // Asked for again before the lease ends, and before its chunk access token does.
+  int64_t renew_at_ms = std::min(asked_ms + reply->write_lease_ms() - WriteCallTimeoutMs(options_) - kLeaseMarginMs,
+                                 TokenRefreshAtMs(reply->location().token(), asked_ms));
   WriteLease lease{reply->location(), reply->replication_goal(), std::max<uint32_t>(1, reply->min_write_replicas()),
-                   asked_ms + reply->write_lease_ms() - WriteCallTimeoutMs(options_) - kLeaseMarginMs,
-                   reply->lease_token()};
+                   renew_at_ms, reply->lease_token(), asked_ms};
   if (lease.chain.chunk_id() == 0 || lease.chain.replicas_size() == 0) return Fail(EIO, "write lease without replicas");
   if (static_cast<uint32_t>(lease.chain.replicas_size()) < lease.min_write_replicas) {
     return Fail(EIO, "write chain has " + std::to_string(lease.chain.replicas_size()) + " replicas, fewer than " +
@@ -57,7 +67,7 @@ Result<WriteLease> ChunkWriter::Lease(OpenFile& file, uint64_t chunk_index, cons
   }
   auto lease = AskForLease(file.inode, chunk_index, failed);
   if (!lease) return lease;
-  locations_.Put(file.inode, chunk_index, lease->chain);
+  locations_.Put(file.inode, chunk_index, lease->chain, lease->asked_ms);
   std::lock_guard lock(file.mutex);
   file.leases[chunk_index] = *lease;
   return lease;
@@ -121,9 +131,11 @@ Status ChunkWriter::RunOnChainCounted(OpenFile& file, uint64_t chunk_index, cons
       }
       if (reply.error() == 0 && failed.empty() && !stale) return Status::Ok();
       if (failed.empty() && !stale) {
-        // The first replica failed before it could list anyone.
+        // The first replica failed before it could list anyone. EACCES: it refused our chunk
+        // access token, which a new lease renews, unless that lease was new already (then the
+        // first replica refuses every token: another key, or a clock far off).
         last_replica_error = reply.error();
-        if (reply.error() == ESTALE) {
+        if (reply.error() == ESTALE || (reply.error() == EACCES && !renew)) {
           stale = true;
         } else {
           failed.push_back(head.chunkserver_id());
@@ -146,11 +158,8 @@ Status ChunkWriter::Write(OpenFile& file, uint64_t offset, std::string_view data
     auto build = [&](const WriteLease& lease) {
       wire::Envelope request;
       wire::WriteChunkRequest* write = request.mutable_write_chunk();
-      write->set_chunk_id(lease.chain.chunk_id());
-      write->set_chunk_version(lease.chain.chunk_version());
+      SetLease(lease, options_.write_timeout_ms, write);
       write->set_offset(piece.offset_in_chunk);
-      SetDownstream(lease.chain, write->mutable_chain());
-      write->set_forward_timeout_ms(options_.write_timeout_ms);
       return request;
     };
     Status status = RunOnChain(file, piece.chunk_index, build, data.substr(piece.buffer_offset, piece.length));
@@ -174,12 +183,9 @@ Status ChunkWriter::Sync(OpenFile& file) {
     auto build = [&](const WriteLease& lease) {
       wire::Envelope request;
       wire::WriteChunkRequest* write = request.mutable_write_chunk();
-      write->set_chunk_id(lease.chain.chunk_id());
-      write->set_chunk_version(lease.chain.chunk_version());
+      SetLease(lease, options_.write_timeout_ms, write);
       write->set_offset(0);
       write->set_sync(true);
-      SetDownstream(lease.chain, write->mutable_chain());
-      write->set_forward_timeout_ms(options_.write_timeout_ms);
       return request;
     };
     Status status = RunOnChain(file, chunk_index, build, std::string_view());
@@ -196,11 +202,8 @@ Status ChunkWriter::TruncateChunk(OpenFile& file, uint64_t chunk_index, uint64_t
   auto build = [&](const WriteLease& lease) {
     wire::Envelope request;
     wire::TruncateChunkRequest* truncate = request.mutable_truncate_chunk();
-    truncate->set_chunk_id(lease.chain.chunk_id());
-    truncate->set_chunk_version(lease.chain.chunk_version());
+    SetLease(lease, options_.write_timeout_ms, truncate);
     truncate->set_new_length(new_length);
-    SetDownstream(lease.chain, truncate->mutable_chain());
-    truncate->set_forward_timeout_ms(options_.write_timeout_ms);
     return request;
   };
   return RunOnChain(file, chunk_index, build, std::nullopt);

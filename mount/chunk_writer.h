@@ -6,7 +6,9 @@
 // If any replica failed, the client asks for a new lease without the failed ones and
 // writes the same bytes again on the new chain (writes are idempotent), so the
 // application sees a stall, not an error, as long as min_write_replicas remain. ESTALE
-// from a replica means the lease is old: a new lease is fetched and the write redone.
+// from a replica means the lease is old: a new lease is fetched and the write redone; so
+// does EACCES from chain[0] (its chunk access token refused), once. The lease carries the
+// token, and is renewed before the token is 3/4 through its lifetime.
 // A write returns only when every replica in the chain holds the data.
 #pragma once
 

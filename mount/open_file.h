@@ -15,14 +15,17 @@
 namespace hafs::mount {
 
 struct WriteLease {
-  wire::ChunkLocation chain;  // replicas in pipeline order, at chain.chunk_version
+  // Replicas in pipeline order, at chain.chunk_version, and the chunk access token for them.
+  wire::ChunkLocation chain;
   uint32_t replication_goal = 0;
   uint32_t min_write_replicas = 1;
   // Monotonic ms after which the lease is asked for again: the master's lease, counted
   // from before the request, less the longest write call and a margin, so that no write
-  // at this version is still under way when the master's lease ends.
+  // at this version is still under way when the master's lease ends; sooner if the chunk
+  // access token is due for renewal (TokenRefreshAtMs).
   int64_t renew_at_ms = 0;
   uint64_t token = 0;  // the master's name for this grant, to release it at close
+  int64_t asked_ms = 0;  // monotonic, when it was asked for
 };
 
 struct OpenFile {

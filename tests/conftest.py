@@ -41,6 +41,12 @@ class Cluster:
         self.env = dict(os.environ, HAFS_LOCAL_DIR=str(root), HAFS_BUILD_DIR=str(BUILD))
         self.env.update(env or {})
         self.mnt = root / "mnt"
+        # The chunk access token key its masters and chunkservers share (hafs-local passes
+        # it): 32 raw random bytes of its own, so tests can make tokens, good and bad.
+        self.token_key_file = root / "token.key"
+        if not self.token_key_file.exists():
+            with open(os.open(self.token_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as key:
+                key.write(os.urandom(32))
 
     def local(self, *args, check=True, timeout=120):
         result = subprocess.run([str(HAFS_LOCAL), *args], env=self.env, capture_output=True, text=True,
@@ -110,6 +116,13 @@ class Cluster:
             return None
         server = "master" if name.startswith("master") else name
         return key_pair(self.keys / f"{server}.key")[0], key_pair(self.keys / f"{key}.key")
+
+    def daemon_at(self, address) -> str:
+        """The name of the daemon listening on `address` ("host:port")."""
+        for home in self.root.iterdir():
+            if (home / "address").is_file() and (home / "address").read_text().strip() == address:
+                return home.name
+        raise AssertionError(f"no daemon of this cluster listens on {address}")
 
     def call(self, name, envelope_bytes, data=None, timeout_ms=3000, key="client"):
         """Sends raw frames to daemon `name` as key `key` would; the reply frames or None."""

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import BUILD, call_raw, make_cluster, wait_until
 from test_data import MiB, sha256_of, write_random
+from token_maker import READ, make_token, token_key
 
 
 def free_port():
@@ -118,6 +119,7 @@ def test_out_of_range_requests_get_errors(shared_cluster, wire):
     request.read_chunk.chunk_id = 0xDEADBEEF
     request.read_chunk.chunk_version = 1
     request.read_chunk.length = 4096
+    request.read_chunk.token.CopyFrom(make_token(wire, token_key(shared_cluster), 0xDEADBEEF, 1, READ))
     reply = reply_of(wire, shared_cluster.call("cs1", request.SerializeToString()))
     assert reply.error == errno.ENOENT
 

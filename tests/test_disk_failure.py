@@ -22,6 +22,7 @@ import pytest
 from conftest import make_cluster, wait_until
 from test_data import MiB, sha256_of, write_random
 from test_failures import drop_caches
+from token_maker import READ, make_token, token_key
 
 EXT4_IOC_SHUTDOWN = 0x8004587D  # _IOR('X', 125, __u32)
 EXT4_GOING_FLAGS_NOLOGFLUSH = 2  # down at once, journal not flushed: a disk that vanished
@@ -111,6 +112,7 @@ def read_chunk(cluster, wire, name, chunk_id, version, length):
     request.read_chunk.chunk_id = chunk_id
     request.read_chunk.chunk_version = version
     request.read_chunk.length = length
+    request.read_chunk.token.CopyFrom(make_token(wire, token_key(cluster), chunk_id, version, READ))
     frames = cluster.call(name, request.SerializeToString(), timeout_ms=5000)
     assert frames is not None, f"{name} did not answer a read"
     envelope = wire.Envelope()

@@ -1,0 +1,37 @@
+#include "master/token_issuer.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace hafs::master {
+
+void TokenIssuer::AddTokens(const wire::Envelope& request, wire::Reply* reply, int64_t now_ms) const {
+  if (!key_ || reply->error() != 0) return;
+  if (request.has_get_chunks()) {
+    for (wire::ChunkLocation& location : *reply->mutable_locations()) {
+      if (location.chunk_id() == 0) continue;  // a hole: nothing to read
+      *location.mutable_token() = IssueChunkToken(*key_, location.chunk_id(), location.chunk_version(),
+                                                  wire::CHUNK_ACCESS_READ, now_ms, lifetime_ms_);
+    }
+  } else if (request.has_write_lease()) {
+    wire::ChunkLocation& location = *reply->mutable_location();
+    std::vector<std::string> chain;
+    for (const wire::ChunkserverAddress& replica : location.replicas()) chain.push_back(replica.address());
+    // A write token ends with its lease (give or take the allowed clock skew): past that,
+    // self-healing may copy the chunk at this version, and a write the copy would miss is
+    // then refused by the chunkservers, not only left unsent by a well-behaved mount.
+    int64_t lifetime_ms = std::min<int64_t>(lifetime_ms_, reply->write_lease_ms());
+    *location.mutable_token() =
+        IssueChunkToken(*key_, location.chunk_id(), location.chunk_version(),
+                        wire::CHUNK_ACCESS_READ | wire::CHUNK_ACCESS_WRITE, now_ms, lifetime_ms, chain);
+  }
+}
+
+wire::ChunkToken TokenIssuer::CopyToken(uint64_t chunk_id, uint64_t chunk_version, const std::string& source_address,
+                                        int64_t now_ms) const {
+  if (!key_) return wire::ChunkToken();
+  return IssueChunkToken(*key_, chunk_id, chunk_version, wire::CHUNK_ACCESS_READ, now_ms, lifetime_ms_,
+                         std::span(&source_address, 1));
+}
+
+}  // namespace hafs::master

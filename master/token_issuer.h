@@ -1,0 +1,35 @@
+// The master's side of chunk access tokens (docs/design.md, "Chunk access tokens"): a read
+// token for every chunk of a GetChunks answer, a read and write token for the chain of every
+// write lease, and a read token naming the source of every self-healing copy. Tokens go into
+// answers after MasterState made them, so none is ever logged, checkpointed or kept in the
+// deduplication record: a retried request gets a fresh one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "common/access_token.h"
+
+namespace hafs::master {
+
+class TokenIssuer {
+ public:
+  // No key: tokens are off and nothing is issued.
+  TokenIssuer(std::optional<TokenKey> key, int64_t lifetime_ms) : key_(std::move(key)), lifetime_ms_(lifetime_ms) {}
+
+  // Adds tokens to `reply`, the answer to `request`, if it is a successful get_chunks or
+  // write_lease answer. `now_ms`: the wall clock.
+  void AddTokens(const wire::Envelope& request, wire::Reply* reply, int64_t now_ms) const;
+  // The source token of a copy of `chunk_id` at `chunk_version` from `source_address`
+  // (empty without a key).
+  wire::ChunkToken CopyToken(uint64_t chunk_id, uint64_t chunk_version, const std::string& source_address,
+                             int64_t now_ms) const;
+
+ private:
+  const std::optional<TokenKey> key_;
+  const int64_t lifetime_ms_;
+};
+
+}  // namespace hafs::master
