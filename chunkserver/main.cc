@@ -75,9 +75,9 @@ int main(int argc, char** argv) {
        "MiB/s the background scrubber reads to verify every stored block (0 = no scrubbing)")
       ("leadership-grace-ms", value<int>()->default_value(10000),
        "after a restart, grant no master leadership lease for this long (at least the longest lease, 10000 ms)")
-      ("token-key-file", value<std::string>()->default_value(""),
+      ("token-key-file", value<std::string>()->default_value("/etc/hafs/keys/token.key"),
        "the cluster's chunk access token key, the same file as the masters' (hafs token-key PATH makes one); "
-       "empty: no tokens are checked, any client may read and write any chunk");
+       "empty, or not given with --insecure: no tokens are checked, any client may read and write any chunk");
   // clang-format on
   hafs::MetricsEndpointOptions metrics_options;
   hafs::AddMetricsEndpointFlags(description, &metrics_options);
@@ -100,10 +100,13 @@ int main(int argc, char** argv) {
   }
 
   // Before the data directories are touched: a bad key file stops it with nothing changed.
-  auto token_key = hafs::TokenKeyFromOption(options["token-key-file"].as<std::string>());
+  // --insecure without a --token-key-file of its own: tokens off, as everything else.
+  bool tokens_off = security.insecure && options["token-key-file"].defaulted();
+  auto token_key =
+      hafs::TokenKeyFromOption(tokens_off ? "" : options["token-key-file"].as<std::string>(), security.insecure);
   if (!token_key) {
     LOG(ERROR) << "cannot start: " << token_key.error().ToString();
-    return 1;
+    return 2;  // like a bad option: restarting will not help
   }
 
   hafs::ChunkStoreOptions store_options;

@@ -75,14 +75,15 @@ int TokenKeyCommand(const CliOptions& options) {
 int RunCommand(const CliOptions& options) {
   if (options.timeout_ms <= 0) return UsageError("--timeout-ms must be positive");
   if (options.command.empty()) return UsageError("no command given");
+  // Making keys needs no cluster, and no key of its own.
   if (options.command == "keygen") return KeyGen(options);
+  if (options.command == "token-key") return TokenKeyCommand(options);
   if (Status secured = SetUpSecurity(options.security, Serves::kNothing); !secured.ok()) return ClusterError(secured);
   if (options.command == "fileinfo") return FileInfo(options);
   if (options.command == "getgoal") return GetGoal(options);
   if (options.command == "setgoal") return SetGoal(options);
   if (options.command == "status" || options.command == "chunkservers") return ClusterReport(options);
   if (options.command == "maintenance" || options.command == "decommission") return ChunkserverModeCommand(options);
-  if (options.command == "token-key") return TokenKeyCommand(options);
   return UsageError("unknown command \"" + options.command + "\"");
 }
 

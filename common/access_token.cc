@@ -120,7 +120,10 @@ Status CreateTokenKeyFile(const std::string& path) {
   return status;
 }
 
-Result<std::optional<TokenKey>> TokenKeyFromOption(const std::string& path) {
+Result<std::optional<TokenKey>> TokenKeyFromOption(const std::string& path, bool insecure) {
+  if (path.empty() && !insecure) {
+    return Fail(EINVAL, "an empty --token-key-file (chunk access tokens off) goes only with --insecure");
+  }
   if (path.empty()) {
     LOG(WARNING) << "no --token-key-file: chunk access tokens are off, so any client may read and write any chunk "
                     "on the chunkservers";

@@ -50,8 +50,8 @@ Result<TokenKey> LoadTokenKey(const std::string& path);
 // mode 0600; an existing file is never replaced (EEXIST).
 Status CreateTokenKeyFile(const std::string& path);
 // A daemon's --token-key-file: no key when `path` is empty, after a warning that chunk
-// access tokens are off (nothing issued, nothing checked).
-Result<std::optional<TokenKey>> TokenKeyFromOption(const std::string& path);
+// access tokens are off (nothing issued, nothing checked) — and that only with --insecure.
+Result<std::optional<TokenKey>> TokenKeyFromOption(const std::string& path, bool insecure);
 
 // A token for `chunk_id` at `chunk_version` allowing `modes` (wire::ChunkAccess bits) from
 // `issued_ms` for `lifetime_ms`; `chain`: for write tokens, the replicas in pipeline order.

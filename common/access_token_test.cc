@@ -191,11 +191,12 @@ TEST_F(TokenKeyFile, MalformedOrMissingIsAnErrorNamingThePath) {
   EXPECT_EQ(missing.error().error(), ENOENT);
 }
 
-TEST_F(TokenKeyFile, EmptyOptionMeansTokensOff) {
-  auto key = TokenKeyFromOption("");
+TEST_F(TokenKeyFile, EmptyOptionMeansTokensOffOnlyWhenInsecure) {
+  auto key = TokenKeyFromOption("", /*insecure=*/true);
   ASSERT_TRUE(key.has_value());
   EXPECT_FALSE(key->has_value());
-  EXPECT_FALSE(TokenKeyFromOption(Write("bad", "short")).has_value());
+  EXPECT_EQ(TokenKeyFromOption("", /*insecure=*/false).error().error(), EINVAL);
+  EXPECT_FALSE(TokenKeyFromOption(Write("bad", "short"), true).has_value());
 }
 
 }  // namespace

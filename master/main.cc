@@ -80,9 +80,9 @@ int main(int argc, char** argv) {
       "percentage of the mean, or within one chunk")(
       "rebalance-copies", value<uint32_t>(&options.rebalance.max_moves)->default_value(options.rebalance.max_moves),
       "rebalancing copies in flight at once, cluster-wide, when no repair is due (0: never rebalance)")(
-      "token-key-file", value<std::string>(&token_key_file)->default_value(""),
+      "token-key-file", value<std::string>(&token_key_file)->default_value("/etc/hafs/keys/token.key"),
       "the cluster's chunk access token key, the same file on every master and chunkserver (hafs token-key PATH "
-      "makes one); empty: no tokens are issued, and chunkservers check none")(
+      "makes one); empty, or not given with --insecure: no tokens are issued, and chunkservers check none")(
       "token-lifetime-s", value<int64_t>(&token_lifetime_s)->default_value(token_lifetime_s),
       "chunk access tokens issued expire after this long (a write token sooner, with its lease); mounts refresh "
       "them before");
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   hafs::AddMetricsEndpointFlags(flags, &metrics_options);
   hafs::SecurityOptions security;
   hafs::AddSecurityOptions(flags, &security, "master");
-  hafs::ParseOptionsOrExit(argc, argv, flags, "usage: hafs-master [options]\nThe hafs metadata master.");
+  auto given = hafs::ParseOptionsOrExit(argc, argv, flags, "usage: hafs-master [options]\nThe hafs metadata master.");
   // From the start: a reload (systemctl reload) in the first moments must not stop it.
   std::signal(SIGHUP, OnHangUp);
 
@@ -124,10 +124,12 @@ int main(int argc, char** argv) {
     return bad_config("--token-lifetime-s must be between 1 and 604800 (a week)");
   }
   options.token_lifetime_ms = token_lifetime_s * 1000;
-  auto token_key = hafs::TokenKeyFromOption(token_key_file);
+  // --insecure without a --token-key-file of its own: tokens off, as everything else.
+  if (security.insecure && given["token-key-file"].defaulted()) token_key_file.clear();
+  auto token_key = hafs::TokenKeyFromOption(token_key_file, security.insecure);
   if (!token_key) {
     LOG(ERROR) << "cannot start: " << token_key.error().ToString();
-    return 1;
+    return 2;  // like a bad option: restarting will not help
   }
   options.token_key = *token_key;
   // Chunkservers heartbeat several times per timeout, so one lost heartbeat is not a death.

@@ -11,7 +11,8 @@
 #
 # The master and the chunkserver run as the system user hafs (made by postinst), owner of
 # /var/lib/hafs/<role>; the mount runs as root (FUSE with allow_other). postinst also makes
-# /etc/hafs/keys, where the operator puts the host's CURVE keys; no package makes a key
+# /etc/hafs/keys, where the operator puts the host's CURVE keys and, on a master or
+# chunkserver host, the cluster's chunk access token key (token.key); no package makes a key
 # (docs/operations.md, "Keys"). The master and chunkserver units reload (SIGHUP: reread
 # the authorized keys) with /bin/kill, hence procps in their Depends.
 # Binaries are stripped in the packages (CPACK_STRIP_FILES): 2-4 MB instead of 15-20 MB.
@@ -64,14 +65,16 @@ set(CPACK_DEBIAN_MASTER_PACKAGE_NAME hafs-master)
 set(CPACK_DEBIAN_MASTER_PACKAGE_DEPENDS "adduser, procps")
 set(CPACK_COMPONENT_MASTER_DESCRIPTION "hafs metadata master
 The namespace, the file-to-chunk map and replica placement of a hafs cluster,
-active or hot standby. Edit /etc/hafs/master.conf, put the cluster's keys in
-/etc/hafs/keys, then systemctl enable --now hafs-master.")
+active or hot standby. Edit /etc/hafs/master.conf, put the cluster's keys and
+its token key (token.key) in /etc/hafs/keys, then systemctl enable --now
+hafs-master.")
 set(CPACK_DEBIAN_CHUNKSERVER_PACKAGE_NAME hafs-chunkserver)
 set(CPACK_DEBIAN_CHUNKSERVER_PACKAGE_DEPENDS "adduser, procps")
 set(CPACK_COMPONENT_CHUNKSERVER_DESCRIPTION "hafs chunkserver
 Stores checksummed chunks of a hafs cluster in /var/lib/hafs/chunkserver (or other
 data directories) and serves them. Edit /etc/hafs/chunkserver.conf, put the
-cluster's keys in /etc/hafs/keys, then systemctl enable --now hafs-chunkserver.")
+cluster's keys and its token key (token.key) in /etc/hafs/keys, then
+systemctl enable --now hafs-chunkserver.")
 set(CPACK_DEBIAN_CLIENT_PACKAGE_NAME hafs-client)
 set(CPACK_DEBIAN_CLIENT_PACKAGE_DEPENDS fuse3)
 set(CPACK_COMPONENT_CLIENT_DESCRIPTION "hafs FUSE client

@@ -32,7 +32,8 @@ def test_mount_with_unreachable_master_fails_clearly(tmp_path):
 def test_chunkserver_refuses_a_missing_data_directory(tmp_path):
     missing = tmp_path / "does-not-exist"
     result = subprocess.run([str(BUILD / "hafs-chunkserver"), "--data-dir", str(missing), "--listen", "127.0.0.1:0",
-                             "--master", f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30)
+                             "--master", f"127.0.0.1:{free_port()}", "--insecure"],
+                            capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert str(missing) in result.stderr
 
@@ -43,7 +44,7 @@ def test_chunkserver_refuses_a_read_only_data_directory(tmp_path):
     subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(readonly)], check=True)
     try:
         result = subprocess.run([str(BUILD / "hafs-chunkserver"), "--data-dir", str(readonly), "--listen",
-                                 "127.0.0.1:0", "--master", f"127.0.0.1:{free_port()}"],
+                                 "127.0.0.1:0", "--master", f"127.0.0.1:{free_port()}", "--insecure"],
                                 capture_output=True, text=True, timeout=30)
     finally:
         subprocess.run(["umount", str(readonly)], check=True)

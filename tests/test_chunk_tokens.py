@@ -53,8 +53,12 @@ def chained(cluster, wire, kind, location, token, chain, data=b"overwritten"):
     body = getattr(request, kind)
     body.chunk_id = location.chunk_id
     body.chunk_version = location.chunk_version
-    for address in chain:
-        body.chain.add(address=address)
+    for address in chain:  # with the key the master gave for it, if it placed it
+        known = [replica for replica in location.replicas if replica.address == address]
+        if known:
+            body.chain.add().CopyFrom(known[0])
+        else:
+            body.chain.add(address=address)
     body.token.CopyFrom(token)
     frames = cluster.call(cluster.daemon_at(location.replicas[0].address), request.SerializeToString(),
                           data=data if kind == "write_chunk" else None)
@@ -83,7 +87,8 @@ def test_the_masters_read_token_reads_every_replica_and_no_token_reads_none(shar
         reply, data = read_chunk(shared_cluster, wire, replica.address, chunk.chunk_id, chunk.chunk_version, token)
         assert reply.error == 0, reply
         assert data == two_files["token-a"]
-        reply, data = read_chunk(shared_cluster, wire, replica.address, chunk.chunk_id, chunk.chunk_version, wire.ChunkToken())
+        reply, data = read_chunk(shared_cluster, wire, replica.address, chunk.chunk_id, chunk.chunk_version,
+                                 wire.ChunkToken())
         assert reply.error == errno.EACCES and not data, reply
 
 

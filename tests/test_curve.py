@@ -160,10 +160,17 @@ def test_plaintext_only_with_insecure_and_a_warning(tmp_path, wire):
         output = master.communicate(timeout=30)[0]
     assert "--insecure: connections are plaintext" in output, output
     # Without --insecure and without keys, no daemon starts.
+    token_key = tmp_path / "token.key"
+    subprocess.run([str(BUILD / "hafs"), "token-key", str(token_key)], check=True, capture_output=True)
     result = subprocess.run([str(BUILD / "hafs-master"), "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d2"),
-                             "--metrics-listen", "127.0.0.1:0", "--key-file", str(tmp_path / "none.key")],
+                             "--metrics-listen", "127.0.0.1:0", "--token-key-file", str(token_key),
+                             "--key-file", str(tmp_path / "none.key")], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "none.key" in result.stderr, result.stderr
+    # Nor with tokens off.
+    result = subprocess.run([str(BUILD / "hafs-master"), "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d3"),
+                             "--metrics-listen", "127.0.0.1:0", "--token-key-file", ""],
                             capture_output=True, text=True, timeout=30)
-    assert result.returncode != 0 and "none.key" in result.stderr, result.stderr
+    assert result.returncode == 2 and "only with --insecure" in result.stderr, result.stderr
 
 
 def test_keygen_makes_a_private_key_and_the_authorized_keys_line(tmp_path):

@@ -7,7 +7,9 @@ writes, later a chunkserver's host; the mount carries on, the standby takes over
 gets back to three replicas. The Prometheus host scrapes every daemon with deploy/'s config.
 Every connection uses CURVE with the keys the provisioning makes, as on the VMs: the first
 master makes every host's key into a folder all hosts see (the VMs' synced folder, here a
-directory of this run), and each host copies its own to /etc/hafs/keys.
+directory of this run), and each host copies its own to /etc/hafs/keys; so do chunk access
+tokens: the first master makes the token key there too, and every master and chunkserver
+host copies it.
 
 Hosts share this machine's files, so each gets its own /etc/hafs and /etc/prometheus
 (`ip netns exec` binds /etc/netns/NS/X over /etc/X) and its own /var/lib/hafs, /run/hafs,
@@ -331,6 +333,28 @@ def test_every_host_is_keyed(netns_cluster):
     keys = cluster.root / "keys" / "authorized_keys"
     roles = sorted(line.split()[0] for line in keys.read_text().splitlines())
     assert roles == sorted(["master", "client", "admin", *(["chunkserver"] * status["chunkservers"]["total"])])
+
+
+def test_masters_and_chunkservers_share_the_token_key(netns_cluster):
+    """The provisioning's chunk access token key is /etc/hafs/keys/token.key on every master
+    and chunkserver host (owned by hafs, 0600) and on no other host; each daemon took it, and
+    none runs with tokens off."""
+    cluster = netns_cluster
+    made = (cluster.root / "keys" / "token.key").read_text()
+    hafs_uid = pwd.getpwnam("hafs").pw_uid
+    for host in cluster.hosts.values():
+        installed_key = Path("/etc/netns") / cluster.namespace(host.name) / "hafs" / "keys" / "token.key"
+        if host.role not in ("master", "chunkserver"):
+            assert not installed_key.exists(), f"{host.name} ({host.role}) has {installed_key}"
+            continue
+        info = installed_key.stat()
+        assert (info.st_uid, info.st_mode & 0o777) == (hafs_uid, 0o600), f"{host.name}: {installed_key}"
+        assert installed_key.read_text() == made, f"{host.name} has another token key"
+        log = (cluster.home(host.name) / "log" / f"{host.role}.log").read_text(errors="replace")
+        assert "chunk access tokens on, key from /etc/hafs/keys/token.key" in log, f"{host.name}:\n{log}"
+    tokens_off = [log for log in cluster.root.glob("*/log/*.log")
+                  if "chunk access tokens are off" in log.read_text(errors="replace")]
+    assert not tokens_off
 
 
 def test_cut_off_active_master_then_a_chunkserver(netns_cluster):

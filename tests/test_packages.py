@@ -3,8 +3,10 @@ fields and conffiles; installed into a fresh root (dpkg-deb -x, never into this 
 the units pass `systemd-analyze verify`, and the packaged binaries start from the packaged
 example configs: a master and a chunkserver that registers with it, and a mount, as a host
 runs them, with only addresses, directories and key files moved to a temporary place by
-flags (flags win over the config), their keys made by the packaged `hafs keygen`. A config
-that did not parse would stop every host that installs it."""
+flags (flags win over the config), their keys made by the packaged `hafs keygen` and their
+chunk access token key by the packaged `hafs token-key`. A config that did not parse would
+stop every host that installs it; a master or chunkserver without its key pair or token key
+stops naming the file."""
 
 import os
 import re
@@ -95,7 +97,7 @@ def test_daemon_package_holds_binary_unit_and_conffile(packages, package):
     # The keys' directory, but no key: the operator makes a cluster's keys once and copies them.
     postinst = control_file(deb, "postinst")
     assert "install -d -m 0755 /etc/hafs/keys" in postinst
-    assert "keygen" not in postinst
+    assert "keygen" not in postinst and "token-key" not in postinst
     assert field(deb, "Package") == package
     assert field(deb, "Version") == project_version()
     assert field(deb, "Architecture") == run("dpkg", "--print-architecture").stdout.strip()
@@ -109,6 +111,27 @@ def test_daemon_package_holds_binary_unit_and_conffile(packages, package):
     else:
         assert "adduser" in depends  # postinst makes the user hafs
         assert re.search(r"\bprocps\b", depends)  # the unit's ExecReload runs /bin/kill
+
+
+def make_token_key(root, path):
+    """A chunk access token key at PATH, made by the packaged `hafs token-key`."""
+    run(root / "usr/bin/hafs", "token-key", path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def token_key(root, workdir):
+    return make_token_key(root, workdir / "token.key")
+
+
+def test_packaged_tool_makes_a_token_key_and_replaces_none(root, token_key):
+    text = token_key.read_text()
+    assert re.fullmatch(r"[0-9a-f]{64}\n", text), text
+    assert token_key.stat().st_mode & 0o777 == 0o600
+    again = subprocess.run([str(root / "usr/bin/hafs"), "token-key", str(token_key)],
+                           capture_output=True, text=True, timeout=30)
+    assert again.returncode != 0 and str(token_key) in again.stderr, again.stderr
+    assert token_key.read_text() == text
 
 
 def test_tools_package_holds_the_admin_tool_and_the_benchmark(packages):
@@ -198,24 +221,70 @@ def test_unedited_config_is_refused_with_what_to_set(root, workdir, package):
     assert ("--master" if package == "hafs-client" else "--listen") in result.stderr
 
 
+def daemon_args(root, workdir, package, prefix):
+    """The packaged binary with its packaged config and what a host sets moved to WORKDIR."""
+    binary, _, config = ROLES[package]
+    args = [root / "usr/bin" / binary, "--config", root / "etc/hafs" / config, "--metrics-listen", "127.0.0.1:0"]
+    if package == "hafs-client":
+        return args + ["--master", "127.0.0.1:9", "--mountpoint", workdir]
+    args += ["--listen", "127.0.0.1:0", "--data-dir", Path(tempfile.mkdtemp(dir=workdir, prefix=prefix))]
+    if package == "hafs-chunkserver":
+        args += ["--master", "127.0.0.1:9"]
+    return args
+
+
 @pytest.mark.parametrize("package", sorted(ROLES))
-def test_daemon_without_its_key_is_refused_naming_the_key_file(root, workdir, package):
+def test_daemon_without_its_key_is_refused_naming_the_key_file(root, workdir, token_key, package):
     """A host whose config is set but that has no key pair yet: the daemon exits, naming the
     file it could not read (docs/operations.md, "Keys")."""
-    binary, _, config = ROLES[package]
+    binary, _, _ = ROLES[package]
     missing = workdir / f"no-{binary}.key"
-    args = [root / "usr/bin" / binary, "--config", root / "etc/hafs" / config, "--metrics-listen", "127.0.0.1:0",
+    args = [*daemon_args(root, workdir, package, "no-key-"),
             "--key-file", missing, "--authorized-keys", workdir / "no-authorized-keys"]
-    if package == "hafs-client":
-        args += ["--master", "127.0.0.1:9", "--mountpoint", workdir]
-    else:
-        data_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="no-key-"))
-        args += ["--listen", "127.0.0.1:0", "--data-dir", data_dir]
-        if package == "hafs-chunkserver":
-            args += ["--master", "127.0.0.1:9"]
+    if package != "hafs-client":  # the mount has no token key: it gets its tokens from the master
+        args += ["--token-key-file", token_key]
     result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2  # as a bad config: the unit's RestartPreventExitStatus, no restart loop
     assert str(missing) in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="module")
+def daemon_keys(root, workdir):
+    """role -> key flags: a key pair each for a master and a chunkserver, in one authorized keys."""
+    keys = workdir / "daemon-keys"
+    keys.mkdir()
+    flags = {}
+    for role in ("master", "chunkserver"):
+        line = run(root / "usr/bin/hafs", "keygen", keys / f"{role}.key", "--role", role, "--name", role).stdout
+        with open(keys / "authorized_keys", "a") as authorized:
+            authorized.write(line)
+        flags[role] = ["--key-file", keys / f"{role}.key", "--authorized-keys", keys / "authorized_keys"]
+    return flags
+
+
+@pytest.mark.parametrize("token_key_file", ["missing", "default", "empty"])
+@pytest.mark.parametrize("package", ["hafs-master", "hafs-chunkserver"])
+def test_daemon_without_the_token_key_is_refused_naming_it(root, workdir, daemon_keys, package, token_key_file):
+    """A master or chunkserver with its key pair but no chunk access token key exits 2 (no
+    restart loop), naming the file it could not read: one that is missing, or the packaged
+    default /etc/hafs/keys/token.key; an empty token-key-file (tokens off) only goes with
+    --insecure."""
+    args = [*daemon_args(root, workdir, package, "no-token-key-"), *daemon_keys[package.removeprefix("hafs-")]]
+    if token_key_file == "missing":
+        named = workdir / f"no-{package}-token.key"
+        args += ["--token-key-file", named]
+    elif token_key_file == "default":  # as the packaged config has it
+        named = "/etc/hafs/keys/token.key"
+        if Path(named).exists():
+            pytest.skip(f"this machine has {named}")
+    else:
+        named = "--token-key-file"
+        args += ["--token-key-file", ""]
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert str(named) in result.stderr, result.stderr
+    if token_key_file == "empty":
+        assert "--insecure" in result.stderr, result.stderr
 
 
 def test_tools_run_from_the_root(root):
@@ -282,16 +351,19 @@ def test_packaged_daemons_start_from_the_packaged_configs(root, workdir, daemons
 
     # The cluster's keys, made as an operator makes them (docs/operations.md, "Keys"): one
     # authorized keys file, as every host has it; cs2's key comes later, as a new chunkserver's.
+    # One chunk access token key, which the master and every chunkserver get (the mount not).
     keys = run_dir / "keys"
     keys.mkdir()
     authorized_keys = keys / "authorized_keys"
+    token_flags = ["--token-key-file", make_token_key(root, keys / "token.key")]
 
     def make_key(name, role):
-        """NAME's key pair, by the packaged hafs keygen; its line is added to the authorized keys."""
+        """NAME's key pair, by the packaged hafs keygen; its line is added to the authorized keys.
+        The daemons' flags: the key files, with the token key."""
         line = run(usr_bin / "hafs", "keygen", keys / f"{name}.key", "--role", role, "--name", name).stdout
         with open(authorized_keys, "a") as authorized:
             authorized.write(line)
-        return ["--key-file", keys / f"{name}.key", "--authorized-keys", authorized_keys]
+        return ["--key-file", keys / f"{name}.key", "--authorized-keys", authorized_keys, *token_flags]
 
     def loaded_keys(daemon, count):
         return f"authorized keys: {count} keys from {authorized_keys}" in daemon.log.read_text()
@@ -365,6 +437,11 @@ def test_packaged_daemons_start_from_the_packaged_configs(root, workdir, daemons
         if is_hafs_mount(mountpoint):
             subprocess.run(["fusermount3", "-uz", str(mountpoint)], capture_output=True)
 
+    # The file written and read back went through the chunkservers on the master's tokens.
+    for daemon in (master, *chunkservers):
+        log = daemon.log.read_text()
+        assert f"chunk access tokens on, key from {keys / 'token.key'}" in log, log
+        assert "chunk access tokens are off" not in log, log
     for chunkserver in chunkservers:
         assert chunkserver.stop() == 0
     assert master.stop() == 0

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Provisions chunkserver NAME of vagrant/topology: hafs-chunkserver (and hafs-tools, to make
-# the keys of a chunkserver added to the topology later), its own key pair NAME.key from the
-# cluster's keys, /etc/hafs/chunkserver.conf (every master; its rack as the failure-domain
-# label), the unit.
+# the keys of a chunkserver added to the topology later), its own key pair NAME.key and the
+# chunk access token key from the cluster's keys, /etc/hafs/chunkserver.conf (every master;
+# its rack as the failure-domain label), the unit.
 # Usage: chunkserver.sh NAME   (common.sh lists the environment it reads)
 set -euo pipefail
 # shellcheck source=common.sh
@@ -17,6 +17,7 @@ install_packages hafs-chunkserver hafs-tools
 make_cluster_keys
 install_authorized_keys
 install_key "$name" chunkserver hafs
+install_token_key
 mkdir -p /var/lib/hafs/chunkserver
 write_conf chunkserver <<CONF
 master = $(master_list)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provisions client NAME of vagrant/topology: hafs-client and hafs-tools, the client and admin
-# keys from the cluster's keys, /etc/hafs/mount.conf (every master), the unit, which mounts
-# hafs at /mnt/hafs; returns once it is mounted.
+# keys from the cluster's keys (not the chunk access token key: a mount gets its tokens from
+# the master), /etc/hafs/mount.conf (every master), the unit, which mounts hafs at
+# /mnt/hafs; returns once it is mounted.
 # Usage: client.sh NAME   (common.sh lists the environment it reads)
 set -euo pipefail
 # shellcheck source=common.sh

@@ -1,8 +1,9 @@
 # shellcheck shell=bash disable=SC2034  # its variables are used by the role scripts
 # Shared by the role scripts in this folder (sourced, not run). A role script provisions one
 # host of the cluster described in vagrant/topology: it installs the hafs packages, puts the
-# host's CURVE keys in /etc/hafs/keys (from $keys, see make_cluster_keys), writes the role's
-# /etc/hafs/ROLE.conf from the topology and starts the role's systemd unit.
+# host's CURVE keys (and on a master or chunkserver the cluster's chunk access token key) in
+# /etc/hafs/keys (from $keys, see make_cluster_keys), writes the role's /etc/hafs/ROLE.conf
+# from the topology and starts the role's systemd unit.
 # The same scripts provision the Vagrant VMs and the network-namespace hosts of
 # tests/test_netns_cluster.py.
 #
@@ -91,11 +92,13 @@ install_packages() {
 # host provisioned, for every host of the topology: the key pair both masters share
 # (master.key), one per chunkserver (NAME.key), client.key for the mounts and admin.key for
 # the hafs CLI; authorized_keys lists them all. So every daemon knows every other one from
-# its first start, and no host has to reload another. Each host then copies its own key
-# and the list from $keys (install_key, install_authorized_keys), so every host must see
-# what the first one wrote: the synced folder has to be shared both ways (NFS, VirtualBox),
-# or $keys made beforehand. A host added to the topology later: its provisioning makes its
-# key; `vagrant provision` of the others gives them the new list (they restart).
+# its first start, and no host has to reload another. With them the chunk access token key
+# every master and chunkserver shares (token.key, make_token_key). Each host then copies its
+# own key, the list and, on a master or chunkserver, the token key from $keys (install_key,
+# install_authorized_keys, install_token_key), so every host must see what the first one
+# wrote: the synced folder has to be shared both ways (NFS, VirtualBox), or $keys made
+# beforehand. A host added to the topology later: its provisioning makes its key; `vagrant
+# provision` of the others gives them the new list (they restart).
 # Idempotent: existing keys are kept, a missing line is added.
 make_cluster_keys() {
   local name
@@ -107,6 +110,7 @@ make_cluster_keys() {
   make_key client client
   make_key admin admin
   for name in $(hosts_with_role chunkserver); do make_key "$name" chunkserver; done
+  make_token_key
 }
 
 # make_key NAME ROLE: $keys/NAME.key unless it exists (hafs keygen), and its line
@@ -121,6 +125,26 @@ make_key() {
   public=$(sed -n 's/^public-key = //p' "$keys/$name.key")
   [[ -n $public ]] || die "$keys/$name.key is not a key pair file (hafs keygen makes one)"
   grep -qsF " $public" "$keys/authorized_keys" || echo "$role $public $name" >>"$keys/authorized_keys"
+}
+
+# $keys/token.key unless it exists (hafs token-key: 32 random bytes as 64 hex digits, 0600):
+# the secret with which the masters sign chunk access tokens and the chunkservers check them.
+make_token_key() {
+  local file=$keys/token.key
+  if [[ ! -s $file ]]; then
+    command -v hafs >/dev/null || die "no $file, and no hafs (hafs-tools) here to make it"
+    rm -f "$file"  # an empty one left by an interrupted run: hafs token-key replaces no file
+    hafs token-key "$file" || die "could not make $file"
+    log "made the chunk access token key $file"
+  fi
+  grep -qxE '[0-9a-f]{64}' "$file" || die "$file is not a token key (hafs token-key makes one)"
+}
+
+# The chunk access token key as /etc/hafs/keys/token.key, where the master and the
+# chunkserver look for it (their default token-key-file): the same file on every master and
+# chunkserver, 0600, owned by hafs, which they run as. Clients do not get it.
+install_token_key() {
+  install -D -m 0600 -o hafs -g hafs "$keys/token.key" /etc/hafs/keys/token.key
 }
 
 # The public list, the same on every host, where every hafs process looks for it.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Provisions master NAME of vagrant/topology: hafs-master and hafs-tools, the cluster's keys
-# (made by the first master: make_cluster_keys) with the masters' shared key pair and the
-# admin key, /etc/hafs/master.conf (the other master as --peer; the first master listed
-# bootstraps a new cluster), the unit.
+# (made by the first master: make_cluster_keys) with the masters' shared key pair, the
+# chunk access token key and the admin key, /etc/hafs/master.conf (the other master as
+# --peer; the first master listed bootstraps a new cluster), the unit.
 # Usage: master.sh NAME   (common.sh lists the environment it reads)
 set -euo pipefail
 # shellcheck source=common.sh
@@ -19,6 +19,7 @@ install_packages hafs-master hafs-tools
 make_cluster_keys
 install_authorized_keys
 install_key master master hafs
+install_token_key
 install_key admin admin "$(admin_user)"
 mkdir -p /var/lib/hafs/master
 write_conf master <<CONF
