@@ -9,28 +9,13 @@
 #include <zmq.h>
 
 #include "common/durable_file.h"
+#include "common/text_file.h"
 
 namespace hafs::curve {
 namespace {
 
 constexpr std::array<std::pair<Role, const char*>, 4> kRoleNames = {
     {{Role::kMaster, "master"}, {Role::kChunkserver, "chunkserver"}, {Role::kClient, "client"}, {Role::kAdmin, "admin"}}};
-
-std::string_view Trim(std::string_view text) {
-  size_t first = text.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  size_t last = text.find_last_not_of(" \t\r");
-  return text.substr(first, last - first + 1);
-}
-
-Result<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Fail(ErrnoStatus("cannot read " + path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > (1u << 20)) return Fail(EFBIG, path + " is larger than 1 MiB");
-  return text.str();
-}
 
 }  // namespace
 
@@ -88,11 +73,11 @@ Result<KeyPair> ReadKeyPairFile(const std::string& path) {
   KeyPair keys;
   std::istringstream lines(*text);
   for (std::string line; std::getline(lines, line);) {
-    std::string_view content = Trim(line);
+    std::string_view content = TrimSpaces(line);
     if (content.empty() || content.front() == '#') continue;
     size_t equals = content.find('=');
-    std::string_view name = Trim(content.substr(0, equals));
-    std::string_view value = equals == std::string_view::npos ? std::string_view() : Trim(content.substr(equals + 1));
+    std::string_view name = TrimSpaces(content.substr(0, equals));
+    std::string_view value = equals == std::string_view::npos ? std::string_view() : TrimSpaces(content.substr(equals + 1));
     if (name == "public-key") {
       keys.public_key = value;
     } else if (name == "secret-key") {
@@ -109,25 +94,23 @@ Result<KeyPair> ReadKeyPairFile(const std::string& path) {
 
 Result<AuthorizedKeys> AuthorizedKeys::Parse(std::string_view text, const std::string& source) {
   AuthorizedKeys keys;
-  size_t number = 0;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = Trim(text.substr(0, end));
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    ++number;
-    if (line.empty() || line.front() == '#') continue;
+  Status parsed = ForEachConfigLine(text, source, [&keys](std::string_view line, const std::string& where) {
     std::istringstream fields{std::string(line)};
-    std::string role_name, key;
-    fields >> role_name >> key;
-    std::string where = source + ":" + std::to_string(number);
+    std::string role_name, key, name;
+    fields >> role_name >> key >> name;
     auto role = ParseRole(role_name);
-    if (!role) return Fail(EINVAL, where + ": unknown role '" + role_name + "' (master, chunkserver, client, admin)");
-    if (!IsZ85Key(key)) return Fail(EINVAL, where + ": not a Z85 public key: '" + key + "'");
+    if (!role) {
+      return Status::Error(EINVAL, where + ": unknown role '" + role_name + "' (master, chunkserver, client, admin)");
+    }
+    if (!IsZ85Key(key)) return Status::Error(EINVAL, where + ": not a Z85 public key: '" + key + "'");
     if (auto [it, added] = keys.roles_.emplace(key, *role); !added && it->second != *role) {
-      return Fail(EINVAL, where + ": the key is listed already as " + RoleName(it->second));
+      return Status::Error(EINVAL, where + ": the key is listed already as " + RoleName(it->second));
     }
     if (*role == Role::kMaster) keys.master_keys_.push_back(key);
-  }
+    if (!name.empty()) keys.names_[key] = name;
+    return Status::Ok();
+  });
+  if (!parsed.ok()) return Fail(parsed);
   return keys;
 }
 
@@ -141,6 +124,11 @@ std::optional<Role> AuthorizedKeys::RoleOf(const std::string& public_key) const 
   auto found = roles_.find(public_key);
   if (found == roles_.end()) return std::nullopt;
   return found->second;
+}
+
+std::string AuthorizedKeys::NameOf(const std::string& public_key) const {
+  auto found = names_.find(public_key);
+  return found == names_.end() ? std::string() : found->second;
 }
 
 Result<std::string> AuthorizedKeys::MasterKey() const {

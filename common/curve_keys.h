@@ -47,6 +47,8 @@ class AuthorizedKeys {
   static Result<AuthorizedKeys> Load(const std::string& path);
 
   std::optional<Role> RoleOf(const std::string& public_key) const;
+  // The NAME a key's line gives it ("" when none): exports name client keys by it.
+  std::string NameOf(const std::string& public_key) const;
   // The masters' public key: the masters of a cluster share one key pair (they are one
   // service to their clients), so exactly one master line is expected.
   Result<std::string> MasterKey() const;
@@ -54,6 +56,7 @@ class AuthorizedKeys {
 
  private:
   std::map<std::string, Role> roles_;  // by Z85 public key
+  std::map<std::string, std::string> names_;
   std::vector<std::string> master_keys_;
 };
 

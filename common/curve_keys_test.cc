@@ -53,6 +53,8 @@ TEST(CurveKeysTest, AuthorizedKeysGiveEachKeyItsRole) {
   EXPECT_EQ(keys->RoleOf(client->public_key), Role::kClient);
   EXPECT_FALSE(keys->RoleOf(GenerateKeyPair()->public_key).has_value());
   EXPECT_EQ(*keys->MasterKey(), master->public_key);
+  EXPECT_EQ(keys->NameOf(client->public_key), "alice");
+  EXPECT_EQ(keys->NameOf(chunkserver->public_key), "");
 }
 
 TEST(CurveKeysTest, BadAuthorizedKeysNameTheLine) {

@@ -108,6 +108,11 @@ std::optional<Role> KeyAuthority::RoleOf(const std::string& public_key) {
   return keys->RoleOf(public_key);
 }
 
+std::string KeyAuthority::NameOf(const std::string& public_key) {
+  auto keys = CurrentKeys();
+  return keys ? keys->NameOf(public_key) : std::string();
+}
+
 uint64_t KeyAuthority::loads() { return g_loads.load(); }
 
 }  // namespace hafs::curve

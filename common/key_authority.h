@@ -22,6 +22,8 @@ class KeyAuthority {
   static void RequestReload();
   // The role of `public_key` (Z85) in the list as it is now; none when unknown or revoked.
   static std::optional<Role> RoleOf(const std::string& public_key);
+  // The key's NAME in the list as it is now ("" when it has none or is unknown).
+  static std::string NameOf(const std::string& public_key);
   // How many times the file was (re)loaded successfully; for tests and logs.
   static uint64_t loads();
 };

@@ -11,6 +11,7 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 255;
 constexpr size_t kMaxSymlinkBytes = 4096;
+constexpr size_t kMaxPathBytes = 4096;  // PATH_MAX
 constexpr size_t kMaxAddressBytes = 256;
 constexpr int kMaxChainLength = 16;
 
@@ -126,6 +127,11 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
     case E::kWriteDone:
       return All(CheckInode(envelope.write_done().inode()), CheckFileBytes(envelope.write_done().end_offset()));
     case E::kFileInfo: return CheckInode(envelope.file_info().inode());
+    case E::kMount:
+      if (envelope.mount().subdir().size() > kMaxPathBytes) {
+        return Status::Error(ENAMETOOLONG, "a mount subdir longer than 4096 bytes");
+      }
+      return Status::Ok();
     case E::kSetGoal:
       if (!ValidGoal(envelope.set_goal().goal())) return Status::Error(EINVAL, "goal outside 1..9");
       return CheckInode(envelope.set_goal().inode());

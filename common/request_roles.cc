@@ -26,6 +26,7 @@ bool ClientRequest(Body request) {
     case Body::kWriteDone:
     case Body::kReportBadReplica:
     case Body::kReleaseLeases:
+    case Body::kMount:
     case Body::kClusterStatus:
     case Body::kFileInfo:
     case Body::kSetGoal:

@@ -105,6 +105,11 @@ std::string PeerKeyOf(const zmq::message_t& frame) {
   return key == nullptr ? std::string() : std::string(key);
 }
 
+std::string PeerAddressOf(const zmq::message_t& frame) {
+  const char* address = zmq_msg_gets(frame.handle(), "Peer-Address");
+  return address == nullptr ? std::string() : std::string(address);
+}
+
 Status CheckPeer(const std::string& peer_key, const wire::Envelope& request) {
   if (!g_curve) return Status::Ok();
   auto role = curve::KeyAuthority::RoleOf(peer_key);
@@ -147,7 +152,7 @@ Result<Incoming> ReceiveRequest(zmq::socket_t& router) {
   bool within_frame_count = ReceiveRest(router, &frames, 3);
   if (frames.size() < 2) return Fail(EBADMSG, "message without an envelope frame");
   auto refuse = [&](Status why) {
-    Incoming incoming{std::move(frames[0]), {}, PeerKeyOf(frames[1]), std::move(why)};
+    Incoming incoming{std::move(frames[0]), {}, PeerKeyOf(frames[1]), std::move(why), PeerAddressOf(frames[1])};
     incoming.message.envelope.set_request_id(RequestIdOf(frames[1]));
     return incoming;
   };
@@ -159,9 +164,10 @@ Result<Incoming> ReceiveRequest(zmq::socket_t& router) {
                                               std::to_string(kMaxMessageBytes)));
   }
   std::string peer_key = PeerKeyOf(frames[1]);
+  std::string peer_address = PeerAddressOf(frames[1]);
   auto message = ParseFrames(frames, 1);
   if (!message) return refuse(message.error());
-  return Incoming{std::move(frames[0]), std::move(*message), std::move(peer_key), Status::Ok()};
+  return Incoming{std::move(frames[0]), std::move(*message), std::move(peer_key), Status::Ok(), std::move(peer_address)};
 }
 
 void LogAtRate(LogRateLimit& limit, const std::string& what, const Status& why) {

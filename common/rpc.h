@@ -60,6 +60,7 @@ struct Incoming {
   // frames together pass kMaxMessageBytes: then `message.envelope` holds only the request
   // id (EnvelopeHeader) and the server answers with this error.
   Status malformed;
+  std::string peer_address;  // the sender's IP address as ZeroMQ saw it (exports' from=)
 };
 
 // "tcp://host:port" for a "host:port".

@@ -45,8 +45,7 @@ struct DirEntryLess {
 };
 
 struct Directory {
-  uint64_t parent = 0;
-  std::set<DirEntry, DirEntryLess> entries;
+  std::set<DirEntry, DirEntryLess> entries;  // its ".." is its Inode's parent
 };
 
 }  // namespace hafs::master

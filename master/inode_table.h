@@ -1,4 +1,4 @@
-// The master's inodes, kept compact: 56 bytes per inode in pages of kPageInodes slots
+// The master's inodes, kept compact: 64 bytes per inode in pages of kPageInodes slots
 // indexed by inode number (numbers are handed out in increasing order and never reused,
 // so pages fill densely; a page whose inodes are all gone is freed). Everything an
 // inode may own beyond its attributes (directory entries, chunk ids, a symlink target)
@@ -18,15 +18,18 @@ struct Inode {
   uint32_t gid = 0;
   uint32_t nlink = 0;
   uint32_t rdev = 0;
-  // Replication goal (1..9). It sits in what was padding after rdev: an inode stays 56 bytes.
+  // Replication goal (1..9). It sits in what was padding after rdev.
   uint8_t goal = 0;
   uint64_t size = 0;
   int64_t atime_ns = 0;
   int64_t mtime_ns = 0;
   int64_t ctime_ns = 0;
+  // The directory that holds it: a directory's "..", a file's newest link (exports confine a
+  // subtree mount by walking these up, docs/exports.md).
+  uint64_t parent = 0;
 };
 // The master's memory target (docs/design.md, "Memory") counts on this size.
-static_assert(sizeof(Inode) == 56);
+static_assert(sizeof(Inode) == 64);
 
 class InodeTable {
  public:

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 
 #include "common/key_authority.h"
@@ -9,6 +10,8 @@
 #include "common/metrics_endpoint.h"
 #include "common/options.h"
 #include "common/security_options.h"
+#include "master/export_guard.h"
+#include "master/exports.h"
 #include "master/master_service.h"
 
 namespace {
@@ -19,7 +22,10 @@ void OnSignal(int) {
   if (g_service) g_service->Stop();
 }
 
-void OnHangUp(int) { hafs::curve::KeyAuthority::RequestReload(); }
+void OnHangUp(int) {
+  hafs::curve::KeyAuthority::RequestReload();
+  hafs::master::ExportGuard::RequestReload();
+}
 
 }  // namespace
 
@@ -85,7 +91,10 @@ int main(int argc, char** argv) {
       "makes one); empty, or not given with --insecure: no tokens are issued, and chunkservers check none")(
       "token-lifetime-s", value<int64_t>(&token_lifetime_s)->default_value(token_lifetime_s),
       "chunk access tokens issued expire after this long (a write token sooner, with its lease); mounts refresh "
-      "them before");
+      "them before")(
+      "exports-file", value<std::string>(&options.exports_file)->default_value("/etc/hafs/exports.cfg"),
+      "which client keys may mount which subtree, and how (docs/exports.md; reread on SIGHUP); when the default "
+      "file does not exist, every client key may mount everything read-write");
   hafs::MetricsEndpointOptions metrics_options;
   hafs::AddMetricsEndpointFlags(flags, &metrics_options);
   hafs::SecurityOptions security;
@@ -132,6 +141,12 @@ int main(int argc, char** argv) {
     return 2;  // like a bad option: restarting will not help
   }
   options.token_key = *token_key;
+  if (given["exports-file"].defaulted() && !std::filesystem::exists(options.exports_file)) {
+    LOG(INFO) << "no " << options.exports_file << ": every client key may mount everything read-write";
+    options.exports_file.clear();
+  } else if (auto exports = hafs::master::Exports::Load(options.exports_file); !exports) {
+    return bad_config("--exports-file: " + exports.error().ToString());
+  }
   // Chunkservers heartbeat several times per timeout, so one lost heartbeat is not a death.
   options.master.heartbeat_interval_ms =
       static_cast<uint32_t>(std::max<int64_t>(options.master.heartbeat_timeout_ms / 5, 20));

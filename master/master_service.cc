@@ -97,6 +97,7 @@ Status MasterService::WritePortFile() {
 
 Status MasterService::Start() {
   if (Status status = LockDataDirectory(); !status.ok()) return status;
+  if (Status status = export_guard_.Load(); !status.ok()) return status;
   if (Status status = CheckClusterId(); !status.ok()) return status;
   auto loaded = LoadNewestCheckpoint(options_.data_directory, state_.get());
   if (!loaded) return loaded.error();
@@ -169,6 +170,7 @@ Status MasterService::Run() {
     if (Status status = MaybeRepair(MonotonicMs()); !status.ok()) return status;
     MaybeCheckpoint(MonotonicMs());
     MaybePublishMetrics(MonotonicMs());
+    export_guard_.MaybeReload();
   }
   LOG(INFO) << "master stopping at log position " << state_->position();
   if (leadership_) leadership_->Hold(0);
@@ -236,6 +238,16 @@ Status MasterService::ServeBatch() {
       reply.mutable_reply()->set_error(ENOTCONN);
       reply.mutable_reply()->set_error_message("not the active master (this is the standby)");
       if (peer_role_ == "active") reply.mutable_reply()->set_active_address(options_.peer);
+    } else if (std::optional<ExportClient> client = ExportClientOf(*incoming); kind == wire::Envelope::kMount) {
+      auto mounted = export_guard_.Mount(client ? &*client : nullptr, request.mount(), state_->name_space());
+      if (!mounted) rpc::LogAtRate(refusal_log_, "refused a mount", mounted.error());
+      *reply.mutable_reply() = mounted ? *mounted : rpc::MakeReply(request, mounted.error()).reply();
+    } else if (Status admitted = client ? export_guard_.Admit(*client, &incoming->message.envelope, state_->name_space())
+                                        : Status::Ok();
+               !admitted.ok()) {
+      rpc::LogAtRate(refusal_log_, "refused a " + *pending.op + " request", admitted);
+      reply.mutable_reply()->set_error(admitted.error());
+      reply.mutable_reply()->set_error_message(admitted.message());
     } else {
       *reply.mutable_reply() = HandleGuarded(*state_, request, &records);
       token_issuer_.AddTokens(request, reply.mutable_reply(), WallClockMs());

@@ -27,6 +27,7 @@
 #include "master/rebalancer.h"
 #include "master/repair_planner.h"
 #include "master/replication.h"
+#include "master/export_guard.h"
 #include "master/token_issuer.h"
 
 namespace hafs::master {
@@ -53,6 +54,8 @@ struct ServiceOptions {
   // Chunk access tokens (docs/design.md, "Chunk access tokens"); no key: none issued.
   std::optional<TokenKey> token_key;
   int64_t token_lifetime_ms = kDefaultTokenLifetimeMs;
+  // Exports (docs/exports.md); "" = every client key may mount everything read-write.
+  std::string exports_file;
 };
 
 enum class Role { kActive, kStandby };
@@ -151,6 +154,7 @@ class MasterService {
 
   ServiceOptions options_;
   const TokenIssuer token_issuer_{options_.token_key, options_.token_lifetime_ms};
+  ExportGuard export_guard_{options_.exports_file};
   std::unique_ptr<MasterState> state_;
   std::unique_ptr<OpLog> log_;
   zmq::socket_t router_;

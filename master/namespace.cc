@@ -33,7 +33,8 @@ Namespace::Namespace(uint32_t default_goal) : default_goal_(static_cast<uint8_t>
   root.mode = S_IFDIR | 0755;
   root.nlink = 2;
   root.goal = default_goal_;
-  directories_[kRootInode].parent = kRootInode;
+  root.parent = kRootInode;
+  directories_[kRootInode];
 }
 
 wire::Attr Namespace::MakeAttr(uint64_t id, const Inode& inode) const {
@@ -73,6 +74,21 @@ Result<wire::Attr> Namespace::Lookup(uint64_t parent, std::string_view name) con
   auto entry = directory.entries.find(name);
   if (entry == directory.entries.end()) return Fail(ENOENT, "no entry '" + std::string(name) + "'");
   return GetAttr(entry->inode);
+}
+
+Result<uint64_t> Namespace::ResolveDirectory(std::string_view path) const {
+  uint64_t id = kRootInode;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view name = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (name.empty() || name == ".") continue;
+    auto entry = Lookup(id, name);
+    if (!entry) return Fail(entry.error());
+    if (!S_ISDIR(entry->mode())) return Fail(ENOTDIR, "'" + std::string(name) + "' is not a directory");
+    id = entry->inode();
+  }
+  return id;
 }
 
 Result<std::string> Namespace::Readlink(uint64_t id) const {
@@ -127,6 +143,7 @@ Result<Inode*> Namespace::NewInode(uint64_t parent, std::string_view name, uint3
   inode.nlink = 1;
   inode.goal = parent_inode.goal;
   inode.atime_ns = inode.mtime_ns = inode.ctime_ns = now_ns;
+  inode.parent = parent;
   (*directory)->entries.emplace(name, *id);
   entry_count_++;
   TouchDirectory(parent, now_ns);
@@ -154,7 +171,7 @@ Result<wire::Attr> Namespace::Mkdir(const wire::MkdirRequest& request, int64_t n
                         now_ns, &id);
   if (!inode) return Fail(inode.error());
   (*inode)->nlink = 2;
-  directories_[id].parent = request.parent();
+  directories_[id];  // its ".." is the inode's parent, set by NewInode
   inodes_.Find(request.parent())->nlink++;
   return MakeAttr(id, **inode);
 }
@@ -182,6 +199,7 @@ Result<wire::Attr> Namespace::Link(const wire::LinkRequest& request, int64_t now
   entry_count_++;
   inode->nlink++;
   inode->ctime_ns = now_ns;
+  inode->parent = request.new_parent();
   TouchDirectory(request.new_parent(), now_ns);
   return MakeAttr(request.inode(), *inode);
 }
@@ -237,17 +255,20 @@ Status Namespace::Rmdir(const wire::RmdirRequest& request, int64_t now_ns) {
   return Status::Ok();
 }
 
-bool Namespace::IsAncestor(uint64_t ancestor, uint64_t directory) const {
-  while (true) {
-    if (directory == ancestor) return true;
-    if (directory == kRootInode) return false;
-    directory = directories_.at(directory).parent;
+bool Namespace::IsUnder(uint64_t id, uint64_t subtree) const {
+  // Bounded by the number of inodes, so a parent cycle (which no mutation makes) cannot hang.
+  for (uint64_t steps = 0; steps <= inodes_.size(); ++steps) {
+    if (id == subtree) return true;
+    const Inode* inode = inodes_.Find(id);
+    if (inode == nullptr || id == kRootInode) return false;
+    id = inode->parent;
   }
+  return false;
 }
 
-void Namespace::Reparent(uint64_t directory, uint64_t old_parent, uint64_t new_parent) {
-  if (old_parent == new_parent) return;
-  directories_.at(directory).parent = new_parent;
+void Namespace::MoveEntry(Inode& inode, uint64_t old_parent, uint64_t new_parent) {
+  inode.parent = new_parent;
+  if (old_parent == new_parent || !IsDir(inode)) return;
   inodes_.Find(old_parent)->nlink--;
   inodes_.Find(new_parent)->nlink++;
 }
@@ -271,20 +292,20 @@ Status Namespace::Rename(const wire::RenameRequest& request, int64_t now_ns, std
   Inode* source_inode = inodes_.Find(source_id);
   bool source_is_dir = IsDir(*source_inode);
 
-  if (source_is_dir && IsAncestor(source_id, request.new_parent())) {
+  if (source_is_dir && IsUnder(request.new_parent(), source_id)) {
     return Status::Error(EINVAL, "cannot move a directory into itself");
   }
   if (flags & kRenameExchange) {
     if (!target_exists) return Status::Error(ENOENT, "no entry '" + request.new_name() + "'");
     uint64_t target_id = target->inode;
     Inode* target_inode = inodes_.Find(target_id);
-    if (IsDir(*target_inode) && IsAncestor(target_id, request.parent())) {
+    if (IsDir(*target_inode) && IsUnder(request.parent(), target_id)) {
       return Status::Error(EINVAL, "cannot move a directory into itself");
     }
     source->inode = target_id;
     target->inode = source_id;
-    if (source_is_dir) Reparent(source_id, request.parent(), request.new_parent());
-    if (IsDir(*target_inode)) Reparent(target_id, request.new_parent(), request.parent());
+    MoveEntry(*source_inode, request.parent(), request.new_parent());
+    MoveEntry(*target_inode, request.new_parent(), request.parent());
     source_inode->ctime_ns = target_inode->ctime_ns = now_ns;
     TouchDirectory(request.parent(), now_ns);
     TouchDirectory(request.new_parent(), now_ns);
@@ -314,7 +335,7 @@ Status Namespace::Rename(const wire::RenameRequest& request, int64_t now_ns, std
     (*target_dir)->entries.emplace(request.new_name(), source_id);
     (*source_dir)->entries.erase(source);
   }
-  if (source_is_dir) Reparent(source_id, request.parent(), request.new_parent());
+  MoveEntry(*source_inode, request.parent(), request.new_parent());
   source_inode->ctime_ns = now_ns;
   TouchDirectory(request.parent(), now_ns);
   TouchDirectory(request.new_parent(), now_ns);
@@ -402,8 +423,7 @@ Status Namespace::ForEachCheckpointRecord(const std::function<Status(const wire:
     }
     if (auto target = symlink_targets_.find(id); target != symlink_targets_.end())
       out->set_symlink_target(target->second);
-    if (auto directory = directories_.find(id); directory != directories_.end())
-      out->set_parent(directory->second.parent);
+    if (IsDir(inode)) out->set_parent(inode.parent);
     out->set_goal(inode.goal);
     status = emit(record);
   });
@@ -454,7 +474,10 @@ Status Namespace::Restore(const wire::CheckpointRecord& record) {
                   .atime_ns = attr.atime_ns(),
                   .mtime_ns = attr.mtime_ns(),
                   .ctime_ns = attr.ctime_ns()};
-    if (S_ISDIR(attr.mode())) directories_[attr.inode()].parent = record.inode().parent();
+    if (S_ISDIR(attr.mode())) {
+      inode.parent = record.inode().parent();
+      directories_[attr.inode()];
+    }
     if (S_ISLNK(attr.mode())) symlink_targets_[attr.inode()] = record.inode().symlink_target();
     if (record.inode().chunk_ids_size() > 0) {
       chunk_ids_[attr.inode()].assign(record.inode().chunk_ids().begin(), record.inode().chunk_ids().end());
@@ -466,6 +489,10 @@ Status Namespace::Restore(const wire::CheckpointRecord& record) {
     if (!directory) return Status::Error(EBADMSG, "checkpoint entry in a missing directory");
     (*directory)->entries.emplace(record.entry().name(), record.entry().inode());
     entry_count_++;
+    // A file's parent is not in the checkpoint: any directory holding one of its links will do.
+    if (Inode* child = inodes_.Find(record.entry().inode()); child && !IsDir(*child)) {
+      child->parent = record.entry().parent();
+    }
     return Status::Ok();
   }
   return Status::Error(EBADMSG, "not a namespace record");

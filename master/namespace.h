@@ -39,6 +39,12 @@ class Namespace {
   Result<std::string> Readlink(uint64_t inode) const;
   Status ReadDir(const wire::ReadDirRequest& request, wire::Reply* reply) const;
   uint64_t inode_count() const { return inodes_.size(); }
+  bool Exists(uint64_t id) const { return inodes_.Find(id) != nullptr; }
+  // True when inode `id` is `subtree` or lies below it, following each inode's parent (a
+  // file with several links: the directory of its newest link).
+  bool IsUnder(uint64_t id, uint64_t subtree) const;
+  // The directory at `path` ("/" or "/a/b", as bytes), or ENOENT / ENOTDIR.
+  Result<uint64_t> ResolveDirectory(std::string_view path) const;
 
   // Permission checks (namespace_access.cc): whether the request's credentials allow it,
   // EACCES or EPERM if not. Authorize takes a mutation's record before it is logged and
@@ -99,10 +105,10 @@ class Namespace {
   void TouchDirectory(uint64_t directory, int64_t now_ns);
   // Drops one link to `id` (whose entry is already gone); frees it when none remain.
   void DropLink(uint64_t id, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
-  bool IsAncestor(uint64_t ancestor, uint64_t directory) const;
   void SetInodeGoal(uint64_t id, Inode& inode, uint8_t goal, GoalChange* change);
-  // Moves a directory's ".." from one parent to another (nlink bookkeeping).
-  void Reparent(uint64_t directory, uint64_t old_parent, uint64_t new_parent);
+  // Records that `inode`'s entry moved from old_parent to new_parent (a directory's ".."
+  // and the parents' link counts with it).
+  void MoveEntry(Inode& inode, uint64_t old_parent, uint64_t new_parent);
 
   InodeTable inodes_;
   std::unordered_map<uint64_t, Directory> directories_;

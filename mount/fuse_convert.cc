@@ -40,9 +40,11 @@ struct timespec FromNs(int64_t ns) {
 
 int64_t ToNs(const struct timespec& time) { return int64_t{time.tv_sec} * 1'000'000'000 + time.tv_nsec; }
 
-struct stat ToStat(const wire::Attr& attr) {
+uint64_t MasterInode(fuse_req_t req, fuse_ino_t ino) { return Context(req).inode_mapping.ToMaster(ino); }
+
+struct stat ToStat(const MountContext& context, const wire::Attr& attr) {
   struct stat st{};
-  st.st_ino = attr.inode();
+  st.st_ino = context.inode_mapping.ToKernel(attr.inode());
   st.st_mode = attr.mode();
   st.st_nlink = attr.nlink();
   st.st_uid = attr.uid();
@@ -57,6 +59,15 @@ struct stat ToStat(const wire::Attr& attr) {
   return st;
 }
 
+fuse_entry_param ToEntry(const MountContext& context, const wire::Attr& attr) {
+  fuse_entry_param entry{};
+  entry.attr = ToStat(context, attr);
+  entry.ino = entry.attr.st_ino;
+  entry.attr_timeout = context.options.attr_timeout_s;
+  entry.entry_timeout = context.options.entry_timeout_s;
+  return entry;
+}
+
 void ObserveAttr(MountContext& context, wire::Attr* attr) {
   if (context.inodes.Observe(attr)) context.locations.ForgetInode(attr->inode());
 }
@@ -64,18 +75,14 @@ void ObserveAttr(MountContext& context, wire::Attr* attr) {
 void ReplyEntry(fuse_req_t req, wire::Attr attr, uint64_t parent) {
   MountContext& context = Context(req);
   if (context.inodes.ObserveEntry(&attr, parent)) context.locations.ForgetInode(attr.inode());
-  fuse_entry_param entry{};
-  entry.ino = attr.inode();
-  entry.attr = ToStat(attr);
-  entry.attr_timeout = context.options.attr_timeout_s;
-  entry.entry_timeout = context.options.entry_timeout_s;
+  fuse_entry_param entry = ToEntry(context, attr);
   fuse_reply_entry(req, &entry);
 }
 
 void ReplyAttr(fuse_req_t req, wire::Attr attr) {
   MountContext& context = Context(req);
   ObserveAttr(context, &attr);
-  struct stat st = ToStat(attr);
+  struct stat st = ToStat(context, attr);
   fuse_reply_attr(req, &st, context.options.attr_timeout_s);
 }
 

@@ -15,14 +15,22 @@ MountContext& Context(fuse_req_t req);
 // The caller's uid, gid, supplementary groups and umask.
 wire::Credentials CallerCredentials(fuse_req_t req);
 
-struct stat ToStat(const wire::Attr& attr);
+// The kernel's inode numbers and the master's meet here only (inode_mapping.h): every
+// inode a request names goes through MasterInode, every attribute the kernel gets through
+// ToStat or ToEntry.
+uint64_t MasterInode(fuse_req_t req, fuse_ino_t ino);
+struct stat ToStat(const MountContext& context, const wire::Attr& attr);
+// An entry reply for `attr`, cached for the mount's timeouts.
+fuse_entry_param ToEntry(const MountContext& context, const wire::Attr& attr);
+
 int64_t ToNs(const struct timespec& time);
 
 // Passes `attr` through the inode table (local size, change detection) and drops
 // cached chunk locations of a file another client changed.
 void ObserveAttr(MountContext& context, wire::Attr* attr);
 
-// Replies to an entry-creating request (lookup, mknod, mkdir, symlink, link).
+// Replies to an entry-creating request (lookup, mknod, mkdir, symlink, link); `parent`
+// is the master's inode.
 void ReplyEntry(fuse_req_t req, wire::Attr attr, uint64_t parent);
 void ReplyAttr(fuse_req_t req, wire::Attr attr);
 void ReplyError(fuse_req_t req, const Status& status);

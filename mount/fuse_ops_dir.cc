@@ -16,6 +16,7 @@ DirHandle& Handle(fuse_file_info* fi) { return *reinterpret_cast<DirHandle*>(fi-
 // carry attributes and count as lookups (except "." and "..", which the kernel skips).
 void ReplyEntries(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi, bool plus) {
   MountContext& context = Context(req);
+  uint64_t directory = MasterInode(req, ino);
   const DirSnapshot& snapshot = Handle(fi).snapshot;
   std::vector<char> buffer(size);
   size_t used = 0;
@@ -26,18 +27,17 @@ void ReplyEntries(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fus
     size_t entry_size;
     if (plus) {
       fuse_entry_param param{};
-      if (!DirSnapshot::IsDotOrDotDot(index)) {
+      if (DirSnapshot::IsDotOrDotDot(index)) {
+        param.attr = ToStat(context, attr);  // ino 0: no lookup
+      } else {
         ObserveAttr(context, &attr);
-        param.ino = attr.inode();
-        param.attr_timeout = context.options.attr_timeout_s;
-        param.entry_timeout = context.options.entry_timeout_s;
+        param = ToEntry(context, attr);
       }
-      param.attr = ToStat(attr);
       entry_size = fuse_add_direntry_plus(req, buffer.data() + used, size - used, entry.name().c_str(), &param,
                                           next_offset);
-      if (entry_size <= size - used && param.ino != 0) context.inodes.ObserveEntry(&attr, ino);
+      if (entry_size <= size - used && param.ino != 0) context.inodes.ObserveEntry(&attr, directory);
     } else {
-      struct stat st = ToStat(attr);
+      struct stat st = ToStat(context, attr);
       entry_size = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name().c_str(), &st, next_offset);
     }
     if (entry_size > size - used) break;  // full: the kernel asks again from next_offset
@@ -50,19 +50,20 @@ void ReplyEntries(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fus
 
 void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   MountContext& context = Context(req);
+  uint64_t directory = MasterInode(req, ino);
   // Every page carries the opener's credentials: the master checks read permission on
   // the directory, as an open(O_DIRECTORY) would.
   wire::Credentials credentials = CallerCredentials(req);
   auto read_page = [&](const std::string& after_name) {
     wire::Envelope request;
     wire::ReadDirRequest* read_dir = request.mutable_read_dir();
-    read_dir->set_inode(ino);
+    read_dir->set_inode(directory);
     read_dir->set_after_name(after_name);
     read_dir->set_max_entries(kReadDirPageEntries);
     *read_dir->mutable_credentials() = credentials;
     return context.master.Call(std::move(request));
   };
-  auto snapshot = DirSnapshot::Take(ino, context.inodes.Parent(ino), read_page);
+  auto snapshot = DirSnapshot::Take(directory, context.inodes.Parent(directory), read_page);
   if (!snapshot) return ReplyError(req, snapshot.error());
   auto* handle = new DirHandle{std::move(*snapshot)};
   fi->fh = reinterpret_cast<uint64_t>(handle);

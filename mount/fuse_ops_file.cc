@@ -6,6 +6,7 @@
 #include "mount/fuse_convert.h"
 #include "mount/fuse_ops.h"
 #include "mount/mount_metrics.h"
+#include "mount/squash.h"
 
 namespace hafs::mount {
 namespace {
@@ -31,12 +32,13 @@ Status SyncAndReport(MountContext& context, OpenFile& file, bool sync, bool clos
 
 // Whether the handle being closed is the inode's last here: its close hands the leases
 // back (another handle's writes would only take them again, bumping versions).
-bool LastHandle(MountContext& context, fuse_ino_t ino) { return context.inodes.Opens(ino) <= 1; }
+bool LastHandle(MountContext& context, const FileHandle& handle) { return context.inodes.Opens(handle.inode) <= 1; }
 
 }  // namespace
 
-void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode, fuse_file_info* fi) {
   MountContext& context = Context(req);
+  uint64_t parent = MasterInode(req, parent_ino);
   wire::Envelope request;
   wire::MknodRequest* mknod = request.mutable_mknod();
   mknod->set_parent(parent);
@@ -48,11 +50,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
   if (!reply) return ReplyError(req, reply.error());
   wire::Attr attr = reply->attr();
   context.inodes.ObserveEntry(&attr, parent);
-  fuse_entry_param entry{};
-  entry.ino = attr.inode();
-  entry.attr = ToStat(attr);
-  entry.attr_timeout = context.options.attr_timeout_s;
-  entry.entry_timeout = context.options.entry_timeout_s;
+  fuse_entry_param entry = ToEntry(context, attr);
   AttachHandle(context, attr.inode(), fi);
   if (fuse_reply_create(req, &entry, fi) != 0) {
     // The kernel will not send release for a handle it never got.
@@ -66,29 +64,33 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
 // attributes are invalidated and its page cache is not kept for this open.
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   MountContext& context = Context(req);
+  uint64_t inode = MasterInode(req, ino);
   wire::Envelope request;
-  request.mutable_get_attr()->set_inode(ino);
+  request.mutable_get_attr()->set_inode(inode);
   auto reply = context.master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
   wire::Attr attr = reply->attr();
+  if (!SquashedMayOpen(context.mounted_export.squashing, fuse_req_ctx(req)->uid, attr, fi->flags)) {
+    return ReplyError(req, Status::Error(EACCES, "the export squashes this caller, who may not open it so"));
+  }
   bool changed = context.inodes.Observe(&attr);
   if (changed) {
-    context.locations.ForgetInode(ino);
+    context.locations.ForgetInode(inode);
     // Attributes only (offset < 0): no page locks taken, so this cannot deadlock with
     // the open the kernel is waiting on; keep_cache = 0 below drops the pages.
     if (context.session != nullptr) fuse_lowlevel_notify_inval_inode(context.session, ino, -1, 0);
   }
   fi->keep_cache = changed ? 0 : 1;
-  AttachHandle(context, ino, fi);
+  AttachHandle(context, inode, fi);
   if (fuse_reply_open(req, fi) != 0) {
-    context.inodes.Close(ino);
+    context.inodes.Close(inode);
     delete &Handle(fi);
   }
 }
 
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
   // Reads past the end of the file return zeros here; the kernel stops at its i_size.
-  auto data = Context(req).reader.Read(ino, offset, size);
+  auto data = Context(req).reader.Read(MasterInode(req, ino), offset, size);
   if (!data) return ReplyError(req, data.error());
   Metrics().read_bytes.Increment(data->size());
   fuse_reply_buf(req, data->data(), data->size());
@@ -103,7 +105,8 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t
 
 void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   MountContext& context = Context(req);
-  Status status = SyncAndReport(context, *Handle(fi).file, context.options.fsync_on_close, LastHandle(context, ino));
+  FileHandle& handle = Handle(fi);
+  Status status = SyncAndReport(context, *handle.file, context.options.fsync_on_close, LastHandle(context, handle));
   ReplyErrno(req, status.ok() ? 0 : status.error());
 }
 
@@ -117,11 +120,11 @@ void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   FileHandle* handle = &Handle(fi);
   // flush normally reported everything already; this catches writes after the last
   // flush (e.g. through mmap).
-  Status status = SyncAndReport(context, *handle->file, context.options.fsync_on_close, LastHandle(context, ino));
+  Status status = SyncAndReport(context, *handle->file, context.options.fsync_on_close, LastHandle(context, *handle));
   if (!status.ok()) {
-    LOG(WARNING) << "release of inode " << ino << ": " << status.ToString();
+    LOG(WARNING) << "release of inode " << handle->inode << ": " << status.ToString();
   }
-  context.inodes.Close(ino);
+  context.inodes.Close(handle->inode);
   delete handle;
   ReplyErrno(req, status.ok() ? 0 : status.error());
 }

@@ -41,7 +41,8 @@ Status TruncateChunks(MountContext& context, uint64_t inode, uint64_t size) {
 
 }  // namespace
 
-void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+void OpLookup(fuse_req_t req, fuse_ino_t parent_ino, const char* name) {
+  uint64_t parent = MasterInode(req, parent_ino);
   wire::Envelope request;
   request.mutable_lookup()->set_parent(parent);
   request.mutable_lookup()->set_name(name);
@@ -52,18 +53,18 @@ void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
-  Context(req).inodes.Forget(ino, nlookup);
+  Context(req).inodes.Forget(MasterInode(req, ino), nlookup);
   fuse_reply_none(req);
 }
 
 void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
-  for (size_t i = 0; i < count; ++i) Context(req).inodes.Forget(forgets[i].ino, forgets[i].nlookup);
+  for (size_t i = 0; i < count; ++i) Context(req).inodes.Forget(MasterInode(req, forgets[i].ino), forgets[i].nlookup);
   fuse_reply_none(req);
 }
 
 void OpGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   wire::Envelope request;
-  request.mutable_get_attr()->set_inode(ino);
+  request.mutable_get_attr()->set_inode(MasterInode(req, ino));
   auto reply = Context(req).master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
   ReplyAttr(req, reply->attr());
@@ -71,9 +72,10 @@ void OpGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
   MountContext& context = Context(req);
+  uint64_t inode = MasterInode(req, ino);
   wire::Envelope request;
   wire::SetAttrRequest* set = request.mutable_set_attr();
-  set->set_inode(ino);
+  set->set_inode(inode);
   uint32_t valid = 0;
   if (to_set & FUSE_SET_ATTR_MODE) valid |= wire::SET_ATTR_MODE, set->set_mode(attr->st_mode);
   if (to_set & FUSE_SET_ATTR_UID) valid |= wire::SET_ATTR_UID, set->set_uid(attr->st_uid);
@@ -95,11 +97,11 @@ void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   if (to_set & FUSE_SET_ATTR_SIZE) {
     // Writes this mount made must reach the master first, or a later WriteDone would
     // carry a size from before the truncate.
-    if (std::shared_ptr<OpenFile> file = context.inodes.FindOpen(ino)) {
+    if (std::shared_ptr<OpenFile> file = context.inodes.FindOpen(inode)) {
       auto reported = context.writer.ReportWrites(*file, /*closing=*/false);
       if (!reported) return ReplyError(req, reported.error());
     }
-    Status status = TruncateChunks(context, ino, attr->st_size);
+    Status status = TruncateChunks(context, inode, attr->st_size);
     if (!status.ok()) return ReplyError(req, status);
   }
   auto reply = context.master.Call(std::move(request));
@@ -107,7 +109,8 @@ void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   ReplyAttr(req, reply->attr());
 }
 
-void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+void OpMknod(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode, dev_t rdev) {
+  uint64_t parent = MasterInode(req, parent_ino);
   wire::Envelope request;
   wire::MknodRequest* mknod = request.mutable_mknod();
   mknod->set_parent(parent);
@@ -121,7 +124,8 @@ void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, d
   ReplyEntry(req, reply->attr(), parent);
 }
 
-void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+void OpMkdir(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode) {
+  uint64_t parent = MasterInode(req, parent_ino);
   wire::Envelope request;
   wire::MkdirRequest* mkdir = request.mutable_mkdir();
   mkdir->set_parent(parent);
@@ -135,7 +139,7 @@ void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
 
 void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   wire::Envelope request;
-  request.mutable_unlink()->set_parent(parent);
+  request.mutable_unlink()->set_parent(MasterInode(req, parent));
   request.mutable_unlink()->set_name(name);
   *request.mutable_unlink()->mutable_credentials() = CallerCredentials(req);
   auto reply = Context(req).master.Call(std::move(request));
@@ -144,7 +148,7 @@ void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
 
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   wire::Envelope request;
-  request.mutable_rmdir()->set_parent(parent);
+  request.mutable_rmdir()->set_parent(MasterInode(req, parent));
   request.mutable_rmdir()->set_name(name);
   *request.mutable_rmdir()->mutable_credentials() = CallerCredentials(req);
   auto reply = Context(req).master.Call(std::move(request));
@@ -159,9 +163,9 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   }
   wire::Envelope request;
   wire::RenameRequest* rename = request.mutable_rename();
-  rename->set_parent(parent);
+  rename->set_parent(MasterInode(req, parent));
   rename->set_name(name);
-  rename->set_new_parent(new_parent);
+  rename->set_new_parent(MasterInode(req, new_parent));
   rename->set_new_name(new_name);
   rename->set_flags(flags);
   *rename->mutable_credentials() = CallerCredentials(req);
@@ -169,10 +173,11 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   ReplyErrno(req, reply ? 0 : reply.error().error());
 }
 
-void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {
+void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent_ino, const char* new_name) {
+  uint64_t new_parent = MasterInode(req, new_parent_ino);
   wire::Envelope request;
   wire::LinkRequest* link = request.mutable_link();
-  link->set_inode(ino);
+  link->set_inode(MasterInode(req, ino));
   link->set_new_parent(new_parent);
   link->set_new_name(new_name);
   *link->mutable_credentials() = CallerCredentials(req);
@@ -181,7 +186,8 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* n
   ReplyEntry(req, reply->attr(), new_parent);
 }
 
-void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent_ino, const char* name) {
+  uint64_t parent = MasterInode(req, parent_ino);
   wire::Envelope request;
   wire::SymlinkRequest* symlink = request.mutable_symlink();
   symlink->set_parent(parent);
@@ -195,7 +201,7 @@ void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char
 
 void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
   wire::Envelope request;
-  request.mutable_readlink()->set_inode(ino);
+  request.mutable_readlink()->set_inode(MasterInode(req, ino));
   auto reply = Context(req).master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
   fuse_reply_readlink(req, reply->link_target().c_str());

@@ -44,7 +44,8 @@ void InodeTable::Forget(uint64_t inode, uint64_t lookups) {
 uint64_t InodeTable::Parent(uint64_t directory) {
   std::lock_guard lock(mutex_);
   auto found = records_.find(directory);
-  return found == records_.end() ? 1 : found->second.parent;
+  if (found == records_.end() || found->second.parent == 0) return directory;
+  return found->second.parent;
 }
 
 std::shared_ptr<OpenFile> InodeTable::Open(uint64_t inode) {
@@ -79,7 +80,7 @@ std::shared_ptr<OpenFile> InodeTable::FindOpen(uint64_t inode) {
 }
 
 void InodeTable::DropIfUnused(uint64_t inode, const Record& record) {
-  if (record.lookups == 0 && record.opens == 0 && inode != 1) records_.erase(inode);
+  if (record.lookups == 0 && record.opens == 0) records_.erase(inode);
 }
 
 }  // namespace hafs::mount

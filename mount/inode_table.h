@@ -1,5 +1,5 @@
-// Per-inode bookkeeping of this mount, keyed by the master's inode number (which is
-// also the FUSE inode number):
+// Per-inode bookkeeping of this mount, keyed by the master's inode number (the FUSE
+// ops translate the kernel's numbers, inode_mapping.h):
 //  - the size and mtime this mount last saw for the inode, so open() can tell whether
 //    another client changed the file and the kernel's cache must be dropped
 //    (close-to-open consistency);
@@ -29,6 +29,8 @@ class InodeTable {
   bool ObserveEntry(wire::Attr* attr, uint64_t parent);
   void Forget(uint64_t inode, uint64_t lookups);
 
+  // A directory never looked up here is the mount's root: its own parent, as the root
+  // of any file system is.
   uint64_t Parent(uint64_t directory);
 
   // The write state of `inode`, created on the first open; Close drops it after the last.
@@ -44,7 +46,7 @@ class InodeTable {
     int64_t mtime_ns = 0;
     bool seen = false;
     uint64_t lookups = 0;
-    uint64_t parent = 1;
+    uint64_t parent = 0;  // 0: not looked up here
     int opens = 0;
     std::shared_ptr<OpenFile> open_file;
   };

@@ -1,6 +1,7 @@
 // hafs-mount: mounts a hafs file system at a directory (FUSE low-level API).
 //
 //   hafs-mount --master 127.0.0.1:9420 /mnt/hafs
+//   hafs-mount --master 127.0.0.1:9420 --subdir /projects/a /mnt/a
 //
 // Never daemonizes: it stays in the foreground until unmounted (fusermount3 -u) or
 // sent SIGTERM/SIGINT; run it in the background (&, systemd) to detach.
@@ -20,6 +21,7 @@
 #include "common/options.h"
 #include "mount/fuse_ops.h"
 #include "mount/mount_context.h"
+#include "mount/mount_export.h"
 #include "mount/read_ahead.h"
 
 namespace {
@@ -39,6 +41,8 @@ MountOptions ParseMountOptions(int argc, char** argv) {
       ("mountpoint", po::value<std::string>(&options.mountpoint), "directory to mount at (also the first bare argument)")
       ("master", po::value<std::string>(&masters)->default_value("127.0.0.1:9420"),
        "master address(es), host:port[,host:port...], tried in order")
+      ("subdir", po::value<std::string>(&options.subdir)->default_value("/"),
+       "the directory of the file system to mount (absolute); the master's exports decide whether this client may")
       ("foreground,f", po::bool_switch(), "accepted for compatibility: hafs-mount never daemonizes")
       ("read-timeout-ms", po::value<int>(&options.read_timeout_ms)->default_value(400),
        "a chunk read from one replica taking longer moves on to the next replica")
@@ -77,19 +81,26 @@ MountOptions ParseMountOptions(int argc, char** argv) {
     std::cerr << "hafs-mount: --master needs an address; timeouts and --threads must be positive\n";
     std::exit(2);
   }
+  if (!options.subdir.starts_with('/')) {
+    std::cerr << "hafs-mount: --subdir must be an absolute path (\"/\", \"/a/b\")\n";
+    std::exit(2);
+  }
   return options;
 }
 
-// Waits (up to --mount-retry-s) until a master answers for the root directory.
-bool MasterReachable(hafs::mount::MountContext& context) {
-  hafs::wire::Envelope request;
-  request.mutable_get_attr()->set_inode(1);
-  auto reply = context.master.CallFor(std::move(request), context.options.mount_retry_s * 1000LL);
-  if (!reply) {
-    std::cerr << "hafs-mount: cannot reach master at " << context.master.MasterList() << ": "
-              << reply.error().ToString() << "\n";
+// Asks the master for --subdir (waiting up to --mount-retry-s for one to answer) and sets
+// this mount up to serve what it grants: its root inode in every request to the master
+// and as the kernel's root inode.
+bool MountExport(hafs::mount::MountContext& context) {
+  auto granted =
+      hafs::mount::RequestMount(context.master, context.options.subdir, context.options.mount_retry_s * 1000LL);
+  if (!granted) {
+    std::cerr << "hafs-mount: " << granted.error().ToString() << "\n";
     return false;
   }
+  context.mounted_export = *granted;
+  context.inode_mapping = hafs::mount::InodeMapping(granted->root);
+  context.master.SetMountRoot(granted->root);
   return true;
 }
 
@@ -117,7 +128,7 @@ int main(int argc, char** argv) {
     std::cerr << "hafs-mount: " << metrics_endpoint.error().ToString() << "\n";
     return 1;
   }
-  if (!MasterReachable(context)) return 1;
+  if (!MountExport(context)) return 1;
 
   // FUSE splits -o at commas: the commas of the master list are escaped ("\\,").
   std::string fsname = "hafs:";
@@ -128,6 +139,9 @@ int main(int argc, char** argv) {
   std::string mount_options = "fsname=" + fsname + ",subtype=hafs,default_permissions,max_read=1048576";
   // Other users may use the mount; default_permissions makes the kernel check access.
   if (geteuid() == 0) mount_options += ",allow_other";
+  // The master refuses writes to a read-only export too; "ro" makes the kernel answer
+  // EROFS at once, without a round trip.
+  if (context.mounted_export.read_only) mount_options += ",ro";
   std::vector<const char*> fuse_argv = {argv[0], "-o", mount_options.c_str()};
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(fuse_argv.size()), const_cast<char**>(fuse_argv.data()));
   fuse_lowlevel_ops ops = hafs::mount::MakeOperations();
@@ -149,7 +163,10 @@ int main(int argc, char** argv) {
   } else {
     context.session = session;
     mounted.store(true);
-    LOG(INFO) << "mounted hafs:" << context.master.MasterList() << " at " << context.options.mountpoint;
+    const hafs::mount::MountedExport& granted = context.mounted_export;
+    LOG(INFO) << "mounted hafs:" << context.master.MasterList() << ":" << context.options.subdir << " at "
+              << context.options.mountpoint << (granted.read_only ? " read-only" : " read-write") << ", goals "
+              << granted.min_goal << "-" << granted.max_goal;
     if (hafs::Status status = hafs::mount::SetReadAhead(resolved_mountpoint, context.options.read_ahead_kb);
         !status.ok()) {
       LOG(WARNING) << "read-ahead stays at the kernel's default: " << status.ToString();

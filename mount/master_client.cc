@@ -83,8 +83,8 @@ bool MasterClient::IsRetryable(int error) {
     case ECONNREFUSED:
     case EHOSTUNREACH:
     case ESTALE:  // a fenced (old) active master
-    case EROFS:   // a standby refusing mutations
       return true;
+    // Not EROFS: that is a read-only export's answer (docs/exports.md), final on any master.
     default:
       return false;
   }
@@ -95,6 +95,7 @@ Result<wire::Reply> MasterClient::CallFor(wire::Envelope request, int64_t retry_
   // applies a retried mutation (create, rename, write lease, write done, ...) only once.
   request.set_client_id(client_id_);
   request.set_sequence(next_sequence_.fetch_add(1));
+  request.set_mount_root(mount_root_.load());
   int64_t deadline_ms = MonotonicMs() + retry_ms;
   Status last_error;
   bool first_attempt = true;

@@ -1,8 +1,9 @@
 // Calls from hafs-mount to the active master, with failover between masters.
 //
 // Every request carries the highest master epoch this mount has seen, the mount's
-// client_id (random per mount) and a sequence number that stays the same across the
-// retries of one call (on any master), so the master can apply a retried mutation once.
+// client_id (random per mount), a sequence number that stays the same across the
+// retries of one call (on any master), so the master can apply a retried mutation once,
+// and the mounted subtree's root once the master granted it (Envelope.mount_root).
 // A call that times out, or that a master answers as "not me" (ENOTCONN from a standby,
 // which names the active in Reply.active_address when it knows it; ESTALE from a fenced
 // old active; an answer with an epoch older than one already seen), goes at once to the
@@ -36,6 +37,9 @@ class MasterClient {
   // Like Call, but retries for `retry_ms` (mount time: --mount-retry-s).
   Result<wire::Reply> CallFor(wire::Envelope request, int64_t retry_ms);
 
+  // The root inode MountRequest answered; every later request carries it.
+  void SetMountRoot(uint64_t mount_root) { mount_root_.store(mount_root); }
+
   // Fencing: remembers the highest epoch seen; false when `epoch` is older (stale).
   bool ObserveEpoch(uint64_t epoch);
   uint64_t epoch() const { return epoch_.load(); }
@@ -60,6 +64,7 @@ class MasterClient {
   uint64_t client_id_;
   std::atomic<uint64_t> epoch_{0};
   std::atomic<uint64_t> next_sequence_{1};
+  std::atomic<uint64_t> mount_root_{0};  // 0 until mounted: the MountRequest itself
   std::atomic<size_t> current_master_{0};  // the one that answered last
   // Per master: when its calls started timing out (monotonic ms), 0 while it answers.
   std::unique_ptr<std::atomic<int64_t>[]> silent_since_ms_;

@@ -7,8 +7,10 @@
 #include "mount/chunk_location_cache.h"
 #include "mount/chunk_reader.h"
 #include "mount/chunk_writer.h"
+#include "mount/inode_mapping.h"
 #include "mount/inode_table.h"
 #include "mount/master_client.h"
+#include "mount/mount_export.h"
 #include "mount/mount_options.h"
 #include "mount/replica_picker.h"
 
@@ -28,7 +30,11 @@ struct MountContext {
   ReplicaPicker picker;
   ChunkReader reader;
   ChunkWriter writer;
-  InodeTable inodes;
+  InodeTable inodes;  // keyed by master inode numbers
+  // The master's answer to MountRequest and the inode numbering it implies; main.cc sets
+  // both before the FUSE session serves, and they do not change after.
+  MountedExport mounted_export;
+  InodeMapping inode_mapping;
   fuse_session* session = nullptr;  // set once mounted, for cache invalidations
 };
 

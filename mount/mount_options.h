@@ -12,6 +12,7 @@ namespace hafs::mount {
 
 struct MountOptions {
   std::string mountpoint;
+  std::string subdir = "/";          // the master's directory to mount (absolute)
   std::vector<std::string> masters;  // "host:port" each, tried in order
   int master_timeout_ms = 500;       // one call to one master
   int master_retry_s = 60;           // how long a metadata call keeps retrying before EIO

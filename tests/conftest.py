@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -179,14 +180,37 @@ class Cluster:
     def wait_standby_in_sync(self, name, timeout_s=60.0):
         wait_until(lambda: self.standby_in_sync(name), timeout_s, what=f"{name} to be an in-sync standby", interval_s=0.1)
 
+    def add_key(self, name, role="client"):
+        """A new key pair `name` in this cluster's keys, authorized with `role` (every
+        daemon rereads the list; the new key is accepted once they have)."""
+        made = subprocess.run([str(BUILD / "hafs"), "keygen", str(self.keys / f"{name}.key"), "--role", role,
+                               "--name", name], capture_output=True, text=True, timeout=30, check=True)
+        with open(self.keys / "authorized_keys", "a") as authorized:
+            authorized.write(made.stdout)
+        for home in self.root.iterdir():
+            if (home / "pid").is_file() and home.name != "mount":
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int((home / "pid").read_text()), signal.SIGHUP)
+
+    def set_exports(self, text):
+        """Replaces the masters' exports file (docs/exports.md) and waits until both reread it."""
+        loads = {name: self.log(name).count("exports: ") for name in self.master_names()}
+        (self.root / "exports.cfg").write_text(text)
+        for name in loads:
+            os.kill(self.pid(name), signal.SIGHUP)
+        for name, before in loads.items():
+            wait_until(lambda: self.log(name).count("exports: ") > before, timeout_s=15, what=f"{name} to reread its exports")
+
+    def mount_command(self, where: Path, *flags, key="client"):
+        return [str(BUILD / "hafs-mount"), "--master", self.master_list(), *self.key_flags(key), *flags, str(where)]
+
     @contextlib.contextmanager
-    def second_mount(self, where: Path, *flags):
-        """Another hafs-mount of this cluster at `where` (another host's view), unmounted and
-        stopped on exit; yields the mount point."""
+    def second_mount(self, where: Path, *flags, key="client"):
+        """Another hafs-mount of this cluster at `where` (another host's view) with key `key`,
+        unmounted and stopped on exit; yields the mount point."""
         where.mkdir(parents=True, exist_ok=True)
         with open(where.parent / f"{where.name}.log", "wb") as log:
-            process = subprocess.Popen([str(BUILD / "hafs-mount"), "--master", self.master_list(),
-                                        *self.key_flags("client"), *flags, str(where)], stdout=log, stderr=log)
+            process = subprocess.Popen(self.mount_command(where, *flags, key=key), stdout=log, stderr=log)
             try:
                 wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what="a second mount")
                 yield where

@@ -6,11 +6,14 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/log.h"
+#include "master/export_guard.h"
 #include "master/master_state.h"
 
 namespace hafs::fuzz {
@@ -99,12 +102,35 @@ Pair& State() {
   return *pair;
 }
 
+// The export a guarded request's client is held to: /d, root squashed, goals 1-3.
+master::ExportGuard& Guard() {
+  static master::ExportGuard* guard = [] {
+    std::string path = (std::filesystem::temp_directory_path() / "hafs-fuzz-exports").string();
+    std::ofstream(path) << "fuzzer /d rw,root_squash,goal=1-3\n";
+    auto* made = new master::ExportGuard(path);
+    if (!made->Load().ok()) std::abort();
+    return made;
+  }();
+  return *guard;
+}
+
 }  // namespace
 
 void ServeOnFuzzedMaster(const wire::Envelope& request) {
   Pair& pair = State();
   pair.now_ms += 7;
-  Serve(pair, request);
+  // Odd request ids come from a client held to its export, as a client key's requests are.
+  if (request.request_id() % 2 == 0) {
+    Serve(pair, request);
+    return;
+  }
+  master::ExportClient client{"", "fuzzer", "127.0.0.1"};
+  if (request.has_mount()) {
+    (void)Guard().Mount(&client, request.mount(), pair.active->name_space());
+    return;
+  }
+  wire::Envelope guarded = request;
+  if (Guard().Admit(client, &guarded, pair.active->name_space()).ok()) Serve(pair, guarded);
 }
 
 }  // namespace hafs::fuzz
