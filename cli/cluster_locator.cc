@@ -39,7 +39,19 @@ const MountEntry* FindMountContaining(const std::vector<MountEntry>& mounts, std
   return best;
 }
 
-Result<std::vector<std::string>> MastersForPath(const std::string& path, std::string_view mountinfo_text) {
+MountSource ParseMountSource(std::string_view source) {
+  MountSource parsed;
+  // Addresses hold no '/': the subtree starts at the first ":/".
+  size_t subdir = source.find(":/");
+  if (subdir != std::string_view::npos) {
+    parsed.subdir = std::string(source.substr(subdir + 1));
+    source = source.substr(0, subdir);
+  }
+  parsed.masters = SplitMasterList(source);
+  return parsed;
+}
+
+Result<MountSource> MountSourceForPath(const std::string& path, std::string_view mountinfo_text) {
   char resolved[PATH_MAX];
   if (realpath(path.c_str(), resolved) == nullptr) return Fail(ErrnoStatus("cannot resolve " + path));
   std::vector<MountEntry> mounts = ParseMountinfo(mountinfo_text);
@@ -49,12 +61,18 @@ Result<std::vector<std::string>> MastersForPath(const std::string& path, std::st
                             " is not on a hafs mount; pass --master HOST:PORT[,HOST:PORT...] or a path inside a "
                             "mounted hafs file system");
   }
-  std::vector<std::string> masters = SplitMasterList(std::string_view(mount->source).substr(kSourcePrefix.size()));
-  if (masters.empty()) {
+  MountSource source = ParseMountSource(std::string_view(mount->source).substr(kSourcePrefix.size()));
+  if (source.masters.empty()) {
     return Fail(EINVAL, "the hafs mount at " + mount->mount_point + " names no master (source \"" + mount->source +
                             "\"); pass --master HOST:PORT");
   }
-  return masters;
+  return source;
+}
+
+Result<std::vector<std::string>> MastersForPath(const std::string& path, std::string_view mountinfo_text) {
+  auto source = MountSourceForPath(path, mountinfo_text);
+  if (!source) return Fail(source.error());
+  return source->masters;
 }
 
 Result<std::vector<std::string>> LocateMasters(const std::string& master_flag, const std::string& path) {
@@ -66,6 +84,14 @@ Result<std::vector<std::string>> LocateMasters(const std::string& master_flag, c
   std::string mountinfo = ReadMountinfo();
   if (mountinfo.empty()) return Fail(ErrnoStatus("cannot read /proc/self/mountinfo"));
   return MastersForPath(path, mountinfo);
+}
+
+Result<std::string> MountedSubdir(const std::string& path) {
+  std::string mountinfo = ReadMountinfo();
+  if (mountinfo.empty()) return Fail(ErrnoStatus("cannot read /proc/self/mountinfo"));
+  auto source = MountSourceForPath(path, mountinfo);
+  if (!source) return Fail(source.error());
+  return source->subdir;
 }
 
 }  // namespace hafs::cli

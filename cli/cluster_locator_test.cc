@@ -83,6 +83,15 @@ TEST_F(MastersForPathTest, FindsMastersOfTheMountHoldingThePath) {
   EXPECT_EQ(*masters, (std::vector<std::string>{"127.0.0.1:9000", "127.0.0.1:9001"}));
 }
 
+TEST(MountSourceTest, ASubtreeMountNamesItsSubdirAfterTheMasters) {
+  MountSource whole = ParseMountSource("127.0.0.1:9000,127.0.0.1:9001");
+  EXPECT_EQ(whole.masters, (std::vector<std::string>{"127.0.0.1:9000", "127.0.0.1:9001"}));
+  EXPECT_EQ(whole.subdir, "/");
+  MountSource subtree = ParseMountSource("127.0.0.1:9000,[::1]:9001:/projects/a b");
+  EXPECT_EQ(subtree.masters, (std::vector<std::string>{"127.0.0.1:9000", "[::1]:9001"}));
+  EXPECT_EQ(subtree.subdir, "/projects/a b");
+}
+
 TEST_F(MastersForPathTest, RelativePathsAreResolved) {
   std::string old_cwd = std::filesystem::current_path();
   std::filesystem::current_path(dir_);

@@ -28,19 +28,33 @@ Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, con
   return AskActiveMaster(*masters, request, options.timeout_ms);
 }
 
+Result<uint64_t> MasterInodeOf(const CliOptions& options, const std::string& path) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) return Fail(ErrnoStatus("cannot stat " + path));
+  if (info.st_ino != 1) return info.st_ino;
+  auto subdir = MountedSubdir(path);
+  if (!subdir || *subdir == "/") return info.st_ino;
+  // The mount shows its subtree as inode 1: ask which inode that is (as the mount did).
+  wire::Envelope request;
+  request.mutable_mount()->set_subdir(*subdir);
+  auto answer = Ask(options, path, request);
+  if (!answer) return Fail(answer.error());
+  return answer->envelope.reply().mount_root();
+}
+
 namespace {
 
 int FileInfo(const CliOptions& options) {
   if (options.arguments.size() != 1) return UsageError("fileinfo takes exactly one PATH");
   const std::string& path = options.arguments[0];
-  struct stat info;
-  if (stat(path.c_str(), &info) != 0) return ClusterError(ErrnoStatus("cannot stat " + path));
+  auto inode = MasterInodeOf(options, path);
+  if (!inode) return ClusterError(inode.error());
   wire::Envelope request;
-  request.mutable_file_info()->set_inode(info.st_ino);  // FUSE inode numbers are master inode numbers
+  request.mutable_file_info()->set_inode(*inode);
   auto answer = Ask(options, path, request);
   if (!answer) return ClusterError(answer.error());
   const wire::Reply& reply = answer->envelope.reply();
-  std::cout << (options.json ? FileInfoJson(reply) : FileInfoText(reply, path, info.st_ino));
+  std::cout << (options.json ? FileInfoJson(reply) : FileInfoText(reply, path, *inode));
   return kExitOk;
 }
 

@@ -37,6 +37,9 @@ int RunCommand(const CliOptions& options);
 int UsageError(const std::string& message);
 int ClusterError(const Status& status);
 Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, const wire::Envelope& request);
+// The master's inode number of `path` on a hafs mount: its st_ino, which the mount passes
+// through, except at the root of a subtree mount (st_ino 1), which is the subtree's inode.
+Result<uint64_t> MasterInodeOf(const CliOptions& options, const std::string& path);
 
 // `hafs maintenance CHUNKSERVER on|off` and `hafs decommission CHUNKSERVER [cancel]`
 // (chunkserver_commands.cc).

@@ -12,13 +12,6 @@
 namespace hafs::cli {
 namespace {
 
-// PATH's inode: FUSE inode numbers are master inode numbers.
-Result<uint64_t> InodeOf(const std::string& path) {
-  struct stat info;
-  if (stat(path.c_str(), &info) != 0) return Fail(ErrnoStatus("cannot stat " + path));
-  return info.st_ino;
-}
-
 // Sends a get_goal or set_goal request about PATH's `inode` and prints the answer.
 int AskAndReport(const CliOptions& options, const std::string& path, uint64_t inode, const wire::Envelope& request) {
   auto answer = Ask(options, path, request);
@@ -38,7 +31,7 @@ int AskAndReport(const CliOptions& options, const std::string& path, uint64_t in
 int GetGoal(const CliOptions& options) {
   if (options.arguments.size() != 1) return UsageError("getgoal takes exactly one PATH");
   const std::string& path = options.arguments[0];
-  auto inode = InodeOf(path);
+  auto inode = MasterInodeOf(options, path);
   if (!inode) return ClusterError(inode.error());
   wire::Envelope request;
   request.mutable_get_goal()->set_inode(*inode);
@@ -55,7 +48,7 @@ int SetGoal(const CliOptions& options) {
                       std::to_string(kMaxGoal) + ", not \"" + number + "\"");
   }
   const std::string& path = options.arguments[1];
-  auto inode = InodeOf(path);
+  auto inode = MasterInodeOf(options, path);
   if (!inode) return ClusterError(inode.error());
   wire::Envelope request;
   wire::SetGoalRequest* set = request.mutable_set_goal();

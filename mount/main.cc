@@ -130,9 +130,13 @@ int main(int argc, char** argv) {
   }
   if (!MountExport(context)) return 1;
 
-  // FUSE splits -o at commas: the commas of the master list are escaped ("\\,").
-  std::string fsname = "hafs:";
-  for (char c : context.master.MasterList()) {
+  // "hafs:MASTERS" or, for a subtree, "hafs:MASTERS:SUBDIR" (the CLI reads it to find the
+  // cluster, and the subtree's inode behind the mount's root). FUSE splits -o at commas:
+  // commas and backslashes are escaped ("\\,").
+  std::string fsname;
+  std::string source = "hafs:" + context.master.MasterList();
+  if (context.options.subdir != "/") source += ":" + context.options.subdir;
+  for (char c : source) {
     if (c == ',' || c == '\\') fsname += '\\';
     fsname += c;
   }

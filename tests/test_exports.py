@@ -137,6 +137,11 @@ def test_a_subtree_mount_cannot_see_its_parent(exported, wire, tmp_path):
         assert (lab / "sub" / "inside").read_bytes() == b"inside the subtree\n"
         assert os.stat(lab).st_ino == 1  # the subtree is the mount's root
         (lab / "sub" / "new").write_bytes(b"written through the subtree\n")
+        # The CLI knows the mount's root stands for /proj, not for the file system's root.
+        cluster.hafs("setgoal", "2", str(cluster.mnt / "proj"))
+        assert cluster.hafs_json("getgoal", str(lab)) == cluster.hafs_json("getgoal", str(cluster.mnt / "proj")) | {
+            "path": str(lab)}
+        assert cluster.hafs_json("getgoal", str(lab))["goal"] == 2
     assert (cluster.mnt / "proj" / "sub" / "new").read_bytes() == b"written through the subtree\n"
     assert "no export admits client lab" in mount_refusal(cluster, tmp_path, "lab")  # not "/"
 
