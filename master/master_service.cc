@@ -242,9 +242,7 @@ Status MasterService::ServeBatch() {
       auto mounted = export_guard_.Mount(client ? &*client : nullptr, request.mount(), state_->name_space());
       if (!mounted) rpc::LogAtRate(refusal_log_, "refused a mount", mounted.error());
       *reply.mutable_reply() = mounted ? *mounted : rpc::MakeReply(request, mounted.error()).reply();
-    } else if (Status admitted = client ? export_guard_.Admit(*client, &incoming->message.envelope, state_->name_space())
-                                        : Status::Ok();
-               !admitted.ok()) {
+    } else if (Status admitted = Admit(client, &incoming->message.envelope); !admitted.ok()) {
       rpc::LogAtRate(refusal_log_, "refused a " + *pending.op + " request", admitted);
       reply.mutable_reply()->set_error(admitted.error());
       reply.mutable_reply()->set_error_message(admitted.message());
@@ -282,6 +280,14 @@ Status MasterService::ServeBatch() {
       LOG(WARNING) << "reply not sent: " << status.ToString();
     }
   }
+  return Status::Ok();
+}
+
+Status MasterService::Admit(const std::optional<ExportClient>& client, wire::Envelope* request) const {
+  if (client) {
+    if (Status admitted = export_guard_.Admit(*client, request, state_->name_space()); !admitted.ok()) return admitted;
+  }
+  if (request->has_report_bad_replica()) return token_issuer_.CheckReport(request->report_bad_replica(), WallClockMs());
   return Status::Ok();
 }
 

@@ -129,6 +129,9 @@ class MasterService {
   Status WritePortFile();
   // Handles one turn's requests; false when there was nothing to read.
   Status ServeBatch();
+  // What a request must pass before it is handled: its client's export (none for other
+  // roles), and for a bad-replica report, the read token it was read with.
+  Status Admit(const std::optional<ExportClient>& client, wire::Envelope* request) const;
   // Group commit of one turn's records; an error means memory is ahead of the disk.
   Status AppendRecords(const std::vector<wire::LogRecord>& records);
   // Writes (and, on an active with a peer, ships) one batch; *may_reply false: the

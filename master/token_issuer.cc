@@ -34,4 +34,18 @@ wire::ChunkToken TokenIssuer::CopyToken(uint64_t chunk_id, uint64_t chunk_versio
                          std::span(&source_address, 1));
 }
 
+Status TokenIssuer::CheckReport(const wire::ReportBadReplicaRequest& report, int64_t now_ms) const {
+  if (!key_) return Status::Ok();
+  const wire::ChunkToken& token = report.read_token();
+  // Any version the token names: the replica may have been read just before a new lease.
+  ChunkAccessRequest read;
+  read.chunk_id = report.chunk_id();
+  read.chunk_version = token.chunk_version();
+  if (Status held = VerifyChunkToken(*key_, token, read, now_ms); !held.ok()) {
+    return Status::Error(EACCES, "a report of a bad replica of chunk " + std::to_string(report.chunk_id()) +
+                                     " without a read token for it: " + held.message());
+  }
+  return Status::Ok();
+}
+
 }  // namespace hafs::master

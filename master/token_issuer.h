@@ -26,6 +26,9 @@ class TokenIssuer {
   // (empty without a key).
   wire::ChunkToken CopyToken(uint64_t chunk_id, uint64_t chunk_version, const std::string& source_address,
                              int64_t now_ms) const;
+  // Whether a client's report of a bad replica comes with a read token this cluster issued
+  // for that chunk, unexpired at `now_ms` (OK without a key); EACCES saying why not.
+  Status CheckReport(const wire::ReportBadReplicaRequest& report, int64_t now_ms) const;
 
  private:
   const std::optional<TokenKey> key_;

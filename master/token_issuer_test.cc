@@ -72,5 +72,27 @@ TEST(TokenIssuer, CopyTokenNamesTheSourceOnly) {
   EXPECT_TRUE(VerifyChunkToken(Key(), token, {5, 3, wire::CHUNK_ACCESS_READ, "", {}}, kNowMs).ok());
 }
 
+TEST(TokenIssuer, ABadReplicaReportNeedsAReadTokenForItsChunk) {
+  TokenIssuer issuer(Key(), 600000);
+  wire::Envelope request;
+  request.mutable_get_chunks()->set_inode(2);
+  wire::Reply reply;
+  reply.add_locations()->set_chunk_id(7);
+  issuer.AddTokens(request, &reply, kNowMs);
+  wire::ReportBadReplicaRequest report;
+  report.set_chunk_id(7);
+  EXPECT_EQ(issuer.CheckReport(report, kNowMs).error(), EACCES) << "no token";
+  *report.mutable_read_token() = reply.locations(0).token();
+  EXPECT_TRUE(issuer.CheckReport(report, kNowMs).ok());
+  EXPECT_EQ(issuer.CheckReport(report, kNowMs + 3600'000).error(), EACCES) << "expired";
+  report.set_chunk_id(8);
+  EXPECT_EQ(issuer.CheckReport(report, kNowMs).error(), EACCES) << "another chunk's token";
+  report.set_chunk_id(7);
+  report.mutable_read_token()->set_expiry_ms(kNowMs + 7200'000);
+  EXPECT_EQ(issuer.CheckReport(report, kNowMs).error(), EACCES) << "forged";
+  EXPECT_TRUE(TokenIssuer(std::nullopt, 600000).CheckReport(wire::ReportBadReplicaRequest(), kNowMs).ok())
+      << "tokens off";
+}
+
 }  // namespace
 }  // namespace hafs::master

@@ -112,6 +112,7 @@ void ChunkReader::ReportBadReplica(const wire::ChunkLocation& location, const wi
   report->set_chunkserver_id(replica.chunkserver_id());
   report->set_error(status.error());
   report->set_reason(status.message());
+  if (location.has_token()) *report->mutable_read_token() = location.token();
   auto reply = master_.CallOnce(std::move(request));  // best effort: the read goes on either way
   if (!reply) {
     LOG(WARNING) << "could not report a bad replica: " << reply.error().ToString();

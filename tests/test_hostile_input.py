@@ -163,14 +163,24 @@ def test_a_message_over_the_size_limit_in_all_its_frames_is_refused(shared_clust
     assert_cluster_serves(shared_cluster, f"after-oversized-{daemon}")
 
 
-def report_bad(cluster, wire, chunk_id, chunkserver_id):
+def read_token(cluster, wire, path):
+    """The read token the master gives a client for the first chunk of `path` (GetChunks)."""
+    request = wire.Envelope(request_id=3)
+    request.get_chunks.inode = path.stat().st_ino
+    request.get_chunks.count = 1
+    return reply_of(wire, cluster.call(cluster.active_master(), request.SerializeToString())).locations[0].token
+
+
+def report_bad(cluster, wire, chunk_id, chunkserver_id, token=None):
+    """A client's report that a replica is bad; the master's answer's error."""
     request = wire.Envelope(request_id=chunkserver_id)
     request.report_bad_replica.chunk_id = chunk_id
     request.report_bad_replica.chunkserver_id = chunkserver_id
     request.report_bad_replica.error = errno.EBADMSG
     request.report_bad_replica.reason = "forged"
-    reply = reply_of(wire, cluster.call(cluster.active_master(), request.SerializeToString()))
-    assert reply.error == 0, reply
+    if token is not None:
+        request.report_bad_replica.read_token.CopyFrom(token)
+    return reply_of(wire, cluster.call(cluster.active_master(), request.SerializeToString())).error
 
 
 def test_forged_reports_of_every_replica_delete_nothing(shared_cluster, wire):
@@ -179,8 +189,15 @@ def test_forged_reports_of_every_replica_delete_nothing(shared_cluster, wire):
     digest = write_random(path, 3 * MiB, seed=12)
     chunk = cluster.hafs_json("fileinfo", str(path))["chunks"][0]
     assert len(chunk["replicas"]) == 3
+    # Without the read token the master gave for this chunk, a report is refused outright.
+    other = cluster.mnt / "another-file"
+    write_random(other, MiB, seed=14)
+    for token in (None, read_token(cluster, wire, other)):
+        assert report_bad(cluster, wire, chunk["id"], chunk["replicas"][0]["chunkserver"], token) == errno.EACCES
+    # With it (a client that did read the chunk), the chunkservers are asked, and find nothing.
+    token = read_token(cluster, wire, path)
     for replica in chunk["replicas"]:
-        report_bad(cluster, wire, chunk["id"], replica["chunkserver"])
+        assert report_bad(cluster, wire, chunk["id"], replica["chunkserver"], token) == 0
     checked = f"chunk {chunk['id']} version {chunk['version']} was reported bad by a client; checked here"
     for name in ("cs1", "cs2", "cs3"):
         wait_until(lambda: checked in cluster.log(name), what=f"{name} to check its replica")
@@ -197,7 +214,7 @@ def test_a_report_of_a_really_bad_replica_gets_it_replaced(shared_cluster, wire)
     cs1 = next(r for r in chunk["replicas"] if r["address"] == cluster.address("cs1"))
     chunk_file = next(f for f in cluster.chunk_files("cs1") if f.name == f"{chunk['id']:016x}.chunk")
     flip_bytes(chunk_file, [12288 + MiB + 5])  # behind the chunkserver's back; nothing reads it
-    report_bad(cluster, wire, chunk["id"], cs1["chunkserver"])
+    assert report_bad(cluster, wire, chunk["id"], cs1["chunkserver"], read_token(cluster, wire, path)) == 0
     corrupt = f"chunk {chunk['id']} version {chunk['version']} replica is corrupt"
     wait_until(lambda: corrupt in cluster.log("cs1"), what="cs1 to find its replica bad when asked")
     copied = f"copied chunk {chunk['id']} v{chunk['version']} from chunkserver"
