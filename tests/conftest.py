@@ -35,8 +35,10 @@ def wait_until(condition, timeout_s=30.0, what="condition", interval_s=0.05):
 class Cluster:
     """One local cluster in its own directory, driven by tools/hafs-local."""
 
-    def __init__(self, root: Path, chunkservers: int = 3, env: dict | None = None, masters: int | None = None):
+    def __init__(self, root: Path, chunkservers: int = 3, env: dict | None = None, masters: int | None = None,
+                 mounts: int = 1):
         self.root = root
+        self.mounts = mounts
         self.chunkservers = chunkservers
         self.masters = masters  # None: hafs-local's default (two when hafs-master has --peer)
         self.env = dict(os.environ, HAFS_LOCAL_DIR=str(root), HAFS_BUILD_DIR=str(BUILD))
@@ -60,6 +62,8 @@ class Cluster:
         args = ["up", "--chunkservers", str(self.chunkservers)]
         if self.masters is not None:
             args += ["--masters", str(self.masters)]
+        if self.mounts != 1:
+            args += ["--mounts", str(self.mounts)]
         self.local(*args)
         return self
 
@@ -261,10 +265,10 @@ def master_supports(option) -> bool:
     return f"--{option} " in result.stdout or f"--{option}\n" in result.stdout
 
 
-def make_cluster(request, chunkservers=3, env=None, masters=None, start=True):
+def make_cluster(request, chunkservers=3, env=None, masters=None, start=True, mounts=1):
     root = Path(tempfile.mkdtemp(prefix="hafs-test-"))
     root.chmod(0o755)  # other users reach the mount through it (permission tests)
-    cluster = Cluster(root, chunkservers=chunkservers, env=env, masters=masters)
+    cluster = Cluster(root, chunkservers=chunkservers, env=env, masters=masters, mounts=mounts)
 
     failed_before = request.session.testsfailed
 
