@@ -39,6 +39,20 @@ Result<FileSystemSpace> SpaceOf(const std::string& dir) {
   return FileSystemSpace{fs.f_blocks * fs.f_frsize, fs.f_bavail * fs.f_frsize, st.st_dev};
 }
 
+// This host, as systemd names it (/etc/machine-id), or its host name: with a device number,
+// it names a file system across the chunkservers of a cluster.
+const std::string& MachineId() {
+  static const std::string id = [] {
+    std::ifstream file("/etc/machine-id");
+    std::string machine;
+    if (file >> machine && !machine.empty()) return machine;
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    return std::string(host);
+  }();
+  return id;
+}
+
 // A directory is usable when we can create and remove a file in it (access(2) would
 // say yes to root on a read-only mount).
 Status CheckWritableDir(const std::string& dir) {
@@ -467,6 +481,10 @@ wire::DiskSpace ChunkStore::Space() {
     if (!space || !devices_seen.insert(space->device).second) continue;
     total.set_total_bytes(total.total_bytes() + space->total_bytes);
     total.set_free_bytes(total.free_bytes() + space->free_bytes);
+    wire::DiskSpace::FileSystem* file_system = total.add_file_systems();
+    file_system->set_id(MachineId() + ":" + std::to_string(space->device));
+    file_system->set_total_bytes(space->total_bytes);
+    file_system->set_free_bytes(space->free_bytes);
   }
   uint64_t used_bytes = 0;
   ForEachChunk([&](uint64_t, const Entry& entry) { used_bytes += entry.data_length; });

@@ -165,6 +165,11 @@ TEST_F(ChunkStoreTest, ChunksSurviveARestartOverSeveralDirectories) {
   EXPECT_EQ(out, Filled(1000, 5));
   EXPECT_EQ(store->Space().used_bytes(), 20u * 1000);
   EXPECT_GT(store->Space().total_bytes(), 0u);
+  // Both data directories are on one file system: it is named once, with this host's id.
+  wire::DiskSpace space = store->Space();
+  ASSERT_EQ(space.file_systems_size(), 1);
+  EXPECT_EQ(space.file_systems(0).total_bytes(), space.total_bytes());
+  EXPECT_NE(space.file_systems(0).id().find(':'), std::string::npos);
 }
 
 TEST_F(ChunkStoreTest, DeleteRemovesTheChunk) {

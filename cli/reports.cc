@@ -7,6 +7,7 @@
 #include "cli/json_output.h"
 #include "cli/text_table.h"
 #include "common/chunkserver_mode.h"
+#include "common/space_total.h"
 
 namespace hafs::cli {
 namespace {
@@ -52,6 +53,7 @@ bool Drained(const wire::ChunkserverInfo& info) {
 
 ClusterSummary Summarize(const wire::Reply& reply) {
   ClusterSummary summary;
+  SpaceTotal space;  // a disk several chunkservers share counts once
   for (const wire::ChunkserverInfo& info : reply.chunkservers()) {
     ++summary.total;
     summary.maintenance += info.mode() == wire::MODE_MAINTENANCE;
@@ -61,10 +63,11 @@ ClusterSummary Summarize(const wire::Reply& reply) {
       continue;
     }
     ++summary.up;
-    summary.total_bytes += info.space().total_bytes();
-    summary.free_bytes += info.space().free_bytes();
+    space.Add(info.space());
     summary.used_bytes += info.space().used_bytes();
   }
+  summary.total_bytes = space.total_bytes();
+  summary.free_bytes = space.free_bytes();
   return summary;
 }
 

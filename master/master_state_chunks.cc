@@ -4,6 +4,7 @@
 
 #include "common/block_checksum.h"
 #include "common/log.h"
+#include "common/space_total.h"
 #include "master/chunkserver_modes.h"
 #include "master/master_state.h"
 #include "master/placement.h"
@@ -272,14 +273,12 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
 
 wire::Reply MasterState::StatFs(int64_t now_ms) {
   wire::Reply reply;
-  uint64_t total_bytes = 0, free_bytes = 0;
+  SpaceTotal space;
   for (const auto& [id, chunkserver] : registry_.chunkservers()) {
-    if (!registry_.IsUp(chunkserver, now_ms)) continue;
-    total_bytes += chunkserver.space.total_bytes();
-    free_bytes += chunkserver.space.free_bytes();
+    if (registry_.IsUp(chunkserver, now_ms)) space.Add(chunkserver.space);
   }
-  reply.set_total_bytes(total_bytes);
-  reply.set_free_bytes(free_bytes);
+  reply.set_total_bytes(space.total_bytes());
+  reply.set_free_bytes(space.free_bytes());
   reply.set_inode_count(namespace_.inode_count());
   return reply;
 }

@@ -341,5 +341,27 @@ TEST_F(ChunkHandlingTest, UnknownMessageIsAnErrorReply) {
   EXPECT_EQ(Call(wire::Envelope()).error(), EINVAL);
 }
 
+TEST_F(ChunkHandlingTest, StatFsCountsAFileSystemSharedByChunkserversOnce) {
+  auto register_on = [&](const std::string& uuid, const std::vector<std::string>& file_systems) {
+    wire::Envelope request = testing::RegisterEnvelope(uuid, {}, 100 * kGiB);
+    for (const std::string& id : file_systems) {
+      wire::DiskSpace::FileSystem* file_system = request.mutable_register_()->mutable_space()->add_file_systems();
+      file_system->set_id(id);
+      file_system->set_total_bytes(1000 * kGiB);
+      file_system->set_free_bytes(400 * kGiB);
+    }
+    ASSERT_EQ(Call(request).error(), 0);
+  };
+  register_on("a", {"host1:2049"});
+  register_on("b", {"host1:2049"});          // the same disk as a
+  register_on("c", {"host1:2050", "host2:2049"});  // another disk, and one on another host
+  Register("d");                             // names no file system: its own totals
+  wire::Envelope stat_fs;
+  stat_fs.mutable_stat_fs();
+  wire::Reply reply = Call(stat_fs);
+  EXPECT_EQ(reply.total_bytes(), 3 * 1000 * kGiB + 200 * kGiB);
+  EXPECT_EQ(reply.free_bytes(), 3 * 400 * kGiB + 100 * kGiB);
+}
+
 }  // namespace
 }  // namespace hafs::master

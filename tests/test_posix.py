@@ -177,9 +177,12 @@ def test_sparse_file_and_offset_beyond_4gib(d):
         assert handle.read(4096) == b"\0" * 4096
 
 
-def test_statfs(d):
+def test_statfs(shared_cluster, d):
     st = os.statvfs(d)
     assert st.f_blocks > 0 and st.f_bfree > 0 and st.f_bsize > 0
+    # Three chunkservers on one disk: the disk is counted once, not three times.
+    disk = os.statvfs(shared_cluster.root)
+    assert abs(st.f_blocks * st.f_frsize - disk.f_blocks * disk.f_frsize) <= 0.01 * disk.f_blocks * disk.f_frsize
 
 
 def test_fsync_and_mount_shows_in_proc_mounts(shared_cluster, d):
