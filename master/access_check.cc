@@ -49,6 +49,8 @@ Status AccessCheck::Need(const Inode& inode, uint32_t want) const {
 Status AccessCheck::MaySearch(const Inode& directory) const { return Need(directory, kExecute); }
 Status AccessCheck::MayRead(const Inode& inode) const { return Need(inode, kRead); }
 Status AccessCheck::MayWrite(const Inode& inode) const { return Need(inode, kWrite); }
+Status AccessCheck::MayReadData(const Inode& file) const { return Owns(file) ? Status::Ok() : Need(file, kRead); }
+Status AccessCheck::MayWriteData(const Inode& file) const { return Owns(file) ? Status::Ok() : Need(file, kWrite); }
 
 Status AccessCheck::MayCreateIn(const Inode& directory, uint32_t mode) const {
   if (Status status = Need(directory, kWrite | kExecute); !status.ok()) return status;
@@ -91,11 +93,11 @@ uint32_t AccessCheck::ModeAfterChown(const Inode& inode, uint32_t mode) const {
 Status AccessCheck::MaySetAttr(const Inode& inode, wire::SetAttrRequest* request) const {
   uint32_t valid = request->valid();
   // truncate(2) needs write permission; a size on anything but a regular file is refused
-  // by Namespace::SetAttr (EISDIR, EINVAL), as Linux does before this check. ftruncate of
-  // a file opened for writing needs none in Linux, but the request does not say whether
-  // it comes through an open file (that needs open tickets; docs/design.md).
+  // by Namespace::SetAttr (EISDIR, EINVAL), as Linux does before this check. ftruncate
+  // through a descriptor is judged as a data write (MayWriteData: the owner passes).
   if ((valid & wire::SET_ATTR_SIZE) && S_ISREG(inode.mode)) {
-    if (Status status = MayWrite(inode); !status.ok()) return status;
+    Status status = request->through_open_file() ? MayWriteData(inode) : MayWrite(inode);
+    if (!status.ok()) return status;
   }
   constexpr uint32_t kExplicitTimes = wire::SET_ATTR_ATIME | wire::SET_ATTR_MTIME | wire::SET_ATTR_CTIME;
   constexpr uint32_t kNowTimes = wire::SET_ATTR_ATIME_NOW | wire::SET_ATTR_MTIME_NOW;

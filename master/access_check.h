@@ -27,6 +27,14 @@ class AccessCheck {
   Status MaySearch(const Inode& directory) const;  // x: lookup of a name in it
   Status MayRead(const Inode& inode) const;        // r: listing a directory
   Status MayWrite(const Inode& inode) const;       // w: truncating a file
+  // A data request through a descriptor the mount opened (GetChunks: read; WriteLease,
+  // WriteDone: write). Judged as an NFS server judges a READ or WRITE, which cannot tell
+  // when the descriptor was opened: the mode bits as now, except that the owner always
+  // passes, so a file created 0444, or one fchmod'ed after its open, stays usable
+  // through the descriptor (knfsd's owner override). A non-owner whose access was taken
+  // away after the open gets EACCES where Linux would go on (docs/design.md).
+  Status MayReadData(const Inode& file) const;
+  Status MayWriteData(const Inode& file) const;
   // A new entry in `directory` (mknod, mkdir, symlink, link, rename's target): w and x on
   // it. A new character or block device needs root (EPERM, CAP_MKNOD).
   Status MayCreateIn(const Inode& directory, uint32_t mode = 0) const;

@@ -69,6 +69,27 @@ TEST(AccessCheckTest, RootPassesEveryBitButSearchesOnlyDirectories) {
   EXPECT_EQ(Error(AccessCheck(kRootUser).MaySearch(File(0100, kAlice))), 0);
 }
 
+TEST(AccessCheckTest, DataThroughADescriptorLetsTheOwnerThroughWhateverTheBits) {
+  Inode read_only = File(0444, kAlice, kShared);
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayWriteData(read_only)), 0) << "created 0444, written through its fd";
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayWrite(read_only)), EACCES) << "truncate(2) by path still needs w";
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayReadData(File(0000, kAlice))), 0) << "fchmod 0 after the open";
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayWriteData(read_only)), EACCES);
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayReadData(read_only)), 0);
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayReadData(File(0600, kAlice))), EACCES);
+  EXPECT_EQ(Error(AccessCheck(kRootUser).MayWriteData(File(0000, kAlice))), 0);
+}
+
+TEST(AccessCheckTest, FtruncateThroughADescriptorIsADataWrite) {
+  Inode read_only = File(0444, kAlice);
+  wire::SetAttrRequest by_path = SetAttr(wire::SET_ATTR_SIZE);
+  EXPECT_EQ(SetAttrError(kAliceUser, read_only, &by_path), EACCES);
+  wire::SetAttrRequest through_fd = SetAttr(wire::SET_ATTR_SIZE);
+  through_fd.set_through_open_file(true);
+  EXPECT_EQ(SetAttrError(kAliceUser, read_only, &through_fd), 0);
+  EXPECT_EQ(SetAttrError(kBobUser, read_only, &through_fd), EACCES);
+}
+
 TEST(AccessCheckTest, LookupNeedsSearchAndListingNeedsRead) {
   Inode dir = Dir(0700, kAlice);
   EXPECT_EQ(Error(AccessCheck(kBobUser).MaySearch(dir)), EACCES);

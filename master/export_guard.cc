@@ -28,7 +28,8 @@ Reach ReachOf(wire::Envelope* request) {
     case E::kReadDir: return {{request->read_dir().inode()}, false, request->mutable_read_dir()->mutable_credentials()};
     case E::kGetAttr: return {{request->get_attr().inode()}};
     case E::kReadlink: return {{request->readlink().inode()}};
-    case E::kGetChunks: return {{request->get_chunks().inode()}};
+    case E::kGetChunks:
+      return {{request->get_chunks().inode()}, false, request->mutable_get_chunks()->mutable_credentials()};
     case E::kFileInfo: return {{request->file_info().inode()}};
     case E::kGetGoal: return {{request->get_goal().inode()}};
     case E::kSetAttr: return {{request->set_attr().inode()}, true, request->mutable_set_attr()->mutable_credentials()};
@@ -44,8 +45,10 @@ Reach ReachOf(wire::Envelope* request) {
       return {{request->rename().parent(), request->rename().new_parent()}, true,
               request->mutable_rename()->mutable_credentials()};
     case E::kSetGoal: return {{request->set_goal().inode()}, true, request->mutable_set_goal()->mutable_credentials()};
-    case E::kWriteLease: return {{request->write_lease().inode()}, true};
-    case E::kWriteDone: return {{request->write_done().inode()}, true};
+    case E::kWriteLease:
+      return {{request->write_lease().inode()}, true, request->mutable_write_lease()->mutable_credentials()};
+    case E::kWriteDone:
+      return {{request->write_done().inode()}, true, request->mutable_write_done()->mutable_credentials()};
     default:
       // statfs, cluster status, lease releases, bad-replica reports: no inode of the tree.
       return {};

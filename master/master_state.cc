@@ -232,11 +232,13 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kStatFs:
       reply = StatFs(now_ms);
       break;
-    // Data requests (GetChunks, WriteLease, WriteDone) are not checked yet: a file created
-    // 0444 stays writable through the descriptor that created it, and only open tickets can
-    // tell that descriptor from a client that merely claims the owner's uid.
     case wire::Envelope::kGetChunks:
-      reply = GetChunks(request.get_chunks(), now_ms);
+      if (Status allowed = namespace_.MayReadData(request.get_chunks().inode(), request.get_chunks().credentials());
+          !allowed.ok()) {
+        reply = Fail(allowed);
+      } else {
+        reply = GetChunks(request.get_chunks(), now_ms);
+      }
       break;
     case wire::Envelope::kFileInfo:
       reply = FileInfo(request.file_info(), now_ms);
@@ -251,7 +253,12 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       reply = SetChunkserverMode(request.chunkserver_mode(), now_ms, now_ns, records);
       break;
     case wire::Envelope::kWriteLease:
-      reply = WriteLease(request.write_lease(), request.client_id(), now_ms, now_ns, records);
+      if (Status allowed = namespace_.MayWriteData(request.write_lease().inode(), request.write_lease().credentials());
+          !allowed.ok()) {
+        reply = Fail(allowed);
+      } else {
+        reply = WriteLease(request.write_lease(), request.client_id(), now_ms, now_ns, records);
+      }
       break;
     case wire::Envelope::kReleaseLeases:
       ReleaseLeases(request.release_leases().leases(), request.client_id(), now_ms);

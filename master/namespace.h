@@ -52,6 +52,9 @@ class Namespace {
   // S_ISGID in another group's setgid directory), so the record holds the effective change.
   Status MayLookup(const wire::LookupRequest& request) const;
   Status MayReadDir(const wire::ReadDirRequest& request) const;
+  // Data requests through an open descriptor (AccessCheck::MayReadData, MayWriteData).
+  Status MayReadData(uint64_t inode, const wire::Credentials& credentials) const;
+  Status MayWriteData(uint64_t inode, const wire::Credentials& credentials) const;
   Status Authorize(wire::LogRecord* record) const;
 
   // Mutations. Chunk ids a mutation drops (freed files, truncated tails) are appended

@@ -33,6 +33,16 @@ Status Namespace::MayReadDir(const wire::ReadDirRequest& request) const {
   return directory ? AccessCheck(request.credentials()).MayRead(*directory) : Status::Ok();
 }
 
+Status Namespace::MayReadData(uint64_t inode, const wire::Credentials& credentials) const {
+  const Inode* file = inodes_.Find(inode);
+  return file ? AccessCheck(credentials).MayReadData(*file) : Status::Ok();
+}
+
+Status Namespace::MayWriteData(uint64_t inode, const wire::Credentials& credentials) const {
+  const Inode* file = inodes_.Find(inode);
+  return file ? AccessCheck(credentials).MayWriteData(*file) : Status::Ok();
+}
+
 Status Namespace::MayCreate(const AccessCheck& access, uint64_t parent, std::string_view name, uint32_t mode) const {
   const Inode* directory = FindDirectoryInode(parent);
   if (!directory) return Status::Ok();
@@ -110,8 +120,9 @@ Status Namespace::Authorize(wire::LogRecord* record) const {
       return Status::Error(EPERM, "only the owner of inode " + std::to_string(record->set_goal().inode()) +
                                       " or root may change its goal");
     }
+    case wire::LogRecord::kWriteDone:
+      return MayWriteData(record->write_done().inode(), record->write_done().credentials());
     default:
-      // WriteDone is a data request, unchecked for now (see MasterState::Handle).
       return Status::Ok();
   }
 }

@@ -13,7 +13,8 @@ int64_t TokenRefreshAtMs(const wire::ChunkToken& token, int64_t asked_ms) {
   return asked_ms + std::max<int64_t>(0, lifetime_ms / 4 * 3);
 }
 
-Result<wire::ChunkLocation> ChunkLocationCache::Get(uint64_t inode, uint64_t chunk_index) {
+Result<wire::ChunkLocation> ChunkLocationCache::Get(uint64_t inode, uint64_t chunk_index,
+                                                    const wire::Credentials& reader) {
   {
     std::lock_guard lock(mutex_);
     auto file = by_inode_.find(inode);
@@ -27,6 +28,7 @@ Result<wire::ChunkLocation> ChunkLocationCache::Get(uint64_t inode, uint64_t chu
   get->set_inode(inode);
   get->set_first_index(chunk_index);
   get->set_count(kBatchChunks);
+  *get->mutable_credentials() = reader;
   int64_t asked_ms = MonotonicMs();
   auto reply = master_.Call(std::move(request));
   if (!reply) return Fail(reply.error());

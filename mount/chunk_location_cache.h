@@ -29,8 +29,9 @@ class ChunkLocationCache {
   explicit ChunkLocationCache(MasterClient& master) : master_(master) {}
 
   // The location of chunk `chunk_index` of `inode` (chunk_id 0: a hole), asking the
-  // master for it and the following chunks when not cached or due for a new token.
-  Result<wire::ChunkLocation> Get(uint64_t inode, uint64_t chunk_index);
+  // master for it and the following chunks when not cached or due for a new token, as
+  // `reader` (the master checks that it may read the file).
+  Result<wire::ChunkLocation> Get(uint64_t inode, uint64_t chunk_index, const wire::Credentials& reader);
 
   // `location` as a write lease asked for at monotonic `asked_ms` gave it.
   void Put(uint64_t inode, uint64_t chunk_index, const wire::ChunkLocation& location, int64_t asked_ms);

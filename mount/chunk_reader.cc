@@ -21,25 +21,26 @@ constexpr int kRoundPauseMs = 250;
 
 }  // namespace
 
-Result<std::string> ChunkReader::Read(uint64_t inode, uint64_t offset, uint64_t length) {
+Result<std::string> ChunkReader::Read(uint64_t inode, uint64_t offset, uint64_t length,
+                                      const wire::Credentials& opener) {
   std::string buffer(length, '\0');
   for (const ChunkPiece& piece : SplitIntoChunks(offset, length, kChunkSize)) {
-    Status status =
-        ReadPiece(inode, piece.chunk_index, piece.offset_in_chunk, piece.length, buffer.data() + piece.buffer_offset);
+    Status status = ReadPiece(inode, piece.chunk_index, piece.offset_in_chunk, piece.length,
+                              buffer.data() + piece.buffer_offset, opener);
     if (!status.ok()) return Fail(status);
   }
   return buffer;
 }
 
 Status ChunkReader::ReadPiece(uint64_t inode, uint64_t chunk_index, uint64_t offset_in_chunk, uint64_t length,
-                              char* out) {
+                              char* out, const wire::Credentials& opener) {
   Status last_error;
   for (int round = 0; round < kReadRounds; ++round) {
     if (round > 0) {
       locations_.ForgetChunk(inode, chunk_index);
       std::this_thread::sleep_for(std::chrono::milliseconds(kRoundPauseMs * round));
     }
-    auto location = locations_.Get(inode, chunk_index);
+    auto location = locations_.Get(inode, chunk_index, opener);
     if (!location) return location.error();  // the master client already retried
     if (location->chunk_id() == 0) {
       std::memset(out, 0, length);

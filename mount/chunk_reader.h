@@ -26,11 +26,13 @@ class ChunkReader {
       : master_(master), locations_(locations), picker_(picker), read_timeout_ms_(read_timeout_ms) {}
 
   // Reads exactly `length` bytes at `offset` of `inode` (the caller clips at EOF).
-  Result<std::string> Read(uint64_t inode, uint64_t offset, uint64_t length);
+  // `opener`: who opened the file, for the master's check of the locations it hands out.
+  Result<std::string> Read(uint64_t inode, uint64_t offset, uint64_t length, const wire::Credentials& opener);
 
  private:
   // Reads one piece within chunk `chunk_index` into `out` (length bytes).
-  Status ReadPiece(uint64_t inode, uint64_t chunk_index, uint64_t offset_in_chunk, uint64_t length, char* out);
+  Status ReadPiece(uint64_t inode, uint64_t chunk_index, uint64_t offset_in_chunk, uint64_t length, char* out,
+                   const wire::Credentials& opener);
   // One attempt at one replica.
   Status ReadFromReplica(const wire::ChunkLocation& location, const wire::ChunkserverAddress& replica,
                          uint64_t offset_in_chunk, uint64_t length, char* out);

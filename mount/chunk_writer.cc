@@ -36,10 +36,12 @@ void SetLease(const WriteLease& lease, int forward_timeout_ms, Body* body) {
 
 }  // namespace
 
-Result<WriteLease> ChunkWriter::AskForLease(uint64_t inode, uint64_t chunk_index, const std::vector<uint32_t>& failed) {
+Result<WriteLease> ChunkWriter::AskForLease(uint64_t inode, uint64_t chunk_index, const std::vector<uint32_t>& failed,
+                                            const wire::Credentials& writer) {
   wire::Envelope request;
   wire::WriteLeaseRequest* ask = request.mutable_write_lease();
   ask->set_inode(inode);
+  *ask->mutable_credentials() = writer;
   ask->set_chunk_index(chunk_index);
   for (uint32_t id : failed) ask->add_failed_chunkservers(id);
   int64_t asked_ms = MonotonicMs();
@@ -60,12 +62,14 @@ Result<WriteLease> ChunkWriter::AskForLease(uint64_t inode, uint64_t chunk_index
 
 Result<WriteLease> ChunkWriter::Lease(OpenFile& file, uint64_t chunk_index, const std::vector<uint32_t>& failed,
                                       bool renew) {
-  if (!renew) {
+  wire::Credentials writer;
+  {
     std::lock_guard lock(file.mutex);
     auto cached = file.leases.find(chunk_index);
-    if (cached != file.leases.end() && MonotonicMs() < cached->second.renew_at_ms) return cached->second;
+    if (!renew && cached != file.leases.end() && MonotonicMs() < cached->second.renew_at_ms) return cached->second;
+    writer = file.writer;
   }
-  auto lease = AskForLease(file.inode, chunk_index, failed);
+  auto lease = AskForLease(file.inode, chunk_index, failed, writer);
   if (!lease) return lease;
   locations_.Put(file.inode, chunk_index, lease->chain, lease->asked_ms);
   std::lock_guard lock(file.mutex);
@@ -229,6 +233,7 @@ Result<std::optional<wire::Attr>> ChunkWriter::ReportWrites(OpenFile& file, bool
       done->set_inode(file.inode);
       done->set_end_offset(file.end_offset);
       done->set_mtime_ns(file.mtime_ns);
+      *done->mutable_credentials() = file.writer;
       if (closing) TakeLeases(file, done->mutable_release_leases());
     } else if (closing) {
       // All reported already (by fsync): the leases go back on their own.

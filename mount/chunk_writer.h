@@ -59,7 +59,8 @@ class ChunkWriter {
   // The cached lease, or a new one; `failed` are chunkserver ids to leave out.
   Result<WriteLease> Lease(OpenFile& file, uint64_t chunk_index, const std::vector<uint32_t>& failed,
                            bool renew);
-  Result<WriteLease> AskForLease(uint64_t inode, uint64_t chunk_index, const std::vector<uint32_t>& failed);
+  Result<WriteLease> AskForLease(uint64_t inode, uint64_t chunk_index, const std::vector<uint32_t>& failed,
+                                 const wire::Credentials& writer);
 
   MasterClient& master_;
   ChunkLocationCache& locations_;

@@ -14,6 +14,7 @@ struct FileHandle {
   uint64_t inode;
   int open_flags;
   std::shared_ptr<OpenFile> file;
+  wire::Credentials opener;  // who opened it: the master checks reads through it against them
 };
 
 struct DirHandle {

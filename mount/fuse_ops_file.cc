@@ -13,8 +13,15 @@ namespace {
 
 FileHandle& Handle(fuse_file_info* fi) { return *reinterpret_cast<FileHandle*>(fi->fh); }
 
-void AttachHandle(MountContext& context, uint64_t inode, fuse_file_info* fi) {
-  fi->fh = reinterpret_cast<uint64_t>(new FileHandle{inode, fi->flags, context.inodes.Open(inode)});
+// The handle of an open by the caller of `req`, whose credentials the master checks this
+// open's data requests against; an open for writing makes the caller the file's writer.
+void AttachHandle(MountContext& context, fuse_req_t req, uint64_t inode, fuse_file_info* fi) {
+  auto* handle = new FileHandle{inode, fi->flags, context.inodes.Open(inode), CallerCredentials(req)};
+  if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+    std::lock_guard lock(handle->file->mutex);
+    handle->file->writer = handle->opener;
+  }
+  fi->fh = reinterpret_cast<uint64_t>(handle);
 }
 
 // What flush, fsync and release share: optionally make the written chunks durable,
@@ -51,7 +58,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
   wire::Attr attr = reply->attr();
   context.inodes.ObserveEntry(&attr, parent);
   fuse_entry_param entry = ToEntry(context, attr);
-  AttachHandle(context, attr.inode(), fi);
+  AttachHandle(context, req, attr.inode(), fi);
   if (fuse_reply_create(req, &entry, fi) != 0) {
     // The kernel will not send release for a handle it never got.
     context.inodes.Close(attr.inode());
@@ -81,7 +88,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (context.session != nullptr) fuse_lowlevel_notify_inval_inode(context.session, ino, -1, 0);
   }
   fi->keep_cache = changed ? 0 : 1;
-  AttachHandle(context, inode, fi);
+  AttachHandle(context, req, inode, fi);
   if (fuse_reply_open(req, fi) != 0) {
     context.inodes.Close(inode);
     delete &Handle(fi);
@@ -90,7 +97,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
   // Reads past the end of the file return zeros here; the kernel stops at its i_size.
-  auto data = Context(req).reader.Read(MasterInode(req, ino), offset, size);
+  auto data = Context(req).reader.Read(MasterInode(req, ino), offset, size, Handle(fi).opener);
   if (!data) return ReplyError(req, data.error());
   Metrics().read_bytes.Increment(data->size());
   fuse_reply_buf(req, data->data(), data->size());

@@ -14,13 +14,18 @@ namespace {
 // Truncating to `size` (setattr): the chunk the new end falls inside is cut on every
 // replica first (the master only drops whole chunks), then this mount's write state
 // forgets what lies beyond, so a later WriteDone cannot grow the file back.
-Status TruncateChunks(MountContext& context, uint64_t inode, uint64_t size) {
+// `truncater` becomes the file's writer here: the master checks the chunk's lease against it.
+Status TruncateChunks(MountContext& context, uint64_t inode, uint64_t size, const wire::Credentials& truncater) {
   std::shared_ptr<OpenFile> file = context.inodes.Open(inode);
+  {
+    std::lock_guard lock(file->mutex);
+    file->writer = truncater;
+  }
   Status status;
   uint64_t boundary_index = size / kChunkSize;
   if (size % kChunkSize != 0) {
     context.locations.ForgetChunk(inode, boundary_index);
-    auto location = context.locations.Get(inode, boundary_index);
+    auto location = context.locations.Get(inode, boundary_index, truncater);
     if (!location) {
       status = location.error();
     } else if (location->chunk_id() != 0) {
@@ -93,6 +98,7 @@ void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   }
   if (to_set & FUSE_SET_ATTR_CTIME) valid |= wire::SET_ATTR_CTIME, set->set_ctime_ns(ToNs(attr->st_ctim));
   set->set_valid(valid);
+  set->set_through_open_file(fi != nullptr);
   *set->mutable_credentials() = CallerCredentials(req);
   if (to_set & FUSE_SET_ATTR_SIZE) {
     // Writes this mount made must reach the master first, or a later WriteDone would
@@ -101,7 +107,7 @@ void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
       auto reported = context.writer.ReportWrites(*file, /*closing=*/false);
       if (!reported) return ReplyError(req, reported.error());
     }
-    Status status = TruncateChunks(context, inode, attr->st_size);
+    Status status = TruncateChunks(context, inode, attr->st_size, set->credentials());
     if (!status.ok()) return ReplyError(req, status);
   }
   auto reply = context.master.Call(std::move(request));

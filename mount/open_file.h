@@ -33,6 +33,9 @@ struct OpenFile {
 
   const uint64_t inode;
   std::mutex mutex;  // guards everything below
+  // Who the master checks this file's write leases and WriteDone against: the latest
+  // process that opened it for writing or truncated it here (the kernel checked each).
+  wire::Credentials writer;
   std::map<uint64_t, WriteLease> leases;  // by chunk index
   std::set<uint64_t> unsynced_chunks;     // written since the last fsync
   uint64_t end_offset = 0;                // highest byte written + 1

@@ -128,6 +128,22 @@ def test_root_squash_maps_uid_0(exported, wire, tmp_path):
     assert ask(cluster, wire, "squashed", mknod, mount_root=shared).error == 0
     assert os.stat(cluster.mnt / "shared" / "claimed-root").st_uid == 65534
 
+    # Nor does a write lease or a size change claimed for uid 0 reach root's file.
+    roots = inode_of(cluster.mnt / "shared" / "roots")
+
+    def lease(request):
+        request.write_lease.inode = roots
+        request.write_lease.credentials.uid = 0
+
+    def done(request):
+        request.write_done.inode = roots
+        request.write_done.end_offset = 1 << 20
+        request.write_done.credentials.uid = 0
+
+    assert ask(cluster, wire, "squashed", lease, mount_root=shared).error == errno.EACCES
+    assert ask(cluster, wire, "squashed", done, mount_root=shared).error == errno.EACCES
+    assert os.stat(cluster.mnt / "shared" / "roots").st_size == len(b"root's\n")
+
 
 def test_a_subtree_mount_cannot_see_its_parent(exported, wire, tmp_path):
     cluster = exported

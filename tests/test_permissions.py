@@ -5,6 +5,7 @@ import errno
 import os
 import stat
 import subprocess
+import sys
 
 import pytest
 
@@ -157,6 +158,50 @@ def test_master_refuses_a_truncate_of_a_file_the_uid_may_not_write(d, ask, wire)
     os.chmod(d / "f", 0o646)
     assert ask("set_attr", NOBODY, inode=inode, valid=wire.SET_ATTR_SIZE, size=10).error == 0
     assert ask("get_attr", 0, inode=inode).attr.size == 10
+
+
+def test_master_hands_out_chunks_only_to_a_uid_that_may_use_the_file(d, ask):
+    secret = d / "secret"
+    secret.write_bytes(b"root only" * 1000)
+    inode = owned(secret, 0, 0o600)
+    refused = ask("get_chunks", NOBODY, inode=inode, first_index=0, count=1)
+    assert refused.error == errno.EACCES and not refused.locations
+    assert ask("write_lease", NOBODY, inode=inode, chunk_index=0).error == errno.EACCES
+    assert ask("write_done", NOBODY, inode=inode, end_offset=1 << 30).error == errno.EACCES
+    assert ask("get_attr", 0, inode=inode).attr.size == 9000
+    allowed = ask("get_chunks", 0, inode=inode, first_index=0, count=1)
+    assert allowed.error == 0 and allowed.locations[0].chunk_id != 0
+    # The owner passes whatever the bits say (a descriptor opened before a chmod); the
+    # others by the bits.
+    theirs = d / "theirs"
+    theirs.write_bytes(b"")
+    inode = owned(theirs, NOBODY, 0o404)
+    assert ask("write_lease", NOBODY, inode=inode, chunk_index=0).error == 0
+    assert ask("write_lease", OTHER, inode=inode, chunk_index=0).error == errno.EACCES
+    assert ask("get_chunks", OTHER, inode=inode, first_index=0, count=1).error == 0
+
+
+def test_a_descriptor_keeps_working_for_its_owner_whatever_the_mode(d):
+    """A file created 0444 is written, truncated and read through the descriptor that made
+    it, also after a fchmod to 0 (as on ext4)."""
+    path = d / "readonly-from-birth"
+    script = f"""
+import os
+fd = os.open({str(path)!r}, os.O_CREAT | os.O_RDWR, 0o444)
+assert os.write(fd, b"x" * 100000) == 100000
+os.ftruncate(fd, 70000)
+os.fchmod(fd, 0)
+assert os.pwrite(fd, b"tail", 70000) == 4
+os.fsync(fd)
+assert os.pread(fd, 100, 69998) == b"xxtail"
+os.close(fd)
+"""
+    result = subprocess.run([sys.executable, "-c", script], user=NOBODY, group=NOBODY, extra_groups=[],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert path.stat().st_size == 70004
+    assert stat.S_IMODE(path.stat().st_mode) == 0
+    assert path.read_bytes() == b"x" * 70000 + b"tail"
 
 
 def test_master_refuses_a_chown_by_anyone_but_root(d, ask, wire):
