@@ -199,19 +199,21 @@ Result<wire::Attr> Namespace::Link(const wire::LinkRequest& request, int64_t now
   entry_count_++;
   inode->nlink++;
   inode->ctime_ns = now_ns;
-  inode->parent = request.new_parent();
+  link_parents_.Linked(request.inode(), request.new_parent(), &inode->parent);
   TouchDirectory(request.new_parent(), now_ns);
   return MakeAttr(request.inode(), *inode);
 }
 
-void Namespace::DropLink(uint64_t id, int64_t now_ns, std::vector<uint64_t>* freed_chunks) {
+void Namespace::DropLink(uint64_t id, uint64_t parent, int64_t now_ns, std::vector<uint64_t>* freed_chunks) {
   Inode* inode = inodes_.Find(id);
   bool is_dir = IsDir(*inode);
   if (!is_dir && inode->nlink > 1) {
     inode->nlink--;
     inode->ctime_ns = now_ns;
+    link_parents_.Unlinked(id, parent, &inode->parent);
     return;
   }
+  link_parents_.Forget(id);
   if (is_dir) {
     directories_.erase(id);
   } else if (auto chunks = chunk_ids_.find(id); chunks != chunk_ids_.end()) {
@@ -234,7 +236,7 @@ Status Namespace::Unlink(const wire::UnlinkRequest& request, int64_t now_ns, std
   (*directory)->entries.erase(entry);
   entry_count_--;
   TouchDirectory(request.parent(), now_ns);
-  DropLink(id, now_ns, freed_chunks);
+  DropLink(id, request.parent(), now_ns, freed_chunks);
   return Status::Ok();
 }
 
@@ -251,11 +253,15 @@ Status Namespace::Rmdir(const wire::RmdirRequest& request, int64_t now_ns) {
   inodes_.Find(request.parent())->nlink--;
   TouchDirectory(request.parent(), now_ns);
   std::vector<uint64_t> no_chunks;
-  DropLink(id, now_ns, &no_chunks);
+  DropLink(id, request.parent(), now_ns, &no_chunks);
   return Status::Ok();
 }
 
 bool Namespace::IsUnder(uint64_t id, uint64_t subtree) const {
+  // A file with several links is under the subtree when any of them is.
+  for (uint64_t other_parent : link_parents_.Others(id)) {
+    if (IsUnder(other_parent, subtree)) return true;
+  }
   // Bounded by the number of inodes, so a parent cycle (which no mutation makes) cannot hang.
   for (uint64_t steps = 0; steps <= inodes_.size(); ++steps) {
     if (id == subtree) return true;
@@ -266,8 +272,8 @@ bool Namespace::IsUnder(uint64_t id, uint64_t subtree) const {
   return false;
 }
 
-void Namespace::MoveEntry(Inode& inode, uint64_t old_parent, uint64_t new_parent) {
-  inode.parent = new_parent;
+void Namespace::MoveEntry(uint64_t id, Inode& inode, uint64_t old_parent, uint64_t new_parent) {
+  link_parents_.Moved(id, old_parent, new_parent, &inode.parent);
   if (old_parent == new_parent || !IsDir(inode)) return;
   inodes_.Find(old_parent)->nlink--;
   inodes_.Find(new_parent)->nlink++;
@@ -304,8 +310,8 @@ Status Namespace::Rename(const wire::RenameRequest& request, int64_t now_ns, std
     }
     source->inode = target_id;
     target->inode = source_id;
-    MoveEntry(*source_inode, request.parent(), request.new_parent());
-    MoveEntry(*target_inode, request.new_parent(), request.parent());
+    MoveEntry(source_id, *source_inode, request.parent(), request.new_parent());
+    MoveEntry(target_id, *target_inode, request.new_parent(), request.parent());
     source_inode->ctime_ns = target_inode->ctime_ns = now_ns;
     TouchDirectory(request.parent(), now_ns);
     TouchDirectory(request.new_parent(), now_ns);
@@ -330,12 +336,12 @@ Status Namespace::Rename(const wire::RenameRequest& request, int64_t now_ns, std
     target->inode = source_id;
     (*source_dir)->entries.erase(source);
     entry_count_--;
-    DropLink(target_id, now_ns, freed_chunks);
+    DropLink(target_id, request.new_parent(), now_ns, freed_chunks);
   } else {
     (*target_dir)->entries.emplace(request.new_name(), source_id);
     (*source_dir)->entries.erase(source);
   }
-  MoveEntry(*source_inode, request.parent(), request.new_parent());
+  MoveEntry(source_id, *source_inode, request.parent(), request.new_parent());
   source_inode->ctime_ns = now_ns;
   TouchDirectory(request.parent(), now_ns);
   TouchDirectory(request.new_parent(), now_ns);
@@ -443,6 +449,7 @@ Status Namespace::ForEachCheckpointRecord(const std::function<Status(const wire:
 
 void Namespace::Clear(uint64_t next_inode) {
   inodes_.Clear();
+  link_parents_ = LinkParents();
   directories_.clear();
   chunk_ids_.clear();
   symlink_targets_.clear();
@@ -489,9 +496,9 @@ Status Namespace::Restore(const wire::CheckpointRecord& record) {
     if (!directory) return Status::Error(EBADMSG, "checkpoint entry in a missing directory");
     (*directory)->entries.emplace(record.entry().name(), record.entry().inode());
     entry_count_++;
-    // A file's parent is not in the checkpoint: any directory holding one of its links will do.
+    // A file's parents are not in the checkpoint: its entries say where its links are.
     if (Inode* child = inodes_.Find(record.entry().inode()); child && !IsDir(*child)) {
-      child->parent = record.entry().parent();
+      link_parents_.Restored(record.entry().inode(), record.entry().parent(), &child->parent);
     }
     return Status::Ok();
   }

@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "master/directory.h"
 #include "master/inode_table.h"
+#include "master/link_parents.h"
 
 namespace hafs::master {
 
@@ -106,14 +107,15 @@ class Namespace {
   Result<Inode*> NewInode(uint64_t parent, std::string_view name, uint32_t mode, const wire::Credentials& credentials,
                           int64_t now_ns, uint64_t* id);
   void TouchDirectory(uint64_t directory, int64_t now_ns);
-  // Drops one link to `id` (whose entry is already gone); frees it when none remain.
-  void DropLink(uint64_t id, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
+  // Drops one link to `id` (whose entry in `parent` is already gone); frees it when none remain.
+  void DropLink(uint64_t id, uint64_t parent, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
   void SetInodeGoal(uint64_t id, Inode& inode, uint8_t goal, GoalChange* change);
-  // Records that `inode`'s entry moved from old_parent to new_parent (a directory's ".."
-  // and the parents' link counts with it).
-  void MoveEntry(Inode& inode, uint64_t old_parent, uint64_t new_parent);
+  // Records that an entry of inode `id` moved from old_parent to new_parent (a directory's
+  // ".." and the parents' link counts with it).
+  void MoveEntry(uint64_t id, Inode& inode, uint64_t old_parent, uint64_t new_parent);
 
   InodeTable inodes_;
+  LinkParents link_parents_;  // the other links' directories of files with several
   std::unordered_map<uint64_t, Directory> directories_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> chunk_ids_;
   std::unordered_map<uint64_t, std::string> symlink_targets_;

@@ -178,6 +178,36 @@ TEST_F(NamespaceTest, HardLinks) {
   EXPECT_EQ(freed_, std::vector<uint64_t>{42});
 }
 
+TEST_F(NamespaceTest, AFileIsUnderEverySubtreeHoldingOneOfItsLinksAlsoAfterACheckpoint) {
+  uint64_t inside = MakeDir(kRootInode, "inside");
+  uint64_t outside = MakeDir(kRootInode, "outside");
+  uint64_t other = MakeDir(kRootInode, "other");
+  uint64_t file = MakeFile(inside, "f");
+  wire::LinkRequest link;
+  link.set_inode(file);
+  link.set_new_parent(outside);
+  link.set_new_name("g");
+  ASSERT_TRUE(ns_.Link(link, kNow));
+  EXPECT_TRUE(ns_.IsUnder(file, inside)) << "its newest link is outside, an older one inside";
+  EXPECT_TRUE(ns_.IsUnder(file, outside));
+  EXPECT_FALSE(ns_.IsUnder(file, other));
+
+  Namespace restored;
+  restored.Clear(kRootInode + 1);
+  ASSERT_TRUE(ns_.ForEachCheckpointRecord([&](const wire::CheckpointRecord& record) {
+                   return restored.Restore(record);
+                 }).ok());
+  EXPECT_TRUE(restored.IsUnder(file, inside));
+  EXPECT_TRUE(restored.IsUnder(file, outside));
+
+  EXPECT_EQ(Rename(inside, "f", other, "f"), 0);
+  EXPECT_FALSE(ns_.IsUnder(file, inside));
+  EXPECT_TRUE(ns_.IsUnder(file, other));
+  EXPECT_EQ(Unlink(outside, "g"), 0);
+  EXPECT_FALSE(ns_.IsUnder(file, outside)) << "an unlinked link's directory no longer holds it";
+  EXPECT_TRUE(ns_.IsUnder(file, other));
+}
+
 TEST_F(NamespaceTest, Symlink) {
   wire::SymlinkRequest request;
   request.set_parent(kRootInode);

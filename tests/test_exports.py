@@ -202,6 +202,29 @@ def test_a_subtree_mount_cannot_see_its_parent(exported, wire, tmp_path):
     assert ask(cluster, wire, "lab", set_goal(2), mount_root=proj).error == 0
 
 
+def test_a_file_with_a_link_in_the_subtree_is_inside_it_whatever_its_other_links(exported, wire):
+    cluster = exported
+    proj = inode_of(cluster.mnt / "proj")
+    inside = cluster.mnt / "proj" / "sub" / "linked"
+    inside.write_bytes(b"linked both ways\n")
+    os.link(inside, cluster.mnt / "linked-outside")  # the newest link is outside
+    file = inode_of(inside)
+
+    def get_attr(request):
+        request.get_attr.inode = file
+
+    def get_chunks(request):
+        request.get_chunks.inode = file
+        request.get_chunks.count = 1
+
+    assert ask(cluster, wire, "lab", get_attr, mount_root=proj).error == 0
+    assert ask(cluster, wire, "lab", get_chunks, mount_root=proj).error == 0
+    os.unlink(inside)  # now only outside
+    assert ask(cluster, wire, "lab", get_attr, mount_root=proj).error == errno.EACCES
+    assert ask(cluster, wire, "lab", get_chunks, mount_root=proj).error == errno.EACCES
+    os.unlink(cluster.mnt / "linked-outside")
+
+
 def test_exports_change_with_sighup_and_survive_a_takeover(exported, wire, tmp_path):
     cluster = exported
 
