@@ -7,6 +7,7 @@
 #include "cli/cluster_locator.h"
 #include "cli/goal_commands.h"
 #include "cli/reports.h"
+#include "cli/session_report.h"
 #include "common/access_token.h"
 #include "common/clock.h"
 
@@ -76,6 +77,18 @@ int ClusterReport(const CliOptions& options) {
   return kExitOk;
 }
 
+// The mounts of the cluster: the active master's sessions.
+int Sessions(const CliOptions& options) {
+  if (options.arguments.size() > 1) return UsageError("sessions takes at most one PATH");
+  wire::Envelope request;
+  request.mutable_list_sessions();
+  auto answer = Ask(options, options.arguments.empty() ? "." : options.arguments[0], request);
+  if (!answer) return ClusterError(answer.error());
+  const wire::Reply& reply = answer->envelope.reply();
+  std::cout << (options.json ? SessionsJson(reply) : SessionsText(reply));
+  return kExitOk;
+}
+
 // A new chunk access token key for a cluster's masters and chunkservers: made here, where
 // no daemon runs, and copied to their hosts.
 int TokenKeyCommand(const CliOptions& options) {
@@ -97,6 +110,7 @@ int RunCommand(const CliOptions& options) {
   if (options.command == "getgoal") return GetGoal(options);
   if (options.command == "setgoal") return SetGoal(options);
   if (options.command == "status" || options.command == "chunkservers") return ClusterReport(options);
+  if (options.command == "sessions") return Sessions(options);
   if (options.command == "maintenance" || options.command == "decommission") return ChunkserverModeCommand(options);
   return UsageError("unknown command \"" + options.command + "\"");
 }

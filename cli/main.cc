@@ -14,6 +14,8 @@ constexpr char kUsage[] =
     "commands:\n"
     "  status [PATH]        masters, chunkserver and chunk health, space\n"
     "  chunkservers [PATH]  one line per chunkserver\n"
+    "  sessions [PATH]      the mounts of the cluster: host, mount point, client key,\n"
+    "                       when each last renewed its session\n"
     "  fileinfo PATH        the chunks of a file and where their replicas are\n"
     "  getgoal PATH         the replication goal of a file or directory\n"
     "  setgoal [-r] N PATH  set it to N (1-9), owner or root only; new files take their\n"
@@ -50,7 +52,7 @@ int main(int argc, char** argv) {
       "role", hafs::po::value(&cli.role), "keygen: master, chunkserver, client or admin")(
       "name", hafs::po::value(&cli.name), "keygen: a name for the key in the authorized keys line")(
       "command", hafs::po::value(&cli.command),
-      "status, chunkservers, fileinfo, getgoal, setgoal, maintenance, decommission, keygen or token-key "
+      "status, chunkservers, sessions, fileinfo, getgoal, setgoal, maintenance, decommission, keygen or token-key "
       "(positional)")(
       "arguments", hafs::po::value(&cli.arguments), "the command's arguments (positional)");
   hafs::AddSecurityOptions(options, &cli.security, "admin");

@@ -132,6 +132,15 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
         return Status::Error(ENAMETOOLONG, "a mount subdir longer than 4096 bytes");
       }
       return Status::Ok();
+    case E::kSession: {
+      const auto& request = envelope.session();
+      if (request.host().size() > kMaxNameBytes || request.version().size() > kMaxNameBytes ||
+          request.mount_point().size() > kMaxPathBytes || request.subdir().size() > kMaxPathBytes) {
+        return Status::Error(ENAMETOOLONG, "a session's host, version, mount point or subdir is too long");
+      }
+      if (envelope.client_id() == 0) return Status::Error(EINVAL, "a session needs the mount's client_id");
+      return Status::Ok();
+    }
     case E::kSetGoal:
       if (!ValidGoal(envelope.set_goal().goal())) return Status::Error(EINVAL, "goal outside 1..9");
       return CheckInode(envelope.set_goal().inode());

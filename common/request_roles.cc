@@ -27,6 +27,8 @@ bool ClientRequest(Body request) {
     case Body::kReportBadReplica:
     case Body::kReleaseLeases:
     case Body::kMount:
+    case Body::kSession:
+    case Body::kListSessions:
     case Body::kClusterStatus:
     case Body::kFileInfo:
     case Body::kSetGoal:

@@ -322,6 +322,7 @@ void MasterService::StepDown(const std::string& why) {
   LOG(WARNING) << "stepping down to standby: " << why;
   role_.store(Role::kStandby);
   state_->set_active(false);
+  sessions_.Clear();  // the next active learns them from the mounts' renewals
   leadership_->Hold(0);
   // Our log may hold records that were never acknowledged: resynchronise from the next active.
   resync_when_active_found_ = true;

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   double margin_percent = options.rebalance.margin * 100;
   std::string token_key_file;
   int64_t token_lifetime_s = options.token_lifetime_ms / 1000;
+  int64_t session_timeout_s = options.session_timeout_ms / 1000;
   hafs::po::options_description flags("hafs-master options");
   flags.add_options()("listen", value<std::string>(&options.listen_address)->default_value(options.listen_address),
                       "HOST:PORT to serve on (port 0 picks a free port)")(
@@ -92,6 +93,9 @@ int main(int argc, char** argv) {
       "token-lifetime-s", value<int64_t>(&token_lifetime_s)->default_value(token_lifetime_s),
       "chunk access tokens issued expire after this long (a write token sooner, with its lease); mounts refresh "
       "them before")(
+      "session-timeout-s", value<int64_t>(&session_timeout_s)->default_value(session_timeout_s),
+      "a mount's session ends (and what it holds is released) when the mount has not renewed it for this long; "
+      "mounts renew every third of it")(
       "exports-file", value<std::string>(&options.exports_file)->default_value("/etc/hafs/exports.cfg"),
       "which client keys may mount which subtree, and how (docs/exports.md; reread on SIGHUP); when the default "
       "file does not exist, every client key may mount everything read-write");
@@ -133,6 +137,10 @@ int main(int argc, char** argv) {
     return bad_config("--token-lifetime-s must be between 1 and 604800 (a week)");
   }
   options.token_lifetime_ms = token_lifetime_s * 1000;
+  if (session_timeout_s < 1 || session_timeout_s > 86400) {
+    return bad_config("--session-timeout-s must be between 1 and 86400 (a day)");
+  }
+  options.session_timeout_ms = session_timeout_s * 1000;
   // --insecure without a --token-key-file of its own: tokens off, as everything else.
   if (security.insecure && given["token-key-file"].defaulted()) token_key_file.clear();
   auto token_key = hafs::TokenKeyFromOption(token_key_file, security.insecure);

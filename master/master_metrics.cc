@@ -37,6 +37,8 @@ MasterMetrics& Metrics() {
             registry.AddGauge("hafs_repair_bytes_to_copy", "Bytes still to copy to bring every chunk to its goal.")
                 .Get(),
         .repair_copies = registry.AddCounter("hafs_repair_copies_total", "Self-healing copies, by result.", "result"),
+        .sessions = registry.AddGauge("hafs_sessions", "Mount sessions this master holds (the active: every live mount).")
+                        .Get(),
     };
     // Fixed label sets exist from the start: a rate or an alert sees 0, not no series.
     for (const char* result : {"ok", "failed", "not_started"}) created->repair_copies.With(result);

@@ -20,6 +20,7 @@ struct MasterMetrics {
   metrics::Gauge& repair_copies_in_flight;
   metrics::Gauge& repair_bytes_to_copy;
   metrics::Family<metrics::Counter>& repair_copies;  // result="ok|failed|not_started"
+  metrics::Gauge& sessions;
 };
 
 // Registered in the default registry on first use.

@@ -162,6 +162,7 @@ Status MasterService::Run() {
     }
     if (role_.load() == Role::kActive) {
       if (Status status = MaybeResolveStaleChunks(MonotonicMs()); !status.ok()) return status;
+      sessions_.MaybeExpire(MonotonicMs());
     }
     if (int64_t now_ms = MonotonicMs(); now_ms - last_liveness_probe_ms_ >= kLivenessProbeEveryMs) {
       last_liveness_probe_ms_ = now_ms;
@@ -246,6 +247,11 @@ Status MasterService::ServeBatch() {
       rpc::LogAtRate(refusal_log_, "refused a " + *pending.op + " request", admitted);
       reply.mutable_reply()->set_error(admitted.error());
       reply.mutable_reply()->set_error_message(admitted.message());
+    } else if (kind == wire::Envelope::kSession) {
+      *reply.mutable_reply() =
+          sessions_.Handle(request.client_id(), request.session(), SessionOwnerOf(*incoming), MonotonicMs(), WallClockMs());
+    } else if (kind == wire::Envelope::kListSessions) {
+      *reply.mutable_reply() = sessions_.List(MonotonicMs());
     } else {
       *reply.mutable_reply() = HandleGuarded(*state_, request, &records);
       token_issuer_.AddTokens(request, reply.mutable_reply(), WallClockMs());

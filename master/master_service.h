@@ -28,6 +28,7 @@
 #include "master/repair_planner.h"
 #include "master/replication.h"
 #include "master/export_guard.h"
+#include "master/session_table.h"
 #include "master/token_issuer.h"
 
 namespace hafs::master {
@@ -56,6 +57,8 @@ struct ServiceOptions {
   int64_t token_lifetime_ms = kDefaultTokenLifetimeMs;
   // Exports (docs/exports.md); "" = every client key may mount everything read-write.
   std::string exports_file;
+  // Mount sessions (docs/design.md, "Sessions"): ended when not renewed for this long.
+  int64_t session_timeout_ms = 60'000;
 };
 
 enum class Role { kActive, kStandby };
@@ -158,6 +161,7 @@ class MasterService {
   ServiceOptions options_;
   const TokenIssuer token_issuer_{options_.token_key, options_.token_lifetime_ms};
   ExportGuard export_guard_{options_.exports_file};
+  SessionTable sessions_{options_.session_timeout_ms};
   std::unique_ptr<MasterState> state_;
   std::unique_ptr<OpLog> log_;
   zmq::socket_t router_;

@@ -23,6 +23,7 @@
 #include "mount/mount_context.h"
 #include "mount/mount_export.h"
 #include "mount/read_ahead.h"
+#include "mount/session_keeper.h"
 
 namespace {
 
@@ -104,6 +105,17 @@ bool MountExport(hafs::mount::MountContext& context) {
   return true;
 }
 
+// What the master's session of this mount says about it (hafs sessions).
+hafs::wire::SessionRequest SessionDescription(const hafs::mount::MountContext& context, const char* mountpoint) {
+  hafs::wire::SessionRequest about;
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) == 0) about.set_host(host);
+  about.set_mount_point(mountpoint);
+  about.set_version(HAFS_VERSION);
+  about.set_subdir(context.options.subdir);
+  return about;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,6 +179,8 @@ int main(int argc, char** argv) {
   } else {
     context.session = session;
     mounted.store(true);
+    hafs::mount::SessionKeeper session_keeper(context.master, SessionDescription(context, resolved_mountpoint));
+    session_keeper.Start();
     const hafs::mount::MountedExport& granted = context.mounted_export;
     LOG(INFO) << "mounted hafs:" << context.master.MasterList() << ":" << context.options.subdir << " at "
               << context.options.mountpoint << (granted.read_only ? " read-only" : " read-write") << ", goals "
@@ -183,6 +197,7 @@ int main(int argc, char** argv) {
     // stop: systemctl stop must not leave the unit failed), -errno on an error.
     exit_code = fuse_session_loop_mt(session, loop) >= 0 ? 0 : 1;
     fuse_loop_cfg_destroy(loop);
+    session_keeper.Stop();
     context.session = nullptr;
     mounted.store(false);
     fuse_session_unmount(session);

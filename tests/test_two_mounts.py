@@ -3,7 +3,7 @@ second mount (mount2) at $HAFS_LOCAL_DIR/mnt2, started, stopped and listed like 
 
 import json
 
-from conftest import make_cluster
+from conftest import make_cluster, wait_until
 
 
 def mounted(where) -> bool:
@@ -31,3 +31,39 @@ def test_up_with_two_mounts_gives_a_second_mount_of_the_same_cluster(request):
 
     cluster.down()
     assert not mounted(cluster.mnt) and not mounted(mnt2)
+
+
+def sessions(cluster) -> dict:
+    """The active master's sessions, by mount point ({} while no master answers)."""
+    result = cluster.hafs("--json", "sessions", check=False)
+    if result.returncode != 0:
+        return {}
+    return {session["mount_point"]: session for session in json.loads(result.stdout)["sessions"]}
+
+
+def test_every_mount_has_a_session_that_ends_with_it_and_survives_a_takeover(request):
+    cluster = make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2"})
+    mnt1, mnt2 = str(cluster.mnt), str(cluster.root / "mnt2")
+    wait_until(lambda: set(sessions(cluster)) == {mnt1, mnt2}, timeout_s=30, what="both mounts' sessions")
+    listed = sessions(cluster)
+    assert listed[mnt1]["id"] != listed[mnt2]["id"]
+    assert listed[mnt1]["client"] == "client" and listed[mnt1]["address"] == "127.0.0.1"
+    assert listed[mnt1]["subdir"] == "/" and listed[mnt1]["host"] and listed[mnt1]["version"]
+    text = cluster.hafs("sessions").stdout
+    assert mnt1 in text and mnt2 in text
+
+    cluster.stop("mount2")  # an unmount ends its session at once
+    assert set(sessions(cluster)) == {mnt1}
+    cluster.start("mount2")
+    wait_until(lambda: set(sessions(cluster)) == {mnt1, mnt2}, timeout_s=30, what="mount2's new session")
+
+    # kill -9: nobody ends it, the timeout does.
+    cluster.kill("mount2")
+    wait_until(lambda: set(sessions(cluster)) == {mnt1}, timeout_s=30, what="the killed mount's session to end")
+
+    # A new active learns the live mount's session from its next renewal.
+    old_active = cluster.wait_active()
+    cluster.kill(old_active)
+    cluster.wait_active(not_name=old_active)
+    wait_until(lambda: set(sessions(cluster)) == {mnt1}, timeout_s=30, what="the session re-asserted after a takeover")
+    (cluster.mnt / "after-takeover").write_bytes(b"still mounted\n")

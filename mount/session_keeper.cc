@@ -1,0 +1,52 @@
+#include "mount/session_keeper.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
+#include "common/rpc.h"
+
+namespace hafs::mount {
+
+void SessionKeeper::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void SessionKeeper::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  wire::Envelope request;
+  *request.mutable_session() = about_;
+  request.mutable_session()->set_end(true);
+  if (auto ended = master_.CallOnce(std::move(request)); !ended) {
+    LOG(WARNING) << "session not ended at the master (it ends by itself when not renewed): "
+                 << ended.error().ToString();
+  }
+}
+
+void SessionKeeper::Run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    int64_t next_ms = Renew();
+    lock.lock();
+    wake_.wait_for(lock, std::chrono::milliseconds(next_ms), [this] { return stopping_; });
+  }
+}
+
+int64_t SessionKeeper::Renew() {
+  wire::Envelope request;
+  *request.mutable_session() = about_;
+  auto reply = master_.CallOnce(std::move(request));
+  if (!reply) {
+    static LogRateLimit failures(1, 10000);
+    rpc::LogAtRate(failures, "session not renewed, trying again", reply.error());
+    return kRetryMs;
+  }
+  return reply->session_timeout_ms() > 0 ? std::max<int64_t>(reply->session_timeout_ms() / 3, 100) : kDefaultRenewMs;
+}
+
+}  // namespace hafs::mount

@@ -1,0 +1,48 @@
+// The mount's session at the active master (docs/design.md, "Sessions"): opened once the
+// file system is mounted, renewed every third of the master's --session-timeout-s (a renewal
+// also re-asserts the session at a new active after a takeover), ended at unmount. On a
+// thread of its own, so that an idle mount keeps its session too.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "common/proto/hafs.pb.h"
+#include "mount/master_client.h"
+
+namespace hafs::mount {
+
+class SessionKeeper {
+ public:
+  // `about`: what the session says of this mount (host, mount point, version, subdir).
+  SessionKeeper(MasterClient& master, wire::SessionRequest about) : master_(master), about_(std::move(about)) {}
+  ~SessionKeeper() { Stop(); }
+  SessionKeeper(const SessionKeeper&) = delete;
+  SessionKeeper& operator=(const SessionKeeper&) = delete;
+
+  void Start();
+  // Ends the session at the master (one try: an unmount does not wait for a master) and
+  // stops the thread.
+  void Stop();
+
+ private:
+  // Until the first answer says the master's timeout: a third of the default 60 s.
+  static constexpr int64_t kDefaultRenewMs = 20'000;
+  // After a failed renewal (no master answered one pass): try again this soon.
+  static constexpr int64_t kRetryMs = 500;
+
+  void Run();
+  // One SessionRequest; the next renewal's delay.
+  int64_t Renew();
+
+  MasterClient& master_;
+  const wire::SessionRequest about_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hafs::mount
