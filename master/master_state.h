@@ -85,6 +85,10 @@ class MasterState {
   // Whether every live chunkserver has had time to register since this master started
   // serving (until then, a chunk's missing replicas may just not be reported yet).
   bool GracePeriodOver(int64_t now_ms) const { return now_ms - serving_since_ms_ > options_.heartbeat_timeout_ms; }
+  // `error` for a write lease that finds too few chunkservers up, or EAGAIN (the client asks
+  // again) during the grace period: a new active hears from each chunkserver only once it
+  // registers again, and a lease asked for in that second is not the cluster's answer.
+  int UntilEveryoneRegistered(int error, int64_t now_ms) const { return GracePeriodOver(now_ms) ? error : EAGAIN; }
   // Whether self-healing may copy chunks: the grace period is over, and so is any write
   // lease granted before this master started serving (lease times are not replicated, and
   // a chunk must not be copied while a client may still write at its version).

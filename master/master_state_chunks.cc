@@ -45,7 +45,7 @@ Result<std::vector<uint32_t>> MasterState::PlaceChain(const wire::WriteLeaseRequ
   }
   std::vector<uint32_t> chain = PickChunkservers(std::move(candidates), goal, random_);
   if (chain.size() < MinWriteReplicas(goal)) {
-    return Fail(ENOSPC, "cannot place a new chunk: " + std::to_string(chain.size()) +
+    return Fail(UntilEveryoneRegistered(ENOSPC, now_ms), "cannot place a new chunk: " + std::to_string(chain.size()) +
                             " chunkservers are up and not full, a chain needs " +
                             std::to_string(MinWriteReplicas(goal)) + " (--min-write-replicas, at most the goal)");
   }
@@ -152,7 +152,7 @@ Result<wire::Reply> MasterState::WriteLease(const wire::WriteLeaseRequest& reque
   wire::ChunkLocation chain;
   AddUpReplicas(chunk_id, *chunk, now_ms, &chain);
   if (static_cast<uint32_t>(chain.replicas_size()) < MinWriteReplicas(goal)) {
-    return Fail(EIO, "chunk " + std::to_string(chunk_id) + " has " + std::to_string(chain.replicas_size()) +
+    return Fail(UntilEveryoneRegistered(EIO, now_ms), "chunk " + std::to_string(chunk_id) + " has " + std::to_string(chain.replicas_size()) +
                          " up-to-date replicas on up chunkservers, a chain needs " +
                          std::to_string(MinWriteReplicas(goal)) + " (--min-write-replicas, at most the goal)");
   }

@@ -142,8 +142,8 @@ TEST_F(ChunkHandlingTest, FailedReplicaIsDroppedAndVersionBumped) {
   ASSERT_EQ(heartbeat.delete_chunks_size(), 1);
   EXPECT_EQ(heartbeat.delete_chunks(0), chunk_id);
 
-  // Below --min-write-replicas: a clear EIO.
-  wire::Reply third = WriteLease(file, 0, {second.location().replicas(0).chunkserver_id()});
+  // Below --min-write-replicas: a clear EIO, once the chunkservers had the time to register.
+  wire::Reply third = WriteLease(file, 0, {second.location().replicas(0).chunkserver_id()}, 5500);
   EXPECT_EQ(third.error(), EIO);
   EXPECT_NE(third.error_message().find("min-write-replicas"), std::string::npos);
 }
@@ -158,13 +158,15 @@ TEST_F(ChunkHandlingTest, ExpiredLeaseBumpsTheVersion) {
   EXPECT_EQ(later.location().replicas_size(), 3);
 }
 
-TEST_F(ChunkHandlingTest, NoChunkserversMeansEnospc) {
+TEST_F(ChunkHandlingTest, NoChunkserversMeansEnospcOnceTheyHadTheTimeToRegister) {
   uint64_t file = MakeFile("f");
-  EXPECT_EQ(WriteLease(file, 0).error(), ENOSPC);
-  Register("a");
-  EXPECT_EQ(WriteLease(file, 0).error(), ENOSPC);
-  Register("b");
-  wire::Reply reply = WriteLease(file, 0);
+  EXPECT_EQ(WriteLease(file, 0).error(), EAGAIN) << "a new master: they may still register";
+  constexpr int64_t kLater = 6000;  // past the grace period (heartbeat_timeout_ms)
+  EXPECT_EQ(WriteLease(file, 0, {}, kLater).error(), ENOSPC);
+  Register("a", {}, 100 * kGiB, nullptr, kLater);
+  EXPECT_EQ(WriteLease(file, 0, {}, kLater).error(), ENOSPC);
+  Register("b", {}, 100 * kGiB, nullptr, kLater);
+  wire::Reply reply = WriteLease(file, 0, {}, kLater);
   EXPECT_EQ(reply.error(), 0);
   EXPECT_EQ(reply.location().replicas_size(), 2);
 }
