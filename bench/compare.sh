@@ -15,7 +15,9 @@
 # ../shared/peers/moosefs/cluster.sh beside the repository), MFS_BASE (as cluster.sh),
 # LOCAL_DIR (where the local-disk run happens, default a new directory under /tmp),
 # SKIP_MOOSEFS=1 (no MooseFS run), HAFS_INSECURE_MOUNT (a second hafs mount, of a cluster run
-# with --insecure: an "insecure" row and the CURVE/insecure ratios, the cost of encryption).
+# with --insecure: an "insecure" row and the CURVE/insecure ratios, the cost of encryption),
+# HAFS_PLAIN_MOUNT (a hafs mount of a cluster run with --plain-data, docs/security.md: a
+# "plain" row and the plain/insecure ratios, the cost of authenticated plain data frames).
 # MooseFS is started with `cluster.sh up` when its mount is missing, and stopped again with
 # `cluster.sh down` only in that case.
 # The JSON of each run is kept in $OUT_DIR (default a new directory under /tmp).
@@ -83,6 +85,15 @@ if [ -n "${HAFS_INSECURE_MOUNT:-}" ]; then
     fi
 fi
 
+# hafs with plain data frames: metadata under CURVE, chunk data unencrypted but authenticated.
+if [ -n "${HAFS_PLAIN_MOUNT:-}" ]; then
+    if mounted_as "$HAFS_PLAIN_MOUNT" fuse.hafs; then
+        run plain "$HAFS_PLAIN_MOUNT"
+    else
+        log "no hafs mount at $HAFS_PLAIN_MOUNT: plain row skipped"
+    fi
+fi
+
 # MooseFS.
 if [ "${SKIP_MOOSEFS:-0}" != 1 ]; then
     started_moosefs=0
@@ -110,9 +121,10 @@ jq -n -r '
   | ($runs | map({key: .name, value: .result}) | from_entries) as $by
   | (["run"] + ({} | cols | map(.[0]))) as $header
   | ($runs | map([.name] + (.result | cols | map(.[1] | fmt)))) as $rows
-  | (ratios("hafs/MooseFS"; $by.hafs; $by.moosefs) + ratios("CURVE/insecure"; $by.hafs; $by.insecure)) as $ratios
+  | (ratios("hafs/MooseFS"; $by.hafs; $by.moosefs) + ratios("CURVE/insecure"; $by.hafs; $by.insecure)
+     + ratios("plain/insecure"; $by.plain; $by.insecure) + ratios("plain/CURVE"; $by.plain; $by.hafs)) as $ratios
   | ([$header] + $rows + $ratios)[] | @tsv
-' < <(for name in local hafs insecure moosefs; do
+' < <(for name in local hafs insecure plain moosefs; do
         [ -s "$OUT_DIR/$name.json" ] && jq -c --arg name "$name" '{name: $name, result: .}' "$OUT_DIR/$name.json"
       done; true) | column -t -s $'\t'
 echo "(rates: higher is better; *_s columns: seconds, lower is better, so a ratio below 1 favours hafs there)"

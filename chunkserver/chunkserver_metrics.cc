@@ -40,9 +40,13 @@ ChunkserverMetrics& Metrics() {
                             .Get(),
         .errors =
             registry.AddCounter("hafs_chunkserver_errors_total", "Requests answered with an error, by errno.", "kind"),
+        .plain_requests =
+            registry.AddCounter("hafs_chunkserver_plain_requests_total",
+                                "Requests on the plain data port, by whether they were authenticated.", "result"),
     };
     // Fixed label sets exist from the start: a rate or an alert sees 0, not no series.
     for (const char* result : {"ok", "failed", "busy"}) created->copies.With(result);
+    for (const char* result : {"accepted", "refused"}) created->plain_requests.With(result);
     return created;
   }();
   return *metrics;

@@ -23,6 +23,9 @@ struct ChunkserverMetrics {
   metrics::Family<metrics::Counter>& copies;  // result="ok|failed|busy"
   metrics::Counter& copied_bytes;
   metrics::Family<metrics::Counter>& errors;  // kind: the errno name of a refused request
+  // Requests that came in on the plain data port, result="accepted|refused" (refused:
+  // no or a bad authenticator, not a data request, a malformed message).
+  metrics::Family<metrics::Counter>& plain_requests;
 };
 
 // Registered in the default registry on first use.

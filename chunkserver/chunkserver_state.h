@@ -26,6 +26,16 @@ class ChunkserverState {
     address_ = std::move(address);
   }
 
+  // The plain data port's "host:port" as registered with the masters; "" when none.
+  std::string plain_data_address() const {
+    std::lock_guard lock(mutex_);
+    return plain_data_address_;
+  }
+  void set_plain_data_address(std::string address) {
+    std::lock_guard lock(mutex_);
+    plain_data_address_ = std::move(address);
+  }
+
   // The highest master epoch seen here: from requests, downstream replies, master replies
   // and granted leadership leases. LeadershipLease persists the epochs it grants at and
   // raises this to the persisted one at start, so there is one fence for everything.
@@ -71,6 +81,7 @@ class ChunkserverState {
   std::atomic<uint32_t> requests_in_flight_{0};
   mutable std::mutex mutex_;
   std::string address_;
+  std::string plain_data_address_;
 };
 
 }  // namespace hafs

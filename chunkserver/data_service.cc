@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "chunkserver/chunkserver_metrics.h"
+#include "chunkserver/plain_data_port.h"
 #include "chunkserver/replication_chain.h"
 #include "common/log.h"
 #include "common/message_codec.h"
@@ -31,12 +32,29 @@ std::span<const std::byte> Bytes(const zmq::message_t& message) {
   return {static_cast<const std::byte*>(message.data()), message.size()};
 }
 
+// What the plain port advertises: its bound port on the host clients reach the CURVE port
+// at, when that was set (a wildcard bound address is no address to connect to).
+std::string PlainAdvertised(const std::string& advertise_address, const std::string& plain_bound) {
+  size_t host_end = advertise_address.rfind(':');
+  size_t port_at = plain_bound.rfind(':');
+  if (advertise_address.empty() || host_end == std::string::npos || port_at == std::string::npos) return plain_bound;
+  return advertise_address.substr(0, host_end) + plain_bound.substr(port_at);
+}
+
 }  // namespace
 
 Result<std::string> DataService::Start() {
   std::string bound_address;
   auto frontend = rpc::BindRouter(options_.listen, &bound_address);
   if (!frontend) return Fail(frontend.error());
+  std::optional<zmq::socket_t> plain;
+  std::string plain_bound;
+  if (!options_.plain_data_listen.empty()) {
+    if (!options_.token_key) return Fail(EINVAL, "a plain data port needs chunk access tokens (a --token-key-file)");
+    auto bound_plain = rpc::BindRouter(options_.plain_data_listen, &plain_bound, /*plain=*/true);
+    if (!bound_plain) return Fail(bound_plain.error());
+    plain = std::move(*bound_plain);
+  }
   int number = g_next_service_number.fetch_add(1);
   backend_endpoint_ = "inproc://hafs-chunkserver-workers-" + std::to_string(number);
   control_endpoint_ = "inproc://hafs-chunkserver-control-" + std::to_string(number);
@@ -46,14 +64,16 @@ Result<std::string> DataService::Start() {
     backend.bind(backend_endpoint_);
     zmq::socket_t control(rpc::Context(), zmq::socket_type::pair);
     control.bind(control_endpoint_);
-    proxy_thread_ =
-        std::thread(&DataService::ProxyLoop, this, std::move(*frontend), std::move(backend), std::move(control));
+    proxy_thread_ = std::thread(&DataService::ProxyLoop, this, std::move(*frontend), std::move(plain),
+                                std::move(backend), std::move(control));
   } catch (const zmq::error_t& error) {
     return Fail(error.num(), std::string("cannot start the data service: ") + error.what());
   }
   state_.set_address(options_.advertise_address.empty() ? bound_address : options_.advertise_address);
+  if (!plain_bound.empty()) state_.set_plain_data_address(PlainAdvertised(options_.advertise_address, plain_bound));
   for (int i = 0; i < std::max(1, options_.workers); ++i) worker_threads_.emplace_back(&DataService::WorkerLoop, this);
-  LOG(INFO) << "data service listening on " << bound_address << " with " << worker_threads_.size() << " workers";
+  LOG(INFO) << "data service listening on " << bound_address << " with " << worker_threads_.size() << " workers"
+            << (plain_bound.empty() ? "" : "; plain data port (unencrypted chunk data) on " + plain_bound);
   return bound_address;
 }
 
@@ -80,7 +100,8 @@ void DataService::Stop() {
 // here for one: handed out in turn, a request could wait behind a worker stuck in a long
 // copy or chain write while others sit idle, and two chunkservers copying from each
 // other would each wait for the other's stuck worker.
-void DataService::ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::socket_t control) {
+void DataService::ProxyLoop(zmq::socket_t frontend, std::optional<zmq::socket_t> plain, zmq::socket_t backend,
+                            zmq::socket_t control) {
   try {
     std::vector<zmq::message_t> frames;
     std::deque<zmq::message_t> idle_workers;                   // identities on the backend
@@ -105,20 +126,29 @@ void DataService::ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::
       // A full queue stops taking requests; the senders' queues hold them meanwhile.
       bool room = waiting_requests.size() < kMaxWaitingRequests && waiting_bytes < kMaxWaitingBytes;
       short frontend_events = room ? ZMQ_POLLIN : 0;
-      zmq::pollitem_t items[] = {{frontend.handle(), 0, frontend_events, 0},
+      zmq::pollitem_t items[] = {{control.handle(), 0, ZMQ_POLLIN, 0},
                                  {backend.handle(), 0, ZMQ_POLLIN, 0},
-                                 {control.handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 3, std::chrono::milliseconds(-1));
-      if (items[2].revents & ZMQ_POLLIN) return;  // Stop()
-      if ((items[0].revents & ZMQ_POLLIN) && ReceiveFrames(frontend, &frames) && !AnswerHere(frontend, frames)) {
+                                 {frontend.handle(), 0, frontend_events, 0},
+                                 {plain ? plain->handle() : nullptr, 0, frontend_events, 0}};
+      zmq::poll(items, plain ? 4 : 3, std::chrono::milliseconds(-1));
+      if (items[0].revents & ZMQ_POLLIN) return;  // Stop()
+      auto wait_for_worker = [&] {
         waiting_bytes += bytes_of(frames);
         waiting_requests.push_back(std::move(frames));
+      };
+      if ((items[2].revents & ZMQ_POLLIN) && ReceiveFrames(frontend, &frames) && !AnswerHere(frontend, frames)) {
+        frames.front() = plain_port::CurveRoute(frames.front());
+        wait_for_worker();
+      }
+      if (plain && (items[3].revents & ZMQ_POLLIN) && ReceiveFrames(*plain, &frames) &&
+          !AnswerPlainHere(*plain, &frames)) {
+        wait_for_worker();
       }
       if ((items[1].revents & ZMQ_POLLIN) && ReceiveFrames(backend, &frames) && !frames.empty()) {
         idle_workers.push_back(std::move(frames.front()));
         frames.erase(frames.begin());
         bool ready_only = frames.size() == 1 && frames.front().size() == 0;
-        if (!ready_only) SendFrames(frontend, &frames);
+        if (!ready_only) ReturnAnswer(frontend, plain, &frames);
       }
       dispatch();
     }
@@ -168,6 +198,59 @@ bool DataService::AnswerHere(zmq::socket_t& frontend, const std::vector<zmq::mes
     LOG(WARNING) << "reply lost: " << sent.ToString();
   }
   return true;
+}
+
+bool DataService::AnswerPlainHere(zmq::socket_t& plain, std::vector<zmq::message_t>* frames) {
+  plain_port::Opened opened = plain_port::Open(*options_.token_key, *frames);
+  Metrics().plain_requests.With(opened.status.ok() ? "accepted" : "refused").Increment();
+  auto answer = [&](const wire::Envelope& reply, zmq::message_t* data) {
+    Status sent = plain_port::SendReply(plain, frames->front(), opened.reply_key, reply, data);
+    if (!sent.ok()) {
+      LOG(WARNING) << "reply lost: " << sent.ToString();
+    }
+  };
+  if (!opened.status.ok()) {
+    rpc::LogAtRate(refusal_log_, "refused a request on the plain data port", opened.status);
+    Metrics().errors.With(metrics::ErrorKind(opened.status.error())).Increment();
+    answer(rpc::MakeReply(opened.request, opened.status), nullptr);
+    return true;
+  }
+  bool has_data_frame = frames->size() == 4;
+  if (!has_data_frame) {
+    zmq::message_t data;
+    bool has_data = false;
+    if (auto reply = Handle(opened.request, &data, &has_data, ReadMode::kNoWait)) {
+      answer(*reply, has_data ? &data : nullptr);
+      return true;
+    }
+  }
+  // The worker checks the token as on the CURVE port, with the MAC put back.
+  std::vector<zmq::message_t> for_worker;
+  for_worker.push_back(plain_port::PlainRoute(opened.reply_key, frames->front()));
+  std::string envelope = opened.request.SerializeAsString();
+  for_worker.emplace_back(envelope.data(), envelope.size());
+  if (has_data_frame) for_worker.push_back(std::move(frames->back()));
+  *frames = std::move(for_worker);
+  return false;
+}
+
+void DataService::ReturnAnswer(zmq::socket_t& frontend, std::optional<zmq::socket_t>& plain,
+                               std::vector<zmq::message_t>* frames) {
+  auto route = plain_port::ParseRoute(frames->front());
+  if (!route || frames->size() < 2 || (route->plain && !plain)) {
+    LOG(ERROR) << "a worker's answer without a route: dropped";
+    return;
+  }
+  if (!route->plain) {
+    frames->front() = std::move(route->identity);
+    SendFrames(frontend, frames);
+    return;
+  }
+  zmq::message_t* data = frames->size() > 2 ? &(*frames)[2] : nullptr;
+  Status sent = plain_port::SendReply(*plain, route->identity, route->reply_key, std::move((*frames)[1]), data);
+  if (!sent.ok()) {
+    LOG(WARNING) << "reply lost: " << sent.ToString();
+  }
 }
 
 void DataService::WorkerLoop() {

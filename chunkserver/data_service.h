@@ -9,6 +9,9 @@
 // disk and on its downstream replica, so the number of workers bounds the requests
 // served at once. The proxy answers lease requests itself, and small reads that it can
 // serve without waiting (ReadMode::kNoWait): that saves a read two thread wake-ups.
+// With `plain_data_listen`, the proxy also joins the plain data port (plain_data_port.h):
+// it authenticates each request there and hands it to the same workers, whose answers
+// go back on the socket the request came in on.
 #pragma once
 
 #include <atomic>
@@ -35,6 +38,9 @@ struct DataServiceOptions {
   int workers = 8;
   CopyOptions copy;
   std::optional<TokenKey> token_key;  // none: chunk access tokens are off (token_check.h)
+  // host:port of the plain data port; "" = none. Needs `token_key`: tokens are then the
+  // only authorisation. Advertised with the host of `advertise_address` when that is set.
+  std::string plain_data_listen;
 };
 
 class DataService {
@@ -52,7 +58,8 @@ class DataService {
   DataService(const DataService&) = delete;
   DataService& operator=(const DataService&) = delete;
 
-  // Binds and starts the threads; returns the bound "host:port".
+  // Binds and starts the threads; returns the bound "host:port" (of the CURVE port; the
+  // plain one is in ChunkserverState::plain_data_address).
   Result<std::string> Start();
   // Stops the threads and closes the socket; requests in progress finish first.
   void Stop();
@@ -68,13 +75,21 @@ class DataService {
                                        ReadMode mode);
 
  private:
-  void ProxyLoop(zmq::socket_t frontend, zmq::socket_t backend, zmq::socket_t control);
+  void ProxyLoop(zmq::socket_t frontend, std::optional<zmq::socket_t> plain, zmq::socket_t backend,
+                 zmq::socket_t control);
   // The proxy's pieces: whole multipart messages, and requests answered in place.
   static bool ReceiveFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames);
   static void SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t>* frames);
   // Answers [identity][envelope][data?] in the proxy thread: a request its sender's key may
   // not make (refused), or what Handle(kNoWait) can answer; false to pass it to a worker.
   bool AnswerHere(zmq::socket_t& frontend, const std::vector<zmq::message_t>& frames);
+  // The same for [identity][authenticator][envelope][data?] from the plain port: refuses
+  // what does not authenticate; false when *frames, rewritten to [route][envelope][data?],
+  // is for a worker.
+  bool AnswerPlainHere(zmq::socket_t& plain, std::vector<zmq::message_t>* frames);
+  // Sends a worker's [route][reply][data?] to the socket its route names.
+  static void ReturnAnswer(zmq::socket_t& frontend, std::optional<zmq::socket_t>& plain,
+                           std::vector<zmq::message_t>* frames);
   void WorkerLoop();
   Status HandleRead(const wire::ReadChunkRequest& request, ReadMode mode, wire::Reply* reply, zmq::message_t* data,
                     bool* has_data);

@@ -14,6 +14,7 @@
 #include "chunkserver/chunkserver_metrics.h"
 #include "chunkserver/temp_dir_for_test.h"
 #include "common/clock.h"
+#include "common/data_frame_auth.h"
 
 namespace hafs {
 namespace {
@@ -28,7 +29,7 @@ struct Replica {
 class DataServiceTest : public ::testing::Test {
  protected:
   DataServiceTest() = default;
-  explicit DataServiceTest(TokenKey key) : token_key_(key) {}
+  explicit DataServiceTest(TokenKey key, bool plain_data = false) : token_key_(key), plain_data_(plain_data) {}
 
   void SetUp() override {
     for (int i = 0; i < 3; ++i) {
@@ -44,6 +45,7 @@ class DataServiceTest : public ::testing::Test {
       service_options.listen = "127.0.0.1:0";
       service_options.workers = 2;
       service_options.token_key = token_key_;
+      if (plain_data_) service_options.plain_data_listen = "127.0.0.1:0";
       replica.service = std::make_unique<DataService>(*replica.store, replica.state, service_options);
       auto address = replica.service->Start();
       ASSERT_TRUE(address.has_value()) << address.error().ToString();
@@ -93,6 +95,7 @@ class DataServiceTest : public ::testing::Test {
   }
 
   std::optional<TokenKey> token_key_;  // none: tokens off
+  const bool plain_data_ = false;      // each service also has a plain data port
   TempDirForTest dir_;
   Replica replicas_[3];
 };
@@ -304,7 +307,7 @@ TEST_F(DataServiceTest, EmptySyncWriteAndStaleVersion) {
 // mode, and for a write the chain the master placed, which the token travels down.
 class TokenDataServiceTest : public DataServiceTest {
  protected:
-  TokenDataServiceTest() : DataServiceTest(Key(3)) {}
+  explicit TokenDataServiceTest(bool plain_data = false) : DataServiceTest(Key(3), plain_data) {}
 
   static TokenKey Key(uint8_t fill) {
     TokenKey key;
@@ -396,6 +399,129 @@ TEST_F(TokenDataServiceTest, CopyReadsOnlyFromTheSourceItsTokenNames) {
   std::string data;
   EXPECT_EQ(ReadWithToken(1, 23, Token(23, wire::CHUNK_ACCESS_READ), &data), 0);
   EXPECT_EQ(data, "abc");
+}
+
+// With plain data ports (docs/security.md, "Data frames: encrypted or plain"): requests
+// there are authenticated with their token's MAC, which never travels; anything else there
+// is refused, and answers are authenticated the same way.
+class PlainDataServiceTest : public TokenDataServiceTest {
+ protected:
+  PlainDataServiceTest() : TokenDataServiceTest(/*plain_data=*/true) {}
+
+  rpc::Peer Plain(int replica) { return {replicas_[replica].state.plain_data_address(), "", true}; }
+  // Chain entries with their plain ports, as the master hands them out.
+  wire::Envelope PlainWrite(uint64_t chunk_id, const std::vector<int>& chain) {
+    wire::Envelope write = WriteRequest(chunk_id, 0, chain, replicas_);
+    for (auto& link : *write.mutable_write_chunk()->mutable_chain()) {
+      link.set_plain_data_address(replicas_[link.chunkserver_id() - 1].state.plain_data_address());
+    }
+    std::vector<int> all = {0};
+    all.insert(all.end(), chain.begin(), chain.end());
+    *write.mutable_write_chunk()->mutable_token() = Token(chunk_id, kReadWrite, Addresses(all));
+    return write;
+  }
+  static wire::Envelope Read(uint64_t chunk_id, const wire::ChunkToken& token) {
+    wire::Envelope request;
+    request.set_request_id(rpc::NextRequestId());
+    auto* read = request.mutable_read_chunk();
+    read->set_chunk_id(chunk_id);
+    read->set_chunk_version(1);
+    read->set_length(3);
+    *read->mutable_token() = token;
+    return request;
+  }
+  // Sends raw frames to replica 0's plain port; the answer's error (its envelope is the
+  // frame after the authenticator), or -1 without one.
+  int RawCall(const std::vector<std::string>& frames) {
+    zmq::socket_t socket(rpc::Context(), zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.connect(rpc::Endpoint(replicas_[0].state.plain_data_address()));
+    for (size_t i = 0; i < frames.size(); ++i) {
+      socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(3000)) == 0) return -1;
+    std::vector<zmq::message_t> reply;
+    do {
+      reply.emplace_back();
+      if (!socket.recv(reply.back())) return -1;
+    } while (reply.back().more());
+    wire::Envelope envelope;
+    if (reply.size() < 2 || !envelope.ParseFromArray(reply[1].data(), static_cast<int>(reply[1].size()))) return -1;
+    return envelope.reply().error();
+  }
+};
+
+TEST_F(PlainDataServiceTest, ChainedWriteAndReadsGoOverThePlainPorts) {
+  for (int i = 0; i < 3; ++i) ASSERT_FALSE(replicas_[i].state.plain_data_address().empty());
+  uint64_t accepted_before = Metrics().plain_requests.With("accepted").value();
+  wire::Envelope write = PlainWrite(30, {1, 2});
+  ASSERT_TRUE(rpc::DataPeerOf(write.write_chunk().chain(0), write.write_chunk().token()).plain);
+  zmq::message_t frame("abc", 3);
+  auto written = rpc::ThreadConnection(Plain(0)).Call(write, &frame, 3000);
+  ASSERT_TRUE(written.has_value()) << written.error().ToString();
+  ASSERT_EQ(written->envelope.reply().error(), 0) << written->envelope.reply().error_message();
+  ASSERT_EQ(written->envelope.reply().replica_results_size(), 3);
+  // The head and both forwards came in on plain ports.
+  EXPECT_EQ(Metrics().plain_requests.With("accepted").value() - accepted_before, 3u);
+  for (int i = 0; i < 3; ++i) {
+    auto read = rpc::ThreadConnection(Plain(i)).Call(Read(30, Token(30, wire::CHUNK_ACCESS_READ)), 3000);
+    ASSERT_TRUE(read.has_value()) << read.error().ToString();
+    EXPECT_EQ(read->envelope.reply().error(), 0);
+    EXPECT_EQ(read->data.to_string(), "abc");
+  }
+  // An expired token is refused with EACCES the client can trust (the answer authenticates).
+  wire::ChunkToken expired = IssueChunkToken(Key(3), 30, 1, wire::CHUNK_ACCESS_READ, WallClockMs() - 120'000, 1000);
+  auto refused = rpc::ThreadConnection(Plain(0)).Call(Read(30, expired), 3000);
+  ASSERT_TRUE(refused.has_value()) << refused.error().ToString();
+  EXPECT_EQ(refused->envelope.reply().error(), EACCES);
+  // A client never sends a request it cannot authenticate there.
+  auto tokenless = rpc::ThreadConnection(Plain(0)).Call(Read(30, wire::ChunkToken()), 3000);
+  ASSERT_FALSE(tokenless.has_value());
+  EXPECT_EQ(tokenless.error().error(), EINVAL);
+}
+
+TEST_F(PlainDataServiceTest, UnauthenticatedForgedAndOtherRequestsAreRefused) {
+  ASSERT_EQ(CallOrDie(0, PlainWrite(31, {}), "abc").envelope.reply().error(), 0);  // over CURVE's port
+  uint64_t refused_before = Metrics().plain_requests.With("refused").value();
+  auto sealed = SealDataRequest(Read(31, Token(31, wire::CHUNK_ACCESS_READ)));
+  ASSERT_TRUE(sealed.has_value());
+  EXPECT_EQ(RawCall({sealed->authenticator, sealed->envelope_bytes}), 0);  // as the client sends it
+  // No authenticator; a bad one.
+  EXPECT_EQ(RawCall({sealed->envelope_bytes}), EACCES);
+  std::string bad = sealed->authenticator;
+  bad[0] ^= 1;
+  EXPECT_EQ(RawCall({bad, sealed->envelope_bytes}), EACCES);
+  // The MAC in the clear, authenticated with itself: refused, it must never travel there.
+  wire::Envelope with_mac = Read(31, Token(31, wire::CHUNK_ACCESS_READ));
+  std::string with_mac_bytes = with_mac.SerializeAsString();
+  EXPECT_EQ(RawCall({DataFrameAuthenticator(with_mac.read_chunk().token().mac(), FrameDirection::kRequest,
+                                            with_mac_bytes, std::nullopt),
+                     with_mac_bytes}),
+            EACCES);
+  // A token forged with another key, sealed consistently with its own MAC.
+  auto forged = SealDataRequest(Read(31, Token(31, wire::CHUNK_ACCESS_READ, {}, Key(4))));
+  ASSERT_TRUE(forged.has_value());
+  EXPECT_EQ(RawCall({forged->authenticator, forged->envelope_bytes}), EACCES);
+  // A captured request changed to read another chunk.
+  wire::Envelope redirected;
+  ASSERT_TRUE(redirected.ParseFromString(sealed->envelope_bytes));
+  redirected.mutable_read_chunk()->set_chunk_id(32);
+  redirected.mutable_read_chunk()->mutable_token()->set_chunk_id(32);
+  EXPECT_EQ(RawCall({sealed->authenticator, redirected.SerializeAsString()}), EACCES);
+  // Anything but a data request, even authenticated with a real token's MAC.
+  wire::Envelope lease;
+  lease.set_request_id(77);
+  lease.mutable_leadership_lease()->set_master_address("m:1");
+  std::string lease_bytes = lease.SerializeAsString();
+  EXPECT_EQ(
+      RawCall({DataFrameAuthenticator(sealed->key, FrameDirection::kRequest, lease_bytes, std::nullopt), lease_bytes}),
+      EACCES);
+  // Garbage frames: answered or dropped, and the port still serves.
+  RawCall({std::string(kDataFrameAuthenticatorBytes, 'x'), "\xff\xff\xff"});
+  RawCall({"a", "b", "c", "d", "e"});
+  EXPECT_EQ(Metrics().plain_requests.With("refused").value() - refused_before, 8u);
+  EXPECT_EQ(RawCall({sealed->authenticator, sealed->envelope_bytes}), 0);
 }
 
 // The leadership lease over a real loopback socket, and the one fence it shares with data

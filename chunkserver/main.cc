@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
       ("listen", value<std::string>()->default_value("127.0.0.1:9422"), "host:port of the data service (port 0 = any)")
       ("advertise-address", value<std::string>()->default_value(""),
        "host:port clients and the master are told (default: the bound address)")
+      ("plain-data-listen", value<std::string>()->default_value(""),
+       "host:port (port 0 = any) of a second data port where chunk reads, writes and truncates travel "
+       "UNENCRYPTED, authenticated by their chunk access tokens (docs/security.md, \"Data frames: encrypted or "
+       "plain\"); needs --token-key-file; empty = none, all data encrypted")
       ("port-file", value<std::string>()->default_value(""), "write the bound host:port to this file once listening")
       ("workers", value<int>()->default_value(8), "threads serving data requests")
       ("max-copies", value<int>()->default_value(2),
@@ -109,6 +113,14 @@ int main(int argc, char** argv) {
     return 2;  // like a bad option: restarting will not help
   }
 
+  // Without tokens the plain port would serve anyone: refused before anything is touched.
+  std::string plain_data_listen = options["plain-data-listen"].as<std::string>();
+  if (!plain_data_listen.empty() && (!*token_key || plain_data_listen.find(':') == std::string::npos)) {
+    LOG(ERROR) << "--plain-data-listen must be host:port, and needs chunk access tokens (a --token-key-file): "
+                  "they are all that authorises a request there";
+    return 2;
+  }
+
   hafs::ChunkStoreOptions store_options;
   store_options.data_dirs = options["data-dir"].as<std::vector<std::string>>();
   store_options.reserve_bytes = options["reserve-mb"].as<uint64_t>() << 20;
@@ -151,6 +163,7 @@ int main(int argc, char** argv) {
   service_options.token_key = *token_key;
   service_options.listen = options["listen"].as<std::string>();
   service_options.advertise_address = options["advertise-address"].as<std::string>();
+  service_options.plain_data_listen = plain_data_listen;
   service_options.workers = options["workers"].as<int>();
   service_options.copy.max_copies = options["max-copies"].as<int>();
   service_options.copy.mib_per_s = options["copy-mib-per-s"].as<uint32_t>();

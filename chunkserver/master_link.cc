@@ -160,6 +160,7 @@ bool MasterLink::Register(Peer& peer, rpc::Connection& connection) {
   auto* body = request.mutable_register_();
   body->set_chunkserver_uuid(store_.uuid());
   body->set_address(state_.address());
+  body->set_plain_data_address(state_.plain_data_address());
   *body->mutable_space() = store_.Space();
   body->set_label(options_.label);
   for (auto& chunk : store_.Chunks()) *body->add_chunks() = std::move(chunk);

@@ -24,6 +24,9 @@ ChainForward::ChainForward(const wire::Envelope& request, zmq::message_t* data, 
   const auto& chain = request.has_write_chunk() ? request.write_chunk().chain() : request.truncate_chunk().chain();
   chain_.assign(chain.begin(), chain.end());
   if (chain_.empty()) return;
+  // The token (with its MAC, recomputed if it came in on the plain port) picks the socket.
+  next_ = rpc::DataPeerOf(chain_[0],
+                          request.has_write_chunk() ? request.write_chunk().token() : request.truncate_chunk().token());
   wire::Envelope forwarded = request;
   forwarded.set_request_id(0);
   forwarded.set_epoch(std::max(epoch, request.epoch()));
@@ -32,8 +35,8 @@ ChainForward::ChainForward(const wire::Envelope& request, zmq::message_t* data, 
   zmq::message_t shared_data;
   if (data != nullptr) shared_data.copy(*data);  // zmq_msg_copy: shares the buffer
   try {
-    auto sent = rpc::ThreadConnection(rpc::PeerOf(chain_[0]))
-                    .Send(std::move(forwarded), request.has_write_chunk() ? &shared_data : nullptr, timeout_ms);
+    auto sent = rpc::ThreadConnection(next_).Send(std::move(forwarded),
+                                                  request.has_write_chunk() ? &shared_data : nullptr, timeout_ms);
     if (sent) {
       request_id_ = *sent;
     } else {
@@ -62,7 +65,7 @@ std::vector<wire::ReplicaResult> ChainForward::Finish(uint64_t* epoch_seen) {
     return WithErrorFrom(0, ETIMEDOUT);
   }
   // Send succeeded, so the connection exists and Wait does not throw.
-  auto answer = rpc::ThreadConnection(rpc::PeerOf(chain_[0])).Wait(*request_id_);
+  auto answer = rpc::ThreadConnection(next_).Wait(*request_id_);
   if (!answer) {
     LOG(WARNING) << "replica " << chain_[0].address() << " did not answer: " << answer.error().ToString();
     return WithErrorFrom(0, ETIMEDOUT);

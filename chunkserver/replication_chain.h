@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "common/proto/hafs.pb.h"
+#include "common/rpc.h"
 #include "common/status.h"
 
 namespace hafs {
@@ -37,6 +38,7 @@ class ChainForward {
   std::vector<wire::ReplicaResult> WithErrorFrom(size_t first, int error);
 
   std::vector<wire::ChunkserverAddress> chain_;
+  rpc::Peer next_;                      // chain_[0]'s CURVE or plain data port (rpc::DataPeerOf)
   std::optional<uint64_t> request_id_;  // set when the request was sent
   Status send_status_;
 };

@@ -48,13 +48,17 @@ bool SodiumReady() {
   return ready;
 }
 
-std::string Mac(const TokenKey& key, const wire::ChunkToken& token) {
+}  // namespace
+
+std::string ChunkTokenMac(const TokenKey& key, const wire::ChunkToken& token) {
   std::string bytes = SignedBytes(token);
   std::string mac(kTokenMacBytes, '\0');
   crypto_auth(reinterpret_cast<unsigned char*>(mac.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
               bytes.size(), key.bytes.data());
   return mac;
 }
+
+namespace {
 
 Status Refused(const std::string& why) { return Status::Error(EACCES, "chunk access token refused: " + why); }
 
@@ -150,7 +154,7 @@ wire::ChunkToken IssueChunkToken(const TokenKey& key, uint64_t chunk_id, uint64_
   token.set_issued_ms(issued_ms);
   token.set_expiry_ms(issued_ms + lifetime_ms);
   for (const std::string& address : chain) token.add_chain(address);
-  token.set_mac(Mac(key, token));
+  token.set_mac(ChunkTokenMac(key, token));
   return token;
 }
 

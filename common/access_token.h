@@ -58,6 +58,10 @@ Result<std::optional<TokenKey>> TokenKeyFromOption(const std::string& path, bool
 wire::ChunkToken IssueChunkToken(const TokenKey& key, uint64_t chunk_id, uint64_t chunk_version, uint32_t modes,
                                  int64_t issued_ms, int64_t lifetime_ms, std::span<const std::string> chain = {});
 
+// The MAC `token`'s other fields should carry under `key` (kTokenMacBytes bytes). A plain
+// data port recomputes it from a request whose token came without it (data_frame_auth.h).
+std::string ChunkTokenMac(const TokenKey& key, const wire::ChunkToken& token);
+
 // What one request does to a chunk, to check against the token it carries.
 struct ChunkAccessRequest {
   uint64_t chunk_id = 0;

@@ -55,7 +55,8 @@ template <typename Chain>
 Status CheckChain(const Chain& chain) {
   if (chain.size() > kMaxChainLength) return Status::Error(EINVAL, "replication chain too long");
   for (const auto& link : chain) {
-    if (link.address().empty() || link.address().size() > kMaxAddressBytes) {
+    if (link.address().empty() || link.address().size() > kMaxAddressBytes ||
+        link.plain_data_address().size() > kMaxAddressBytes) {
       return Status::Error(EINVAL, "bad chunkserver address in chain");
     }
   }
@@ -148,7 +149,7 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
     case E::kRegister: {
       const auto& request = envelope.register_();
       if (request.chunkserver_uuid().empty() || request.address().empty() ||
-          request.address().size() > kMaxAddressBytes) {
+          request.address().size() > kMaxAddressBytes || request.plain_data_address().size() > kMaxAddressBytes) {
         return Status::Error(EINVAL, "register without uuid or address");
       }
       return Status::Ok();

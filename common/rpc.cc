@@ -3,10 +3,13 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/data_frame_auth.h"
 #include "common/key_authority.h"
 #include "common/log.h"
 #include "common/message_codec.h"
@@ -41,14 +44,6 @@ bool ReceiveRest(zmq::socket_t& socket, std::vector<zmq::message_t>* frames, siz
   }
 }
 
-// The request id of an envelope that does not decode as a whole, from its first fields
-// alone; 0 when even those do not parse (the sender then sees no matching reply).
-uint64_t RequestIdOf(const zmq::message_t& frame) {
-  wire::EnvelopeHeader header;
-  if (frame.size() > static_cast<size_t>(INT32_MAX)) return 0;
-  return header.ParseFromArray(frame.data(), static_cast<int>(frame.size())) ? header.request_id() : 0;
-}
-
 Result<Message> ParseFrames(std::vector<zmq::message_t>& frames, size_t first) {
   if (frames.size() <= first) return Fail(EBADMSG, "message without an envelope frame");
   Message message;
@@ -61,6 +56,8 @@ Result<Message> ParseFrames(std::vector<zmq::message_t>& frames, size_t first) {
   }
   return message;
 }
+
+std::string_view View(const zmq::message_t& frame) { return {static_cast<const char*>(frame.data()), frame.size()}; }
 
 bool SendEnvelope(zmq::socket_t& socket, const wire::Envelope& envelope, bool more) {
   std::string bytes = envelope.SerializeAsString();
@@ -91,13 +88,25 @@ Peer PeerOf(const wire::ChunkserverAddress& chunkserver) {
   return Peer{chunkserver.address(), chunkserver.public_key()};
 }
 
+Peer DataPeerOf(const wire::ChunkserverAddress& chunkserver, const wire::ChunkToken& token) {
+  if (chunkserver.plain_data_address().empty() || token.mac().size() != kTokenMacBytes) return PeerOf(chunkserver);
+  return Peer{chunkserver.plain_data_address(), "", true};
+}
+
 bool SecureAsClientOf(zmq::socket_t& socket, const Peer& peer) {
-  if (!g_curve) return true;
+  if (!g_curve || peer.plain) return true;
   if (!curve::IsZ85Key(peer.public_key)) return false;
   socket.set(zmq::sockopt::curve_serverkey, peer.public_key);
   socket.set(zmq::sockopt::curve_publickey, g_own_keys.public_key);
   socket.set(zmq::sockopt::curve_secretkey, g_own_keys.secret_key);
   return true;
+}
+
+// 0 leaves the sender without a matching reply: it times out.
+uint64_t RequestIdOf(const zmq::message_t& frame) {
+  wire::EnvelopeHeader header;
+  if (frame.size() > static_cast<size_t>(INT32_MAX)) return 0;
+  return header.ParseFromArray(frame.data(), static_cast<int>(frame.size())) ? header.request_id() : 0;
 }
 
 std::string PeerKeyOf(const zmq::message_t& frame) {
@@ -121,13 +130,13 @@ Status CheckPeer(const std::string& peer_key, const wire::Envelope& request) {
   return Status::Ok();
 }
 
-Result<zmq::socket_t> BindRouter(const std::string& host_port, std::string* bound_address) {
+Result<zmq::socket_t> BindRouter(const std::string& host_port, std::string* bound_address, bool plain) {
   try {
     zmq::socket_t router(Context(), zmq::socket_type::router);
     router.set(zmq::sockopt::linger, 0);
     router.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
     router.set(zmq::sockopt::router_mandatory, 0);
-    if (g_curve) {
+    if (g_curve && !plain) {
       router.set(zmq::sockopt::curve_server, true);
       router.set(zmq::sockopt::curve_secretkey, g_own_keys.secret_key);
       router.set(zmq::sockopt::zap_domain, "hafs");
@@ -217,7 +226,8 @@ Status ReplyStatus(const wire::Reply& reply) {
 
 uint64_t NextRequestId() { return g_next_request_id.fetch_add(1, std::memory_order_relaxed); }
 
-Connection::Connection(Peer peer) : address_(std::move(peer.address)), server_key_(std::move(peer.public_key)) {
+Connection::Connection(Peer peer)
+    : address_(std::move(peer.address)), server_key_(std::move(peer.public_key)), plain_(peer.plain) {
   Reset();
 }
 
@@ -228,7 +238,7 @@ void Connection::Reset() {
   socket_.set(zmq::sockopt::reconnect_ivl_max, 500);
   socket_.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
   // Without the server's key no handshake could succeed: Send says why. Never plaintext.
-  if (SecureAsClientOf(socket_, Peer{address_, server_key_})) socket_.connect(Endpoint(address_));
+  if (SecureAsClientOf(socket_, Peer{address_, server_key_, plain_})) socket_.connect(Endpoint(address_));
 }
 
 Result<Message> Connection::Call(wire::Envelope request, zmq::message_t* data, int timeout_ms) {
@@ -239,15 +249,30 @@ Result<Message> Connection::Call(wire::Envelope request, zmq::message_t* data, i
 
 Result<uint64_t> Connection::Send(wire::Envelope request, zmq::message_t* data, int timeout_ms) {
   if (request.request_id() == 0) request.set_request_id(NextRequestId());
+  const uint64_t request_id = request.request_id();
   deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   timeout_ms_ = timeout_ms;
-  if (g_curve && !curve::IsZ85Key(server_key_)) {
+  if (g_curve && !plain_ && !curve::IsZ85Key(server_key_)) {
     return Fail(EACCES, "no CURVE public key known for " + address_ + " (is it a registered chunkserver?)");
   }
+  std::optional<SealedDataRequest> sealed;
+  if (plain_) {
+    std::optional<std::string_view> data_view;
+    if (data != nullptr) data_view = View(*data);
+    auto made = SealDataRequest(std::move(request), data_view);
+    if (!made) return Fail(made.error());
+    sealed = std::move(*made);
+    call_key_ = sealed->key;
+  }
+  auto send_envelope = [&] {
+    if (!sealed) return SendEnvelope(socket_, request, data != nullptr);
+    auto more = data != nullptr ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    return socket_.send(zmq::buffer(sealed->authenticator), zmq::send_flags::sndmore).has_value() &&
+           socket_.send(zmq::buffer(sealed->envelope_bytes), more).has_value();
+  };
   try {
     socket_.set(zmq::sockopt::sndtimeo, timeout_ms);
-    if (!SendEnvelope(socket_, request, data != nullptr) ||
-        (data != nullptr && !socket_.send(*data, zmq::send_flags::none))) {
+    if (!send_envelope() || (data != nullptr && !socket_.send(*data, zmq::send_flags::none))) {
       Reset();
       return Fail(ETIMEDOUT, "cannot send to " + address_);
     }
@@ -255,7 +280,7 @@ Result<uint64_t> Connection::Send(wire::Envelope request, zmq::message_t* data, 
     Reset();
     return Fail(error.num(), "call to " + address_ + " failed: " + error.what());
   }
-  return request.request_id();
+  return request_id;
 }
 
 size_t WaitForAny(std::span<Connection* const> connections) {
@@ -298,17 +323,27 @@ Result<Message> Connection::Wait(uint64_t request_id) {
       zmq::message_t first;
       if (!socket_.recv(first, zmq::recv_flags::dontwait)) continue;
       frames.push_back(std::move(first));
-      if (!ReceiveRest(socket_, &frames, 2)) {
+      // A plain peer's reply has its authenticator in front (data_frame_auth.h).
+      size_t envelope_frame = plain_ ? 1 : 0;
+      if (!ReceiveRest(socket_, &frames, envelope_frame + 2)) {
         LOG(WARNING) << "dropped a malformed reply from " << address_;
         continue;
       }
-      auto reply = ParseFrames(frames, 0);
+      auto reply = ParseFrames(frames, envelope_frame);
       if (!reply) {
         LOG(WARNING) << "dropped a reply from " << address_ << ": " << reply.error().ToString();
         continue;
       }
       if (reply->envelope.request_id() != request_id) continue;  // a late answer to an earlier call
       if (!reply->envelope.has_reply()) return Fail(EBADMSG, "answer from " + address_ + " is not a reply");
+      if (plain_) {
+        // Not EBADMSG: that would report the replica's data as bad, and this is the wire.
+        std::optional<std::string_view> data;
+        if (reply->has_data) data = View(reply->data);
+        Status authentic =
+            CheckDataFrameAuthenticator(call_key_, FrameDirection::kReply, View(frames[1]), data, View(frames[0]));
+        if (!authentic.ok()) return Fail(EPROTO, "reply from " + address_ + ": " + authentic.message());
+      }
       return reply;
     }
   } catch (const zmq::error_t& error) {
@@ -321,7 +356,7 @@ Result<Message> Connection::Wait(uint64_t request_id) {
 
 Connection& ThreadConnection(const Peer& peer) {
   thread_local std::unordered_map<std::string, std::unique_ptr<Connection>> connections;
-  auto& slot = connections[peer.address + " " + peer.public_key];
+  auto& slot = connections[peer.address + " " + peer.public_key + (peer.plain ? " plain" : "")];
   if (!slot) slot = std::make_unique<Connection>(peer);
   return *slot;
 }

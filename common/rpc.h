@@ -31,16 +31,22 @@ zmq::context_t& Context();
 void UseCurve(curve::KeyPair own, std::string master_public_key);
 bool CurveOn();
 
-// A server to connect to: its address and, with CURVE, the public key it must prove.
+// A server to connect to: its address and, with CURVE, the public key it must prove; or a
+// chunkserver's plain data port (common/data_frame_auth.h), reached without CURVE, where
+// every request is a chunk read, write or truncate authenticated with its token's MAC.
 struct Peer {
   std::string address;     // "host:port"
   std::string public_key = "";  // Z85; empty without CURVE
+  bool plain = false;
   bool operator==(const Peer&) const = default;
 };
 // A master: they share one key pair, named in the authorized keys file.
 Peer MasterPeer(const std::string& address);
 // A chunkserver as the master placed it, with the key it proved registering.
 Peer PeerOf(const wire::ChunkserverAddress& chunkserver);
+// Where a chunk read, write or truncate carrying `token` goes: the chunkserver's plain data
+// port when it registered one and the token has a MAC to authenticate with; else PeerOf.
+Peer DataPeerOf(const wire::ChunkserverAddress& chunkserver, const wire::ChunkToken& token);
 
 // Sets a client socket up to connect to `peer`: with CURVE when it is on. False when CURVE
 // is on and no key is known for the peer: the caller must not connect (never plaintext).
@@ -67,12 +73,18 @@ struct Incoming {
 std::string Endpoint(const std::string& host_port);
 
 // Makes a ROUTER socket bound to host:port; port 0 picks a free port. Returns the
-// bound "host:port" in *bound_address.
-Result<zmq::socket_t> BindRouter(const std::string& host_port, std::string* bound_address);
+// bound "host:port" in *bound_address. `plain`: without CURVE (and so without the ZAP
+// handler) whatever UseCurve said: a chunkserver's plain data port, which authenticates
+// each request itself (common/data_frame_auth.h).
+Result<zmq::socket_t> BindRouter(const std::string& host_port, std::string* bound_address, bool plain = false);
 
 // Receives one request from a ROUTER socket that poll() said is readable. EAGAIN when
 // there is none; a request that cannot be used is an Incoming with `malformed` set.
 Result<Incoming> ReceiveRequest(zmq::socket_t& router);
+
+// The request id of an envelope frame read from its first fields alone (EnvelopeHeader),
+// for answering a request that does not decode as a whole; 0 when even those do not parse.
+uint64_t RequestIdOf(const zmq::message_t& envelope_frame);
 
 // What a server checks before any handler sees a request: `malformed`, whether the
 // sender's key may make it (CheckPeer), then the request's fields (CheckRequest). The
@@ -113,6 +125,8 @@ class Connection {
   // waits up to timeout_ms for the matching reply. Transport failures (ETIMEDOUT,
   // EBADMSG) are errors; a reply with a non-zero error is still a Message. After a
   // timeout the socket is replaced so that a late reply cannot be mistaken for the next.
+  // To a plain peer, `request` must be a data request with a token MAC (else EINVAL): it
+  // goes sealed (SealDataRequest), and a reply whose authenticator fails is EPROTO.
   Result<Message> Call(wire::Envelope request, zmq::message_t* data, int timeout_ms);
   Result<Message> Call(wire::Envelope request, int timeout_ms) { return Call(std::move(request), nullptr, timeout_ms); }
 
@@ -129,6 +143,8 @@ class Connection {
   void Reset();
   std::string address_;
   std::string server_key_;
+  bool plain_ = false;
+  std::string call_key_;  // plain: the token MAC of the call in progress, to check its reply
   zmq::socket_t socket_;
   std::chrono::steady_clock::time_point deadline_;  // of the call in progress
   int timeout_ms_ = 0;

@@ -47,6 +47,7 @@ void ChunkRegistry::Register(const wire::RegisterRequest& request, uint32_t id, 
   chunkserver.uuid = request.chunkserver_uuid();
   chunkserver.address = request.address();
   chunkserver.public_key = request.public_key();
+  chunkserver.plain_data_address = request.plain_data_address();
   chunkserver.label = request.label();
   chunkserver.space = request.space();
   chunkserver.chunk_count = request.chunks_size();

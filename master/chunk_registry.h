@@ -49,6 +49,7 @@ struct ChunkserverState {
   std::string uuid;
   std::string address;
   std::string public_key;  // CURVE (Z85) it proved registering; "" without CURVE
+  std::string plain_data_address;  // its plain data port as it registered it; "" when none
   std::string label;
   wire::DiskSpace space;
   uint64_t chunk_count = 0;

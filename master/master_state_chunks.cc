@@ -31,6 +31,7 @@ void MasterState::AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int6
     address->set_chunkserver_id(chunkserver->id);
     address->set_address(chunkserver->address);
     address->set_public_key(chunkserver->public_key);
+    address->set_plain_data_address(chunkserver->plain_data_address);
   }
 }
 

@@ -92,7 +92,8 @@ Status ChunkReader::ReadFromReplica(const wire::ChunkLocation& location, const w
   read->set_length(static_cast<uint32_t>(length));
   if (location.has_token()) *read->mutable_token() = location.token();
   OutstandingRead outstanding(picker_, replica.address());
-  auto answer = rpc::ThreadConnection(rpc::PeerOf(replica)).Call(std::move(request), read_timeout_ms_);
+  auto answer =
+      rpc::ThreadConnection(rpc::DataPeerOf(replica, location.token())).Call(std::move(request), read_timeout_ms_);
   if (!answer) return answer.error();
   master_.ObserveEpoch(answer->envelope.epoch());
   Status status = rpc::ReplyStatus(answer->envelope.reply());

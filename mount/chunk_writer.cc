@@ -106,7 +106,7 @@ Status ChunkWriter::RunOnChainCounted(OpenFile& file, uint64_t chunk_index, cons
     request.set_epoch(master_.epoch());
     std::optional<zmq::message_t> frame;
     if (data) frame.emplace(data->data(), data->size());
-    auto answer = rpc::ThreadConnection(rpc::PeerOf(head))
+    auto answer = rpc::ThreadConnection(rpc::DataPeerOf(head, lease->chain.token()))
                       .Call(std::move(request), frame ? &*frame : nullptr, WriteCallTimeoutMs(options_));
     failed.clear();
     bool stale = false;

@@ -36,9 +36,10 @@ class Cluster:
     """One local cluster in its own directory, driven by tools/hafs-local."""
 
     def __init__(self, root: Path, chunkservers: int = 3, env: dict | None = None, masters: int | None = None,
-                 mounts: int = 1):
+                 mounts: int = 1, plain_data: bool = False):
         self.root = root
         self.mounts = mounts
+        self.plain_data = plain_data  # hafs-local up --plain-data: chunkservers' plain data ports
         self.chunkservers = chunkservers
         self.masters = masters  # None: hafs-local's default (two when hafs-master has --peer)
         self.env = dict(os.environ, HAFS_LOCAL_DIR=str(root), HAFS_BUILD_DIR=str(BUILD))
@@ -64,6 +65,8 @@ class Cluster:
             args += ["--masters", str(self.masters)]
         if self.mounts != 1:
             args += ["--mounts", str(self.mounts)]
+        if self.plain_data:
+            args.append("--plain-data")
         self.local(*args)
         return self
 
@@ -265,10 +268,10 @@ def master_supports(option) -> bool:
     return f"--{option} " in result.stdout or f"--{option}\n" in result.stdout
 
 
-def make_cluster(request, chunkservers=3, env=None, masters=None, start=True, mounts=1):
+def make_cluster(request, chunkservers=3, env=None, masters=None, start=True, mounts=1, plain_data=False):
     root = Path(tempfile.mkdtemp(prefix="hafs-test-"))
     root.chmod(0o755)  # other users reach the mount through it (permission tests)
-    cluster = Cluster(root, chunkservers=chunkservers, env=env, masters=masters, mounts=mounts)
+    cluster = Cluster(root, chunkservers=chunkservers, env=env, masters=masters, mounts=mounts, plain_data=plain_data)
 
     failed_before = request.session.testsfailed
 
