@@ -24,6 +24,16 @@ Status CheckName(const std::string& name) {
   return Status::Ok();
 }
 
+constexpr size_t kMaxXattrValueBytes = 65536;
+
+// The length only; which namespaces the master keeps is its own business (XattrStore).
+Status CheckXattrName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameBytes) {
+    return Status::Error(ERANGE, "an extended attribute's name must be 1-255 bytes");
+  }
+  return Status::Ok();
+}
+
 Status CheckInode(uint64_t inode) {
   if (inode == 0) return Status::Error(EINVAL, "inode 0");
   return Status::Ok();
@@ -133,6 +143,16 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
         return Status::Error(ENAMETOOLONG, "a mount subdir longer than 4096 bytes");
       }
       return Status::Ok();
+    case E::kSetXattr:
+      if (envelope.set_xattr().value().size() > kMaxXattrValueBytes) {
+        return Status::Error(E2BIG, "an extended attribute's value is at most 64 KiB");
+      }
+      return All(CheckInode(envelope.set_xattr().inode()), CheckXattrName(envelope.set_xattr().name()));
+    case E::kRemoveXattr:
+      return All(CheckInode(envelope.remove_xattr().inode()), CheckXattrName(envelope.remove_xattr().name()));
+    case E::kGetXattr:
+      return All(CheckInode(envelope.get_xattr().inode()), CheckXattrName(envelope.get_xattr().name()));
+    case E::kListXattr: return CheckInode(envelope.list_xattr().inode());
     case E::kSession: {
       const auto& request = envelope.session();
       if (request.host().size() > kMaxNameBytes || request.version().size() > kMaxNameBytes ||

@@ -27,6 +27,10 @@ bool ClientRequest(Body request) {
     case Body::kReportBadReplica:
     case Body::kReleaseLeases:
     case Body::kMount:
+    case Body::kSetXattr:
+    case Body::kRemoveXattr:
+    case Body::kGetXattr:
+    case Body::kListXattr:
     case Body::kSession:
     case Body::kListSessions:
     case Body::kClusterStatus:

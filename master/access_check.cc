@@ -52,6 +52,29 @@ Status AccessCheck::MayWrite(const Inode& inode) const { return Need(inode, kWri
 Status AccessCheck::MayReadData(const Inode& file) const { return Owns(file) ? Status::Ok() : Need(file, kRead); }
 Status AccessCheck::MayWriteData(const Inode& file) const { return Owns(file) ? Status::Ok() : Need(file, kWrite); }
 
+Status AccessCheck::MayReadXattr(const Inode& inode, std::string_view name) const {
+  auto none = [] { return Status::Error(ENODATA, "no such extended attribute for this caller"); };
+  if (name.starts_with("trusted.")) return IsRoot() ? Status::Ok() : none();
+  if (!name.starts_with("user.")) return Status::Ok();
+  if (!S_ISREG(inode.mode) && !S_ISDIR(inode.mode)) return none();
+  return Need(inode, kRead);
+}
+
+Status AccessCheck::MayChangeXattr(const Inode& inode, std::string_view name) const {
+  if (!name.starts_with("user.")) {
+    if (IsRoot()) return Status::Ok();
+    return NotPermitted("only root may change " + std::string(name.substr(0, name.find('.'))) +
+                        ".* extended attributes");
+  }
+  if (!S_ISREG(inode.mode) && !S_ISDIR(inode.mode)) {
+    return NotPermitted("user.* extended attributes exist on regular files and directories only");
+  }
+  if (S_ISDIR(inode.mode) && (inode.mode & S_ISVTX) && !Owns(inode)) {
+    return NotPermitted("only the owner of a sticky directory may change its user.* extended attributes");
+  }
+  return Need(inode, kWrite);
+}
+
 Status AccessCheck::MayCreateIn(const Inode& directory, uint32_t mode) const {
   if (Status status = Need(directory, kWrite | kExecute); !status.ok()) return status;
   if ((S_ISCHR(mode) || S_ISBLK(mode)) && !IsRoot()) return NotPermitted("only root may make device nodes");

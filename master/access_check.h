@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
@@ -64,6 +65,16 @@ class AccessCheck {
   // S_ISGID file in a setgid directory of a group the caller is not in loses S_ISGID, or
   // anyone could make a program that runs with that group.
   uint32_t NewFileMode(const Inode& directory, uint32_t mode) const;
+
+  // Extended attributes, as fs/xattr.c xattr_permission and the capability checks decide:
+  // user.* only on regular files and directories (elsewhere a change is EPERM, a read
+  // ENODATA), read with r and changed with w, and in a sticky directory changed by its owner
+  // only (EPERM); trusted.* root only (EPERM to change, ENODATA to read); security.* read by
+  // anyone, changed by root only (EPERM). `name` passed XattrStore::CheckName.
+  Status MayReadXattr(const Inode& inode, std::string_view name) const;
+  Status MayChangeXattr(const Inode& inode, std::string_view name) const;
+  // Whether a listing shows `name` (trusted.* only to root).
+  bool MayListXattr(std::string_view name) const { return IsRoot() || !name.starts_with("trusted."); }
 
   // Replication goals are the owner's (or root's) to change (EPERM).
   bool MayChangeGoal(const Inode& inode) const { return Owns(inode); }

@@ -90,6 +90,28 @@ TEST(AccessCheckTest, FtruncateThroughADescriptorIsADataWrite) {
   EXPECT_EQ(SetAttrError(kBobUser, read_only, &through_fd), EACCES);
 }
 
+TEST(AccessCheckTest, ExtendedAttributesFollowXattrPermission) {
+  Inode file = File(0644, kAlice);
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayReadXattr(file, "user.a")), 0);
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayChangeXattr(file, "user.a")), EACCES);
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayChangeXattr(file, "user.a")), 0);
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayReadXattr(File(0600, kAlice), "user.a")), EACCES);
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayReadXattr(file, "trusted.a")), ENODATA);
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayChangeXattr(file, "trusted.a")), EPERM);
+  EXPECT_EQ(Error(AccessCheck(kRootUser).MayChangeXattr(file, "trusted.a")), 0);
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayReadXattr(File(0600, kAlice), "security.a")), 0);
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayChangeXattr(file, "security.a")), EPERM);
+  Inode link = Make(S_IFLNK | 0777, kAlice, kAlice);
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayChangeXattr(link, "user.a")), EPERM);
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayReadXattr(link, "user.a")), ENODATA);
+  Inode sticky = Dir(01777, kAlice);
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayChangeXattr(sticky, "user.a")), EPERM);
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayChangeXattr(sticky, "user.a")), 0);
+  EXPECT_FALSE(AccessCheck(kAliceUser).MayListXattr("trusted.a"));
+  EXPECT_TRUE(AccessCheck(kRootUser).MayListXattr("trusted.a"));
+  EXPECT_TRUE(AccessCheck(kAliceUser).MayListXattr("security.a"));
+}
+
 TEST(AccessCheckTest, LookupNeedsSearchAndListingNeedsRead) {
   Inode dir = Dir(0700, kAlice);
   EXPECT_EQ(Error(AccessCheck(kBobUser).MaySearch(dir)), EACCES);

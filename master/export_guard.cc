@@ -45,6 +45,14 @@ Reach ReachOf(wire::Envelope* request) {
       return {{request->rename().parent(), request->rename().new_parent()}, true,
               request->mutable_rename()->mutable_credentials()};
     case E::kSetGoal: return {{request->set_goal().inode()}, true, request->mutable_set_goal()->mutable_credentials()};
+    case E::kSetXattr:
+      return {{request->set_xattr().inode()}, true, request->mutable_set_xattr()->mutable_credentials()};
+    case E::kRemoveXattr:
+      return {{request->remove_xattr().inode()}, true, request->mutable_remove_xattr()->mutable_credentials()};
+    case E::kGetXattr:
+      return {{request->get_xattr().inode()}, false, request->mutable_get_xattr()->mutable_credentials()};
+    case E::kListXattr:
+      return {{request->list_xattr().inode()}, false, request->mutable_list_xattr()->mutable_credentials()};
     case E::kWriteLease:
       return {{request->write_lease().inode()}, true, request->mutable_write_lease()->mutable_credentials()};
     case E::kWriteDone:

@@ -74,6 +74,10 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       return set_status(namespace_.Rmdir(record.rmdir(), now_ns));
     case wire::LogRecord::kRename:
       return set_status(namespace_.Rename(record.rename(), now_ns, &freed_chunks));
+    case wire::LogRecord::kSetXattr:
+      return set_status(namespace_.SetXattr(record.set_xattr(), now_ns));
+    case wire::LogRecord::kRemoveXattr:
+      return set_status(namespace_.RemoveXattr(record.remove_xattr(), now_ns));
     case wire::LogRecord::kChunkAllocated: {
       const wire::ChunkAllocated& allocated = record.chunk_allocated();
       if (allocated.chunk_id() == 0 || registry_.Find(allocated.chunk_id())) {
@@ -191,6 +195,8 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kWriteDone:
     case wire::Envelope::kWriteLease:
     case wire::Envelope::kSetGoal:
+    case wire::Envelope::kSetXattr:
+    case wire::Envelope::kRemoveXattr:
       deduplicated = request.client_id() != 0;
       break;
     default:
@@ -231,6 +237,18 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       break;
     case wire::Envelope::kStatFs:
       reply = StatFs(now_ms);
+      break;
+    case wire::Envelope::kGetXattr:
+      if (Status status = namespace_.GetXattr(request.get_xattr(), &*reply); !status.ok()) reply = Fail(status);
+      break;
+    case wire::Envelope::kListXattr:
+      if (Status status = namespace_.ListXattr(request.list_xattr(), &*reply); !status.ok()) reply = Fail(status);
+      break;
+    case wire::Envelope::kSetXattr:
+      *mutation.mutable_set_xattr() = request.set_xattr();
+      break;
+    case wire::Envelope::kRemoveXattr:
+      *mutation.mutable_remove_xattr() = request.remove_xattr();
       break;
     case wire::Envelope::kGetChunks:
       if (Status allowed = namespace_.MayReadData(request.get_chunks().inode(), request.get_chunks().credentials());

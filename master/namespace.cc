@@ -49,6 +49,7 @@ wire::Attr Namespace::MakeAttr(uint64_t id, const Inode& inode) const {
   attr.set_mtime_ns(inode.mtime_ns);
   attr.set_ctime_ns(inode.ctime_ns);
   attr.set_rdev(inode.rdev);
+  attr.set_has_xattrs(xattrs_.Any(id));
   return attr;
 }
 
@@ -223,6 +224,7 @@ void Namespace::DropLink(uint64_t id, uint64_t parent, int64_t now_ns, std::vect
     chunk_ids_.erase(chunks);
   }
   symlink_targets_.erase(id);
+  xattrs_.Forget(id);
   inodes_.Erase(id);
 }
 
@@ -431,6 +433,11 @@ Status Namespace::ForEachCheckpointRecord(const std::function<Status(const wire:
       out->set_symlink_target(target->second);
     if (IsDir(inode)) out->set_parent(inode.parent);
     out->set_goal(inode.goal);
+    xattrs_.ForEach(id, [out](const std::string& name, const std::string& value) {
+      wire::CheckpointXattr* xattr = out->add_xattrs();
+      xattr->set_name(name);
+      xattr->set_value(value);
+    });
     status = emit(record);
   });
   for (const auto& [parent, directory] : directories_) {
@@ -453,6 +460,7 @@ void Namespace::Clear(uint64_t next_inode) {
   directories_.clear();
   chunk_ids_.clear();
   symlink_targets_.clear();
+  xattrs_.Clear();
   next_inode_ = next_inode;
   entry_count_ = 0;
 }
@@ -486,6 +494,10 @@ Status Namespace::Restore(const wire::CheckpointRecord& record) {
       directories_[attr.inode()];
     }
     if (S_ISLNK(attr.mode())) symlink_targets_[attr.inode()] = record.inode().symlink_target();
+    for (const wire::CheckpointXattr& xattr : record.inode().xattrs()) {
+      if (Status status = XattrStore::CheckName(xattr.name()); !status.ok()) return status;
+      if (Status status = xattrs_.Set(attr.inode(), xattr.name(), xattr.value(), 0); !status.ok()) return status;
+    }
     if (record.inode().chunk_ids_size() > 0) {
       chunk_ids_[attr.inode()].assign(record.inode().chunk_ids().begin(), record.inode().chunk_ids().end());
     }

@@ -18,6 +18,7 @@
 #include "master/directory.h"
 #include "master/inode_table.h"
 #include "master/link_parents.h"
+#include "master/xattr_store.h"
 
 namespace hafs::master {
 
@@ -57,6 +58,13 @@ class Namespace {
   Status MayReadData(uint64_t inode, const wire::Credentials& credentials) const;
   Status MayWriteData(uint64_t inode, const wire::Credentials& credentials) const;
   Status Authorize(wire::LogRecord* record) const;
+
+  // Extended attributes (namespace_xattr.cc). Set and remove are mutations, checked by
+  // Authorize; get and list check the request's credentials themselves (AccessCheck).
+  Status SetXattr(const wire::SetXattrRequest& request, int64_t now_ns);
+  Status RemoveXattr(const wire::RemoveXattrRequest& request, int64_t now_ns);
+  Status GetXattr(const wire::GetXattrRequest& request, wire::Reply* reply) const;
+  Status ListXattr(const wire::ListXattrRequest& request, wire::Reply* reply) const;
 
   // Mutations. Chunk ids a mutation drops (freed files, truncated tails) are appended
   // to *freed_chunks.
@@ -116,6 +124,7 @@ class Namespace {
 
   InodeTable inodes_;
   LinkParents link_parents_;  // the other links' directories of files with several
+  XattrStore xattrs_;
   std::unordered_map<uint64_t, Directory> directories_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> chunk_ids_;
   std::unordered_map<uint64_t, std::string> symlink_targets_;

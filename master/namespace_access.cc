@@ -120,6 +120,17 @@ Status Namespace::Authorize(wire::LogRecord* record) const {
       return Status::Error(EPERM, "only the owner of inode " + std::to_string(record->set_goal().inode()) +
                                       " or root may change its goal");
     }
+    case wire::LogRecord::kSetXattr: {
+      const Inode* inode = inodes_.Find(record->set_xattr().inode());
+      return inode ? AccessCheck(record->set_xattr().credentials()).MayChangeXattr(*inode, record->set_xattr().name())
+                   : Status::Ok();
+    }
+    case wire::LogRecord::kRemoveXattr: {
+      const Inode* inode = inodes_.Find(record->remove_xattr().inode());
+      return inode ? AccessCheck(record->remove_xattr().credentials())
+                         .MayChangeXattr(*inode, record->remove_xattr().name())
+                   : Status::Ok();
+    }
     case wire::LogRecord::kWriteDone:
       return MayWriteData(record->write_done().inode(), record->write_done().credentials());
     default:

@@ -70,6 +70,13 @@ class NamespaceTest : public ::testing::Test {
     return attr ? attr->inode() : 0;
   }
   uint32_t Nlink(uint64_t inode) { return ns_.GetAttr(inode)->nlink(); }
+  Result<wire::Attr> Link(uint64_t inode, uint64_t new_parent, const std::string& new_name, int64_t now = kNow) {
+    wire::LinkRequest request;
+    request.set_inode(inode);
+    request.set_new_parent(new_parent);
+    request.set_new_name(new_name);
+    return ns_.Link(request, now);
+  }
 
   Namespace ns_;
   std::vector<uint64_t> freed_;
@@ -157,18 +164,12 @@ TEST_F(NamespaceTest, SetgidDirectoryPassesGroupOn) {
 TEST_F(NamespaceTest, HardLinks) {
   uint64_t file = MakeFile(kRootInode, "a");
   uint64_t dir = MakeDir(kRootInode, "d");
-  wire::LinkRequest link;
-  link.set_inode(file);
-  link.set_new_parent(dir);
-  link.set_new_name("b");
-  auto attr = ns_.Link(link, kNow + 7);
+  auto attr = Link(file, dir, "b", kNow + 7);
   ASSERT_TRUE(attr);
   EXPECT_EQ(attr->nlink(), 2u);
   EXPECT_EQ(attr->ctime_ns(), kNow + 7);
-  EXPECT_EQ(ns_.Link(link, kNow).error().error(), EEXIST);
-  link.set_inode(dir);
-  link.set_new_name("c");
-  EXPECT_EQ(ns_.Link(link, kNow).error().error(), EPERM);
+  EXPECT_EQ(Link(file, dir, "b").error().error(), EEXIST);
+  EXPECT_EQ(Link(dir, dir, "c").error().error(), EPERM);
   ASSERT_TRUE(ns_.SetChunk(file, 0, 42).ok());
   EXPECT_EQ(Unlink(kRootInode, "a"), 0);
   EXPECT_EQ(Nlink(file), 1u);
@@ -183,11 +184,7 @@ TEST_F(NamespaceTest, AFileIsUnderEverySubtreeHoldingOneOfItsLinksAlsoAfterAChec
   uint64_t outside = MakeDir(kRootInode, "outside");
   uint64_t other = MakeDir(kRootInode, "other");
   uint64_t file = MakeFile(inside, "f");
-  wire::LinkRequest link;
-  link.set_inode(file);
-  link.set_new_parent(outside);
-  link.set_new_name("g");
-  ASSERT_TRUE(ns_.Link(link, kNow));
+  ASSERT_TRUE(Link(file, outside, "g"));
   EXPECT_TRUE(ns_.IsUnder(file, inside)) << "its newest link is outside, an older one inside";
   EXPECT_TRUE(ns_.IsUnder(file, outside));
   EXPECT_FALSE(ns_.IsUnder(file, other));
@@ -206,6 +203,36 @@ TEST_F(NamespaceTest, AFileIsUnderEverySubtreeHoldingOneOfItsLinksAlsoAfterAChec
   EXPECT_EQ(Unlink(outside, "g"), 0);
   EXPECT_FALSE(ns_.IsUnder(file, outside)) << "an unlinked link's directory no longer holds it";
   EXPECT_TRUE(ns_.IsUnder(file, other));
+}
+
+TEST_F(NamespaceTest, ExtendedAttributesLiveWithTheirInodeAndItsCheckpoint) {
+  uint64_t file = MakeFile(kRootInode, "f");
+  wire::SetXattrRequest set;
+  set.set_inode(file);
+  set.set_name("user.color");
+  set.set_value("blue");
+  ASSERT_TRUE(ns_.SetXattr(set, kNow + 5).ok());
+  EXPECT_EQ(ns_.GetAttr(file)->ctime_ns(), kNow + 5);
+  EXPECT_TRUE(ns_.GetAttr(file)->has_xattrs());
+  EXPECT_FALSE(ns_.GetAttr(kRootInode)->has_xattrs());
+
+  Namespace restored;
+  restored.Clear(kRootInode + 1);
+  ASSERT_TRUE(ns_.ForEachCheckpointRecord([&](const wire::CheckpointRecord& record) {
+                   return restored.Restore(record);
+                 }).ok());
+  wire::GetXattrRequest get;
+  get.set_inode(file);
+  get.set_name("user.color");
+  wire::Reply reply;
+  ASSERT_TRUE(restored.GetXattr(get, &reply).ok());
+  EXPECT_EQ(reply.xattr_value(), "blue");
+
+  EXPECT_EQ(Unlink(kRootInode, "f"), 0);
+  uint64_t again = MakeFile(kRootInode, "g");
+  EXPECT_FALSE(ns_.GetAttr(again)->has_xattrs());
+  get.set_inode(file);
+  EXPECT_EQ(ns_.GetXattr(get, &reply).error(), ENOENT) << "gone with its inode";
 }
 
 TEST_F(NamespaceTest, Symlink) {

@@ -79,6 +79,10 @@ fuse_lowlevel_ops MakeOperations() {
   ops.flush = Timed<"flush", OpFlush>;
   ops.fsync = Timed<"fsync", OpFsync>;
   ops.release = Timed<"release", OpRelease>;
+  ops.setxattr = Timed<"setxattr", OpSetXattr>;
+  ops.getxattr = Timed<"getxattr", OpGetXattr>;
+  ops.listxattr = Timed<"listxattr", OpListXattr>;
+  ops.removexattr = Timed<"removexattr", OpRemoveXattr>;
   ops.opendir = Timed<"opendir", OpOpenDir>;
   ops.readdir = Timed<"readdir", OpReadDir>;
   ops.readdirplus = Timed<"readdirplus", OpReadDirPlus>;

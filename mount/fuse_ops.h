@@ -39,6 +39,12 @@ void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
 void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 
+// Extended attributes (fuse_ops_xattr.cc).
+void OpSetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags);
+void OpGetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size);
+void OpListXattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void OpRemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name);
+
 void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void OpReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi);
 void OpReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi);

@@ -20,6 +20,7 @@ bool InodeTable::Observe(wire::Attr* attr) {
   bool changed = record.seen && (record.size != attr->size() || record.mtime_ns != attr->mtime_ns());
   record.size = attr->size();
   record.mtime_ns = attr->mtime_ns();
+  record.has_xattrs = attr->has_xattrs();
   record.seen = true;
   return changed;
 }
@@ -46,6 +47,18 @@ uint64_t InodeTable::Parent(uint64_t directory) {
   auto found = records_.find(directory);
   if (found == records_.end() || found->second.parent == 0) return directory;
   return found->second.parent;
+}
+
+bool InodeTable::MayHaveXattrs(uint64_t inode) {
+  std::lock_guard lock(mutex_);
+  auto found = records_.find(inode);
+  return found == records_.end() || found->second.has_xattrs;
+}
+
+void InodeTable::NoteXattrs(uint64_t inode) {
+  std::lock_guard lock(mutex_);
+  auto found = records_.find(inode);
+  if (found != records_.end()) found->second.has_xattrs = true;
 }
 
 std::shared_ptr<OpenFile> InodeTable::Open(uint64_t inode) {

@@ -5,6 +5,7 @@
 //    (close-to-open consistency);
 //  - the kernel's lookup count, only to know when that record may be dropped;
 //  - a directory's parent (for "..");
+//  - whether it has extended attributes, as the master last said (Attr.has_xattrs);
 //  - the OpenFile write state while the file is open here.
 // Thread-safe.
 #pragma once
@@ -40,11 +41,19 @@ class InodeTable {
   // Handles of `inode` open in this mount.
   int Opens(uint64_t inode);
 
+  // False only when the master's last attributes of `inode` said it has no extended
+  // attributes: a getxattr of security.capability, which the kernel asks for before every
+  // write, is then answered ENODATA here, without a round trip.
+  bool MayHaveXattrs(uint64_t inode);
+  // This mount just gave it one.
+  void NoteXattrs(uint64_t inode);
+
  private:
   struct Record {
     uint64_t size = 0;
     int64_t mtime_ns = 0;
     bool seen = false;
+    bool has_xattrs = true;  // until the master says
     uint64_t lookups = 0;
     uint64_t parent = 0;  // 0: not looked up here
     int opens = 0;
