@@ -32,7 +32,6 @@ bool ClientRequest(Body request) {
     case Body::kGetXattr:
     case Body::kListXattr:
     case Body::kSession:
-    case Body::kListSessions:
     case Body::kClusterStatus:
     case Body::kFileInfo:
     case Body::kSetGoal:
@@ -60,7 +59,9 @@ bool MayAsk(Role role, Body request) {
     case Role::kClient:
       return ClientRequest(request) || DataRequest(request);
     case Role::kAdmin:
-      return ClientRequest(request) || DataRequest(request) || request == Body::kChunkserverMode;
+      // Sessions name other clients' hosts and mount points: the operator's to see.
+      return ClientRequest(request) || DataRequest(request) || request == Body::kChunkserverMode ||
+             request == Body::kListSessions;
   }
   return false;
 }

@@ -1,9 +1,11 @@
 """Two mounts of one cluster, as two hosts have it: `tools/hafs-local up --mounts 2` gives a
 second mount (mount2) at $HAFS_LOCAL_DIR/mnt2, started, stopped and listed like any daemon."""
 
+import errno
 import json
 
 from conftest import make_cluster, wait_until
+from test_bad_input import reply_of
 
 
 def mounted(where) -> bool:
@@ -41,7 +43,7 @@ def sessions(cluster) -> dict:
     return {session["mount_point"]: session for session in json.loads(result.stdout)["sessions"]}
 
 
-def test_every_mount_has_a_session_that_ends_with_it_and_survives_a_takeover(request):
+def test_every_mount_has_a_session_that_ends_with_it_and_survives_a_takeover(request, wire):
     cluster = make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2"})
     mnt1, mnt2 = str(cluster.mnt), str(cluster.root / "mnt2")
     wait_until(lambda: set(sessions(cluster)) == {mnt1, mnt2}, timeout_s=30, what="both mounts' sessions")
@@ -51,6 +53,10 @@ def test_every_mount_has_a_session_that_ends_with_it_and_survives_a_takeover(req
     assert listed[mnt1]["subdir"] == "/" and listed[mnt1]["host"] and listed[mnt1]["version"]
     text = cluster.hafs("sessions").stdout
     assert mnt1 in text and mnt2 in text
+    # Other clients' hosts and mount points are the operator's to see, not a client key's.
+    listing = wire.Envelope(request_id=1)
+    listing.list_sessions.SetInParent()
+    assert reply_of(wire, cluster.call(cluster.wait_active(), listing.SerializeToString())).error == errno.EACCES
 
     cluster.stop("mount2")  # an unmount ends its session at once
     assert set(sessions(cluster)) == {mnt1}
