@@ -4,6 +4,8 @@ second mount (mount2) at $HAFS_LOCAL_DIR/mnt2, started, stopped and listed like 
 import errno
 import json
 
+import pytest
+
 from conftest import make_cluster, wait_until
 from test_bad_input import reply_of
 
@@ -12,8 +14,14 @@ def mounted(where) -> bool:
     return f" {where} fuse.hafs " in open("/proc/mounts").read()
 
 
-def test_up_with_two_mounts_gives_a_second_mount_of_the_same_cluster(request):
-    cluster = make_cluster(request, mounts=2)
+@pytest.fixture(scope="module")
+def two(request):
+    """One cluster with two mounts for the module; its masters end a session after 2 s."""
+    return make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2"})
+
+
+def test_up_with_two_mounts_gives_a_second_mount_of_the_same_cluster(two):
+    cluster = two
     mnt2 = cluster.root / "mnt2"
     assert mounted(cluster.mnt) and mounted(mnt2)
     (cluster.mnt / "from-one").write_bytes(b"written on mount 1\n")
@@ -31,9 +39,6 @@ def test_up_with_two_mounts_gives_a_second_mount_of_the_same_cluster(request):
     cluster.start("mount2")
     assert (mnt2 / "from-one").read_bytes() == b"written on mount 1\n"
 
-    cluster.down()
-    assert not mounted(cluster.mnt) and not mounted(mnt2)
-
 
 def sessions(cluster) -> dict:
     """The active master's sessions, by mount point ({} while no master answers)."""
@@ -43,8 +48,8 @@ def sessions(cluster) -> dict:
     return {session["mount_point"]: session for session in json.loads(result.stdout)["sessions"]}
 
 
-def test_every_mount_has_a_session_that_ends_with_it_and_survives_a_takeover(request, wire):
-    cluster = make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2"})
+def test_every_mount_has_a_session_that_ends_with_it_and_survives_a_takeover(two, wire):
+    cluster = two
     mnt1, mnt2 = str(cluster.mnt), str(cluster.root / "mnt2")
     wait_until(lambda: set(sessions(cluster)) == {mnt1, mnt2}, timeout_s=30, what="both mounts' sessions")
     listed = sessions(cluster)
@@ -73,3 +78,6 @@ def test_every_mount_has_a_session_that_ends_with_it_and_survives_a_takeover(req
     cluster.wait_active(not_name=old_active)
     wait_until(lambda: set(sessions(cluster)) == {mnt1}, timeout_s=30, what="the session re-asserted after a takeover")
     (cluster.mnt / "after-takeover").write_bytes(b"still mounted\n")
+
+    cluster.down()
+    assert not mounted(cluster.mnt) and not mounted(mnt2)
