@@ -50,6 +50,14 @@ wire::Attr Namespace::MakeAttr(uint64_t id, const Inode& inode) const {
   attr.set_ctime_ns(inode.ctime_ns);
   attr.set_rdev(inode.rdev);
   attr.set_has_xattrs(xattrs_.Any(id));
+  if (auto chunks = chunk_ids_.find(id); chunks != chunk_ids_.end()) {
+    uint64_t allocated = 0;
+    for (uint64_t index = 0; index < chunks->second.size(); ++index) {
+      uint64_t start = index * kChunkSize;
+      if (chunks->second[index] != 0 && start < inode.size) allocated += std::min(kChunkSize, inode.size - start);
+    }
+    attr.set_allocated_bytes(allocated);
+  }
   return attr;
 }
 

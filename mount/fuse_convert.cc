@@ -52,7 +52,7 @@ struct stat ToStat(const MountContext& context, const wire::Attr& attr) {
   st.st_rdev = attr.rdev();
   st.st_size = static_cast<off_t>(attr.size());
   st.st_blksize = 64 * 1024;  // a checksum block: the natural I/O unit
-  st.st_blocks = static_cast<blkcnt_t>((attr.size() + 511) / 512);
+  st.st_blocks = static_cast<blkcnt_t>((attr.allocated_bytes() + 511) / 512);
   st.st_atim = FromNs(attr.atime_ns());
   st.st_mtim = FromNs(attr.mtime_ns());
   st.st_ctim = FromNs(attr.ctime_ns());

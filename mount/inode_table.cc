@@ -13,7 +13,11 @@ bool InodeTable::Observe(wire::Attr* attr) {
   }
   if (open_file) {
     std::lock_guard file_lock(open_file->mutex);
-    if (open_file->unreported) attr->set_size(std::max(attr->size(), open_file->end_offset));
+    // Writes the master has not heard of yet: the bytes they added past its size are real.
+    if (open_file->unreported && open_file->end_offset > attr->size()) {
+      attr->set_allocated_bytes(attr->allocated_bytes() + (open_file->end_offset - attr->size()));
+      attr->set_size(open_file->end_offset);
+    }
   }
   std::lock_guard lock(mutex_);
   Record& record = records_[attr->inode()];

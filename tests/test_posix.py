@@ -175,6 +175,15 @@ def test_sparse_file_and_offset_beyond_4gib(d):
         assert handle.read(31) == b"\0" * 23 + b"far away"
         handle.seek(1024**3)
         assert handle.read(4096) == b"\0" * 4096
+    # st_blocks counts what is stored, not the holes (du shows a few bytes, not 5 GiB).
+    assert 0 < f.stat().st_blocks * 512 < 1024**2
+    grown = d / "grown"
+    grown.write_bytes(b"")
+    os.truncate(grown, 1024**3)
+    assert grown.stat().st_blocks == 0
+    dense = d / "dense"
+    dense.write_bytes(os.urandom(300_000))
+    assert dense.stat().st_blocks * 512 >= 300_000
 
 
 def test_statfs(shared_cluster, d):
