@@ -28,6 +28,7 @@ constexpr char kChunkSuffix[] = ".chunk";
 struct FileSystemSpace {
   uint64_t total_bytes = 0;
   uint64_t free_bytes = 0;  // available to an unprivileged writer
+  uint64_t reserved_bytes = 0;  // free for root only
   uint64_t device = 0;
 };
 
@@ -36,7 +37,8 @@ Result<FileSystemSpace> SpaceOf(const std::string& dir) {
   if (::statvfs(dir.c_str(), &fs) != 0) return Fail(ErrnoStatus("statvfs " + dir));
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) return Fail(ErrnoStatus("stat " + dir));
-  return FileSystemSpace{fs.f_blocks * fs.f_frsize, fs.f_bavail * fs.f_frsize, st.st_dev};
+  return FileSystemSpace{fs.f_blocks * fs.f_frsize, fs.f_bavail * fs.f_frsize,
+                         (fs.f_bfree - std::min(fs.f_bavail, fs.f_bfree)) * fs.f_frsize, st.st_dev};
 }
 
 // This host, as systemd names it (/etc/machine-id), or its host name: with a device number,
@@ -485,6 +487,7 @@ wire::DiskSpace ChunkStore::Space() {
     file_system->set_id(MachineId() + ":" + std::to_string(space->device));
     file_system->set_total_bytes(space->total_bytes);
     file_system->set_free_bytes(space->free_bytes);
+    file_system->set_reserved_bytes(space->reserved_bytes);
   }
   uint64_t used_bytes = 0;
   ForEachChunk([&](uint64_t, const Entry& entry) { used_bytes += entry.data_length; });

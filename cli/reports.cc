@@ -211,6 +211,7 @@ std::string StatusJson(const wire::Reply& reply, const std::string& answered_by)
         {"recent", reply.recent_repairs()}}},
       {"space",
        {{"total_bytes", summary.total_bytes}, {"free_bytes", summary.free_bytes}, {"used_bytes", summary.used_bytes}}},
+      {"files", {{"inodes", reply.inode_count()}, {"open_unlinked", reply.open_unlinked_files()}}},
   });
 }
 
@@ -248,6 +249,8 @@ std::string StatusText(const wire::Reply& reply, const std::string& answered_by)
   for (const std::string& line : reply.recent_repairs()) out += "  " + line + "\n";
   out += "space: " + HumanBytes(summary.used_bytes) + " used, " + HumanBytes(summary.free_bytes) + " free, " +
          HumanBytes(summary.total_bytes) + " total\n";
+  out += "files: " + std::to_string(reply.inode_count()) + " inodes, " + std::to_string(reply.open_unlinked_files()) +
+         " open-unlinked (kept until their last close)\n";
   return out;
 }
 

@@ -93,7 +93,8 @@ TEST(ReportsTest, StatusCountsOnlyLiveChunkserversSpace) {
             R"("chunkservers":{"up":1,"down":1,"total":2,"maintenance":0,"decommissioning":0},"modes":[],)"
             R"("chunks":{"healthy":7,"under_replicated":2,"corrupt":3,"over_replicated":0,"missing":1},)"
             R"("repair":{"being_copied":1,"being_moved":0,"bytes_to_copy":134217728,"recent":["copied chunk 9"]},)"
-            R"("space":{"total_bytes":1000,"free_bytes":600,"used_bytes":400}})"
+            R"("space":{"total_bytes":1000,"free_bytes":600,"used_bytes":400},)"
+            R"("files":{"inodes":0,"open_unlinked":0}})"
             "\n");
   std::string text = StatusText(SampleClusterStatus(), "127.0.0.1:9000");
   EXPECT_NE(text.find("chunkservers: 1 up, 1 down, 2 total"), std::string::npos) << text;

@@ -14,6 +14,9 @@ constexpr size_t kMaxSymlinkBytes = 4096;
 constexpr size_t kMaxPathBytes = 4096;  // PATH_MAX
 constexpr size_t kMaxAddressBytes = 256;
 constexpr int kMaxChainLength = 16;
+// Open files one message may name (a session's full set, a batch of closes): the master
+// holds at most this many per session (master/open_files.h).
+constexpr int kMaxOpenFilesPerMessage = 65536;
 
 Status CheckName(const std::string& name) {
   if (name.empty() || name == "." || name == "..") return Status::Error(EINVAL, "invalid name '" + name + "'");
@@ -137,6 +140,8 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
       return All(CheckInode(envelope.write_lease().inode()), CheckChunkIndex(envelope.write_lease().chunk_index()));
     case E::kWriteDone:
       return All(CheckInode(envelope.write_done().inode()), CheckFileBytes(envelope.write_done().end_offset()));
+    case E::kAppend:
+      return All(CheckInode(envelope.append().inode()), CheckFileBytes(envelope.append().length()));
     case E::kFileInfo: return CheckInode(envelope.file_info().inode());
     case E::kMount:
       if (envelope.mount().subdir().size() > kMaxPathBytes) {
@@ -160,8 +165,17 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
         return Status::Error(ENAMETOOLONG, "a session's host, version, mount point or subdir is too long");
       }
       if (envelope.client_id() == 0) return Status::Error(EINVAL, "a session needs the mount's client_id");
+      if (request.open_inodes_size() > kMaxOpenFilesPerMessage) {
+        return Status::Error(ENFILE, "a session holds at most 65536 files open");
+      }
       return Status::Ok();
     }
+    case E::kCloseFiles:
+      if (envelope.close_files().closed_size() > kMaxOpenFilesPerMessage) {
+        return Status::Error(E2BIG, "at most 65536 closed files per message");
+      }
+      if (envelope.client_id() == 0) return Status::Error(EINVAL, "closed files need the mount's client_id");
+      return Status::Ok();
     case E::kSetGoal:
       if (!ValidGoal(envelope.set_goal().goal())) return Status::Error(EINVAL, "goal outside 1..9");
       return CheckInode(envelope.set_goal().inode());

@@ -53,5 +53,22 @@ TEST(CheckRequestTest, NamesAreBytes) {
   EXPECT_EQ(decoded.lookup().name(), lookup.lookup().name());
 }
 
+TEST(CheckRequestTest, OpenFileListsAreBounded) {
+  wire::Envelope closes;
+  closes.set_client_id(7);
+  for (int i = 0; i < 65536; ++i) closes.mutable_close_files()->add_closed()->set_inode(2);
+  EXPECT_TRUE(CheckRequest(closes, 0).ok());
+  closes.mutable_close_files()->add_closed()->set_inode(2);
+  EXPECT_EQ(CheckRequest(closes, 0).error(), E2BIG);
+  closes.clear_client_id();
+  closes.mutable_close_files()->clear_closed();
+  EXPECT_EQ(CheckRequest(closes, 0).error(), EINVAL) << "closes belong to a mount's session";
+
+  wire::Envelope renewal;
+  renewal.set_client_id(7);
+  for (int i = 0; i < 65537; ++i) renewal.mutable_session()->add_open_inodes(2);
+  EXPECT_EQ(CheckRequest(renewal, 0).error(), ENFILE);
+}
+
 }  // namespace
 }  // namespace hafs

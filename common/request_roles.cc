@@ -24,6 +24,7 @@ bool ClientRequest(Body request) {
     case Body::kGetChunks:
     case Body::kWriteLease:
     case Body::kWriteDone:
+    case Body::kAppend:
     case Body::kReportBadReplica:
     case Body::kReleaseLeases:
     case Body::kMount:
@@ -32,6 +33,7 @@ bool ClientRequest(Body request) {
     case Body::kGetXattr:
     case Body::kListXattr:
     case Body::kSession:
+    case Body::kCloseFiles:
     case Body::kClusterStatus:
     case Body::kFileInfo:
     case Body::kSetGoal:

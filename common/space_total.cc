@@ -9,20 +9,26 @@ void SpaceTotal::Add(const wire::DiskSpace& space) {
     return;
   }
   for (const wire::DiskSpace::FileSystem& file_system : space.file_systems()) {
-    file_systems_[file_system.id()] = {file_system.total_bytes(), file_system.free_bytes()};
+    file_systems_[file_system.id()] = file_system;
   }
 }
 
 uint64_t SpaceTotal::total_bytes() const {
   uint64_t total = unnamed_total_bytes_;
-  for (const auto& [id, space] : file_systems_) total += space.first;
+  for (const auto& [id, file_system] : file_systems_) total += file_system.total_bytes();
   return total;
 }
 
 uint64_t SpaceTotal::free_bytes() const {
   uint64_t free = unnamed_free_bytes_;
-  for (const auto& [id, space] : file_systems_) free += space.second;
+  for (const auto& [id, file_system] : file_systems_) free += file_system.free_bytes();
   return free;
+}
+
+uint64_t SpaceTotal::reserved_bytes() const {
+  uint64_t reserved = 0;
+  for (const auto& [id, file_system] : file_systems_) reserved += file_system.reserved_bytes();
+  return reserved;
 }
 
 }  // namespace hafs

@@ -19,11 +19,12 @@ class SpaceTotal {
   void Add(const wire::DiskSpace& space);
   uint64_t total_bytes() const;
   uint64_t free_bytes() const;
+  uint64_t reserved_bytes() const;  // free for root only (reported per file system)
 
  private:
   uint64_t unnamed_total_bytes_ = 0;
   uint64_t unnamed_free_bytes_ = 0;
-  std::map<std::string, std::pair<uint64_t, uint64_t>> file_systems_;  // id -> (total, free)
+  std::map<std::string, wire::DiskSpace::FileSystem> file_systems_;  // by id
 };
 
 }  // namespace hafs

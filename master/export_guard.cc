@@ -55,6 +55,8 @@ Reach ReachOf(wire::Envelope* request) {
       return {{request->list_xattr().inode()}, false, request->mutable_list_xattr()->mutable_credentials()};
     case E::kWriteLease:
       return {{request->write_lease().inode()}, true, request->mutable_write_lease()->mutable_credentials()};
+    case E::kAppend:
+      return {{request->append().inode()}, true, request->mutable_append()->mutable_credentials()};
     case E::kWriteDone:
       return {{request->write_done().inode()}, true, request->mutable_write_done()->mutable_credentials()};
     default:

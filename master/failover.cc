@@ -303,6 +303,7 @@ Status MasterService::BecomeActive(uint64_t epoch, int64_t now_ms) {
   state_->registry().RequireRegistration();
   std::vector<wire::LogRecord> records;
   state_->StartEpochAt(epoch, now_ms, WallClockNs(), &records);
+  open_files_.StartServing(now_ms);
   role_.store(Role::kActive);
   Metrics().takeovers.Increment();
   standby_sync_ = StandbySync::kOutOfSync;
@@ -323,6 +324,7 @@ void MasterService::StepDown(const std::string& why) {
   role_.store(Role::kStandby);
   state_->set_active(false);
   sessions_.Clear();  // the next active learns them from the mounts' renewals
+  open_files_.Clear();
   leadership_->Hold(0);
   // Our log may hold records that were never acknowledged: resynchronise from the next active.
   resync_when_active_found_ = true;

@@ -39,6 +39,9 @@ MasterMetrics& Metrics() {
         .repair_copies = registry.AddCounter("hafs_repair_copies_total", "Self-healing copies, by result.", "result"),
         .sessions = registry.AddGauge("hafs_sessions", "Mount sessions this master holds (the active: every live mount).")
                         .Get(),
+        .open_unlinked_files =
+            registry.AddGauge("hafs_open_unlinked_files", "Files unlinked while open, kept until their last close.")
+                .Get(),
     };
     // Fixed label sets exist from the start: a rate or an alert sees 0, not no series.
     for (const char* result : {"ok", "failed", "not_started"}) created->repair_copies.With(result);

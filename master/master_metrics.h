@@ -21,6 +21,7 @@ struct MasterMetrics {
   metrics::Gauge& repair_bytes_to_copy;
   metrics::Family<metrics::Counter>& repair_copies;  // result="ok|failed|not_started"
   metrics::Gauge& sessions;
+  metrics::Gauge& open_unlinked_files;
 };
 
 // Registered in the default registry on first use.

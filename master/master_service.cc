@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -48,6 +49,30 @@ void StampPeerKey(rpc::Incoming& incoming) {
   wire::Envelope& request = incoming.message.envelope;
   if (request.has_register_()) request.mutable_register_()->set_public_key(incoming.peer_key);
   if (request.has_heartbeat()) request.mutable_heartbeat()->set_public_key(incoming.peer_key);
+}
+
+// An unlink or a rename over a file: the active decides whether the file it may drop the last
+// link of stays as an open-unlinked file, and the logged record says so (a client's word on
+// it is overwritten), so that replay on a standby keeps the same orphans.
+void DecideKeepOpenFile(wire::Envelope* request, const Namespace& tree, const OpenFiles& open_files, int64_t now_ms) {
+  auto must_keep = [&](uint64_t parent, const std::string& name) {
+    auto target = tree.Lookup(parent, name);
+    return target && open_files.MustKeep(target->inode(), now_ms);
+  };
+  if (request->has_unlink()) {
+    wire::UnlinkRequest* unlink = request->mutable_unlink();
+    unlink->set_keep_open_file(must_keep(unlink->parent(), unlink->name()));
+  } else if (request->has_rename()) {
+    wire::RenameRequest* rename = request->mutable_rename();
+    rename->set_keep_open_file(must_keep(rename->new_parent(), rename->new_name()));
+  }
+}
+
+// The open_generation of a request that opens a file (0: it opens none).
+uint64_t OpenGeneration(const wire::Envelope& request) {
+  if (request.has_get_attr()) return request.get_attr().open_generation();
+  if (request.has_mknod()) return request.mknod().open_generation();
+  return 0;
 }
 
 bool FromMaster(wire::Envelope::BodyCase kind) {
@@ -113,6 +138,7 @@ Status MasterService::Start() {
   log_ = std::move(*log);
   if (!HasPeer()) {
     std::vector<wire::LogRecord> records;
+    open_files_.StartServing(MonotonicMs());
     state_->StartEpoch(MonotonicMs(), WallClockNs(), &records);
     if (Status status = log_->Append(records); !status.ok()) return status;
   }
@@ -162,7 +188,7 @@ Status MasterService::Run() {
     }
     if (role_.load() == Role::kActive) {
       if (Status status = MaybeResolveStaleChunks(MonotonicMs()); !status.ok()) return status;
-      sessions_.MaybeExpire(MonotonicMs());
+      if (Status status = MaybeReleaseOrphans(MonotonicMs()); !status.ok()) return status;
     }
     if (int64_t now_ms = MonotonicMs(); now_ms - last_liveness_probe_ms_ >= kLivenessProbeEveryMs) {
       last_liveness_probe_ms_ = now_ms;
@@ -250,10 +276,26 @@ Status MasterService::ServeBatch() {
     } else if (kind == wire::Envelope::kSession) {
       *reply.mutable_reply() =
           sessions_.Handle(request.client_id(), request.session(), SessionOwnerOf(*incoming), MonotonicMs(), WallClockMs());
+      if (reply.reply().error() == 0 && request.session().end()) open_files_.EndSession(request.client_id());
+      if (reply.reply().error() == 0 && !request.session().end()) {
+        open_files_.Replace(request.client_id(), request.session(), MonotonicMs());
+      }
+    } else if (kind == wire::Envelope::kCloseFiles) {
+      if (sessions_.MayActFor(request.client_id(), incoming->peer_key)) {
+        open_files_.Close(request.client_id(), request.close_files());
+      }
     } else if (kind == wire::Envelope::kListSessions) {
       *reply.mutable_reply() = sessions_.List(MonotonicMs());
     } else {
+      DecideKeepOpenFile(&incoming->message.envelope, state_->name_space(), open_files_, MonotonicMs());
       *reply.mutable_reply() = HandleGuarded(*state_, request, &records);
+      if (uint64_t generation = OpenGeneration(request); generation != 0 && reply.reply().error() == 0 &&
+                                                          request.client_id() != 0 && S_ISREG(reply.reply().attr().mode())) {
+        if (Status held = open_files_.Hold(request.client_id(), reply.reply().attr().inode(), generation, MonotonicMs());
+            !held.ok()) {
+          *reply.mutable_reply() = rpc::MakeReply(request, held).reply();
+        }
+      }
       token_issuer_.AddTokens(request, reply.mutable_reply(), WallClockMs());
       if (kind == wire::Envelope::kClusterStatus && HasPeer()) FillMasters(reply.mutable_reply());
       if (kind == wire::Envelope::kClusterStatus) FillRepairs(reply.mutable_reply());
@@ -316,6 +358,19 @@ Status MasterService::CommitBatch(const std::vector<wire::LogRecord>& records, b
   records_since_checkpoint_ += records.size();
   if (shipping) *may_reply = FinishShipping(request_id);
   return Status::Ok();
+}
+
+Status MasterService::MaybeReleaseOrphans(int64_t now_ms) {
+  for (uint64_t ended : sessions_.MaybeExpire(now_ms)) open_files_.EndSession(ended);
+  if (now_ms - last_orphan_sweep_ms_ < SessionTable::kSweepEveryMs) return Status::Ok();
+  last_orphan_sweep_ms_ = now_ms;
+  open_files_.ExpireUnknown([this](uint64_t session) { return sessions_.Known(session); }, now_ms);
+  std::vector<uint64_t> releasable = open_files_.Releasable(state_->name_space().orphans(), now_ms);
+  if (releasable.empty()) return Status::Ok();
+  std::vector<wire::LogRecord> records;
+  state_->ReleaseOrphans(releasable, WallClockNs(), &records);
+  LOG(INFO) << "released " << records.size() << " open-unlinked files: no mount holds them open";
+  return AppendRecords(records);
 }
 
 Status MasterService::MaybeResolveStaleChunks(int64_t now_ms) {

@@ -28,6 +28,7 @@
 #include "master/repair_planner.h"
 #include "master/replication.h"
 #include "master/export_guard.h"
+#include "master/open_files.h"
 #include "master/session_table.h"
 #include "master/token_issuer.h"
 
@@ -140,6 +141,9 @@ class MasterService {
   // Writes (and, on an active with a peer, ships) one batch; *may_reply false: the
   // batch's replies must not be sent.
   Status CommitBatch(const std::vector<wire::LogRecord>& records, bool* may_reply);
+  // Ends the sessions not renewed in time and what they held open; every sweep, logs the
+  // release of the open-unlinked files nobody holds (OpenFiles::Releasable).
+  Status MaybeReleaseOrphans(int64_t now_ms);
   // Every kResolveStaleEveryMs: MasterState::ResolveStaleChunks, its records logged.
   Status MaybeResolveStaleChunks(int64_t now_ms);
   void MaybeCheckpoint(int64_t now_ms);
@@ -162,6 +166,8 @@ class MasterService {
   const TokenIssuer token_issuer_{options_.token_key, options_.token_lifetime_ms};
   ExportGuard export_guard_{options_.exports_file};
   SessionTable sessions_{options_.session_timeout_ms};
+  OpenFiles open_files_{options_.session_timeout_ms};
+  int64_t last_orphan_sweep_ms_ = 0;
   std::unique_ptr<MasterState> state_;
   std::unique_ptr<OpLog> log_;
   zmq::socket_t router_;

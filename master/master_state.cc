@@ -78,6 +78,10 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       return set_status(namespace_.SetXattr(record.set_xattr(), now_ns));
     case wire::LogRecord::kRemoveXattr:
       return set_status(namespace_.RemoveXattr(record.remove_xattr(), now_ns));
+    case wire::LogRecord::kAppend:
+      return namespace_.Append(record.append());
+    case wire::LogRecord::kReleaseOrphan:
+      return set_status(namespace_.ReleaseOrphan(record.release_orphan(), &freed_chunks));
     case wire::LogRecord::kChunkAllocated: {
       const wire::ChunkAllocated& allocated = record.chunk_allocated();
       if (allocated.chunk_id() == 0 || registry_.Find(allocated.chunk_id())) {
@@ -129,6 +133,17 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       break;
   }
   return Fail(EINVAL, "log record without a known event");
+}
+
+void MasterState::ReleaseOrphans(const std::vector<uint64_t>& inodes, int64_t now_ns,
+                                 std::vector<wire::LogRecord>* records) {
+  for (uint64_t inode : inodes) {
+    wire::LogRecord record;
+    record.mutable_release_orphan()->set_inode(inode);
+    if (auto released = Log(std::move(record), now_ns, records); !released) {
+      LOG(WARNING) << "open-unlinked inode " << inode << " not released: " << released.error().ToString();
+    }
+  }
 }
 
 Result<wire::Reply> MasterState::Log(wire::LogRecord record, int64_t now_ns, std::vector<wire::LogRecord>* records) {
@@ -193,6 +208,7 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kLink:
     case wire::Envelope::kRename:
     case wire::Envelope::kWriteDone:
+    case wire::Envelope::kAppend:
     case wire::Envelope::kWriteLease:
     case wire::Envelope::kSetGoal:
     case wire::Envelope::kSetXattr:
@@ -329,6 +345,9 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       break;
     case wire::Envelope::kSetGoal:
       *mutation.mutable_set_goal() = request.set_goal();
+      break;
+    case wire::Envelope::kAppend:
+      *mutation.mutable_append() = request.append();
       break;
     default:
       reply = Fail(EINVAL, "the master does not answer this kind of message");

@@ -46,6 +46,9 @@ class MasterState {
   // before the reply goes out are appended to *records.
   wire::Reply Handle(const wire::Envelope& request, int64_t now_ms, int64_t now_ns,
                      std::vector<wire::LogRecord>* records);
+  // Logs the release of these open-unlinked files (no session holds them): they go, with
+  // their chunks.
+  void ReleaseOrphans(const std::vector<uint64_t>& inodes, int64_t now_ns, std::vector<wire::LogRecord>* records);
   // Moves to the next epoch (called once at start, before serving) and starts the grace
   // period (--heartbeat-timeout-ms from now_ms) in which every live chunkserver registers.
   void StartEpoch(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records);

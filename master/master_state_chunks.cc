@@ -269,6 +269,8 @@ wire::Reply MasterState::ClusterStatus(int64_t now_ms) {
   reply.set_chunks_missing(missing);
   reply.set_chunks_over_replicated(over_replicated);
   reply.set_bytes_to_copy(copies_missing * kChunkSize);
+  reply.set_inode_count(namespace_.inode_count());
+  reply.set_open_unlinked_files(namespace_.orphans().size());
   return reply;
 }
 
@@ -280,6 +282,7 @@ wire::Reply MasterState::StatFs(int64_t now_ms) {
   }
   reply.set_total_bytes(space.total_bytes());
   reply.set_free_bytes(space.free_bytes());
+  reply.set_reserved_bytes(space.reserved_bytes());
   reply.set_inode_count(namespace_.inode_count());
   return reply;
 }

@@ -367,3 +367,69 @@ TEST_F(ChunkHandlingTest, StatFsCountsAFileSystemSharedByChunkserversOnce) {
 
 }  // namespace
 }  // namespace hafs::master
+
+namespace hafs::master {
+namespace {
+
+// An unlink the active marked keep_open_file (a mount holds the file open) leaves the file,
+// its chunks and its attributes, with no name, on the active, on a standby that replays the
+// log and after a checkpoint, until its ReleaseOrphan record.
+TEST_F(ChunkHandlingTest, AnOpenUnlinkedFileKeepsItsChunksUntilItIsReleased) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("open");
+  uint64_t chunk_id = WriteLease(file, 0).location().chunk_id();
+  ASSERT_NE(chunk_id, 0u);
+  MasterState standby(Options());
+  for (const wire::LogRecord& record : records_) ASSERT_TRUE(standby.Apply(record)) << record.DebugString();
+  size_t shipped = records_.size();
+
+  wire::Envelope unlink;
+  unlink.mutable_unlink()->set_parent(kRootInode);
+  unlink.mutable_unlink()->set_name("open");
+  unlink.mutable_unlink()->set_keep_open_file(true);
+  ASSERT_EQ(Call(unlink).error(), 0);
+  wire::Envelope lookup;
+  lookup.mutable_lookup()->set_parent(kRootInode);
+  lookup.mutable_lookup()->set_name("open");
+  EXPECT_EQ(Call(lookup).error(), ENOENT);
+  wire::Envelope get_attr;
+  get_attr.mutable_get_attr()->set_inode(file);
+  EXPECT_EQ(Call(get_attr).attr().nlink(), 0u);
+  EXPECT_EQ(GetChunks(file, 0, 1).locations(0).chunk_id(), chunk_id);
+  EXPECT_EQ(state_.ClusterStatus(1000).open_unlinked_files(), 1u);
+  wire::Envelope link;
+  link.mutable_link()->set_inode(file);
+  link.mutable_link()->set_new_parent(kRootInode);
+  link.mutable_link()->set_new_name("back");
+  EXPECT_EQ(Call(link).error(), ENOENT) << "a file that lost its last name gets none back";
+
+  MasterState restored(Options());
+  ASSERT_TRUE(state_.ForEachCheckpointRecord([&](const wire::CheckpointRecord& record) {
+                      return restored.Restore(record);
+                    }).ok());
+  EXPECT_EQ(restored.name_space().orphans().count(file), 1u);
+  EXPECT_EQ(restored.name_space().GetAttr(file)->nlink(), 0u);
+  EXPECT_TRUE(restored.name_space().IsUnder(file, kRootInode)) << "its exports still admit it";
+
+  state_.ReleaseOrphans({file}, kNowNs, &records_);
+  EXPECT_EQ(Call(get_attr).error(), ENOENT);
+  EXPECT_EQ(state_.registry().Find(chunk_id), nullptr);
+  EXPECT_EQ(state_.ClusterStatus(1000).open_unlinked_files(), 0u);
+  for (size_t i = shipped; i < records_.size(); ++i) ASSERT_TRUE(standby.Apply(records_[i]));
+  EXPECT_TRUE(standby.name_space().orphans().empty());
+  EXPECT_FALSE(standby.name_space().Exists(file));
+  EXPECT_EQ(standby.registry().Find(chunk_id), nullptr);
+}
+
+TEST_F(ChunkHandlingTest, AFileNobodyHoldsOpenGoesAtItsLastUnlink) {
+  uint64_t file = MakeFile("closed");
+  wire::Envelope unlink;
+  unlink.mutable_unlink()->set_parent(kRootInode);
+  unlink.mutable_unlink()->set_name("closed");
+  ASSERT_EQ(Call(unlink).error(), 0);
+  EXPECT_FALSE(state_.name_space().Exists(file));
+  EXPECT_TRUE(state_.name_space().orphans().empty());
+}
+
+}  // namespace
+}  // namespace hafs::master

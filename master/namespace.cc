@@ -200,6 +200,8 @@ Result<wire::Attr> Namespace::Link(const wire::LinkRequest& request, int64_t now
   Inode* inode = inodes_.Find(request.inode());
   if (!inode) return Fail(ENOENT, "no inode " + std::to_string(request.inode()));
   if (IsDir(*inode)) return Fail(EPERM, "hard links to directories are not allowed");
+  // As Linux: a file that lost its last name gets none back (linkat of an open descriptor).
+  if (orphans_.contains(request.inode())) return Fail(ENOENT, "inode " + std::to_string(request.inode()) + " has no name left");
   if (Status status = CheckName(request.new_name()); !status.ok()) return Fail(status);
   auto directory = FindDirectory(request.new_parent());
   if (!directory) return Fail(directory.error());
@@ -213,7 +215,8 @@ Result<wire::Attr> Namespace::Link(const wire::LinkRequest& request, int64_t now
   return MakeAttr(request.inode(), *inode);
 }
 
-void Namespace::DropLink(uint64_t id, uint64_t parent, int64_t now_ns, std::vector<uint64_t>* freed_chunks) {
+void Namespace::DropLink(uint64_t id, uint64_t parent, int64_t now_ns, bool keep_open_file,
+                         std::vector<uint64_t>* freed_chunks) {
   Inode* inode = inodes_.Find(id);
   bool is_dir = IsDir(*inode);
   if (!is_dir && inode->nlink > 1) {
@@ -222,8 +225,21 @@ void Namespace::DropLink(uint64_t id, uint64_t parent, int64_t now_ns, std::vect
     link_parents_.Unlinked(id, parent, &inode->parent);
     return;
   }
+  if (keep_open_file && S_ISREG(inode->mode)) {
+    // Open somewhere: it loses its name, not its bytes. Inode::parent stays, so that an
+    // export still admits its open descriptors.
+    inode->nlink = 0;
+    inode->ctime_ns = now_ns;
+    link_parents_.Forget(id);
+    orphans_.insert(id);
+    return;
+  }
+  Free(id, freed_chunks);
+}
+
+void Namespace::Free(uint64_t id, std::vector<uint64_t>* freed_chunks) {
   link_parents_.Forget(id);
-  if (is_dir) {
+  if (IsDir(*inodes_.Find(id))) {
     directories_.erase(id);
   } else if (auto chunks = chunk_ids_.find(id); chunks != chunk_ids_.end()) {
     for (uint64_t chunk_id : chunks->second) {
@@ -236,6 +252,14 @@ void Namespace::DropLink(uint64_t id, uint64_t parent, int64_t now_ns, std::vect
   inodes_.Erase(id);
 }
 
+Status Namespace::ReleaseOrphan(const wire::ReleaseOrphan& release, std::vector<uint64_t>* freed_chunks) {
+  if (orphans_.erase(release.inode()) == 0) {
+    return Status::Error(ENOENT, "inode " + std::to_string(release.inode()) + " is not an open-unlinked file");
+  }
+  Free(release.inode(), freed_chunks);
+  return Status::Ok();
+}
+
 Status Namespace::Unlink(const wire::UnlinkRequest& request, int64_t now_ns, std::vector<uint64_t>* freed_chunks) {
   auto directory = FindDirectory(request.parent());
   if (!directory) return directory.error();
@@ -246,7 +270,7 @@ Status Namespace::Unlink(const wire::UnlinkRequest& request, int64_t now_ns, std
   (*directory)->entries.erase(entry);
   entry_count_--;
   TouchDirectory(request.parent(), now_ns);
-  DropLink(id, request.parent(), now_ns, freed_chunks);
+  DropLink(id, request.parent(), now_ns, request.keep_open_file(), freed_chunks);
   return Status::Ok();
 }
 
@@ -263,7 +287,7 @@ Status Namespace::Rmdir(const wire::RmdirRequest& request, int64_t now_ns) {
   inodes_.Find(request.parent())->nlink--;
   TouchDirectory(request.parent(), now_ns);
   std::vector<uint64_t> no_chunks;
-  DropLink(id, request.parent(), now_ns, &no_chunks);
+  DropLink(id, request.parent(), now_ns, /*keep_open_file=*/false, &no_chunks);
   return Status::Ok();
 }
 
@@ -346,7 +370,7 @@ Status Namespace::Rename(const wire::RenameRequest& request, int64_t now_ns, std
     target->inode = source_id;
     (*source_dir)->entries.erase(source);
     entry_count_--;
-    DropLink(target_id, request.new_parent(), now_ns, freed_chunks);
+    DropLink(target_id, request.new_parent(), now_ns, request.keep_open_file(), freed_chunks);
   } else {
     (*target_dir)->entries.emplace(request.new_name(), source_id);
     (*source_dir)->entries.erase(source);
@@ -404,6 +428,21 @@ Result<wire::Attr> Namespace::WriteDone(const wire::WriteDoneRequest& request) {
   return MakeAttr(request.inode(), *inode);
 }
 
+Result<wire::Reply> Namespace::Append(const wire::AppendRequest& request) {
+  Inode* inode = inodes_.Find(request.inode());
+  if (!inode) return Fail(ENOENT, "no inode " + std::to_string(request.inode()));
+  if (!S_ISREG(inode->mode)) return Fail(EINVAL, "not a regular file");
+  if (request.length() > kMaxFileBytes - std::min(inode->size, kMaxFileBytes)) {
+    return Fail(EFBIG, "an append of " + std::to_string(request.length()) + " bytes would pass the largest file");
+  }
+  wire::Reply reply;
+  reply.set_append_offset(inode->size);
+  inode->size += request.length();
+  inode->mtime_ns = inode->ctime_ns = request.mtime_ns();
+  *reply.mutable_attr() = MakeAttr(request.inode(), *inode);
+  return reply;
+}
+
 Result<const std::vector<uint64_t>*> Namespace::ChunkIds(uint64_t id) const {
   static const std::vector<uint64_t> kNoChunks;
   const Inode* inode = inodes_.Find(id);
@@ -439,7 +478,7 @@ Status Namespace::ForEachCheckpointRecord(const std::function<Status(const wire:
     }
     if (auto target = symlink_targets_.find(id); target != symlink_targets_.end())
       out->set_symlink_target(target->second);
-    if (IsDir(inode)) out->set_parent(inode.parent);
+    if (IsDir(inode) || orphans_.contains(id)) out->set_parent(inode.parent);
     out->set_goal(inode.goal);
     xattrs_.ForEach(id, [out](const std::string& name, const std::string& value) {
       wire::CheckpointXattr* xattr = out->add_xattrs();
@@ -469,6 +508,7 @@ void Namespace::Clear(uint64_t next_inode) {
   chunk_ids_.clear();
   symlink_targets_.clear();
   xattrs_.Clear();
+  orphans_.clear();
   next_inode_ = next_inode;
   entry_count_ = 0;
 }
@@ -500,6 +540,9 @@ Status Namespace::Restore(const wire::CheckpointRecord& record) {
     if (S_ISDIR(attr.mode())) {
       inode.parent = record.inode().parent();
       directories_[attr.inode()];
+    } else if (S_ISREG(attr.mode()) && attr.nlink() == 0) {
+      inode.parent = record.inode().parent();
+      orphans_.insert(attr.inode());
     }
     if (S_ISLNK(attr.mode())) symlink_targets_[attr.inode()] = record.inode().symlink_target();
     for (const wire::CheckpointXattr& xattr : record.inode().xattrs()) {

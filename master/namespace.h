@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/goal.h"
@@ -77,6 +78,14 @@ class Namespace {
   Status Rename(const wire::RenameRequest& request, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
   Result<wire::Attr> SetAttr(const wire::SetAttrRequest& request, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
   Result<wire::Attr> WriteDone(const wire::WriteDoneRequest& request);
+  // Reserves request.length() bytes at the end of the file: answers append_offset (the old
+  // size) and the attributes with the new size.
+  Result<wire::Reply> Append(const wire::AppendRequest& request);
+  // Open-unlinked files (docs/design.md, "Open files"): an unlink or rename with
+  // keep_open_file leaves the file it drops the last link of as an orphan (nlink 0, no
+  // name) until ReleaseOrphan.
+  Status ReleaseOrphan(const wire::ReleaseOrphan& release, std::vector<uint64_t>* freed_chunks);
+  const std::unordered_set<uint64_t>& orphans() const { return orphans_; }
 
   // Chunks of regular files. ChunkIds is empty for a file without chunks.
   Result<const std::vector<uint64_t>*> ChunkIds(uint64_t inode) const;
@@ -115,8 +124,12 @@ class Namespace {
   Result<Inode*> NewInode(uint64_t parent, std::string_view name, uint32_t mode, const wire::Credentials& credentials,
                           int64_t now_ns, uint64_t* id);
   void TouchDirectory(uint64_t directory, int64_t now_ns);
-  // Drops one link to `id` (whose entry in `parent` is already gone); frees it when none remain.
-  void DropLink(uint64_t id, uint64_t parent, int64_t now_ns, std::vector<uint64_t>* freed_chunks);
+  // Drops one link to `id` (whose entry in `parent` is already gone); when none remain, frees
+  // it, or with `keep_open_file` keeps a regular file as an orphan.
+  void DropLink(uint64_t id, uint64_t parent, int64_t now_ns, bool keep_open_file,
+                std::vector<uint64_t>* freed_chunks);
+  // Removes inode `id` with everything it owns.
+  void Free(uint64_t id, std::vector<uint64_t>* freed_chunks);
   void SetInodeGoal(uint64_t id, Inode& inode, uint8_t goal, GoalChange* change);
   // Records that an entry of inode `id` moved from old_parent to new_parent (a directory's
   // ".." and the parents' link counts with it).
@@ -125,6 +138,7 @@ class Namespace {
   InodeTable inodes_;
   LinkParents link_parents_;  // the other links' directories of files with several
   XattrStore xattrs_;
+  std::unordered_set<uint64_t> orphans_;  // open-unlinked files
   std::unordered_map<uint64_t, Directory> directories_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> chunk_ids_;
   std::unordered_map<uint64_t, std::string> symlink_targets_;

@@ -133,6 +133,8 @@ Status Namespace::Authorize(wire::LogRecord* record) const {
     }
     case wire::LogRecord::kWriteDone:
       return MayWriteData(record->write_done().inode(), record->write_done().credentials());
+    case wire::LogRecord::kAppend:
+      return MayWriteData(record->append().inode(), record->append().credentials());
     default:
       return Status::Ok();
   }

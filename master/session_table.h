@@ -53,6 +53,14 @@ class SessionTable {
   // A master that steps down holds none: the next active learns them from the mounts.
   void Clear();
 
+  bool Known(uint64_t id) const { return sessions_.contains(id); }
+  // Whether a request of `key` may change what session `id` holds: the session is its own,
+  // or not open (yet, or any more: its holdings then expire with it, OpenFiles).
+  bool MayActFor(uint64_t id, const std::string& key) const {
+    auto found = sessions_.find(id);
+    return found == sessions_.end() || found->second.owner_key == key;
+  }
+
   size_t size() const { return sessions_.size(); }
   int64_t timeout_ms() const { return timeout_ms_; }
 

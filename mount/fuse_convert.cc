@@ -72,6 +72,10 @@ void ObserveAttr(MountContext& context, wire::Attr* attr) {
   if (context.inodes.Observe(attr)) context.locations.ForgetInode(attr->inode());
 }
 
+void CloseHere(MountContext& context, uint64_t inode) {
+  if (uint64_t generation = context.inodes.Close(inode); generation != 0) context.closes.Closed(inode, generation);
+}
+
 void ReplyEntry(fuse_req_t req, wire::Attr attr, uint64_t parent) {
   MountContext& context = Context(req);
   if (context.inodes.ObserveEntry(&attr, parent)) context.locations.ForgetInode(attr.inode());

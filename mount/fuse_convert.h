@@ -28,6 +28,9 @@ int64_t ToNs(const struct timespec& time);
 // Passes `attr` through the inode table (local size, change detection) and drops
 // cached chunk locations of a file another client changed.
 void ObserveAttr(MountContext& context, wire::Attr* attr);
+// One use of `inode`'s write state ends (InodeTable::Close); the last one here is reported
+// to the master, whose session holdings then let go of the file (CloseReporter).
+void CloseHere(MountContext& context, uint64_t inode);
 
 // Replies to an entry-creating request (lookup, mknod, mkdir, symlink, link); `parent`
 // is the master's inode.

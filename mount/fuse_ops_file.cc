@@ -1,6 +1,7 @@
 // FUSE operations on open files; see fuse_ops.h.
 #include <fcntl.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "mount/file_handle.h"
 #include "mount/fuse_convert.h"
@@ -13,15 +14,23 @@ namespace {
 
 FileHandle& Handle(fuse_file_info* fi) { return *reinterpret_cast<FileHandle*>(fi->fh); }
 
-// The handle of an open by the caller of `req`, whose credentials the master checks this
-// open's data requests against; an open for writing makes the caller the file's writer.
-void AttachHandle(MountContext& context, fuse_req_t req, uint64_t inode, fuse_file_info* fi) {
-  auto* handle = new FileHandle{inode, fi->flags, context.inodes.Open(inode), CallerCredentials(req)};
+// The handle of an open by the caller of `req` of the inode whose write state is `file`; the
+// master checks this open's data requests against the caller's credentials, and an open for
+// writing makes the caller the file's writer.
+void AttachHandle(fuse_req_t req, uint64_t inode, std::shared_ptr<OpenFile> file, fuse_file_info* fi) {
+  auto* handle = new FileHandle{inode, fi->flags, std::move(file), CallerCredentials(req)};
   if ((fi->flags & O_ACCMODE) != O_RDONLY) {
     std::lock_guard lock(handle->file->mutex);
     handle->file->writer = handle->opener;
   }
   fi->fh = reinterpret_cast<uint64_t>(handle);
+}
+
+// An open that the kernel will not release (the master refused it, or the kernel did not
+// take the reply).
+void Unopen(MountContext& context, fuse_file_info* fi, uint64_t inode) {
+  CloseHere(context, inode);
+  if (fi->fh != 0) delete &Handle(fi);
 }
 
 // What flush, fsync and release share: optionally make the written chunks durable,
@@ -35,6 +44,26 @@ Status SyncAndReport(MountContext& context, OpenFile& file, bool sync, bool clos
   if (!reported) return reported.error();
   if (*reported) ObserveAttr(context, &**reported);
   return Status::Ok();
+}
+
+// Where a write through an O_APPEND descriptor goes (docs/design.md, "Appends"): the end of
+// the file as the whole cluster has it, reserved at the master for these bytes alone. This
+// mount's writes the master has not heard of are reported first, so that the end counts them.
+Result<uint64_t> ReserveAppend(MountContext& context, const FileHandle& handle, size_t size) {
+  if (Status reported = SyncAndReport(context, *handle.file, /*sync=*/false, /*closing=*/false); !reported.ok()) {
+    return Fail(reported);
+  }
+  wire::Envelope request;
+  wire::AppendRequest* append = request.mutable_append();
+  append->set_inode(handle.inode);
+  append->set_length(size);
+  append->set_mtime_ns(WallClockNs());
+  *append->mutable_credentials() = handle.opener;
+  auto reply = context.master.Call(std::move(request));
+  if (!reply) return Fail(reply.error());
+  wire::Attr attr = reply->attr();
+  context.inodes.Observe(&attr);  // our own change: not one that drops caches at the next open
+  return reply->append_offset();
 }
 
 // Whether the handle being closed is the inode's last here: its close hands the leases
@@ -52,18 +81,17 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
   mknod->set_name(name);
   mknod->set_mode(mode);
   mknod->set_exclusive((fi->flags & O_EXCL) != 0);
+  mknod->set_open_generation(context.inodes.NextGeneration());
   *mknod->mutable_credentials() = CallerCredentials(req);
   auto reply = context.master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
   wire::Attr attr = reply->attr();
   context.inodes.ObserveEntry(&attr, parent);
   fuse_entry_param entry = ToEntry(context, attr);
-  AttachHandle(context, req, attr.inode(), fi);
-  if (fuse_reply_create(req, &entry, fi) != 0) {
-    // The kernel will not send release for a handle it never got.
-    context.inodes.Close(attr.inode());
-    delete &Handle(fi);
-  }
+  fi->direct_io = (fi->flags & O_APPEND) != 0;  // see OpOpen
+  AttachHandle(req, attr.inode(), context.inodes.Open(attr.inode()), fi);
+  // The kernel will not send release for a handle it never got.
+  if (fuse_reply_create(req, &entry, fi) != 0) Unopen(context, fi, attr.inode());
 }
 
 // Close-to-open consistency: the attributes are fetched fresh from the master; if
@@ -72,12 +100,22 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   MountContext& context = Context(req);
   uint64_t inode = MasterInode(req, ino);
+  // Counted open here before the master holds it: a close that races this open cannot be
+  // this mount's last, so the master never hears a close after this open's hold.
+  uint64_t generation = 0;
+  std::shared_ptr<OpenFile> file = context.inodes.Open(inode, &generation);
+  fi->fh = 0;
   wire::Envelope request;
   request.mutable_get_attr()->set_inode(inode);
+  request.mutable_get_attr()->set_open_generation(generation);
   auto reply = context.master.Call(std::move(request));
-  if (!reply) return ReplyError(req, reply.error());
+  if (!reply) {
+    Unopen(context, fi, inode);
+    return ReplyError(req, reply.error());
+  }
   wire::Attr attr = reply->attr();
   if (!SquashedMayOpen(context.mounted_export.squashing, fuse_req_ctx(req)->uid, attr, fi->flags)) {
+    Unopen(context, fi, inode);
     return ReplyError(req, Status::Error(EACCES, "the export squashes this caller, who may not open it so"));
   }
   bool changed = context.inodes.Observe(&attr);
@@ -88,11 +126,11 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (context.session != nullptr) fuse_lowlevel_notify_inval_inode(context.session, ino, -1, 0);
   }
   fi->keep_cache = changed ? 0 : 1;
-  AttachHandle(context, req, inode, fi);
-  if (fuse_reply_open(req, fi) != 0) {
-    context.inodes.Close(inode);
-    delete &Handle(fi);
-  }
+  // Appends land where the master says, not at the kernel's offset: kept out of the page
+  // cache, which would hold them at the kernel's.
+  fi->direct_io = (fi->flags & O_APPEND) != 0;
+  AttachHandle(req, inode, std::move(file), fi);
+  if (fuse_reply_open(req, fi) != 0) Unopen(context, fi, inode);
 }
 
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
@@ -104,8 +142,23 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file
 }
 
 void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
-  Status status = Context(req).writer.Write(*Handle(fi).file, offset, std::string_view(buf, size));
+  MountContext& context = Context(req);
+  FileHandle& handle = Handle(fi);
+  bool appending = (handle.open_flags & O_APPEND) != 0;
+  if (appending) {
+    // The kernel's offset is its idea of the end, which another mount's appends make stale.
+    auto reserved = ReserveAppend(context, handle, size);
+    if (!reserved) return ReplyError(req, reserved.error());
+    offset = static_cast<off_t>(*reserved);
+  }
+  Status status = context.writer.Write(*handle.file, offset, std::string_view(buf, size));
   if (!status.ok()) return ReplyError(req, status);
+  if (appending) {
+    // The reservation told the master the new end and mtime already: no WriteDone for it,
+    // unless another write here went past it.
+    std::lock_guard lock(handle.file->mutex);
+    if (handle.file->end_offset <= static_cast<uint64_t>(offset) + size) handle.file->unreported = false;
+  }
   Metrics().written_bytes.Increment(size);
   fuse_reply_write(req, size);
 }
@@ -131,7 +184,7 @@ void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (!status.ok()) {
     LOG(WARNING) << "release of inode " << handle->inode << ": " << status.ToString();
   }
-  context.inodes.Close(handle->inode);
+  CloseHere(context, handle->inode);
   delete handle;
   ReplyErrno(req, status.ok() ? 0 : status.error());
 }

@@ -39,7 +39,7 @@ Status TruncateChunks(MountContext& context, uint64_t inode, uint64_t size, cons
     file->unsynced_chunks.erase(file->unsynced_chunks.lower_bound(first_dropped), file->unsynced_chunks.end());
     file->end_offset = std::min(file->end_offset, size);
   }
-  context.inodes.Close(inode);
+  CloseHere(context, inode);
   context.locations.ForgetInode(inode);
   return status;
 }
@@ -224,8 +224,10 @@ void OpStatFs(fuse_req_t req, fuse_ino_t ino) {
   stats.f_bsize = kBlockSize;
   stats.f_frsize = kBlockSize;
   stats.f_blocks = reply->total_bytes() / kBlockSize;
-  stats.f_bfree = reply->free_bytes() / kBlockSize;
-  stats.f_bavail = stats.f_bfree;
+  // As the chunkservers' disks have it: blocks reserved for root are free, not available,
+  // so df's Use% matches theirs.
+  stats.f_bfree = (reply->free_bytes() + reply->reserved_bytes()) / kBlockSize;
+  stats.f_bavail = reply->free_bytes() / kBlockSize;
   stats.f_files = reply->inode_count() + kFreeInodes;
   stats.f_ffree = kFreeInodes;
   stats.f_favail = kFreeInodes;

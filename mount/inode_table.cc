@@ -65,23 +65,43 @@ void InodeTable::NoteXattrs(uint64_t inode) {
   if (found != records_.end()) found->second.has_xattrs = true;
 }
 
-std::shared_ptr<OpenFile> InodeTable::Open(uint64_t inode) {
+std::shared_ptr<OpenFile> InodeTable::Open(uint64_t inode, uint64_t* generation) {
   std::lock_guard lock(mutex_);
   Record& record = records_[inode];
   if (!record.open_file) record.open_file = std::make_shared<OpenFile>(inode);
   record.opens++;
+  ++generation_;
+  if (generation != nullptr) *generation = generation_;
   return record.open_file;
 }
 
-void InodeTable::Close(uint64_t inode) {
+uint64_t InodeTable::Close(uint64_t inode) {
   std::lock_guard lock(mutex_);
   auto found = records_.find(inode);
-  if (found == records_.end()) return;
+  if (found == records_.end()) return 0;
+  uint64_t last_close = 0;
   if (--found->second.opens <= 0) {
     found->second.opens = 0;
     found->second.open_file.reset();
+    last_close = ++generation_;
   }
   DropIfUnused(inode, found->second);
+  return last_close;
+}
+
+uint64_t InodeTable::NextGeneration() {
+  std::lock_guard lock(mutex_);
+  return ++generation_;
+}
+
+std::vector<uint64_t> InodeTable::OpenInodes(uint64_t* generation) {
+  std::lock_guard lock(mutex_);
+  std::vector<uint64_t> open;
+  for (const auto& [inode, record] : records_) {
+    if (record.opens > 0) open.push_back(inode);
+  }
+  *generation = generation_;
+  return open;
 }
 
 int InodeTable::Opens(uint64_t inode) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "common/proto/hafs.pb.h"
 #include "mount/open_file.h"
@@ -35,8 +36,17 @@ class InodeTable {
   uint64_t Parent(uint64_t directory);
 
   // The write state of `inode`, created on the first open; Close drops it after the last.
-  std::shared_ptr<OpenFile> Open(uint64_t inode);
-  void Close(uint64_t inode);
+  // Each open, and each last close, takes the next generation of this mount: the master
+  // orders what it hears of a file's opens and closes by them (master/open_files.h).
+  // *generation (when not null): the open's.
+  std::shared_ptr<OpenFile> Open(uint64_t inode, uint64_t* generation = nullptr);
+  // The generation of this close when it was the last here, else 0.
+  uint64_t Close(uint64_t inode);
+  // A generation for an open whose inode is not known yet (a create): taken before the
+  // master is asked, so that it orders before every later close.
+  uint64_t NextGeneration();
+  // Every inode open here, as of *generation (a session renewal's full set).
+  std::vector<uint64_t> OpenInodes(uint64_t* generation);
   std::shared_ptr<OpenFile> FindOpen(uint64_t inode);
   // Handles of `inode` open in this mount.
   int Opens(uint64_t inode);
@@ -63,6 +73,7 @@ class InodeTable {
 
   std::mutex mutex_;
   std::unordered_map<uint64_t, Record> records_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace hafs::mount

@@ -179,8 +179,10 @@ int main(int argc, char** argv) {
   } else {
     context.session = session;
     mounted.store(true);
-    hafs::mount::SessionKeeper session_keeper(context.master, SessionDescription(context, resolved_mountpoint));
+    hafs::mount::SessionKeeper session_keeper(context.master, context.inodes,
+                                              SessionDescription(context, resolved_mountpoint));
     session_keeper.Start();
+    context.closes.Start();
     const hafs::mount::MountedExport& granted = context.mounted_export;
     LOG(INFO) << "mounted hafs:" << context.master.MasterList() << ":" << context.options.subdir << " at "
               << context.options.mountpoint << (granted.read_only ? " read-only" : " read-write") << ", goals "
@@ -197,6 +199,7 @@ int main(int argc, char** argv) {
     // stop: systemctl stop must not leave the unit failed), -errno on an error.
     exit_code = fuse_session_loop_mt(session, loop) >= 0 ? 0 : 1;
     fuse_loop_cfg_destroy(loop);
+    context.closes.Stop();
     session_keeper.Stop();
     context.session = nullptr;
     mounted.store(false);

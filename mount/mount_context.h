@@ -7,6 +7,7 @@
 #include "mount/chunk_location_cache.h"
 #include "mount/chunk_reader.h"
 #include "mount/chunk_writer.h"
+#include "mount/close_reporter.h"
 #include "mount/inode_mapping.h"
 #include "mount/inode_table.h"
 #include "mount/master_client.h"
@@ -22,7 +23,8 @@ struct MountContext {
         master(options.masters, options.master_timeout_ms, options.master_retry_s),
         locations(master),
         reader(master, locations, picker, options.read_timeout_ms),
-        writer(master, locations, picker, options) {}
+        writer(master, locations, picker, options),
+        closes(master) {}
 
   const MountOptions options;
   MasterClient master;
@@ -31,6 +33,7 @@ struct MountContext {
   ChunkReader reader;
   ChunkWriter writer;
   InodeTable inodes;  // keyed by master inode numbers
+  CloseReporter closes;  // last closes, for the master's open files
   // The master's answer to MountRequest and the inode numbering it implies; main.cc sets
   // both before the FUSE session serves, and they do not change after.
   MountedExport mounted_export;

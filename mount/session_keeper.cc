@@ -40,6 +40,10 @@ void SessionKeeper::Run() {
 int64_t SessionKeeper::Renew() {
   wire::Envelope request;
   *request.mutable_session() = about_;
+  uint64_t generation = 0;
+  std::vector<uint64_t> open = inodes_.OpenInodes(&generation);
+  request.mutable_session()->mutable_open_inodes()->Add(open.begin(), open.end());
+  request.mutable_session()->set_open_generation(generation);
   auto reply = master_.CallOnce(std::move(request));
   if (!reply) {
     static LogRateLimit failures(1, 10000);

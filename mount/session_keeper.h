@@ -1,7 +1,8 @@
 // The mount's session at the active master (docs/design.md, "Sessions"): opened once the
 // file system is mounted, renewed every third of the master's --session-timeout-s (a renewal
 // also re-asserts the session at a new active after a takeover), ended at unmount. On a
-// thread of its own, so that an idle mount keeps its session too.
+// thread of its own, so that an idle mount keeps its session too. Each renewal carries every
+// file open here (docs/design.md, "Open files"), which re-asserts them at a new active.
 #pragma once
 
 #include <condition_variable>
@@ -10,14 +11,17 @@
 #include <thread>
 
 #include "common/proto/hafs.pb.h"
+#include "mount/inode_table.h"
 #include "mount/master_client.h"
 
 namespace hafs::mount {
 
 class SessionKeeper {
  public:
-  // `about`: what the session says of this mount (host, mount point, version, subdir).
-  SessionKeeper(MasterClient& master, wire::SessionRequest about) : master_(master), about_(std::move(about)) {}
+  // `about`: what the session says of this mount (host, mount point, version, subdir);
+  // `inodes`: what it has open.
+  SessionKeeper(MasterClient& master, InodeTable& inodes, wire::SessionRequest about)
+      : master_(master), inodes_(inodes), about_(std::move(about)) {}
   ~SessionKeeper() { Stop(); }
   SessionKeeper(const SessionKeeper&) = delete;
   SessionKeeper& operator=(const SessionKeeper&) = delete;
@@ -38,6 +42,7 @@ class SessionKeeper {
   int64_t Renew();
 
   MasterClient& master_;
+  InodeTable& inodes_;
   const wire::SessionRequest about_;
   std::mutex mutex_;
   std::condition_variable wake_;

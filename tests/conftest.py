@@ -241,8 +241,8 @@ class Cluster:
 
     def logs(self):
         parts = []
-        # Never inside the mount: a mount whose masters are gone answers EIO there.
-        for home in sorted(path for path in self.root.iterdir() if path.name != "mnt"):
+        # Never inside a mount: one whose masters are gone answers EIO there, a killed one ENOTCONN.
+        for home in sorted(path for path in self.root.iterdir() if not path.name.startswith("mnt")):
             log = home / "log"
             if log.is_file():
                 lines = log.read_text(errors="replace").splitlines()[-15:]

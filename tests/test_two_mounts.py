@@ -1,8 +1,13 @@
 """Two mounts of one cluster, as two hosts have it: `tools/hafs-local up --mounts 2` gives a
 second mount (mount2) at $HAFS_LOCAL_DIR/mnt2, started, stopped and listed like any daemon."""
 
+import contextlib
 import errno
 import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -38,6 +43,144 @@ def test_up_with_two_mounts_gives_a_second_mount_of_the_same_cluster(two):
     assert (cluster.mnt / "from-two").read_bytes() == b"written on mount 2\n"
     cluster.start("mount2")
     assert (mnt2 / "from-one").read_bytes() == b"written on mount 1\n"
+
+
+def open_unlinked(cluster):
+    """How many open-unlinked files the active master keeps (None while none answers)."""
+    status = cluster.status()
+    return None if status is None else status["files"]["open_unlinked"]
+
+
+def chunk_ids(cluster, path):
+    return [chunk["id"] for chunk in cluster.hafs_json("fileinfo", str(path))["chunks"]]
+
+
+def stored(cluster, ids) -> bool:
+    """Whether any chunkserver still stores a chunk of `ids`."""
+    names = {f"{chunk_id:016x}.chunk" for chunk_id in ids}
+    return any(f.name in names for cs in ("cs1", "cs2", "cs3") for f in cluster.chunk_files(cs))
+
+
+def test_a_file_unlinked_or_replaced_while_open_keeps_its_bytes_on_every_mount_until_the_last_close(two):
+    cluster = two
+    mnt1, mnt2 = cluster.mnt, cluster.root / "mnt2"
+    content = os.urandom(3 << 20)
+    (mnt1 / "open-unlinked").write_bytes(content)
+    ids = chunk_ids(cluster, mnt1 / "open-unlinked")
+    on_two = open(mnt2 / "open-unlinked", "r+b")
+    on_one = open(mnt1 / "open-unlinked", "rb")
+    try:
+        os.unlink(mnt1 / "open-unlinked")
+        wait_until(lambda: not (mnt2 / "open-unlinked").exists(), timeout_s=5, what="the name gone on mount 2")
+        assert on_two.read() == content, "the other mount reads every byte, not a short read"
+        assert os.fstat(on_two.fileno()).st_nlink == 0 and os.fstat(on_two.fileno()).st_size == len(content)
+        on_two.seek(len(content))
+        on_two.write(b"appended after the unlink")
+        on_two.flush()
+        os.fsync(on_two.fileno())
+        wait_until(lambda: os.fstat(on_one.fileno()).st_size == len(content) + 25, timeout_s=5,
+                   what="mount 1 to see the size mount 2 wrote")
+        assert on_one.read(1 << 20) == content[:1 << 20], "the mount that unlinked it reads it too"
+        wait_until(lambda: open_unlinked(cluster) == 1, timeout_s=10, what="hafs status to count it")
+        on_two.close()
+        assert open_unlinked(cluster) == 1 and stored(cluster, ids), "mount 1 still has it open"
+    finally:
+        on_two.close()
+        on_one.close()
+    wait_until(lambda: open_unlinked(cluster) == 0, timeout_s=10, what="the file to go at its last close")
+    wait_until(lambda: not stored(cluster, ids), timeout_s=30, what="its chunks to be deleted")
+
+    # A rename over a file open on the other mount: that mount keeps the old bytes.
+    (mnt1 / "replaced").write_bytes(b"old bytes\n")
+    with open(mnt1 / "replaced", "rb") as old:
+        (mnt2 / "new").write_bytes(b"new bytes\n")
+        os.rename(mnt2 / "new", mnt2 / "replaced")
+        assert old.read() == b"old bytes\n"
+        # Mount 1 may resolve the name from its kernel's cache for up to the entry timeout.
+        wait_until(lambda: (mnt1 / "replaced").read_bytes() == b"new bytes\n", timeout_s=5,
+                   what="mount 1 to see the new file under the name")
+    wait_until(lambda: open_unlinked(cluster) == 0, timeout_s=10, what="the replaced file to go at its close")
+
+
+def test_an_open_unlinked_file_outlives_a_takeover_and_goes_when_its_mount_dies(two):
+    cluster = two
+    mnt1, mnt2 = cluster.mnt, cluster.root / "mnt2"
+    content = os.urandom(1 << 20)
+    (mnt1 / "through-takeover").write_bytes(content)
+    ids = chunk_ids(cluster, mnt1 / "through-takeover")
+    held = open(mnt2 / "through-takeover", "rb")
+    try:
+        os.unlink(mnt1 / "through-takeover")
+        old_active = cluster.wait_active()
+        cluster.kill(old_active)
+        cluster.wait_active(not_name=old_active)
+        assert held.read() == content
+        # Past the new active's grace (one session timeout, 2 s here) it is still there: mount 2
+        # re-asserted what it holds.
+        grace_end = time.monotonic() + 3
+        wait_until(lambda: time.monotonic() > grace_end and open_unlinked(cluster) == 1, timeout_s=15,
+                   what="the grace to pass with the file kept")
+        held.seek(0)
+        assert held.read() == content
+        # kill -9 of the mount that holds it: its session ends after the timeout, and the file with it.
+        cluster.kill("mount2")
+    finally:
+        with contextlib.suppress(OSError):  # its mount is gone
+            held.close()
+    wait_until(lambda: open_unlinked(cluster) == 0, timeout_s=15, what="the dead mount's file to go")
+    wait_until(lambda: not stored(cluster, ids), timeout_s=30, what="its chunks to be deleted")
+    cluster.start("mount2")
+    cluster.start(old_active)
+    cluster.wait_standby_in_sync(old_active)
+
+
+APPENDER = """
+import os, sys
+path, tag, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+for i in range(count):
+    record = f"{tag}-{i:05d}-".encode()
+    os.write(fd, record + b"x" * (size - len(record) - 1) + b"\\n")
+os.close(fd)
+"""
+
+
+def append_from_both_mounts(cluster, name, count, size):
+    """Two processes, one per mount, appending `count` records of `size` bytes at once."""
+    writers = [subprocess.Popen([sys.executable, "-c", APPENDER, str(where / name), tag, str(count), str(size)])
+               for where, tag in ((cluster.mnt, "one"), (cluster.root / "mnt2", "two"))]
+    try:
+        assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
+    finally:
+        for writer in writers:
+            writer.kill()
+    return (cluster.mnt / name).read_bytes()
+
+
+def test_appends_from_two_mounts_land_at_the_clusters_end_whole(two):
+    cluster = two
+    mnt1, mnt2 = cluster.mnt, cluster.root / "mnt2"
+    # One after the other: each mount's append lands after the other's.
+    for i in range(3):
+        for where in (mnt1, mnt2):
+            with open(where / "log", "a") as log:
+                log.write(f"{where.name} {i}\n")
+    assert (mnt2 / "log").read_text() == "".join(f"mnt {i}\nmnt2 {i}\n" for i in range(3))
+
+    # At once: no record lost, none torn, each mount's in its own order.
+    data = append_from_both_mounts(cluster, "lines", 300, 64)
+    records = data.split(b"\n")[:-1]
+    assert len(data) == 600 * 64 and all(len(record) == 63 for record in records)
+    for tag in (b"one", b"two"):
+        assert [int(r.split(b"-")[1]) for r in records if r.startswith(tag + b"-")] == list(range(300))
+
+    # Records just under 1 MiB (the kernel's largest request is 1 MiB of pages): whole too.
+    size = (1 << 20) - 4096
+    data = append_from_both_mounts(cluster, "big", 3, size)
+    assert len(data) == 6 * size
+    heads = sorted(data[at:at + 9] for at in range(0, len(data), size))
+    assert heads == sorted(f"{tag}-{i:05d}".encode() for tag in ("one", "two") for i in range(3))
+    assert all(data[at + 10:at + size - 1] == b"x" * (size - 11) for at in range(0, len(data), size))
 
 
 def sessions(cluster) -> dict:
