@@ -39,6 +39,11 @@ MasterMetrics& Metrics() {
         .repair_copies = registry.AddCounter("hafs_repair_copies_total", "Self-healing copies, by result.", "result"),
         .sessions = registry.AddGauge("hafs_sessions", "Mount sessions this master holds (the active: every live mount).")
                         .Get(),
+        .locks = registry.AddGauge("hafs_locks", "File locks (flock and POSIX byte ranges) the mounts hold at this master.")
+                     .Get(),
+        .lock_waiters =
+            registry.AddGauge("hafs_lock_waiters", "Blocking lock requests waiting at this master (F_SETLKW, flock).")
+                .Get(),
     };
     // Fixed label sets exist from the start: a rate or an alert sees 0, not no series.
     for (const char* result : {"ok", "failed", "not_started"}) created->repair_copies.With(result);

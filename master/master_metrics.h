@@ -21,6 +21,8 @@ struct MasterMetrics {
   metrics::Gauge& repair_bytes_to_copy;
   metrics::Family<metrics::Counter>& repair_copies;  // result="ok|failed|not_started"
   metrics::Gauge& sessions;
+  metrics::Gauge& locks;
+  metrics::Gauge& lock_waiters;
 };
 
 // Registered in the default registry on first use.

@@ -115,6 +115,7 @@ Status MasterService::Start() {
     std::vector<wire::LogRecord> records;
     state_->StartEpoch(MonotonicMs(), WallClockNs(), &records);
     if (Status status = log_->Append(records); !status.ok()) return status;
+    locks_.StartServing(state_->epoch(), MonotonicMs());
   }
   records_since_checkpoint_ = 0;
   last_checkpoint_ms_ = MonotonicMs();
@@ -162,7 +163,7 @@ Status MasterService::Run() {
     }
     if (role_.load() == Role::kActive) {
       if (Status status = MaybeResolveStaleChunks(MonotonicMs()); !status.ok()) return status;
-      sessions_.MaybeExpire(MonotonicMs());
+      for (uint64_t ended : sessions_.MaybeExpire(MonotonicMs())) locks_.ReleaseSession(ended);
     }
     if (int64_t now_ms = MonotonicMs(); now_ms - last_liveness_probe_ms_ >= kLivenessProbeEveryMs) {
       last_liveness_probe_ms_ = now_ms;
@@ -250,6 +251,10 @@ Status MasterService::ServeBatch() {
     } else if (kind == wire::Envelope::kSession) {
       *reply.mutable_reply() =
           sessions_.Handle(request.client_id(), request.session(), SessionOwnerOf(*incoming), MonotonicMs(), WallClockMs());
+      if (request.session().end() && reply.reply().error() == 0) locks_.ReleaseSession(request.client_id());
+    } else if (kind == wire::Envelope::kLock) {
+      *reply.mutable_reply() = locks_.Handle(request.client_id(), sessions_.OwnedBy(request.client_id(), incoming->peer_key),
+                                             request.lock(), state_->name_space(), MonotonicMs());
     } else if (kind == wire::Envelope::kListSessions) {
       *reply.mutable_reply() = sessions_.List(MonotonicMs());
     } else {

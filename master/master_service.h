@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "master/copy_dispatcher.h"
 #include "master/leadership.h"
+#include "master/lock_table.h"
 #include "master/liveness_probe.h"
 #include "master/master_state.h"
 #include "master/op_log.h"
@@ -162,6 +163,7 @@ class MasterService {
   const TokenIssuer token_issuer_{options_.token_key, options_.token_lifetime_ms};
   ExportGuard export_guard_{options_.exports_file};
   SessionTable sessions_{options_.session_timeout_ms};
+  LockTable locks_{options_.session_timeout_ms};
   std::unique_ptr<MasterState> state_;
   std::unique_ptr<OpLog> log_;
   zmq::socket_t router_;

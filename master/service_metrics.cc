@@ -28,6 +28,8 @@ void MasterService::MaybePublishMetrics(int64_t now_ms) {
   const wire::MasterInfo& self = status.masters(0);
   metrics.epoch.Set(static_cast<double>(self.epoch()));
   metrics.sessions.Set(static_cast<double>(sessions_.size()));
+  metrics.locks.Set(static_cast<double>(locks_.size()));
+  metrics.lock_waiters.Set(static_cast<double>(locks_.waiters()));
   metrics.log_position.Set(static_cast<double>(self.log_position()));
   // An active shows how far its standby is behind, a standby how far it is itself.
   uint64_t lag = active && HasPeer() ? status.masters(1).lag_records() : self.lag_records();

@@ -180,6 +180,8 @@ int main(int argc, char** argv) {
     context.session = session;
     mounted.store(true);
     hafs::mount::SessionKeeper session_keeper(context.master, SessionDescription(context, resolved_mountpoint));
+    // A new active master knows no locks: the mount's own go back to it.
+    session_keeper.OnReopened([&context] { context.locks.Reassert(); });
     session_keeper.Start();
     const hafs::mount::MountedExport& granted = context.mounted_export;
     LOG(INFO) << "mounted hafs:" << context.master.MasterList() << ":" << context.options.subdir << " at "

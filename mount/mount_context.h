@@ -2,6 +2,8 @@
 // (fuse_req_userdata). Built once in main.cc, lives until unmount.
 #pragma once
 
+#include <algorithm>
+
 #include "mount/fuse_api.h"
 
 #include "mount/chunk_location_cache.h"
@@ -9,6 +11,7 @@
 #include "mount/chunk_writer.h"
 #include "mount/inode_mapping.h"
 #include "mount/inode_table.h"
+#include "mount/lock_client.h"
 #include "mount/master_client.h"
 #include "mount/mount_export.h"
 #include "mount/mount_options.h"
@@ -22,7 +25,9 @@ struct MountContext {
         master(options.masters, options.master_timeout_ms, options.master_retry_s),
         locations(master),
         reader(master, locations, picker, options.read_timeout_ms),
-        writer(master, locations, picker, options) {}
+        writer(master, locations, picker, options),
+        // Blocked lock requests hold worker threads: half of them may wait, the rest serve.
+        locks(master, static_cast<size_t>(std::max(1, options.max_threads / 2))) {}
 
   const MountOptions options;
   MasterClient master;
@@ -30,6 +35,7 @@ struct MountContext {
   ReplicaPicker picker;
   ChunkReader reader;
   ChunkWriter writer;
+  LockClient locks;
   InodeTable inodes;  // keyed by master inode numbers
   // The master's answer to MountRequest and the inode numbering it implies; main.cc sets
   // both before the FUSE session serves, and they do not change after.
