@@ -132,15 +132,21 @@ def new_file(two, name, mode=0o644) -> tuple[str, str]:
     return str(path), str(two.root / "mnt2" / name)
 
 
+def opened_on_each_mount(two, agents, name) -> tuple[Agent, Agent]:
+    """A new file, and an agent with it open for reading and writing on each mount."""
+    on_one, on_two = new_file(two, name)
+    first, second = agents(), agents()
+    assert first.do(f"open {on_one} rw") == "ok" and second.do(f"open {on_two} rw") == "ok"
+    return first, second
+
+
 def wait_blocked(agent):
     wait_until(agent.blocked, timeout_s=10, what=f"agent {agent.pid} to block in a lock request")
     assert not agent.answered()
 
 
 def test_a_lock_held_on_one_mount_keeps_the_other_mount_out_until_released(two, agents):
-    on_one, on_two = new_file(two, "held")
-    holder, other = agents(), agents()
-    assert holder.do(f"open {on_one} rw") == "ok" and other.do(f"open {on_two} rw") == "ok"
+    holder, other = opened_on_each_mount(two, agents, "held")
     assert holder.do("lk setlk w 10 20") == "ok"
     assert holder.do("flock ex") == "ok", "flock and POSIX locks are apart, as on Linux"
 
@@ -156,8 +162,8 @@ def test_a_lock_held_on_one_mount_keeps_the_other_mount_out_until_released(two, 
     assert other.do("lk setlk w 10 10") == "ok"
     assert other.do("lk getlk w 20 1") == "lock w 20 10 0"
     assert holder.do("lk getlk w 30 1") == "lock w 30 0 0"
-    neighbour = agents()  # on the holder's own mount, F_GETLK names the holder's pid
-    assert neighbour.do(f"open {on_two} r") == "ok"
+    neighbour = agents()  # another process of the holding mount learns the holder's pid
+    assert neighbour.do(f"open {two.root / 'mnt2' / 'held'} r") == "ok"
     assert neighbour.do("lk getlk w 30 1") == f"lock w 30 0 {other.pid}"
 
     assert holder.do("close") == "ok"
@@ -168,9 +174,7 @@ def test_a_lock_held_on_one_mount_keeps_the_other_mount_out_until_released(two, 
 
 
 def test_a_blocked_wait_wakes_when_the_lock_is_released(two, agents):
-    on_one, on_two = new_file(two, "waited")
-    holder, waiter = agents(), agents()
-    assert holder.do(f"open {on_one} rw") == "ok" and waiter.do(f"open {on_two} rw") == "ok"
+    holder, waiter = opened_on_each_mount(two, agents, "waited")
     assert holder.do("lk setlk w 0 0") == "ok"
     waiter.send("lk setlkw w 0 1")
     wait_blocked(waiter)
@@ -188,9 +192,7 @@ def test_a_blocked_wait_wakes_when_the_lock_is_released(two, agents):
 
 
 def test_a_cycle_of_waiting_owners_across_mounts_is_edeadlk_and_a_signal_interrupts_a_wait(two, agents):
-    on_one, on_two = new_file(two, "cycle")
-    first, second = agents(), agents()
-    assert first.do(f"open {on_one} rw") == "ok" and second.do(f"open {on_two} rw") == "ok"
+    first, second = opened_on_each_mount(two, agents, "cycle")
     assert first.do("lk setlk w 0 1") == "ok" and second.do("lk setlk w 1 1") == "ok"
     first.send("lk setlkw w 1 1")
     wait_blocked(first)
@@ -236,9 +238,7 @@ def test_hostile_lock_requests_are_refused(two, wire):
 
 
 def test_a_killed_mounts_locks_end_with_its_session(two, agents):
-    on_one, on_two = new_file(two, "killed")
-    holder, waiter = agents(), agents()
-    assert holder.do(f"open {on_one} rw") == "ok" and waiter.do(f"open {on_two} rw") == "ok"
+    holder, waiter = opened_on_each_mount(two, agents, "killed")
     assert holder.do("lk setlk w 0 0") == "ok"
     waiter.send("lk setlkw r 0 0")
     wait_blocked(waiter)
@@ -251,9 +251,7 @@ def test_a_killed_mounts_locks_end_with_its_session(two, agents):
 
 
 def test_a_lock_survives_a_master_takeover(two, agents):
-    on_one, on_two = new_file(two, "takeover")
-    holder, other = agents(), agents()
-    assert holder.do(f"open {on_one} rw") == "ok" and other.do(f"open {on_two} rw") == "ok"
+    holder, other = opened_on_each_mount(two, agents, "takeover")
     assert holder.do("lk setlk w 0 0") == "ok"
     active = two.wait_active()
     two.kill(active)
