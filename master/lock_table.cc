@@ -98,10 +98,15 @@ wire::Reply LockTable::Handle(uint64_t session, bool session_known, const wire::
     if (Status allowed = MayLock(tree, request); !allowed.ok()) return Error(allowed.error(), allowed.message());
   }
   switch (request.op()) {
-    case wire::LOCK_OP_SET: return Set(owner, key, wanted, request.wait_id(), now_ms);
-    case wire::LOCK_OP_TEST: return Test(owner, key, wanted);
-    case wire::LOCK_OP_REASSERT: return Reassert(owner, key, request);
-    case wire::LOCK_OP_CANCEL_WAIT: ForgetWaiter(owner, request.wait_id()); return wire::Reply{};
+    case wire::LOCK_OP_SET:
+      return Set(owner, key, wanted, request.wait_id(), now_ms);
+    case wire::LOCK_OP_TEST:
+      return Test(owner, key, wanted);
+    case wire::LOCK_OP_REASSERT:
+      return Reassert(owner, key, request);
+    case wire::LOCK_OP_CANCEL_WAIT:
+      ForgetWaiter(owner, request.wait_id());
+      return wire::Reply{};
     default:  // LOCK_OP_RELEASE, which only shrinks: never past a bound
       (void)Replace(owner, key, {});
       return wire::Reply{};
@@ -252,9 +257,8 @@ std::vector<HeldLock> LockTable::OwnedBy(const LockOwner& owner, const Key& key)
 
 Status LockTable::Replace(const LockOwner& owner, const Key& key, std::vector<HeldLock> owned) {
   std::vector<HeldLock>& all = locks_[key];
-  size_t before = static_cast<size_t>(std::count_if(all.begin(), all.end(), [&](const HeldLock& held) {
-    return held.owner == owner;
-  }));
+  size_t before = static_cast<size_t>(
+      std::count_if(all.begin(), all.end(), [&](const HeldLock& held) { return held.owner == owner; }));
   SessionCounts& counts = per_session_[owner.session];
   if (owned.size() > before) {
     size_t added = owned.size() - before;
@@ -296,7 +300,8 @@ void LockTable::ReleaseSession(uint64_t session) {
       key = key->second.empty() ? locks_.erase(key) : std::next(key);
     }
   }
-  for (auto waiting = waiters_.lower_bound({session, 0}); waiting != waiters_.end() && waiting->first.session == session;) {
+  for (auto waiting = waiters_.lower_bound({session, 0});
+       waiting != waiters_.end() && waiting->first.session == session;) {
     waiter_count_ -= waiting->second.size();
     waiting = waiters_.erase(waiting);
   }

@@ -74,7 +74,8 @@ TEST_F(LockTableTest, AWriteLockKeepsOtherOwnersOutUntilItIsUnlocked) {
   EXPECT_EQ(refused.lock_conflict().pid(), 0u) << "a pid of another host means nothing";
   wire::Reply tested = Call(kMountA, WithOp(Lock(file_, 2, 0, kLockEnd, wire::LOCK_TYPE_READ), wire::LOCK_OP_TEST));
   EXPECT_EQ(tested.lock_conflict().pid(), 4242u) << "its own mount learns the pid";
-  EXPECT_FALSE(Call(kMountA, WithOp(Lock(file_, 1, 0, 9, wire::LOCK_TYPE_WRITE), wire::LOCK_OP_TEST)).has_lock_conflict())
+  EXPECT_FALSE(
+      Call(kMountA, WithOp(Lock(file_, 1, 0, 9, wire::LOCK_TYPE_WRITE), wire::LOCK_OP_TEST)).has_lock_conflict())
       << "an owner never conflicts with itself";
   EXPECT_TRUE(Granted(kMountB, Lock(file_, 1, 100, 200, wire::LOCK_TYPE_WRITE))) << "beside it";
   EXPECT_TRUE(Granted(kMountB, Lock(other_file_, 1, 0, 99, wire::LOCK_TYPE_WRITE))) << "another file";
@@ -167,7 +168,8 @@ TEST_F(LockTableTest, LocksAndWaitersPerSessionAreBounded) {
   auto call = [&](uint64_t session, const wire::LockRequest& request) {
     return small.Handle(session, true, request, tree_, now_ms_);
   };
-  for (uint64_t byte : {0, 2, 4}) ASSERT_EQ(call(kMountA, Lock(file_, 1, byte, byte, wire::LOCK_TYPE_WRITE)).error(), 0);
+  for (uint64_t byte : {0, 2, 4})
+    ASSERT_EQ(call(kMountA, Lock(file_, 1, byte, byte, wire::LOCK_TYPE_WRITE)).error(), 0);
   EXPECT_EQ(call(kMountA, Lock(file_, 1, 6, 6, wire::LOCK_TYPE_WRITE)).error(), ENOLCK);
   EXPECT_EQ(call(kMountA, Lock(file_, 1, 1, 1, wire::LOCK_TYPE_WRITE)).error(), 0) << "merges: no more locks";
   EXPECT_EQ(call(kMountA, Lock(file_, 1, 6, 6, wire::LOCK_TYPE_WRITE)).error(), 0);
@@ -180,7 +182,8 @@ TEST_F(LockTableTest, LocksAndWaitersPerSessionAreBounded) {
   EXPECT_EQ(call(kMountB, Lock(file_, 2, 0, 0, wire::LOCK_TYPE_WRITE, 1)).error(), 0);
   EXPECT_EQ(call(kMountB, Lock(file_, 2, 0, 0, wire::LOCK_TYPE_WRITE, 1)).error(), 0) << "the same waiter again";
   EXPECT_EQ(call(kMountB, Lock(file_, 3, 1, 1, wire::LOCK_TYPE_WRITE, 2)).error(), ENOLCK);
-  EXPECT_EQ(call(kMountB, WithOp(Lock(file_, 2, 0, 0, wire::LOCK_TYPE_WRITE, 1), wire::LOCK_OP_CANCEL_WAIT)).error(), 0);
+  EXPECT_EQ(call(kMountB, WithOp(Lock(file_, 2, 0, 0, wire::LOCK_TYPE_WRITE, 1), wire::LOCK_OP_CANCEL_WAIT)).error(),
+            0);
   EXPECT_EQ(call(kMountB, Lock(file_, 3, 1, 1, wire::LOCK_TYPE_WRITE, 2)).error(), 0);
   EXPECT_EQ(small.waiters(), 1u);
 }

@@ -14,8 +14,8 @@ namespace {
 
 LockTarget TargetOf(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, wire::LockKind kind) {
   const FileHandle& handle = *reinterpret_cast<FileHandle*>(fi->fh);
-  return {MasterInode(req, ino), kind, fi->lock_owner, fi->fh, handle.opener,
-          (handle.open_flags & O_ACCMODE) == O_WRONLY};
+  bool write_only = (handle.open_flags & O_ACCMODE) == O_WRONLY;
+  return {MasterInode(req, ino), kind, fi->lock_owner, fi->fh, handle.opener, write_only};
 }
 
 wire::LockType TypeOf(short type) {
@@ -86,12 +86,11 @@ void OpFlock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {
   wire::LockRange range;  // the whole file: the master makes it so for flock locks
   range.set_end(kLockEnd);
   range.set_pid(static_cast<uint32_t>(fuse_req_ctx(req)->pid));
-  switch (op & (LOCK_SH | LOCK_EX | LOCK_UN)) {
-    case LOCK_SH: range.set_type(wire::LOCK_TYPE_READ); break;
-    case LOCK_EX: range.set_type(wire::LOCK_TYPE_WRITE); break;
-    case LOCK_UN: range.set_type(wire::LOCK_TYPE_UNLOCK); break;
-    default: return ReplyErrno(req, EINVAL);
-  }
+  int what = op & (LOCK_SH | LOCK_EX | LOCK_UN);
+  if (what != LOCK_SH && what != LOCK_EX && what != LOCK_UN) return ReplyErrno(req, EINVAL);
+  range.set_type(what == LOCK_SH   ? wire::LOCK_TYPE_READ
+                 : what == LOCK_EX ? wire::LOCK_TYPE_WRITE
+                                   : wire::LOCK_TYPE_UNLOCK);
   ReplyToSet(req, TargetOf(req, ino, fi, wire::LOCK_KIND_FLOCK), range, (op & LOCK_NB) == 0);
 }
 

@@ -50,8 +50,8 @@ Result<bool> LockClient::TrySet(const LockTarget& target, const wire::LockRange&
   if (reply->locks_held().empty()) {
     held_.erase(key);
   } else {
-    held_[key] = {target.handle, target.credentials, target.write_only,
-                  {reply->locks_held().begin(), reply->locks_held().end()}};
+    held_[key] = {
+        target.handle, target.credentials, target.write_only, {reply->locks_held().begin(), reply->locks_held().end()}};
   }
   return true;
 }
@@ -143,8 +143,8 @@ void LockClient::Reassert() {
     for (const wire::LockRange& range : held.ranges) *request.mutable_lock()->add_held() = range;
     auto reply = master_.Call(std::move(request));
     if (reply) continue;
-    LOG(ERROR) << "a lock on inode " << key.inode << " is lost (the master refused to re-assert it): "
-               << reply.error().ToString();
+    LOG(ERROR) << "a lock on inode " << key.inode
+               << " is lost (the master refused to re-assert it): " << reply.error().ToString();
     lost++;
     std::lock_guard lock(mutex_);
     held_.erase(key);
