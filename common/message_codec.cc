@@ -158,6 +158,10 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
     case E::kGetXattr:
       return All(CheckInode(envelope.get_xattr().inode()), CheckXattrName(envelope.get_xattr().name()));
     case E::kListXattr: return CheckInode(envelope.list_xattr().inode());
+    // Ranges and counts are the lock table's to check (master/lock_table.h).
+    case E::kLock:
+      if (envelope.client_id() == 0) return Status::Error(EINVAL, "a lock needs the mount's client_id (its session)");
+      return CheckInode(envelope.lock().inode());
     case E::kSession: {
       const auto& request = envelope.session();
       if (request.host().size() > kMaxNameBytes || request.version().size() > kMaxNameBytes ||

@@ -15,6 +15,10 @@ namespace hafs {
 inline constexpr uint64_t kMaxFileBytes = 16ULL << 40;
 inline constexpr uint64_t kMaxChunksPerFile = kMaxFileBytes / kChunkSize;
 
+// The last byte a file lock can cover: "to the end of the file", whatever its size (the
+// kernel's OFFSET_MAX). A lock range past it is EINVAL (master/lock_table.h).
+inline constexpr uint64_t kLockEnd = INT64_MAX;
+
 // Epochs count takeovers, one at a time. An epoch more than kEpochWindow above the highest
 // one a process learned from a master (its own state, a registration or heartbeat answer, a
 // lease it granted) is a lie, refused as EINVAL, so no single message can raise a fence out

@@ -32,6 +32,7 @@ bool ClientRequest(Body request) {
     case Body::kRemoveXattr:
     case Body::kGetXattr:
     case Body::kListXattr:
+    case Body::kLock:
     case Body::kSession:
     case Body::kCloseFiles:
     case Body::kClusterStatus:

@@ -53,6 +53,8 @@ Reach ReachOf(wire::Envelope* request) {
       return {{request->get_xattr().inode()}, false, request->mutable_get_xattr()->mutable_credentials()};
     case E::kListXattr:
       return {{request->list_xattr().inode()}, false, request->mutable_list_xattr()->mutable_credentials()};
+    case E::kLock:  // no change to the file: also under a read-only export (a reader's lock)
+      return {{request->lock().inode()}, false, request->mutable_lock()->mutable_credentials()};
     case E::kWriteLease:
       return {{request->write_lease().inode()}, true, request->mutable_write_lease()->mutable_credentials()};
     case E::kAppend:

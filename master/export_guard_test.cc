@@ -141,6 +141,22 @@ TEST_F(ExportGuardTest, ReadOnlyExportsRefuseChangesWithErofs) {
   EXPECT_EQ(Admit("bob", lease), EROFS) << "data writes too";
 }
 
+TEST_F(ExportGuardTest, LocksStayInsideTheSubtreeAndAreAReadersToTakeEvenReadOnly) {
+  auto lock = [](uint64_t root, uint64_t inode) {
+    wire::Envelope request;
+    request.set_mount_root(root);
+    request.mutable_lock()->set_inode(inode);
+    *request.mutable_lock()->mutable_credentials() = Root();
+    return request;
+  };
+  EXPECT_EQ(Admit("alice", lock(a_, in_a_)), 0);
+  EXPECT_EQ(Admit("alice", lock(a_, in_b_)), EACCES);
+  EXPECT_EQ(Admit("bob", lock(a_, in_a_)), 0) << "a lock changes no file";
+  wire::Envelope squashed = lock(a_, in_a_);
+  ASSERT_EQ(guard_->Admit(Client("alice"), &squashed, tree_).error(), 0);
+  EXPECT_EQ(squashed.lock().credentials().uid(), 65534u) << "checked as the squashed user";
+}
+
 TEST_F(ExportGuardTest, RootSquashMapsUidZero) {
   wire::Envelope create = MknodAsRoot(a_, a_);
   ASSERT_TRUE(guard_->Admit(Client("alice"), &create, tree_).ok());

@@ -305,6 +305,7 @@ Status MasterService::BecomeActive(uint64_t epoch, int64_t now_ms) {
   state_->StartEpochAt(epoch, now_ms, WallClockNs(), &records);
   open_files_.StartServing(now_ms);
   role_.store(Role::kActive);
+  locks_.StartServing(state_->epoch(), now_ms);
   Metrics().takeovers.Increment();
   standby_sync_ = StandbySync::kOutOfSync;
   standby_position_known_ = false;
@@ -325,6 +326,7 @@ void MasterService::StepDown(const std::string& why) {
   state_->set_active(false);
   sessions_.Clear();  // the next active learns them from the mounts' renewals
   open_files_.Clear();
+  locks_.Clear();     // ... and the locks from their re-assertions
   leadership_->Hold(0);
   // Our log may hold records that were never acknowledged: resynchronise from the next active.
   resync_when_active_found_ = true;

@@ -42,6 +42,11 @@ MasterMetrics& Metrics() {
         .open_unlinked_files =
             registry.AddGauge("hafs_open_unlinked_files", "Files unlinked while open, kept until their last close.")
                 .Get(),
+        .locks = registry.AddGauge("hafs_locks", "File locks (flock and POSIX byte ranges) the mounts hold at this master.")
+                     .Get(),
+        .lock_waiters =
+            registry.AddGauge("hafs_lock_waiters", "Blocking lock requests waiting at this master (F_SETLKW, flock).")
+                .Get(),
     };
     // Fixed label sets exist from the start: a rate or an alert sees 0, not no series.
     for (const char* result : {"ok", "failed", "not_started"}) created->repair_copies.With(result);

@@ -22,6 +22,8 @@ struct MasterMetrics {
   metrics::Family<metrics::Counter>& repair_copies;  // result="ok|failed|not_started"
   metrics::Gauge& sessions;
   metrics::Gauge& open_unlinked_files;
+  metrics::Gauge& locks;
+  metrics::Gauge& lock_waiters;
 };
 
 // Registered in the default registry on first use.

@@ -141,6 +141,7 @@ Status MasterService::Start() {
     open_files_.StartServing(MonotonicMs());
     state_->StartEpoch(MonotonicMs(), WallClockNs(), &records);
     if (Status status = log_->Append(records); !status.ok()) return status;
+    locks_.StartServing(state_->epoch(), MonotonicMs());
   }
   records_since_checkpoint_ = 0;
   last_checkpoint_ms_ = MonotonicMs();
@@ -276,7 +277,7 @@ Status MasterService::ServeBatch() {
     } else if (kind == wire::Envelope::kSession) {
       *reply.mutable_reply() =
           sessions_.Handle(request.client_id(), request.session(), SessionOwnerOf(*incoming), MonotonicMs(), WallClockMs());
-      if (reply.reply().error() == 0 && request.session().end()) open_files_.EndSession(request.client_id());
+      if (reply.reply().error() == 0 && request.session().end()) ReleaseHoldings(request.client_id());
       if (reply.reply().error() == 0 && !request.session().end()) {
         open_files_.Replace(request.client_id(), request.session(), MonotonicMs());
       }
@@ -284,6 +285,9 @@ Status MasterService::ServeBatch() {
       if (sessions_.MayActFor(request.client_id(), incoming->peer_key)) {
         open_files_.Close(request.client_id(), request.close_files());
       }
+    } else if (kind == wire::Envelope::kLock) {
+      *reply.mutable_reply() = locks_.Handle(request.client_id(), sessions_.OwnedBy(request.client_id(), incoming->peer_key),
+                                             request.lock(), state_->name_space(), MonotonicMs());
     } else if (kind == wire::Envelope::kListSessions) {
       *reply.mutable_reply() = sessions_.List(MonotonicMs());
     } else {
@@ -360,8 +364,13 @@ Status MasterService::CommitBatch(const std::vector<wire::LogRecord>& records, b
   return Status::Ok();
 }
 
+void MasterService::ReleaseHoldings(uint64_t session) {
+  open_files_.EndSession(session);
+  locks_.ReleaseSession(session);
+}
+
 Status MasterService::MaybeReleaseOrphans(int64_t now_ms) {
-  for (uint64_t ended : sessions_.MaybeExpire(now_ms)) open_files_.EndSession(ended);
+  for (uint64_t ended : sessions_.MaybeExpire(now_ms)) ReleaseHoldings(ended);
   if (now_ms - last_orphan_sweep_ms_ < SessionTable::kSweepEveryMs) return Status::Ok();
   last_orphan_sweep_ms_ = now_ms;
   open_files_.ExpireUnknown([this](uint64_t session) { return sessions_.Known(session); }, now_ms);

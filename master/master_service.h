@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "master/copy_dispatcher.h"
 #include "master/leadership.h"
+#include "master/lock_table.h"
 #include "master/liveness_probe.h"
 #include "master/master_state.h"
 #include "master/op_log.h"
@@ -141,7 +142,9 @@ class MasterService {
   // Writes (and, on an active with a peer, ships) one batch; *may_reply false: the
   // batch's replies must not be sent.
   Status CommitBatch(const std::vector<wire::LogRecord>& records, bool* may_reply);
-  // Ends the sessions not renewed in time and what they held open; every sweep, logs the
+  // A session ended: the files it held open and its locks go.
+  void ReleaseHoldings(uint64_t session);
+  // Ends the sessions not renewed in time with what they held; every sweep, logs the
   // release of the open-unlinked files nobody holds (OpenFiles::Releasable).
   Status MaybeReleaseOrphans(int64_t now_ms);
   // Every kResolveStaleEveryMs: MasterState::ResolveStaleChunks, its records logged.
@@ -168,6 +171,7 @@ class MasterService {
   SessionTable sessions_{options_.session_timeout_ms};
   OpenFiles open_files_{options_.session_timeout_ms};
   int64_t last_orphan_sweep_ms_ = 0;
+  LockTable locks_{options_.session_timeout_ms};
   std::unique_ptr<MasterState> state_;
   std::unique_ptr<OpLog> log_;
   zmq::socket_t router_;

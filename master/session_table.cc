@@ -60,11 +60,17 @@ wire::Reply SessionTable::Handle(uint64_t id, const wire::SessionRequest& reques
               << " from " << owner.address;
     found = sessions_.emplace(id, std::move(session)).first;
     per_key_[owner.key]++;
+    reply.set_session_reopened(true);
   }
   found->second.renewed_ms = now_ms;
   found->second.info.set_address(owner.address);
   reply.set_session_timeout_ms(static_cast<uint32_t>(timeout_ms_));
   return reply;
+}
+
+bool SessionTable::OwnedBy(uint64_t id, const std::string& key) const {
+  auto found = sessions_.find(id);
+  return found != sessions_.end() && found->second.owner_key == key;
 }
 
 wire::Reply SessionTable::List(int64_t now_ms) const {

@@ -40,9 +40,12 @@ class SessionTable {
 
   // A SessionRequest of the mount with client_id `id`: opens, renews (or re-asserts) or,
   // with `end`, ends its session. Answers session_timeout_ms, or EACCES when another key
-  // owns the session, ENOSPC past the bounds.
+  // owns the session, ENOSPC past the bounds; session_reopened when this master did not know
+  // the session (a first open, or a mount re-asserting its session here).
   wire::Reply Handle(uint64_t id, const wire::SessionRequest& request, const SessionOwner& owner, int64_t now_ms,
                      int64_t wall_ms);
+  // Whether session `id` is open and owned by `key` (a lock request must come from its owner).
+  bool OwnedBy(uint64_t id, const std::string& key) const;
   // The sessions, oldest first.
   wire::Reply List(int64_t now_ms) const;
   // Ends every session not renewed for the timeout at monotonic `now_ms`; their ids.
@@ -56,10 +59,7 @@ class SessionTable {
   bool Known(uint64_t id) const { return sessions_.contains(id); }
   // Whether a request of `key` may change what session `id` holds: the session is its own,
   // or not open (yet, or any more: its holdings then expire with it, OpenFiles).
-  bool MayActFor(uint64_t id, const std::string& key) const {
-    auto found = sessions_.find(id);
-    return found == sessions_.end() || found->second.owner_key == key;
-  }
+  bool MayActFor(uint64_t id, const std::string& key) const { return !Known(id) || OwnedBy(id, key); }
 
   size_t size() const { return sessions_.size(); }
   int64_t timeout_ms() const { return timeout_ms_; }

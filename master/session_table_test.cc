@@ -52,6 +52,17 @@ TEST(SessionTableTest, ASessionNotRenewedWithinTheTimeoutEnds) {
   EXPECT_EQ(sessions.size(), 2u);
 }
 
+TEST(SessionTableTest, ASessionTheMasterDidNotKnowIsSaidToBeReopened) {
+  SessionTable sessions(3000);
+  EXPECT_TRUE(sessions.Handle(7, Mount("/mnt/a"), kAlice, 1000, 0).session_reopened()) << "a first open";
+  EXPECT_FALSE(sessions.Handle(7, Mount("/mnt/a"), kAlice, 2000, 0).session_reopened()) << "a renewal";
+  EXPECT_TRUE(sessions.OwnedBy(7, kAlice.key));
+  EXPECT_FALSE(sessions.OwnedBy(7, kMallory.key));
+  EXPECT_FALSE(sessions.OwnedBy(8, kAlice.key));
+  sessions.Clear();  // a takeover: the new active knows none
+  EXPECT_TRUE(sessions.Handle(7, Mount("/mnt/a"), kAlice, 3000, 0).session_reopened()) << "re-asserted";
+}
+
 TEST(SessionTableTest, AnotherKeyCanNeitherRenewNorEndASession) {
   SessionTable sessions(3000);
   sessions.Handle(7, Mount("/mnt/a"), kAlice, 1000, 0);

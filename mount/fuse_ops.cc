@@ -50,6 +50,9 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
   // Let the kernel clear setuid/setgid bits on write (via setattr), not us.
   conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+  // Cluster-wide locks: the kernel forwards flock and POSIX (and OFD) locks to the master
+  // through us instead of keeping them on this host only.
+  conn->want |= conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
   // Always readdirplus: one listing fills the kernel's attribute cache.
   conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
   LOG(INFO) << "FUSE session ready: max_write " << conn->max_write << ", max_readahead " << conn->max_readahead;
@@ -83,6 +86,9 @@ fuse_lowlevel_ops MakeOperations() {
   ops.getxattr = Timed<"getxattr", OpGetXattr>;
   ops.listxattr = Timed<"listxattr", OpListXattr>;
   ops.removexattr = Timed<"removexattr", OpRemoveXattr>;
+  ops.getlk = Timed<"getlk", OpGetLk>;
+  ops.setlk = Timed<"setlk", OpSetLk>;
+  ops.flock = Timed<"flock", OpFlock>;
   ops.opendir = Timed<"opendir", OpOpenDir>;
   ops.readdir = Timed<"readdir", OpReadDir>;
   ops.readdirplus = Timed<"readdirplus", OpReadDirPlus>;

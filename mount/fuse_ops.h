@@ -5,6 +5,7 @@
 //                          rmdir, rename, link, symlink, readlink, statfs
 //   fuse_ops_file.cc       create, open, read, write, flush, fsync, release
 //   fuse_ops_dir.cc        opendir, readdir, readdirplus, releasedir
+//   fuse_ops_lock.cc       getlk, setlk, flock
 //   fuse_ops.cc            init and the operations table
 #pragma once
 
@@ -44,6 +45,11 @@ void OpSetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* va
 void OpGetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size);
 void OpListXattr(fuse_req_t req, fuse_ino_t ino, size_t size);
 void OpRemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name);
+
+// File locks (fuse_ops_lock.cc).
+void OpGetLk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock);
+void OpSetLk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock, int sleep);
+void OpFlock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op);
 
 void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void OpReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi);

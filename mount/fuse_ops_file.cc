@@ -167,6 +167,8 @@ void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   MountContext& context = Context(req);
   FileHandle& handle = Handle(fi);
   Status status = SyncAndReport(context, *handle.file, context.options.fsync_on_close, LastHandle(context, handle));
+  // Any close by a process ends its POSIX locks on the file, after what it wrote is reported.
+  context.locks.ReleaseOwner(handle.inode, fi->lock_owner);
   ReplyErrno(req, status.ok() ? 0 : status.error());
 }
 
@@ -184,6 +186,8 @@ void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (!status.ok()) {
     LOG(WARNING) << "release of inode " << handle->inode << ": " << status.ToString();
   }
+  // The open file description is gone: its flock and OFD locks end.
+  context.locks.ReleaseHandle(handle->inode, fi->fh);
   CloseHere(context, handle->inode);
   delete handle;
   ReplyErrno(req, status.ok() ? 0 : status.error());

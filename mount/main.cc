@@ -181,6 +181,8 @@ int main(int argc, char** argv) {
     mounted.store(true);
     hafs::mount::SessionKeeper session_keeper(context.master, context.inodes,
                                               SessionDescription(context, resolved_mountpoint));
+    // A new active master knows no locks: the mount's own go back to it.
+    session_keeper.OnReopened([&context] { context.locks.Reassert(); });
     session_keeper.Start();
     context.closes.Start();
     const hafs::mount::MountedExport& granted = context.mounted_export;

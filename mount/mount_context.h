@@ -2,6 +2,8 @@
 // (fuse_req_userdata). Built once in main.cc, lives until unmount.
 #pragma once
 
+#include <algorithm>
+
 #include "mount/fuse_api.h"
 
 #include "mount/chunk_location_cache.h"
@@ -10,6 +12,7 @@
 #include "mount/close_reporter.h"
 #include "mount/inode_mapping.h"
 #include "mount/inode_table.h"
+#include "mount/lock_client.h"
 #include "mount/master_client.h"
 #include "mount/mount_export.h"
 #include "mount/mount_options.h"
@@ -24,6 +27,8 @@ struct MountContext {
         locations(master),
         reader(master, locations, picker, options.read_timeout_ms),
         writer(master, locations, picker, options),
+        // Blocked lock requests hold worker threads: half of them may wait, the rest serve.
+        locks(master, static_cast<size_t>(std::max(1, options.max_threads / 2))),
         closes(master) {}
 
   const MountOptions options;
@@ -32,6 +37,7 @@ struct MountContext {
   ReplicaPicker picker;
   ChunkReader reader;
   ChunkWriter writer;
+  LockClient locks;
   InodeTable inodes;  // keyed by master inode numbers
   CloseReporter closes;  // last closes, for the master's open files
   // The master's answer to MountRequest and the inode numbering it implies; main.cc sets

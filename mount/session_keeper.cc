@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "common/log.h"
 #include "common/rpc.h"
@@ -50,6 +51,11 @@ int64_t SessionKeeper::Renew() {
     rpc::LogAtRate(failures, "session not renewed, trying again", reply.error());
     return kRetryMs;
   }
+  if (reply->session_reopened() && std::exchange(opened_, true)) {
+    LOG(WARNING) << "the master did not know this mount's session (a takeover?): it is open again";
+    for (const auto& listener : reopened_listeners_) listener();
+  }
+  opened_ = true;
   return reply->session_timeout_ms() > 0 ? std::max<int64_t>(reply->session_timeout_ms() / 3, 100) : kDefaultRenewMs;
 }
 

@@ -7,6 +7,8 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <mutex>
 #include <thread>
 
@@ -26,6 +28,10 @@ class SessionKeeper {
   SessionKeeper(const SessionKeeper&) = delete;
   SessionKeeper& operator=(const SessionKeeper&) = delete;
 
+  // `listener` runs on the keeper's thread after a renewal the master answered with
+  // session_reopened (a new active, or a master that had ended the session), never for the
+  // first open. Register before Start.
+  void OnReopened(std::function<void()> listener) { reopened_listeners_.push_back(std::move(listener)); }
   void Start();
   // Ends the session at the master (one try: an unmount does not wait for a master) and
   // stops the thread.
@@ -48,6 +54,8 @@ class SessionKeeper {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
+  std::vector<std::function<void()>> reopened_listeners_;
+  bool opened_ = false;  // a first answer came: later session_reopened answers are re-opens
 };
 
 }  // namespace hafs::mount

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "master/export_guard.h"
+#include "master/lock_table.h"
 #include "master/master_state.h"
 
 namespace hafs::fuzz {
@@ -30,8 +31,14 @@ struct Pair {
   int64_t now_ms = 1000;
 };
 
-// Handles `request` on the active and replays what it logged on the standby.
+// Handles `request` on the active and replays what it logged on the standby. Locks go to
+// the active's lock table, as the service loop sends them (a session for even client ids).
 wire::Reply Serve(Pair& pair, const wire::Envelope& request) {
+  if (request.has_lock()) {
+    static master::LockTable locks(3000, {.locks_per_session = 64, .waiters_per_session = 8, .locks = 256});
+    return locks.Handle(request.client_id(), request.client_id() % 2 == 0, request.lock(), pair.active->name_space(),
+                        pair.now_ms);
+  }
   std::vector<wire::LogRecord> records;
   wire::Reply reply = pair.active->Handle(request, pair.now_ms, kWallClockNs + pair.now_ms * 1'000'000, &records);
   for (const wire::LogRecord& record : records) {
