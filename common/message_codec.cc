@@ -174,6 +174,9 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
       }
       return Status::Ok();
     }
+    case E::kWatchNames:
+      if (envelope.client_id() == 0) return Status::Error(EINVAL, "a name watch needs the mount's client_id");
+      return Status::Ok();
     case E::kCloseFiles:
       if (envelope.close_files().closed_size() > kMaxOpenFilesPerMessage) {
         return Status::Error(E2BIG, "at most 65536 closed files per message");

@@ -35,6 +35,7 @@ bool ClientRequest(Body request) {
     case Body::kLock:
     case Body::kSession:
     case Body::kCloseFiles:
+    case Body::kWatchNames:
     case Body::kClusterStatus:
     case Body::kFileInfo:
     case Body::kSetGoal:

@@ -326,6 +326,9 @@ void MasterService::StepDown(const std::string& why) {
   state_->set_active(false);
   sessions_.Clear();  // the next active learns them from the mounts' renewals
   open_files_.Clear();
+  name_watch_.Clear();
+  held_watches_.clear();  // unanswered: their mounts time out and watch the next active
+  awaiting_acks_.clear();  // like every reply of a master that steps down: the clients retry
   locks_.Clear();     // ... and the locks from their re-assertions
   leadership_->Hold(0);
   // Our log may hold records that were never acknowledged: resynchronise from the next active.

@@ -68,6 +68,20 @@ void DecideKeepOpenFile(wire::Envelope* request, const Namespace& tree, const Op
   }
 }
 
+// Names an unlink, rmdir or rename removed or replaced: other mounts drop them (NameWatch).
+// Its reply waits for *acks (NameWatch::Acknowledged).
+void NoteChangedNames(const wire::Envelope& request, const Namespace& tree, NameWatch& watch, int64_t now_ms,
+                      NameWatch::Acks* acks) {
+  uint64_t origin = request.client_id();
+  auto changed = [&](uint64_t parent, const std::string& name) { watch.Changed(origin, parent, name, tree, now_ms, acks); };
+  if (request.has_unlink()) changed(request.unlink().parent(), request.unlink().name());
+  if (request.has_rmdir()) changed(request.rmdir().parent(), request.rmdir().name());
+  if (request.has_rename()) {
+    changed(request.rename().parent(), request.rename().name());
+    changed(request.rename().new_parent(), request.rename().new_name());
+  }
+}
+
 // The open_generation of a request that opens a file (0: it opens none).
 uint64_t OpenGeneration(const wire::Envelope& request) {
   if (request.has_get_attr()) return request.get_attr().open_generation();
@@ -190,6 +204,7 @@ Status MasterService::Run() {
     if (role_.load() == Role::kActive) {
       if (Status status = MaybeResolveStaleChunks(MonotonicMs()); !status.ok()) return status;
       if (Status status = MaybeReleaseOrphans(MonotonicMs()); !status.ok()) return status;
+      AnswerWatches(MonotonicMs());
     }
     if (int64_t now_ms = MonotonicMs(); now_ms - last_liveness_probe_ms_ >= kLivenessProbeEveryMs) {
       last_liveness_probe_ms_ = now_ms;
@@ -208,6 +223,7 @@ Status MasterService::Run() {
 
 Status MasterService::ServeBatch() {
   std::vector<PendingReply> replies;
+  std::vector<AwaitingAcks> awaiting;  // replies that wait for other mounts to drop names
   std::vector<wire::LogRecord> records;
   Role role_at_start = role_.load();
   for (int count = 0; count < kMaxBatchRequests; ++count) {
@@ -229,6 +245,8 @@ Status MasterService::ServeBatch() {
     Metrics().requests.With(*pending.op).Increment();
     wire::Envelope& reply = pending.envelope;
     auto kind = request.body_case();
+    bool held = false;  // a name watch, answered later (AnswerWatches)
+    NameWatch::Acks acks;
     // A standby answers cluster status itself only while it hears no active: otherwise the
     // active's view (is this standby in sync, and promotable?) is the one to show.
     bool active_peer_alive = peer_role_ == "active" && MonotonicMs() - peer_heard_ms_ < options_.takeover_after_ms;
@@ -288,11 +306,20 @@ Status MasterService::ServeBatch() {
     } else if (kind == wire::Envelope::kLock) {
       *reply.mutable_reply() = locks_.Handle(request.client_id(), sessions_.OwnedBy(request.client_id(), incoming->peer_key),
                                              request.lock(), state_->name_space(), MonotonicMs());
+    } else if (kind == wire::Envelope::kWatchNames) {
+      if (sessions_.OwnedBy(request.client_id(), incoming->peer_key)) {
+        name_watch_.Watch(request.client_id(), request.mount_root(), request.watch_names(), MonotonicMs());
+        held = true;
+      } else {
+        reply.mutable_reply()->set_error(ENOENT);
+        reply.mutable_reply()->set_error_message("no session of this key to watch names for");
+      }
     } else if (kind == wire::Envelope::kListSessions) {
       *reply.mutable_reply() = sessions_.List(MonotonicMs());
     } else {
       DecideKeepOpenFile(&incoming->message.envelope, state_->name_space(), open_files_, MonotonicMs());
       *reply.mutable_reply() = HandleGuarded(*state_, request, &records);
+      if (reply.reply().error() == 0) NoteChangedNames(request, state_->name_space(), name_watch_, MonotonicMs(), &acks);
       if (uint64_t generation = OpenGeneration(request); generation != 0 && reply.reply().error() == 0 &&
                                                           request.client_id() != 0 && S_ISREG(reply.reply().attr().mode())) {
         if (Status held = open_files_.Hold(request.client_id(), reply.reply().attr().inode(), generation, MonotonicMs());
@@ -308,7 +335,13 @@ Status MasterService::ServeBatch() {
       }
     }
     reply.set_epoch(state_->epoch());
-    replies.push_back(std::move(pending));
+    if (held) {
+      held_watches_[request.client_id()] = std::move(pending);  // a watch it replaces timed out at its mount
+    } else if (!acks.empty()) {
+      awaiting.push_back({std::move(pending), std::move(acks), MonotonicMs() + NameWatch::kAckWaitMs});
+    } else {
+      replies.push_back(std::move(pending));
+    }
   }
   if (fatal_.error() != 0) return fatal_;
   bool may_reply = true;
@@ -332,7 +365,32 @@ Status MasterService::ServeBatch() {
       LOG(WARNING) << "reply not sent: " << status.ToString();
     }
   }
+  for (AwaitingAcks& waiting : awaiting) awaiting_acks_.push_back(std::move(waiting));
+  AnswerWatches(MonotonicMs());
   return Status::Ok();
+}
+
+void MasterService::AnswerWatches(int64_t now_ms) {
+  for (auto waiting = awaiting_acks_.begin(); waiting != awaiting_acks_.end();) {
+    if (now_ms < waiting->deadline_ms && !name_watch_.Acknowledged(waiting->acks, now_ms)) {
+      ++waiting;
+      continue;
+    }
+    if (Status status = rpc::SendReply(router_, waiting->reply.identity, waiting->reply.envelope, nullptr); !status.ok()) {
+      LOG(WARNING) << "reply not sent: " << status.ToString();
+    }
+    waiting = awaiting_acks_.erase(waiting);
+  }
+  for (uint64_t session : name_watch_.Ready(now_ms)) {
+    auto held = held_watches_.find(session);
+    if (held == held_watches_.end()) continue;
+    name_watch_.Answer(session, now_ms, held->second.envelope.mutable_reply());
+    held->second.envelope.set_epoch(state_->epoch());
+    if (Status status = rpc::SendReply(router_, held->second.identity, held->second.envelope, nullptr); !status.ok()) {
+      LOG(WARNING) << "name watch answer not sent: " << status.ToString();
+    }
+    held_watches_.erase(held);
+  }
 }
 
 Status MasterService::Admit(const std::optional<ExportClient>& client, wire::Envelope* request) const {
@@ -367,6 +425,8 @@ Status MasterService::CommitBatch(const std::vector<wire::LogRecord>& records, b
 void MasterService::ReleaseHoldings(uint64_t session) {
   open_files_.EndSession(session);
   locks_.ReleaseSession(session);
+  name_watch_.Forget(session);
+  held_watches_.erase(session);
 }
 
 Status MasterService::MaybeReleaseOrphans(int64_t now_ms) {

@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <zmq.hpp>
 
 #include "common/metrics_endpoint.h"
@@ -29,6 +31,7 @@
 #include "master/repair_planner.h"
 #include "master/replication.h"
 #include "master/export_guard.h"
+#include "master/name_watch.h"
 #include "master/open_files.h"
 #include "master/session_table.h"
 #include "master/token_issuer.h"
@@ -142,7 +145,10 @@ class MasterService {
   // Writes (and, on an active with a peer, ships) one batch; *may_reply false: the
   // batch's replies must not be sent.
   Status CommitBatch(const std::vector<wire::LogRecord>& records, bool* may_reply);
-  // A session ended: the files it held open and its locks go.
+  // Sends the replies whose names every live mount acknowledged (or whose wait ran out), and
+  // answers the held name watches that have names, or whose hold ran out (NameWatch).
+  void AnswerWatches(int64_t now_ms);
+  // A session ended: the files it held open, its locks and its name watch go.
   void ReleaseHoldings(uint64_t session);
   // Ends the sessions not renewed in time with what they held; every sweep, logs the
   // release of the open-unlinked files nobody holds (OpenFiles::Releasable).
@@ -171,6 +177,14 @@ class MasterService {
   SessionTable sessions_{options_.session_timeout_ms};
   OpenFiles open_files_{options_.session_timeout_ms};
   int64_t last_orphan_sweep_ms_ = 0;
+  NameWatch name_watch_;
+  std::unordered_map<uint64_t, PendingReply> held_watches_;  // by session
+  struct AwaitingAcks {
+    PendingReply reply;
+    NameWatch::Acks acks;
+    int64_t deadline_ms = 0;
+  };
+  std::list<AwaitingAcks> awaiting_acks_;  // replies to changes, until the other mounts dropped the names
   LockTable locks_{options_.session_timeout_ms};
   std::unique_ptr<MasterState> state_;
   std::unique_ptr<OpLog> log_;

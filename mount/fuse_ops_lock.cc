@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include "common/log.h"
 #include "common/protocol_limits.h"
 #include "mount/file_handle.h"
 #include "mount/fuse_convert.h"
@@ -40,9 +41,30 @@ Result<wire::LockRange> RangeOf(const struct flock& lock) {
 
 void OnInterrupt(fuse_req_t, void* interrupt) { static_cast<WaitInterrupt*>(interrupt)->Interrupt(); }
 
+// Locks are where processes on several hosts meet on one file (sqlite, mailboxes), so they
+// carry the file's coherence, as NFS's do: before a lock goes, the master learns what this
+// mount wrote (the data is on the chunkservers already; the size and mtime follow with
+// WriteDone); once one is granted, this mount's kernel and location cache forget the file, so
+// the holder reads what other mounts wrote under the lock before.
+void BeforeUnlock(MountContext& context, fuse_file_info* fi) {
+  OpenFile& file = *reinterpret_cast<FileHandle*>(fi->fh)->file;
+  if (auto reported = context.writer.ReportWrites(file, /*closing=*/false); !reported) {
+    LOG(WARNING) << "writes to inode " << file.inode << " not reported before an unlock: " << reported.error().ToString();
+  }
+}
+
+void AfterLock(MountContext& context, fuse_ino_t ino, uint64_t inode) {
+  context.locations.ForgetInode(inode);
+  // Pages too (offset 0, length 0: all of them): the lock request holds no page lock.
+  if (context.session != nullptr) fuse_lowlevel_notify_inval_inode(context.session, ino, 0, 0);
+}
+
 // A lock change; with `wait`, until granted or the caller is interrupted.
-void ReplyToSet(fuse_req_t req, const LockTarget& target, const wire::LockRange& range, bool wait) {
-  LockClient& locks = Context(req).locks;
+void ReplyToSet(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, const LockTarget& target,
+                const wire::LockRange& range, bool wait) {
+  MountContext& context = Context(req);
+  LockClient& locks = context.locks;
+  if (range.type() == wire::LOCK_TYPE_UNLOCK) BeforeUnlock(context, fi);
   Status status;
   if (!wait || range.type() == wire::LOCK_TYPE_UNLOCK) {
     status = locks.Set(target, range);
@@ -53,6 +75,7 @@ void ReplyToSet(fuse_req_t req, const LockTarget& target, const wire::LockRange&
     // Takes the request's lock: no callback runs past this line, `interrupt` may go.
     fuse_req_interrupt_func(req, nullptr, nullptr);
   }
+  if (status.ok() && range.type() != wire::LOCK_TYPE_UNLOCK) AfterLock(context, ino, target.inode);
   ReplyErrno(req, status.ok() ? 0 : status.error());
 }
 
@@ -79,7 +102,7 @@ void OpGetLk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* l
 void OpSetLk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock, int sleep) {
   auto range = RangeOf(*lock);
   if (!range) return ReplyError(req, range.error());
-  ReplyToSet(req, TargetOf(req, ino, fi, wire::LOCK_KIND_POSIX), *range, sleep != 0);
+  ReplyToSet(req, ino, fi, TargetOf(req, ino, fi, wire::LOCK_KIND_POSIX), *range, sleep != 0);
 }
 
 void OpFlock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {
@@ -91,7 +114,7 @@ void OpFlock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {
   range.set_type(what == LOCK_SH   ? wire::LOCK_TYPE_READ
                  : what == LOCK_EX ? wire::LOCK_TYPE_WRITE
                                    : wire::LOCK_TYPE_UNLOCK);
-  ReplyToSet(req, TargetOf(req, ino, fi, wire::LOCK_KIND_FLOCK), range, (op & LOCK_NB) == 0);
+  ReplyToSet(req, ino, fi, TargetOf(req, ino, fi, wire::LOCK_KIND_FLOCK), range, (op & LOCK_NB) == 0);
 }
 
 }  // namespace hafs::mount

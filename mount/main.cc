@@ -23,6 +23,7 @@
 #include "mount/mount_context.h"
 #include "mount/mount_export.h"
 #include "mount/read_ahead.h"
+#include "mount/name_watcher.h"
 #include "mount/session_keeper.h"
 
 namespace {
@@ -185,6 +186,8 @@ int main(int argc, char** argv) {
     session_keeper.OnReopened([&context] { context.locks.Reassert(); });
     session_keeper.Start();
     context.closes.Start();
+    hafs::mount::NameWatcher name_watcher(context, [&session_keeper] { session_keeper.RenewNow(); });
+    name_watcher.Start();
     const hafs::mount::MountedExport& granted = context.mounted_export;
     LOG(INFO) << "mounted hafs:" << context.master.MasterList() << ":" << context.options.subdir << " at "
               << context.options.mountpoint << (granted.read_only ? " read-only" : " read-write") << ", goals "
@@ -201,6 +204,7 @@ int main(int argc, char** argv) {
     // stop: systemctl stop must not leave the unit failed), -errno on an error.
     exit_code = fuse_session_loop_mt(session, loop) >= 0 ? 0 : 1;
     fuse_loop_cfg_destroy(loop);
+    name_watcher.Stop();
     context.closes.Stop();
     session_keeper.Stop();
     context.session = nullptr;

@@ -90,7 +90,7 @@ bool MasterClient::IsRetryable(int error) {
   }
 }
 
-Result<wire::Reply> MasterClient::CallFor(wire::Envelope request, int64_t retry_ms) {
+Result<wire::Reply> MasterClient::CallFor(wire::Envelope request, int64_t retry_ms, int held_ms) {
   // One (client_id, sequence) for every attempt of this call, on every master: the active
   // applies a retried mutation (create, rename, write lease, write done, ...) only once.
   request.set_client_id(client_id_);
@@ -116,7 +116,7 @@ Result<wire::Reply> MasterClient::CallFor(wire::Envelope request, int64_t retry_
       request.set_epoch(epoch_.load());
       request.set_request_id(0);  // a fresh id per attempt; the sequence stays
       if (!std::exchange(first_attempt, false)) Metrics().master_retries.Increment();
-      auto answer = rpc::ThreadConnection(rpc::MasterPeer(address)).Call(request, timeout_ms_);
+      auto answer = rpc::ThreadConnection(rpc::MasterPeer(address)).Call(request, timeout_ms_ + held_ms);
       if (!answer) {
         last_error = answer.error();
         int64_t expected = 0;

@@ -35,7 +35,10 @@ class MasterClient {
   // Like Call, but gives up after one pass over the masters (for best-effort reports).
   Result<wire::Reply> CallOnce(wire::Envelope request) { return CallFor(std::move(request), 0); }
   // Like Call, but retries for `retry_ms` (mount time: --mount-retry-s).
-  Result<wire::Reply> CallFor(wire::Envelope request, int64_t retry_ms);
+  Result<wire::Reply> CallFor(wire::Envelope request, int64_t retry_ms) { return CallFor(std::move(request), retry_ms, 0); }
+  // Like CallOnce, for a request the master holds up to `held_ms` before it answers (a name
+  // watch): each master gets that much longer to answer.
+  Result<wire::Reply> CallHeld(wire::Envelope request, int held_ms) { return CallFor(std::move(request), 0, held_ms); }
 
   // The root inode MountRequest answered; every later request carries it.
   void SetMountRoot(uint64_t mount_root) { mount_root_.store(mount_root); }
@@ -51,6 +54,7 @@ class MasterClient {
   int64_t UnansweredForMs(int64_t now_ms) const;
 
  private:
+  Result<wire::Reply> CallFor(wire::Envelope request, int64_t retry_ms, int held_ms);
   // True when the error means "ask another master", not "the answer is no".
   static bool IsRetryable(int error);
   // masters_.size() when `address` is not on the list.

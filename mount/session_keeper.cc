@@ -34,8 +34,17 @@ void SessionKeeper::Run() {
     lock.unlock();
     int64_t next_ms = Renew();
     lock.lock();
-    wake_.wait_for(lock, std::chrono::milliseconds(next_ms), [this] { return stopping_; });
+    wake_.wait_for(lock, std::chrono::milliseconds(next_ms), [this] { return stopping_ || renew_now_; });
+    renew_now_ = false;
   }
+}
+
+void SessionKeeper::RenewNow() {
+  {
+    std::lock_guard lock(mutex_);
+    renew_now_ = true;
+  }
+  wake_.notify_all();
 }
 
 int64_t SessionKeeper::Renew() {

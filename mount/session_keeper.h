@@ -33,6 +33,9 @@ class SessionKeeper {
   // first open. Register before Start.
   void OnReopened(std::function<void()> listener) { reopened_listeners_.push_back(std::move(listener)); }
   void Start();
+  // Renews at once, not at the next third of the timeout: a master said it does not know
+  // this session (a new active, which learns the mount's open files and locks from it).
+  void RenewNow();
   // Ends the session at the master (one try: an unmount does not wait for a master) and
   // stops the thread.
   void Stop();
@@ -53,6 +56,7 @@ class SessionKeeper {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool renew_now_ = false;
   std::thread thread_;
   std::vector<std::function<void()>> reopened_listeners_;
   bool opened_ = false;  // a first answer came: later session_reopened answers are re-opens

@@ -12,6 +12,7 @@ import select
 import signal
 import struct
 import subprocess
+import sys
 import time
 
 import pytest
@@ -261,3 +262,46 @@ def test_a_lock_survives_a_master_takeover(two, agents):
     assert holder.do("lk setlk u 0 0") == "ok"
     assert other.do("lk setlk w 0 0") == "ok"
     two.start(active)
+
+
+# Commits `count` rows, one transaction each, into the database at argv[1] as `tag`; prints
+# each row's number once its commit returned.
+SQLITE_WRITER = r"""
+import sqlite3, sys
+path, tag, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+db = sqlite3.connect(path, timeout=60, isolation_level=None)
+for i in range(count):
+    db.execute("BEGIN IMMEDIATE")
+    total = db.execute("SELECT count(*) FROM t").fetchone()[0]
+    db.execute("INSERT INTO t (mount, i, seen, payload) VALUES (?, ?, ?, randomblob(3000))", (tag, i, total))
+    db.execute("COMMIT")
+    print(i, flush=True)
+"""
+
+
+def test_sqlite_with_a_writer_on_each_mount_keeps_every_committed_row(two):
+    """sqlite locks its database with fcntl and trusts what it reads under the lock: both hold
+    only if locks are cluster-wide and a lock brings the other mount's writes with it."""
+    mnt1, mnt2 = two.mnt, two.root / "mnt2"
+    subprocess.run(["sqlite3", str(mnt1 / "shared.db"),
+                    "CREATE TABLE t (mount TEXT, i INTEGER, seen INTEGER, payload BLOB)"], check=True, timeout=60)
+    count = 40
+    writers = [subprocess.Popen([sys.executable, "-c", SQLITE_WRITER, str(where / "shared.db"), tag, str(count)],
+                                stdout=subprocess.PIPE, text=True) for where, tag in ((mnt1, "one"), (mnt2, "two"))]
+    try:
+        committed = [writer.communicate(timeout=300)[0].split() for writer in writers]
+        assert [writer.returncode for writer in writers] == [0, 0]
+    finally:
+        for writer in writers:
+            writer.kill()
+    assert committed == [[str(i) for i in range(count)]] * 2
+    for where in (mnt1, mnt2):
+        check = subprocess.run(["sqlite3", str(where / "shared.db"), "PRAGMA integrity_check"],
+                               capture_output=True, text=True, timeout=60)
+        assert check.stdout.strip() == "ok", check.stdout + check.stderr
+        rows = subprocess.run(["sqlite3", str(where / "shared.db"), "SELECT mount, i, seen FROM t ORDER BY rowid"],
+                              capture_output=True, text=True, timeout=60, check=True).stdout.split()
+        # Every transaction saw every row committed before it: "seen" counts up by one.
+        assert [int(row.split("|")[2]) for row in rows] == list(range(2 * count))
+        assert sorted(row.rsplit("|", 1)[0] for row in rows) == sorted(
+            f"{tag}|{i}" for tag in ("one", "two") for i in range(count))

@@ -5,6 +5,7 @@ import contextlib
 import errno
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -21,8 +22,10 @@ def mounted(where) -> bool:
 
 @pytest.fixture(scope="module")
 def two(request):
-    """One cluster with two mounts for the module; its masters end a session after 2 s."""
-    return make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2"})
+    """One cluster with two mounts for the module; its masters end a session after 2 s, and its
+    mounts' kernels keep names for 60 s, so that only the master's word makes them drop one."""
+    return make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2",
+                                                "HAFS_MOUNT_ARGS": "--entry-timeout-s 60"})
 
 
 def test_up_with_two_mounts_gives_a_second_mount_of_the_same_cluster(two):
@@ -96,8 +99,7 @@ def test_a_file_unlinked_or_replaced_while_open_keeps_its_bytes_on_every_mount_u
         (mnt2 / "new").write_bytes(b"new bytes\n")
         os.rename(mnt2 / "new", mnt2 / "replaced")
         assert old.read() == b"old bytes\n"
-        # Mount 1 may resolve the name from its kernel's cache for up to the entry timeout.
-        wait_until(lambda: (mnt1 / "replaced").read_bytes() == b"new bytes\n", timeout_s=5,
+        wait_until(lambda: (mnt1 / "replaced").read_bytes() == b"new bytes\n", timeout_s=3,
                    what="mount 1 to see the new file under the name")
     wait_until(lambda: open_unlinked(cluster) == 0, timeout_s=10, what="the replaced file to go at its close")
 
@@ -132,6 +134,142 @@ def test_an_open_unlinked_file_outlives_a_takeover_and_goes_when_its_mount_dies(
     cluster.start("mount2")
     cluster.start(old_active)
     cluster.wait_standby_in_sync(old_active)
+
+
+def test_a_rename_or_unlink_on_one_mount_is_seen_at_once_on_the_other(two):
+    cluster = two
+    mnt1, mnt2 = cluster.mnt, cluster.root / "mnt2"
+    for name in ("w-unlinked", "w-renamed", "w-replaced", "w-newcomer"):
+        (mnt1 / name).write_bytes(name.encode())
+        assert (mnt2 / name).read_bytes() == name.encode()  # now in mount 2's kernel cache
+    os.unlink(mnt1 / "w-unlinked")
+    os.rename(mnt1 / "w-renamed", mnt1 / "w-moved")
+    os.rename(mnt1 / "w-newcomer", mnt1 / "w-replaced")
+    # Well within the 60 s the kernel would keep them.
+    wait_until(lambda: not (mnt2 / "w-unlinked").exists(), timeout_s=3, what="mount 2 to drop the unlinked name")
+    wait_until(lambda: not (mnt2 / "w-renamed").exists(), timeout_s=3, what="mount 2 to drop the old name")
+    assert (mnt2 / "w-moved").read_bytes() == b"w-renamed"
+    wait_until(lambda: (mnt2 / "w-replaced").read_bytes() == b"w-newcomer", timeout_s=3,
+               what="mount 2 to see the file that replaced the name")
+
+
+class Tree:
+    """One directory tree under several roots: applies an operation to one root and says what
+    happened (None, or the errno of the failure)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def apply(self, root, op, args):
+        try:
+            getattr(self, op)(root, *args)
+            return None
+        except OSError as error:
+            return errno.errorcode.get(error.errno, error.errno)
+
+    @staticmethod
+    def write(root, path, data, offset):
+        fd = os.open(root / path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(fd, data, offset)
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def append(root, path, data):
+        with open(root / path, "ab") as f:
+            f.write(data)
+
+    @staticmethod
+    def truncate(root, path, size):
+        os.truncate(root / path, size)
+
+    @staticmethod
+    def mkdir(root, path):
+        os.mkdir(root / path)
+
+    @staticmethod
+    def rmdir(root, path):
+        os.rmdir(root / path)
+
+    @staticmethod
+    def unlink(root, path):
+        os.unlink(root / path)
+
+    @staticmethod
+    def rename(root, path, new_path):
+        os.rename(root / path, root / new_path)
+
+    @staticmethod
+    def link(root, path, new_path):
+        os.link(root / path, root / new_path)
+
+    @staticmethod
+    def symlink(root, target, path):
+        os.symlink(target, root / path)
+
+
+def snapshot(root):
+    """What a reader sees under `root`: each path's type and content (files read through a
+    fresh open: close-to-open), symlinks' targets."""
+    seen = {}
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(directory, name)
+            relative = os.path.relpath(path, root)
+            if os.path.islink(path):
+                seen[relative] = ("link", os.readlink(path))
+            elif os.path.isdir(path):
+                seen[relative] = ("dir",)
+            else:
+                with open(path, "rb") as f:
+                    seen[relative] = ("file", f.read())
+    return seen
+
+
+def random_operation(rng, names):
+    """An operation on a few names, often ones that exist, sometimes ones that do not."""
+    def name():
+        parts = rng.choice([[], ["d1"], ["d2"], ["d1", "d3"]])
+        return "/".join(parts + [rng.choice(names)])
+    op = rng.choice(["write", "write", "append", "truncate", "mkdir", "rmdir", "unlink", "unlink", "rename",
+                     "rename", "link", "symlink"])
+    if op == "write":
+        return op, (name(), rng.randbytes(rng.choice([1, 100, 5000, 70000])), rng.choice([0, 0, 10, 4096, 100000]))
+    if op == "append":
+        return op, (name(), rng.randbytes(rng.choice([1, 300, 9000])))
+    if op == "truncate":
+        return op, (name(), rng.choice([0, 7, 5000, 200000]))
+    if op in ("rename", "link"):
+        return op, (name(), name())
+    if op == "symlink":
+        return op, (rng.choice(["a", "../b", "/nowhere"]), name())
+    return op, (name(),)
+
+
+def test_random_operations_on_two_mounts_match_a_local_directory(two, tmp_path):
+    """The same random namespace and data operations, each on a random mount, and on a local
+    directory: every operation fails or succeeds alike, and both mounts show the local tree."""
+    seed = int(os.environ.get("HAFS_MODEL_SEED", time.time_ns() % 1_000_000))
+    rng = random.Random(seed)
+    roots = [two.mnt / "model", two.root / "mnt2" / "model"]
+    local = tmp_path / "model"
+    for root in (roots[0], local):
+        os.mkdir(root)
+    tree = Tree(rng)
+    names = ["a", "b", "c", "d1", "d2", "d3"]
+    history = []
+    for step in range(250):
+        op, args = random_operation(rng, names)
+        mount = rng.randrange(2)
+        history.append((mount, op, args[:1] + args[2:] if op == "write" else args))
+        expected = tree.apply(local, op, args)
+        got = tree.apply(roots[mount], op, args)
+        assert got == expected, f"seed {seed}, step {step}: {history[-8:]}"
+        if step % 25 == 24:
+            want = snapshot(local)
+            for root in roots:
+                assert snapshot(root) == want, f"seed {seed}, step {step}, {root}: {history[-8:]}"
 
 
 APPENDER = """

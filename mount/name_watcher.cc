@@ -1,0 +1,61 @@
+#include "mount/name_watcher.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "common/rpc.h"
+
+namespace hafs::mount {
+
+void NameWatcher::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void NameWatcher::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void NameWatcher::Run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    bool watched = WatchOnce();
+    lock.lock();
+    if (!watched) wake_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [this] { return stopping_; });
+  }
+}
+
+bool NameWatcher::WatchOnce() {
+  wire::Envelope request;
+  request.mutable_watch_names()->set_hold_ms(kHoldMs);
+  request.mutable_watch_names()->set_acked_through(acked_through_);
+  auto reply = context_.master.CallHeld(std::move(request), kHoldMs);
+  if (!reply) {
+    if (reply.error().error() == ENOENT) renew_session_();
+    static LogRateLimit failures(1, 30000);
+    rpc::LogAtRate(failures, "name watch failed (names removed elsewhere stay cached up to the entry timeout)",
+                   reply.error());
+    return false;
+  }
+  if (reply->names_lost()) {
+    static LogRateLimit lost(1, 30000);
+    rpc::LogAtRate(lost, "the master dropped names to invalidate here",
+                   Status::Error(EOVERFLOW, "they stay cached up to the entry timeout"));
+  }
+  if (fuse_session* session = context_.session; session != nullptr) {
+    for (const wire::InvalidatedName& name : reply->invalidated_names()) {
+      fuse_ino_t parent = context_.inode_mapping.ToKernel(name.parent());
+      // ENOENT: the kernel has no such entry cached; nothing to drop.
+      fuse_lowlevel_notify_inval_entry(session, parent, name.name().data(), name.name().size());
+    }
+  }
+  // Dropped: the next watch says so, and the change that removed them is answered.
+  acked_through_ = reply->names_through();
+  return true;
+}
+
+}  // namespace hafs::mount

@@ -1,0 +1,51 @@
+// Drops from the kernel's cache the names other mounts removed or replaced (docs/design.md,
+// "Name invalidation"): a thread keeps one WatchNamesRequest at the active master, which
+// answers it as soon as another mount unlinks, removes or renames over a name under this
+// mount's subtree, and tells the kernel (fuse_lowlevel_notify_inval_entry); the next watch
+// acknowledges them, which lets the master answer the change. Without it the kernel would
+// resolve the old name for up to --entry-timeout-s.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "mount/mount_context.h"
+
+namespace hafs::mount {
+
+class NameWatcher {
+ public:
+  // `renew_session`: asks for the session at once (a master that knows none answers a watch
+  // ENOENT, after a takeover).
+  NameWatcher(MountContext& context, std::function<void()> renew_session)
+      : context_(context), renew_session_(std::move(renew_session)) {}
+  ~NameWatcher() { Stop(); }
+  NameWatcher(const NameWatcher&) = delete;
+  NameWatcher& operator=(const NameWatcher&) = delete;
+
+  void Start();
+  // Returns within about kHoldMs + --master-timeout-ms (a watch under way is not cut short).
+  void Stop();
+
+ private:
+  // How long the master may hold a watch: the longest a stop waits for the watch under way.
+  static constexpr int kHoldMs = 1000;
+  // After a failed watch (no master, no session yet): try again this soon.
+  static constexpr int64_t kRetryMs = 300;
+
+  void Run();
+  // One watch; false when it failed.
+  bool WatchOnce();
+
+  MountContext& context_;
+  const std::function<void()> renew_session_;
+  uint64_t acked_through_ = 0;  // the watcher thread's own
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hafs::mount
