@@ -307,6 +307,75 @@ Status ChunkFile::Truncate(uint64_t chunk_version, uint64_t new_length) {
   return WriteHeader(chunk_version, new_length);
 }
 
+Status ChunkFile::PrepareFallocate(uint64_t chunk_version, uint64_t offset, uint64_t length) {
+  Status version_ok = CheckVersionForWrite(chunk_version);
+  if (!version_ok.ok()) return version_ok;
+  if (offset > kChunkSize || length > kChunkSize - offset) return Status::Error(EINVAL, "range beyond the chunk");
+  return chunk_version > chunk_version_ ? WriteHeader(chunk_version, data_length_) : Status::Ok();
+}
+
+Status ChunkFile::Reserve(uint64_t chunk_version, uint64_t offset, uint64_t length) {
+  if (Status prepared = PrepareFallocate(chunk_version, offset, length); !prepared.ok()) return prepared;
+  if (length == 0) return Status::Ok();
+  // KEEP_SIZE: the file's size stays what the data made it; the blocks are allocated
+  // (unwritten, so they read as zeros) whether inside the file or past its end.
+  if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(kChunkDataOffset + offset),
+                  static_cast<off_t>(length)) != 0 &&
+      errno != EOPNOTSUPP && errno != ENOSYS) {
+    return ErrnoStatus("reserve space for chunk " + std::to_string(chunk_id_));
+  }
+  uint64_t end = offset + length;
+  return end > data_length_ ? WriteHeader(chunk_version_, end) : Status::Ok();
+}
+
+Status ChunkFile::PunchHole(uint64_t chunk_version, uint64_t offset, uint64_t length) {
+  if (Status prepared = PrepareFallocate(chunk_version, offset, length); !prepared.ok()) return prepared;
+  // Past the stored length the chunk reads as zeros already.
+  uint64_t end = std::min(offset + length, data_length_);
+  if (offset >= end) return Status::Ok();
+  // Blocks the range covers whole; the last stored block counts as whole when the range
+  // reaches the stored end, since past that its bytes are zeros.
+  uint64_t first_whole = (offset + kBlockSize - 1) / kBlockSize;
+  uint64_t end_whole = end == data_length_ ? (end + kBlockSize - 1) / kBlockSize : end / kBlockSize;
+  if (first_whole >= end_whole) {
+    std::vector<std::byte> zeros(end - offset);
+    return Write(chunk_version_, offset, zeros);
+  }
+  // The partial blocks at either end are rewritten through Write (read, verified, zeroed
+  // in part, checksummed).
+  std::vector<std::byte> zeros(kBlockSize);
+  if (uint64_t whole_start = first_whole * kBlockSize; offset < whole_start) {
+    if (Status head = Write(chunk_version_, offset, std::span(zeros).first(whole_start - offset)); !head.ok()) {
+      return head;
+    }
+  }
+  if (uint64_t whole_end = end_whole * kBlockSize; whole_end < end) {
+    if (Status tail = Write(chunk_version_, whole_end, std::span(zeros).first(end - whole_end)); !tail.ok()) {
+      return tail;
+    }
+  }
+  return ZeroBlocks(first_whole, end_whole);
+}
+
+Status ChunkFile::ZeroBlocks(uint64_t first_block, uint64_t end_block) {
+  off_t start = static_cast<off_t>(kChunkDataOffset + first_block * kBlockSize);
+  off_t bytes = static_cast<off_t>((end_block - first_block) * kBlockSize);
+  // Data before checksums, as a write: a crash in between leaves blocks failing theirs.
+  if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, start, bytes) != 0) {
+    if (errno != EOPNOTSUPP && errno != ENOSYS) {
+      return ErrnoStatus("punch a hole in chunk " + std::to_string(chunk_id_));
+    }
+    static const std::vector<std::byte> kZeroBlock(kBlockSize);
+    for (uint64_t block = first_block; block < end_block; ++block) {
+      Status written = PwriteFull(fd_, kZeroBlock.data(), kBlockSize, kChunkDataOffset + block * kBlockSize);
+      if (!written.ok()) return written;
+    }
+  }
+  std::fill(checksums_.begin() + static_cast<ptrdiff_t>(first_block),
+            checksums_.begin() + static_cast<ptrdiff_t>(end_block), ZeroBlockChecksum());
+  return WriteChecksums(first_block, end_block - first_block);
+}
+
 Status ChunkFile::Sync() {
   if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync " + path_);
   if (directory_synced_) return Status::Ok();

@@ -82,6 +82,13 @@ class ChunkFile {
   Status Write(uint64_t chunk_version, uint64_t offset, std::span<const std::byte> data);
   // Sets the stored length; bytes past it read as zeros afterwards.
   Status Truncate(uint64_t chunk_version, uint64_t new_length);
+  // fallocate (docs/design.md, "fallocate"). Reserve: the chunk is at least offset +
+  // length long afterwards (new bytes read as zeros) and the range's disk space is
+  // allocated (ENOSPC when the disk cannot hold it). PunchHole: [offset, offset + length)
+  // reads as zeros, the length stays; whole blocks become holes in the file (with the
+  // zero block's checksum), partial ones are rewritten.
+  Status Reserve(uint64_t chunk_version, uint64_t offset, uint64_t length);
+  Status PunchHole(uint64_t chunk_version, uint64_t offset, uint64_t length);
   // fdatasync of the file, and of its directory once after creation.
   Status Sync();
 
@@ -89,6 +96,10 @@ class ChunkFile {
   ChunkFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   Status CheckIdentity(uint64_t chunk_id, std::optional<uint64_t> chunk_version) const;
   Status CheckVersionForWrite(uint64_t chunk_version) const;
+  // The version check and range check of Reserve and PunchHole, and the version stored.
+  Status PrepareFallocate(uint64_t chunk_version, uint64_t offset, uint64_t length);
+  // Zeroes whole blocks [first_block, end_block): holes in the file where it can punch them.
+  Status ZeroBlocks(uint64_t first_block, uint64_t end_block);
   Status WriteHeader(uint64_t chunk_version, uint64_t data_length);
   Status WriteChecksums(uint64_t first_block, uint64_t count);
   // Reads blocks [first_block, first_block + count) into `out` (count * kBlockSize bytes,

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <vector>
@@ -131,6 +132,58 @@ TEST_F(ChunkFileTest, TruncateThenExtendReadsZeros) {
   out = ReadOrDie(*reopened, 1, 0, 2 * kBlockSize);
   EXPECT_TRUE(std::equal(data.begin(), data.begin() + 100, out.begin()));
   EXPECT_TRUE(AllZero(std::span(out).subspan(100)));
+}
+
+// Bytes the file occupies on disk (st_blocks), to see holes punched.
+uint64_t DiskBytes(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0);
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+TEST_F(ChunkFileTest, PunchHoleZeroesTheRangeKeepsTheRestAndTheLength) {
+  auto file = CreateOrDie();
+  auto data = Pattern(8 * kBlockSize + 500, 6);
+  ASSERT_TRUE(file->Write(1, 0, data).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  uint64_t disk_before = DiskBytes(path_);
+  // From mid-block 1 to mid-block 6: partial blocks at both ends, four whole ones between.
+  const uint64_t from = kBlockSize + 1000;
+  const uint64_t to = 6 * kBlockSize + 2000;
+  ASSERT_TRUE(file->PunchHole(2, from, to - from).ok());
+  EXPECT_EQ(file->data_length(), data.size());
+  EXPECT_EQ(file->chunk_version(), 2u);
+  std::fill(data.begin() + from, data.begin() + to, std::byte{0});
+  file.reset();
+  auto reopened = ReopenOrDie();  // every block still passes its checksum
+  EXPECT_EQ(ReadOrDie(*reopened, 2, 0, data.size()), data);
+  EXPECT_LE(DiskBytes(path_) + 4 * kBlockSize, disk_before);
+  // To the stored end (a short last block) and past it: nothing of the tail remains.
+  ASSERT_TRUE(reopened->PunchHole(2, 7 * kBlockSize + 10, kChunkSize - 7 * kBlockSize - 10).ok());
+  std::fill(data.begin() + 7 * kBlockSize + 10, data.end(), std::byte{0});
+  EXPECT_EQ(ReadOrDie(*reopened, 2, 0, data.size()), data);
+  // Inside one block.
+  ASSERT_TRUE(reopened->PunchHole(2, 10, 20).ok());
+  std::fill(data.begin() + 10, data.begin() + 30, std::byte{0});
+  EXPECT_EQ(ReadOrDie(*ReopenOrDie(), 2, 0, data.size()), data);
+  EXPECT_EQ(reopened->PunchHole(1, 0, 10).error(), ESTALE);
+  EXPECT_EQ(reopened->PunchHole(2, kChunkSize - 5, 10).error(), EINVAL);
+}
+
+TEST_F(ChunkFileTest, ReserveGrowsTheLengthWithZerosAndKeepsTheData) {
+  auto file = CreateOrDie();
+  auto data = Pattern(1000, 7);
+  ASSERT_TRUE(file->Write(1, 0, data).ok());
+  ASSERT_TRUE(file->Reserve(1, 500, 3 * kBlockSize).ok());
+  EXPECT_EQ(file->data_length(), 500 + 3 * kBlockSize);
+  EXPECT_GE(DiskBytes(path_), kChunkDataOffset + 3 * kBlockSize);
+  // A reservation inside the data changes nothing.
+  ASSERT_TRUE(file->Reserve(1, 0, 10).ok());
+  EXPECT_EQ(file->data_length(), 500 + 3 * kBlockSize);
+  file.reset();
+  auto out = ReadOrDie(*ReopenOrDie(), 1, 0, 500 + 3 * kBlockSize);
+  EXPECT_TRUE(std::equal(data.begin(), data.end(), out.begin()));
+  EXPECT_TRUE(AllZero(std::span(out).subspan(data.size())));
 }
 
 TEST_F(ChunkFileTest, VersionRules) {

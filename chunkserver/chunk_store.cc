@@ -399,12 +399,28 @@ Status ChunkStore::Modify(uint64_t chunk_id, uint64_t chunk_version,
 
 Status ChunkStore::Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<const std::byte> data) {
   return Modify(chunk_id, chunk_version, [&](Entry& entry, ChunkFile& file) {
-    uint64_t end = offset + data.size();
-    uint64_t old_length = file.data_length();
-    Status space = CheckSpace(entry.dir_index, end > old_length ? end - std::max(offset, old_length) : 0);
+    Status space = CheckSpaceFor(entry, file, offset, offset + data.size());
     if (!space.ok()) return space;
     return file.Write(chunk_version, offset, data);
   });
+}
+
+Status ChunkStore::CheckSpaceFor(const Entry& entry, const ChunkFile& file, uint64_t offset, uint64_t end) {
+  uint64_t old_length = file.data_length();
+  return CheckSpace(entry.dir_index, end > old_length ? end - std::max(offset, old_length) : 0);
+}
+
+Status ChunkStore::Reserve(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, uint64_t length) {
+  return Modify(chunk_id, chunk_version, [&](Entry& entry, ChunkFile& file) {
+    Status space = CheckSpaceFor(entry, file, offset, offset + length);
+    if (!space.ok()) return space;
+    return file.Reserve(chunk_version, offset, length);
+  });
+}
+
+Status ChunkStore::PunchHole(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, uint64_t length) {
+  return Modify(chunk_id, chunk_version,
+                [&](Entry&, ChunkFile& file) { return file.PunchHole(chunk_version, offset, length); });
 }
 
 Status ChunkStore::Truncate(uint64_t chunk_id, uint64_t chunk_version, uint64_t new_length) {

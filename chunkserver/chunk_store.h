@@ -86,6 +86,10 @@ class ChunkStore {
   // reported lost unless the write is a copy's (version 0).
   Status Write(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, std::span<const std::byte> data);
   Status Truncate(uint64_t chunk_id, uint64_t chunk_version, uint64_t new_length);
+  // fallocate on one chunk (ChunkFile::Reserve, PunchHole); Reserve creates a missing
+  // chunk and is ENOSPC like a write that would grow it as much.
+  Status Reserve(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, uint64_t length);
+  Status PunchHole(uint64_t chunk_id, uint64_t chunk_version, uint64_t offset, uint64_t length);
   Status Sync(uint64_t chunk_id);
   Status Delete(uint64_t chunk_id);
 
@@ -166,6 +170,8 @@ class ChunkStore {
   Status CreateFile(uint64_t chunk_id, uint64_t chunk_version, Entry& entry);
   Status CreateFileIn(size_t dir_index, uint64_t chunk_id, uint64_t chunk_version, Entry& entry);
   Status CheckSpace(size_t dir_index, uint64_t growth_bytes);
+  // CheckSpace for making [offset, end) of `file` hold bytes: what lies past its length.
+  Status CheckSpaceFor(const Entry& entry, const ChunkFile& file, uint64_t offset, uint64_t end);
   // Runs `change` on the chunk's file under its lock, creating the chunk if missing, and
   // keeps the index in step with what the file says afterwards.
   Status Modify(uint64_t chunk_id, uint64_t chunk_version,

@@ -339,6 +339,14 @@ std::optional<wire::Envelope> DataService::Handle(const wire::Envelope& request,
     HandleChained(request, nullptr, body, [&] {
       return store_.Truncate(truncate.chunk_id(), truncate.chunk_version(), truncate.new_length());
     });
+  } else if (request.has_fallocate_chunk()) {
+    const auto& fallocate = request.fallocate_chunk();
+    HandleChained(request, nullptr, body, [&] {
+      return fallocate.punch() ? store_.PunchHole(fallocate.chunk_id(), fallocate.chunk_version(), fallocate.offset(),
+                                                  fallocate.length())
+                               : store_.Reserve(fallocate.chunk_id(), fallocate.chunk_version(), fallocate.offset(),
+                                                fallocate.length());
+    });
   } else {
     status = Status::Error(EBADMSG, "not a chunkserver request (body " + std::to_string(request.body_case()) + ")");
   }
@@ -382,8 +390,9 @@ template <typename StoreLocally>
 void DataService::HandleChained(const wire::Envelope& request, zmq::message_t* data, wire::Reply* reply,
                                 StoreLocally store_locally) {
   // Refused before anything is stored or forwarded: no replica results, like a fenced epoch.
-  Status allowed =
-      request.has_write_chunk() ? tokens_.Write(request.write_chunk()) : tokens_.Truncate(request.truncate_chunk());
+  Status allowed = request.has_write_chunk()      ? tokens_.Write(request.write_chunk())
+                   : request.has_truncate_chunk() ? tokens_.Truncate(request.truncate_chunk())
+                                                  : tokens_.Fallocate(request.fallocate_chunk());
   if (!allowed.ok()) {
     rpc::LogAtRate(refusal_log_, "request refused", allowed);
     reply->set_error(allowed.error());

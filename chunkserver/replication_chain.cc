@@ -8,8 +8,22 @@
 namespace hafs {
 namespace {
 
-// The downstream copy of `body` (WriteChunkRequest or TruncateChunkRequest): chain minus
-// its head, and a shorter timeout. Returns this hop's timeout.
+// Calls `visit` with the body of a chained request (WriteChunkRequest,
+// TruncateChunkRequest or FallocateChunkRequest), which all have a chain and a token.
+template <typename Visit>
+auto VisitChained(wire::Envelope* request, Visit visit) {
+  switch (request->body_case()) {
+    case wire::Envelope::kWriteChunk:
+      return visit(request->mutable_write_chunk());
+    case wire::Envelope::kTruncateChunk:
+      return visit(request->mutable_truncate_chunk());
+    default:
+      return visit(request->mutable_fallocate_chunk());
+  }
+}
+
+// The downstream copy of `body` (a chained request's body): chain minus its head, and a
+// shorter timeout. Returns this hop's timeout.
 template <typename Body>
 int PrepareForward(Body* body) {
   int timeout_ms = body->forward_timeout_ms() > 0 ? body->forward_timeout_ms() : kDefaultForwardTimeoutMs;
@@ -21,17 +35,14 @@ int PrepareForward(Body* body) {
 }  // namespace
 
 ChainForward::ChainForward(const wire::Envelope& request, zmq::message_t* data, uint64_t epoch) {
-  const auto& chain = request.has_write_chunk() ? request.write_chunk().chain() : request.truncate_chunk().chain();
-  chain_.assign(chain.begin(), chain.end());
+  wire::Envelope forwarded = request;
+  VisitChained(&forwarded, [&](auto* body) { chain_.assign(body->chain().begin(), body->chain().end()); });
   if (chain_.empty()) return;
   // The token (with its MAC, recomputed if it came in on the plain port) picks the socket.
-  next_ = rpc::DataPeerOf(chain_[0],
-                          request.has_write_chunk() ? request.write_chunk().token() : request.truncate_chunk().token());
-  wire::Envelope forwarded = request;
+  next_ = VisitChained(&forwarded, [&](auto* body) { return rpc::DataPeerOf(chain_[0], body->token()); });
   forwarded.set_request_id(0);
   forwarded.set_epoch(std::max(epoch, request.epoch()));
-  int timeout_ms = forwarded.has_write_chunk() ? PrepareForward(forwarded.mutable_write_chunk())
-                                               : PrepareForward(forwarded.mutable_truncate_chunk());
+  int timeout_ms = VisitChained(&forwarded, [](auto* body) { return PrepareForward(body); });
   zmq::message_t shared_data;
   if (data != nullptr) shared_data.copy(*data);  // zmq_msg_copy: shares the buffer
   try {

@@ -1,4 +1,4 @@
-// Forwarding a chained request (WriteChunk, TruncateChunk) to the next replica, and the
+// Forwarding a chained request (WriteChunk, TruncateChunk, FallocateChunk) to the next replica, and the
 // per-replica results of the chain.
 //
 // The request goes to chain[0] carrying chain[1..] (the same data frame, shared, not

@@ -34,6 +34,8 @@ Status TokenCheck::Write(const wire::WriteChunkRequest& request) const { return 
 
 Status TokenCheck::Truncate(const wire::TruncateChunkRequest& request) const { return Chained(request); }
 
+Status TokenCheck::Fallocate(const wire::FallocateChunkRequest& request) const { return Chained(request); }
+
 Status TokenCheck::Copy(const wire::ReplicateChunkRequest& request) const {
   if (!key_) return Status::Ok();
   const wire::ChunkToken& token = request.source_token();

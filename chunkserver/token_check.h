@@ -22,6 +22,7 @@ class TokenCheck {
   Status Read(const wire::ReadChunkRequest& request) const;
   Status Write(const wire::WriteChunkRequest& request) const;
   Status Truncate(const wire::TruncateChunkRequest& request) const;
+  Status Fallocate(const wire::FallocateChunkRequest& request) const;
   // The source token of a copy: a read token whose chain is exactly the copy's source.
   Status Copy(const wire::ReplicateChunkRequest& request) const;
 

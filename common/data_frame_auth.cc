@@ -51,6 +51,8 @@ wire::ChunkToken* MutableDataRequestToken(wire::Envelope* envelope) {
       return envelope->mutable_write_chunk()->mutable_token();
     case wire::Envelope::kTruncateChunk:
       return envelope->mutable_truncate_chunk()->mutable_token();
+    case wire::Envelope::kFallocateChunk:
+      return envelope->mutable_fallocate_chunk()->mutable_token();
     default:
       return nullptr;
   }
@@ -82,7 +84,9 @@ Status CheckDataFrameAuthenticator(std::string_view key, FrameDirection directio
 
 Result<SealedDataRequest> SealDataRequest(wire::Envelope request, std::optional<std::string_view> data) {
   wire::ChunkToken* token = MutableDataRequestToken(&request);
-  if (token == nullptr) return Fail(EINVAL, "only chunk reads, writes and truncates go to a plain data port");
+  if (token == nullptr) {
+    return Fail(EINVAL, "only chunk reads, writes, truncates and fallocates go to a plain data port");
+  }
   if (token->mac().size() != kTokenMacBytes) return Fail(EINVAL, "a plain data request needs a token with a MAC");
   SealedDataRequest sealed;
   sealed.key = std::move(*token->mutable_mac());
@@ -100,7 +104,7 @@ Status OpenDataRequest(const TokenKey& token_key, std::string_view authenticator
   }
   wire::ChunkToken* token = MutableDataRequestToken(request);
   if (token == nullptr) {
-    return Status::Error(EACCES, "a plain data port serves only chunk reads, writes and truncates, not a " +
+    return Status::Error(EACCES, "a plain data port serves only chunk reads, writes, truncates and fallocates, not a " +
                                      RequestName(*request) + " request");
   }
   // A MAC sent here would be the secret in the clear: refused, so no client gets used to it.

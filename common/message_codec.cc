@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/block_checksum.h"
+#include "common/fallocate_range.h"
 #include "common/goal.h"
 #include "common/protocol_limits.h"
 
@@ -142,6 +143,9 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
       return All(CheckInode(envelope.write_done().inode()), CheckFileBytes(envelope.write_done().end_offset()));
     case E::kAppend:
       return All(CheckInode(envelope.append().inode()), CheckFileBytes(envelope.append().length()));
+    case E::kFallocate:
+      return All(CheckInode(envelope.fallocate().inode()),
+                 CheckFallocateRange(envelope.fallocate().offset(), envelope.fallocate().length()));
     case E::kFileInfo: return CheckInode(envelope.file_info().inode());
     case E::kMount:
       if (envelope.mount().subdir().size() > kMaxPathBytes) {
@@ -202,6 +206,9 @@ Status CheckRequest(const wire::Envelope& envelope, size_t data_size) {
     case E::kTruncateChunk:
       return All(CheckChunkRange(envelope.truncate_chunk().new_length(), 0),
                  CheckChain(envelope.truncate_chunk().chain()));
+    case E::kFallocateChunk:
+      return All(CheckChunkRange(envelope.fallocate_chunk().offset(), envelope.fallocate_chunk().length()),
+                 CheckChain(envelope.fallocate_chunk().chain()));
     default: return Status::Ok();  // requests with no fields to check (statfs, status, heartbeat, ...)
   }
 }

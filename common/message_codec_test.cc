@@ -43,6 +43,24 @@ TEST(CheckRequestTest, PositionsPastTheLargestFileAreEfbig) {
   EXPECT_EQ(CheckRequest(chunks, 0).error(), EFBIG);
 }
 
+TEST(CheckRequestTest, FallocateRangesAreInsideTheLargestFileAndChunkRangesInsideAChunk) {
+  wire::Envelope fallocate;
+  fallocate.mutable_fallocate()->set_inode(2);
+  fallocate.mutable_fallocate()->set_offset(kMaxFileBytes - 1);
+  fallocate.mutable_fallocate()->set_length(1);
+  EXPECT_TRUE(CheckRequest(fallocate, 0).ok());
+  fallocate.mutable_fallocate()->set_length(UINT64_MAX);  // offset + length wraps around
+  EXPECT_EQ(CheckRequest(fallocate, 0).error(), EFBIG);
+  fallocate.mutable_fallocate()->set_length(0);
+  EXPECT_EQ(CheckRequest(fallocate, 0).error(), EINVAL);
+  wire::Envelope chunk;
+  chunk.mutable_fallocate_chunk()->set_offset(kChunkSize - 10);
+  chunk.mutable_fallocate_chunk()->set_length(10);
+  EXPECT_TRUE(CheckRequest(chunk, 0).ok());
+  chunk.mutable_fallocate_chunk()->set_length(11);
+  EXPECT_EQ(CheckRequest(chunk, 0).error(), EINVAL);
+}
+
 TEST(CheckRequestTest, NamesAreBytes) {
   wire::Envelope lookup;
   lookup.mutable_lookup()->set_parent(1);

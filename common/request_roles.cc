@@ -25,6 +25,7 @@ bool ClientRequest(Body request) {
     case Body::kWriteLease:
     case Body::kWriteDone:
     case Body::kAppend:
+    case Body::kFallocate:
     case Body::kReportBadReplica:
     case Body::kReleaseLeases:
     case Body::kMount:
@@ -48,7 +49,8 @@ bool ClientRequest(Body request) {
 
 // Chunk data, which clients, and chunkservers in a chain or copying, read and write.
 bool DataRequest(Body request) {
-  return request == Body::kReadChunk || request == Body::kWriteChunk || request == Body::kTruncateChunk;
+  return request == Body::kReadChunk || request == Body::kWriteChunk || request == Body::kTruncateChunk ||
+         request == Body::kFallocateChunk;
 }
 
 }  // namespace

@@ -80,6 +80,11 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       return set_status(namespace_.RemoveXattr(record.remove_xattr(), now_ns));
     case wire::LogRecord::kAppend:
       return namespace_.Append(record.append());
+    case wire::LogRecord::kFallocate: {
+      auto attr = namespace_.Fallocate(record.fallocate(), &freed_chunks);
+      FreeChunks(freed_chunks);
+      return set_attr(std::move(attr));
+    }
     case wire::LogRecord::kReleaseOrphan:
       return set_status(namespace_.ReleaseOrphan(record.release_orphan(), &freed_chunks));
     case wire::LogRecord::kChunkAllocated: {
@@ -209,6 +214,7 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kRename:
     case wire::Envelope::kWriteDone:
     case wire::Envelope::kAppend:
+    case wire::Envelope::kFallocate:
     case wire::Envelope::kWriteLease:
     case wire::Envelope::kSetGoal:
     case wire::Envelope::kSetXattr:
@@ -348,6 +354,13 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
       break;
     case wire::Envelope::kAppend:
       *mutation.mutable_append() = request.append();
+      break;
+    case wire::Envelope::kFallocate:
+      if (Status space = CheckFallocate(request.fallocate(), now_ms); !space.ok()) {
+        reply = Fail(space);
+        break;
+      }
+      *mutation.mutable_fallocate() = request.fallocate();
       break;
     default:
       reply = Fail(EINVAL, "the master does not answer this kind of message");

@@ -158,6 +158,9 @@ class MasterState {
   // The uuid of the member named by `name`: its id, "host:port" or uuid.
   Result<std::string> FindMember(const std::string& name) const;
   wire::Reply StatFs(int64_t now_ms);
+  // A fallocate's range (EINVAL, EFBIG) and, when it reserves space, ENOSPC when the up
+  // chunkservers' free space cannot hold the range `goal` times (docs/design.md, "fallocate").
+  Status CheckFallocate(const wire::FallocateRequest& request, int64_t now_ms);
   wire::Reply Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,
                        std::vector<wire::LogRecord>* records);
   Result<wire::Reply> Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/block_checksum.h"
+#include "common/fallocate_range.h"
 #include "common/log.h"
 #include "common/space_total.h"
 #include "master/chunkserver_modes.h"
@@ -285,6 +286,21 @@ wire::Reply MasterState::StatFs(int64_t now_ms) {
   reply.set_reserved_bytes(space.reserved_bytes());
   reply.set_inode_count(namespace_.inode_count());
   return reply;
+}
+
+Status MasterState::CheckFallocate(const wire::FallocateRequest& request, int64_t now_ms) {
+  if (Status range = CheckFallocateRange(request.offset(), request.length()); !range.ok()) return range;
+  if (request.mode() == wire::FALLOCATE_PUNCH_HOLE) return Status::Ok();
+  auto goal = namespace_.Goal(request.inode());
+  if (!goal) return Status::Ok();  // the mutation itself answers for a missing inode
+  // An upper bound: bytes of the range already stored are counted again.
+  uint64_t free_bytes = StatFs(now_ms).free_bytes();
+  if (request.length() > free_bytes / std::max<uint32_t>(1, *goal)) {
+    return Status::Error(ENOSPC, "fallocate of " + std::to_string(request.length()) + " bytes at goal " +
+                                     std::to_string(*goal) + ": the chunkservers have " + std::to_string(free_bytes) +
+                                     " bytes free");
+  }
+  return Status::Ok();
 }
 
 wire::Reply MasterState::Register(const wire::RegisterRequest& request, int64_t now_ms, int64_t now_ns,

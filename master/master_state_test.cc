@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "common/protocol_limits.h"
 #include "master/test_util.h"
 
 namespace hafs::master {
@@ -363,6 +364,85 @@ TEST_F(ChunkHandlingTest, StatFsCountsAFileSystemSharedByChunkserversOnce) {
   wire::Reply reply = Call(stat_fs);
   EXPECT_EQ(reply.total_bytes(), 3 * 1000 * kGiB + 200 * kGiB);
   EXPECT_EQ(reply.free_bytes(), 3 * 400 * kGiB + 100 * kGiB);
+}
+
+wire::Envelope FallocateEnvelope(uint64_t inode, uint64_t offset, uint64_t length, wire::FallocateMode mode) {
+  wire::Envelope envelope;
+  wire::FallocateRequest* fallocate = envelope.mutable_fallocate();
+  fallocate->set_inode(inode);
+  fallocate->set_offset(offset);
+  fallocate->set_length(length);
+  fallocate->set_mode(mode);
+  fallocate->set_mtime_ns(kNowNs + 5);
+  return envelope;
+}
+
+TEST_F(ChunkHandlingTest, FallocateGrowsTheSizeOrReservesPastItAndATruncateDropsTheReservation) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  constexpr uint64_t kMiB = 1 << 20;
+  wire::Reply reply = Call(FallocateEnvelope(file, 0, kMiB, wire::FALLOCATE_RESERVE));
+  ASSERT_EQ(reply.error(), 0);
+  EXPECT_EQ(reply.attr().size(), kMiB);
+  EXPECT_EQ(reply.attr().mtime_ns(), kNowNs + 5);
+  ASSERT_EQ(WriteLease(file, 0).error(), 0);  // the mount's part: the chunk exists
+  reply = Call(FallocateEnvelope(file, kMiB, 2 * kMiB, wire::FALLOCATE_KEEP_SIZE));
+  ASSERT_EQ(reply.error(), 0);
+  EXPECT_EQ(reply.attr().size(), kMiB);
+  EXPECT_EQ(reply.attr().reserved_end(), 3 * kMiB);
+  EXPECT_EQ(reply.attr().allocated_bytes(), 3 * kMiB);
+  // Logged: a replay reaches the same attributes.
+  MasterState replayed(Options());
+  for (const wire::LogRecord& record : records_) ASSERT_TRUE(replayed.Replay(record).ok());
+  EXPECT_EQ(replayed.name_space().GetAttr(file)->reserved_end(), 3 * kMiB);
+  wire::Envelope truncate;
+  truncate.mutable_set_attr()->set_inode(file);
+  truncate.mutable_set_attr()->set_valid(wire::SET_ATTR_SIZE);
+  truncate.mutable_set_attr()->set_size(kMiB / 2);
+  reply = Call(truncate);
+  ASSERT_EQ(reply.error(), 0);
+  EXPECT_EQ(reply.attr().reserved_end(), 0u);
+  EXPECT_EQ(reply.attr().allocated_bytes(), kMiB / 2);
+}
+
+TEST_F(ChunkHandlingTest, PunchHoleDropsTheChunksItCoversWhole) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  std::vector<uint64_t> chunk_ids;
+  for (uint64_t index = 0; index < 3; ++index) chunk_ids.push_back(WriteLease(file, index).location().chunk_id());
+  wire::Envelope done;
+  done.mutable_write_done()->set_inode(file);
+  done.mutable_write_done()->set_end_offset(3 * kChunkSize);
+  ASSERT_EQ(Call(done).error(), 0);
+  wire::Reply reply = Call(FallocateEnvelope(file, kChunkSize / 2, 3 * kChunkSize / 2, wire::FALLOCATE_PUNCH_HOLE));
+  ASSERT_EQ(reply.error(), 0);
+  EXPECT_EQ(reply.attr().size(), 3 * kChunkSize);
+  EXPECT_EQ(reply.attr().allocated_bytes(), 2 * kChunkSize);
+  wire::Reply chunks = GetChunks(file, 0, 3);
+  EXPECT_EQ(chunks.locations(0).chunk_id(), chunk_ids[0]);
+  EXPECT_EQ(chunks.locations(1).chunk_id(), 0u);
+  EXPECT_EQ(chunks.locations(2).chunk_id(), chunk_ids[2]);
+  wire::Reply heartbeat = Heartbeat(1);
+  ASSERT_EQ(heartbeat.delete_chunks_size(), 1);
+  EXPECT_EQ(heartbeat.delete_chunks(0), chunk_ids[1]);
+}
+
+TEST_F(ChunkHandlingTest, FallocateRefusesBadModesRangesFilesCallersAndWhatDoesNotFit) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  uint64_t file = MakeFile("f");
+  EXPECT_EQ(Call(FallocateEnvelope(file, 0, 1, static_cast<wire::FallocateMode>(7))).error(), EOPNOTSUPP);
+  EXPECT_EQ(Call(FallocateEnvelope(file, 0, 0, wire::FALLOCATE_RESERVE)).error(), EINVAL);
+  EXPECT_EQ(Call(FallocateEnvelope(file, kMaxFileBytes, 1, wire::FALLOCATE_PUNCH_HOLE)).error(), EFBIG);
+  EXPECT_EQ(Call(FallocateEnvelope(file, UINT64_MAX, UINT64_MAX, wire::FALLOCATE_KEEP_SIZE)).error(), EFBIG);
+  EXPECT_EQ(Call(FallocateEnvelope(kRootInode, 0, 1, wire::FALLOCATE_RESERVE)).error(), EISDIR);
+  EXPECT_EQ(Call(FallocateEnvelope(file + 100, 0, 1, wire::FALLOCATE_RESERVE)).error(), ENOENT);
+  // 100 GiB free on each of three chunkservers, goal 3: 300 GiB do not fit.
+  EXPECT_EQ(Call(FallocateEnvelope(file, 0, 300 * kGiB, wire::FALLOCATE_RESERVE)).error(), ENOSPC);
+  wire::Envelope stranger = FallocateEnvelope(file, 0, 1, wire::FALLOCATE_RESERVE);
+  stranger.mutable_fallocate()->mutable_credentials()->set_uid(1000);
+  stranger.mutable_fallocate()->mutable_credentials()->set_gid(1000);
+  EXPECT_EQ(Call(stranger).error(), EACCES);
+  EXPECT_EQ(state_.name_space().GetAttr(file)->size(), 0u);
 }
 
 }  // namespace

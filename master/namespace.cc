@@ -50,15 +50,22 @@ wire::Attr Namespace::MakeAttr(uint64_t id, const Inode& inode) const {
   attr.set_ctime_ns(inode.ctime_ns);
   attr.set_rdev(inode.rdev);
   attr.set_has_xattrs(xattrs_.Any(id));
+  uint64_t extent = Extent(id, inode);
+  if (extent > inode.size) attr.set_reserved_end(extent);
   if (auto chunks = chunk_ids_.find(id); chunks != chunk_ids_.end()) {
     uint64_t allocated = 0;
     for (uint64_t index = 0; index < chunks->second.size(); ++index) {
       uint64_t start = index * kChunkSize;
-      if (chunks->second[index] != 0 && start < inode.size) allocated += std::min(kChunkSize, inode.size - start);
+      if (chunks->second[index] != 0 && start < extent) allocated += std::min(kChunkSize, extent - start);
     }
     attr.set_allocated_bytes(allocated);
   }
   return attr;
+}
+
+uint64_t Namespace::Extent(uint64_t id, const Inode& inode) const {
+  auto reserved = reserved_ends_.find(id);
+  return reserved == reserved_ends_.end() ? inode.size : std::max(inode.size, reserved->second);
 }
 
 Result<wire::Attr> Namespace::GetAttr(uint64_t id) const {
@@ -248,6 +255,7 @@ void Namespace::Free(uint64_t id, std::vector<uint64_t>* freed_chunks) {
     chunk_ids_.erase(chunks);
   }
   symlink_targets_.erase(id);
+  reserved_ends_.erase(id);
   xattrs_.Forget(id);
   inodes_.Erase(id);
 }
@@ -409,6 +417,9 @@ Result<wire::Attr> Namespace::SetAttr(const wire::SetAttrRequest& request, int64
         }
       }
     }
+    // As ext4: a truncate that does not grow the file frees what was reserved past its end
+    // (the chunks past it went above).
+    if (request.size() <= inode->size) reserved_ends_.erase(request.inode());
     inode->size = request.size();
   }
   if (valid & wire::SET_ATTR_ATIME) inode->atime_ns = request.atime_ns();
@@ -507,6 +518,7 @@ void Namespace::Clear(uint64_t next_inode) {
   directories_.clear();
   chunk_ids_.clear();
   symlink_targets_.clear();
+  reserved_ends_.clear();
   xattrs_.Clear();
   orphans_.clear();
   next_inode_ = next_inode;
@@ -545,6 +557,9 @@ Status Namespace::Restore(const wire::CheckpointRecord& record) {
       orphans_.insert(attr.inode());
     }
     if (S_ISLNK(attr.mode())) symlink_targets_[attr.inode()] = record.inode().symlink_target();
+    if (S_ISREG(attr.mode()) && attr.reserved_end() > attr.size()) {
+      reserved_ends_[attr.inode()] = std::min(attr.reserved_end(), kMaxFileBytes);
+    }
     for (const wire::CheckpointXattr& xattr : record.inode().xattrs()) {
       if (Status status = XattrStore::CheckName(xattr.name()); !status.ok()) return status;
       if (Status status = xattrs_.Set(attr.inode(), xattr.name(), xattr.value(), 0); !status.ok()) return status;

@@ -81,6 +81,9 @@ class Namespace {
   // Reserves request.length() bytes at the end of the file: answers append_offset (the old
   // size) and the attributes with the new size.
   Result<wire::Reply> Append(const wire::AppendRequest& request);
+  // fallocate(2)'s namespace part (namespace_fallocate.cc, docs/design.md "fallocate"): the
+  // size or the reserved end grows, or the chunks a punched hole covers go to *freed_chunks.
+  Result<wire::Attr> Fallocate(const wire::FallocateRequest& request, std::vector<uint64_t>* freed_chunks);
   // Open-unlinked files (docs/design.md, "Open files"): an unlink or rename with
   // keep_open_file leaves the file it drops the last link of as an orphan (nlink 0, no
   // name) until ReleaseOrphan.
@@ -113,6 +116,8 @@ class Namespace {
 
  private:
   wire::Attr MakeAttr(uint64_t id, const Inode& inode) const;
+  // Where the file's bytes end: its size, or the end of the space reserved past it.
+  uint64_t Extent(uint64_t id, const Inode& inode) const;
   // Permission check helpers (namespace_access.cc). Null when there is no such directory
   // or entry; `parent` of FindEntryInode must be a directory.
   const Inode* FindDirectoryInode(uint64_t id) const;
@@ -142,6 +147,8 @@ class Namespace {
   std::unordered_map<uint64_t, Directory> directories_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> chunk_ids_;
   std::unordered_map<uint64_t, std::string> symlink_targets_;
+  // Files with space reserved past their size (FALLOC_FL_KEEP_SIZE): where it ends.
+  std::unordered_map<uint64_t, uint64_t> reserved_ends_;
   uint8_t default_goal_;
   uint64_t next_inode_ = kRootInode + 1;
   uint64_t entry_count_ = 0;

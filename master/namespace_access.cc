@@ -135,6 +135,8 @@ Status Namespace::Authorize(wire::LogRecord* record) const {
       return MayWriteData(record->write_done().inode(), record->write_done().credentials());
     case wire::LogRecord::kAppend:
       return MayWriteData(record->append().inode(), record->append().credentials());
+    case wire::LogRecord::kFallocate:
+      return MayWriteData(record->fallocate().inode(), record->fallocate().credentials());
     default:
       return Status::Ok();
   }

@@ -21,7 +21,7 @@ constexpr int kStalePauseMs = 50;
 // Slack between this mount's clock and the master's when counting a write lease down.
 constexpr int64_t kLeaseMarginMs = 1000;
 
-// What a chained request (WriteChunkRequest, TruncateChunkRequest) takes from its lease: the
+// What a chained request (WriteChunkRequest, TruncateChunkRequest, FallocateChunkRequest) takes from its lease: the
 // chunk and version, the replicas after chain[0] (as the first replica forwards them), the
 // chunk access token and the head's forward timeout.
 template <typename Body>
@@ -208,6 +208,19 @@ Status ChunkWriter::TruncateChunk(OpenFile& file, uint64_t chunk_index, uint64_t
     wire::TruncateChunkRequest* truncate = request.mutable_truncate_chunk();
     SetLease(lease, options_.write_timeout_ms, truncate);
     truncate->set_new_length(new_length);
+    return request;
+  };
+  return RunOnChain(file, chunk_index, build, std::nullopt);
+}
+
+Status ChunkWriter::FallocateChunk(OpenFile& file, uint64_t chunk_index, uint64_t offset, uint64_t length, bool punch) {
+  auto build = [&](const WriteLease& lease) {
+    wire::Envelope request;
+    wire::FallocateChunkRequest* fallocate = request.mutable_fallocate_chunk();
+    SetLease(lease, options_.write_timeout_ms, fallocate);
+    fallocate->set_offset(offset);
+    fallocate->set_length(length);
+    fallocate->set_punch(punch);
     return request;
   };
   return RunOnChain(file, chunk_index, build, std::nullopt);

@@ -37,6 +37,9 @@ class ChunkWriter {
   Status Sync(OpenFile& file);
   // Sets the length of chunk `chunk_index` on every replica (truncate to mid-chunk).
   Status TruncateChunk(OpenFile& file, uint64_t chunk_index, uint64_t new_length);
+  // fallocate on [offset, offset + length) of chunk `chunk_index` on every replica: with
+  // `punch` the range is zeroed, without it reserved (a hole gets its chunk, as a write's).
+  Status FallocateChunk(OpenFile& file, uint64_t chunk_index, uint64_t offset, uint64_t length, bool punch);
   // Tells the master the file's new size and mtime (WriteDone) if anything was written;
   // the file's new attributes then, nothing when there was nothing to report. At a close
   // (`closing`) it also hands back the file's write leases, so self-healing need not wait

@@ -89,6 +89,7 @@ fuse_lowlevel_ops MakeOperations() {
   ops.getlk = Timed<"getlk", OpGetLk>;
   ops.setlk = Timed<"setlk", OpSetLk>;
   ops.flock = Timed<"flock", OpFlock>;
+  ops.fallocate = Timed<"fallocate", OpFallocate>;
   ops.opendir = Timed<"opendir", OpOpenDir>;
   ops.readdir = Timed<"readdir", OpReadDir>;
   ops.readdirplus = Timed<"readdirplus", OpReadDirPlus>;

@@ -6,6 +6,7 @@
 //   fuse_ops_file.cc       create, open, read, write, flush, fsync, release
 //   fuse_ops_dir.cc        opendir, readdir, readdirplus, releasedir
 //   fuse_ops_lock.cc       getlk, setlk, flock
+//   fuse_ops_fallocate.cc  fallocate
 //   fuse_ops.cc            init and the operations table
 #pragma once
 
@@ -50,6 +51,9 @@ void OpRemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name);
 void OpGetLk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock);
 void OpSetLk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock, int sleep);
 void OpFlock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op);
+
+// Reserving space and punching holes (fuse_ops_fallocate.cc).
+void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi);
 
 void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void OpReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi);

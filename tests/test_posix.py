@@ -7,15 +7,29 @@ import stat
 import subprocess
 
 import pytest
+from conftest import wait_until
 
 libc = ctypes.CDLL(None, use_errno=True)
 RENAME_NOREPLACE = 1
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
+FALLOC_FL_KEEP_SIZE = 1
+FALLOC_FL_PUNCH_HOLE = 2
+FALLOC_FL_COLLAPSE_RANGE = 8
+MiB = 1024**2
+CHUNK = 64 * MiB
 
 
 def renameat2(old, new, flags):
     if libc.renameat2(AT_FDCWD, os.fsencode(old), AT_FDCWD, os.fsencode(new), flags) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+
+
+def fallocate(fd, mode, offset, length):
+    """fallocate(2) itself: Python's os.posix_fallocate writes zeros where it is missing."""
+    libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+    if libc.fallocate(fd, mode, offset, length) != 0:
         error = ctypes.get_errno()
         raise OSError(error, os.strerror(error))
 
@@ -184,6 +198,84 @@ def test_sparse_file_and_offset_beyond_4gib(d):
     dense = d / "dense"
     dense.write_bytes(os.urandom(300_000))
     assert dense.stat().st_blocks * 512 >= 300_000
+
+
+def test_fallocate_reserves_space(d):
+    f = d / "reserved"
+    f.write_bytes(b"head")
+    fd = os.open(f, os.O_RDWR)
+    try:
+        fallocate(fd, 0, 0, 3 * MiB)
+        st = os.fstat(fd)
+        assert st.st_size == 3 * MiB and st.st_blocks * 512 >= 3 * MiB
+        # KEEP_SIZE: counted in st_blocks, the size stays.
+        fallocate(fd, FALLOC_FL_KEEP_SIZE, 3 * MiB, 2 * MiB)
+        st = os.fstat(fd)
+        assert st.st_size == 3 * MiB and st.st_blocks * 512 >= 5 * MiB
+        with pytest.raises(OSError) as refused:
+            fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, CHUNK)
+        assert refused.value.errno == errno.EOPNOTSUPP
+    finally:
+        os.close(fd)
+    assert f.read_bytes() == b"head" + bytes(3 * MiB - 4)
+    # A truncate frees what was reserved past the end.
+    os.truncate(f, MiB)
+    assert f.stat().st_blocks * 512 == MiB
+
+
+def test_fallocate_punch_hole(shared_cluster, d):
+    # Inside one chunk: zeros in the hole, the bytes around it and the size kept.
+    f = d / "punched"
+    data = bytearray(os.urandom(3 * MiB))
+    f.write_bytes(data)
+    fd = os.open(f, os.O_RDWR)
+    try:
+        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, MiB + 100, MiB)
+        with pytest.raises(OSError) as refused:  # as Linux: a hole never changes the size
+            fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, MiB)
+        assert refused.value.errno == errno.EOPNOTSUPP
+    finally:
+        os.close(fd)
+    data[MiB + 100 : 2 * MiB + 100] = bytes(MiB)
+    assert f.stat().st_size == 3 * MiB
+    assert f.read_bytes() == data
+    # A hole over a whole chunk: the chunk goes, from the master and from the chunkservers.
+    big = d / "over_a_chunk"
+    head, tail = os.urandom(MiB), os.urandom(MiB)
+    with open(big, "wb") as handle:
+        handle.write(head)
+        handle.seek(CHUNK)
+        handle.write(tail)
+    first_chunk = shared_cluster.hafs_json("fileinfo", str(big))["chunks"][0]["id"]
+    blocks_before = big.stat().st_blocks
+    fd = os.open(big, os.O_RDWR)
+    try:
+        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, CHUNK)
+    finally:
+        os.close(fd)
+    assert big.stat().st_blocks * 512 == blocks_before * 512 - CHUNK
+    with open(big, "rb") as handle:
+        assert handle.read(MiB) == bytes(MiB)
+        handle.seek(CHUNK)
+        assert handle.read() == tail
+    name = f"{first_chunk:016x}.chunk"
+
+    def first_chunk_gone():
+        return all(
+            name not in {p.name for p in shared_cluster.chunk_files(f"cs{i}")}
+            for i in range(1, shared_cluster.chunkservers + 1)
+        )
+
+    wait_until(first_chunk_gone, timeout_s=15, what="the punched chunk's files to be deleted")
+
+
+def test_o_tmpfile_is_not_supported(d):
+    # libfuse 3.14 has no tmpfile operation (docs/design.md, "fallocate"): applications
+    # hear EOPNOTSUPP, on which they fall back to a named temporary file.
+    with pytest.raises(OSError) as refused:
+        os.open(d, os.O_TMPFILE | os.O_RDWR, 0o600)
+    assert refused.value.errno == errno.EOPNOTSUPP
+    assert os.listdir(d) == []
 
 
 def test_statfs(shared_cluster, d):

@@ -75,6 +75,7 @@ void ServeOnFuzzedChunkserver(wire::Envelope request) {
   if (request.has_replicate_chunk()) return;  // all it does is read from `source`
   if (request.has_write_chunk()) request.mutable_write_chunk()->clear_chain();
   if (request.has_truncate_chunk()) request.mutable_truncate_chunk()->clear_chain();
+  if (request.has_fallocate_chunk()) request.mutable_fallocate_chunk()->clear_chain();
   zmq::message_t data = request.has_write_chunk() ? Block() : zmq::message_t();
   bool has_data = request.has_write_chunk();
   State().service->Handle(request, &data, &has_data);
