@@ -30,7 +30,13 @@ bool AccessCheck::InGroup(uint32_t gid) const {
   return credentials_.gid() == gid || std::ranges::find(credentials_.groups(), gid) != credentials_.groups().end();
 }
 
-Status AccessCheck::Need(const Inode& inode, uint32_t want) const {
+bool AccessCheck::Grants(const Inode& inode, uint32_t want) const {
+  if (inode.has_access_acl && acl_of_) {
+    if (std::optional<PosixAcl> acl = acl_of_(inode)) {
+      return acl->Grants(
+          credentials_.uid(), [this](uint32_t gid) { return InGroup(gid); }, inode.uid, inode.gid, want);
+    }
+  }
   // One class only, as generic_permission: an owner denied by the owner bits is denied
   // even when the group or other bits would allow.
   uint32_t granted = inode.mode & 7;
@@ -39,7 +45,11 @@ Status AccessCheck::Need(const Inode& inode, uint32_t want) const {
   } else if (InGroup(inode.gid)) {
     granted = (inode.mode >> 3) & 7;
   }
-  if ((want & ~granted) == 0) return Status::Ok();
+  return (want & ~granted) == 0;
+}
+
+Status AccessCheck::Need(const Inode& inode, uint32_t want) const {
+  if (Grants(inode, want)) return Status::Ok();
   if (IsRoot() && (!(want & kExecute) || S_ISDIR(inode.mode) || (inode.mode & 0111))) return Status::Ok();
   std::string wanted = std::string(want & kRead ? "r" : "") + (want & kWrite ? "w" : "") + (want & kExecute ? "x" : "");
   return Status::Error(EACCES, "uid " + Uid() + " may not " + wanted + " mode " + Octal(PermissionBits(inode.mode)) +
@@ -61,6 +71,12 @@ Status AccessCheck::MayReadXattr(const Inode& inode, std::string_view name) cons
 }
 
 Status AccessCheck::MayChangeXattr(const Inode& inode, std::string_view name) const {
+  if (name == kAccessAclName || name == kDefaultAclName) {
+    if (S_ISLNK(inode.mode)) return Status::Error(EOPNOTSUPP, "symlinks have no POSIX ACLs");
+    if (Owns(inode)) return Status::Ok();
+    return NotPermitted("only the owner or root may change the POSIX ACLs of an inode of uid " +
+                        std::to_string(inode.uid));
+  }
   if (!name.starts_with("user.")) {
     if (IsRoot()) return Status::Ok();
     return NotPermitted("only root may change " + std::string(name.substr(0, name.find('.'))) +

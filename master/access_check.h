@@ -1,5 +1,6 @@
 // What the credentials a request claims may do to the master's inodes, decided as Linux
-// decides it on ext4 without ACLs (fs/namei.c generic_permission, may_create, may_delete,
+// decides it on ext4 (fs/namei.c generic_permission, with an inode's POSIX ACL where it has
+// one as fs/posix_acl.c posix_acl_permission, may_create, may_delete,
 // vfs_rename; fs/attr.c setattr_prepare, notify_change; fs/open.c chown_common). uid 0 is
 // root: it passes every check here (CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_CHOWN, CAP_FSETID),
 // except search/execute of a non-directory with no x bit, which is no namespace request.
@@ -11,19 +12,27 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
 #include "master/inode_table.h"
+#include "master/posix_acl.h"
 
 namespace hafs::master {
 
 class AccessCheck {
  public:
+  // The access ACL of an inode with Inode::has_access_acl, from where it is kept; none
+  // (or no lookup at all) checks by the mode bits.
+  using AclOf = std::function<std::optional<PosixAcl>(const Inode&)>;
+
   // `credentials` must outlive the check (it is the request's own).
-  explicit AccessCheck(const wire::Credentials& credentials) : credentials_(credentials) {}
+  explicit AccessCheck(const wire::Credentials& credentials, AclOf acl_of = {})
+      : credentials_(credentials), acl_of_(std::move(acl_of)) {}
 
   Status MaySearch(const Inode& directory) const;  // x: lookup of a name in it
   Status MayRead(const Inode& inode) const;        // r: listing a directory
@@ -70,7 +79,9 @@ class AccessCheck {
   // user.* only on regular files and directories (elsewhere a change is EPERM, a read
   // ENODATA), read with r and changed with w, and in a sticky directory changed by its owner
   // only (EPERM); trusted.* root only (EPERM to change, ENODATA to read); security.* read by
-  // anyone, changed by root only (EPERM). `name` passed XattrStore::CheckName.
+  // anyone, changed by root only (EPERM); system.posix_acl_* (POSIX ACLs) read by anyone,
+  // changed by the owner or root (EPERM, as set_posix_acl) on anything but a symlink
+  // (EOPNOTSUPP). `name` passed XattrStore::CheckName.
   Status MayReadXattr(const Inode& inode, std::string_view name) const;
   Status MayChangeXattr(const Inode& inode, std::string_view name) const;
   // Whether a listing shows `name` (trusted.* only to root).
@@ -87,13 +98,15 @@ class AccessCheck {
   // The caller's group or one of its supplementary groups (in_group_p; root is not in
   // every group, it is let through where Linux lets CAP_FSETID or CAP_CHOWN through).
   bool InGroup(uint32_t gid) const;
-  // EACCES unless the mode bits of the caller's class (owner, group or others) hold every
-  // bit of `want` (a mask of 4 = r, 2 = w, 1 = x).
+  // EACCES unless the inode's ACL, or without one the mode bits of the caller's class
+  // (owner, group or others), grant every bit of `want` (a mask of 4 = r, 2 = w, 1 = x).
   Status Need(const Inode& inode, uint32_t want) const;
+  bool Grants(const Inode& inode, uint32_t want) const;  // Need without root's override
   // The mode after a change of owner or group of `inode` with mode `mode`.
   uint32_t ModeAfterChown(const Inode& inode, uint32_t mode) const;
 
   const wire::Credentials& credentials_;
+  AclOf acl_of_;
 };
 
 }  // namespace hafs::master

@@ -6,6 +6,8 @@
 
 #include <initializer_list>
 
+#include "master/test_util.h"
+
 namespace hafs::master {
 namespace {
 
@@ -361,6 +363,52 @@ TEST(AccessCheckTest, GoalsAreTheOwnersOrRoots) {
   EXPECT_TRUE(AccessCheck(kBobUser).MayChangeGoal(File(0000, kBob)));
   EXPECT_FALSE(AccessCheck(kBobUser).MayChangeGoal(File(0777, kAlice)));
   EXPECT_TRUE(AccessCheck(kRootUser).MayChangeGoal(File(0000, kAlice)));
+}
+
+// An access check that finds `acl` (u::rw-,u:2000:r--,g::---,m::r--,o::--- unless told) on
+// the inodes that say they have one.
+AccessCheck WithAcl(const wire::Credentials& who, const std::string& acl_bytes) {
+  return AccessCheck(who, [acl_bytes](const Inode& inode) -> std::optional<PosixAcl> {
+    EXPECT_TRUE(inode.has_access_acl);
+    auto acl = PosixAcl::Parse(acl_bytes);
+    return acl ? std::optional(*acl) : std::nullopt;
+  });
+}
+std::string BobMayRead() {
+  constexpr uint32_t kNone = PosixAcl::kUndefinedId;
+  return testing::AclBytes({{PosixAcl::kUserObj, 6, kNone},
+                            {PosixAcl::kUser, 4, kBob},
+                            {PosixAcl::kGroupObj, 0, kNone},
+                            {PosixAcl::kMask, 4, kNone},
+                            {PosixAcl::kOther, 0, kNone}});
+}
+
+TEST(AccessCheckTest, AnAccessAclDecidesInsteadOfTheModeBits) {
+  Inode file = File(0640, kAlice);  // the mode a setfacl of BobMayRead leaves: group bits = mask
+  file.has_access_acl = true;
+  EXPECT_EQ(Error(WithAcl(kBobUser, BobMayRead()).MayRead(file)), 0) << "the named user's entry";
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayRead(file)), EACCES) << "without the ACL: others' bits";
+  EXPECT_EQ(Error(WithAcl(kBobUser, BobMayRead()).MayWrite(file)), EACCES);
+  EXPECT_EQ(Error(WithAcl(kBobUser, BobMayRead()).MayReadData(file)), 0) << "data requests follow it too";
+  EXPECT_EQ(Error(WithAcl(kAliceUser, BobMayRead()).MayWrite(file)), 0) << "the owner by USER_OBJ";
+  EXPECT_EQ(Error(WithAcl(As(4000, kAlice), BobMayRead()).MayRead(file)), EACCES) << "the group: GROUP_OBJ ---";
+  EXPECT_EQ(Error(WithAcl(As(4000, 4000), BobMayRead()).MayRead(file)), EACCES) << "others: OTHER";
+  EXPECT_EQ(Error(WithAcl(kRootUser, BobMayRead()).MayWrite(file)), 0) << "root as ever";
+
+  Inode dir = Dir(0750, kAlice);
+  dir.has_access_acl = true;
+  EXPECT_EQ(Error(WithAcl(kBobUser, BobMayRead()).MaySearch(dir)), EACCES) << "r without x";
+  EXPECT_EQ(Error(WithAcl(kBobUser, BobMayRead()).MayCreateIn(dir)), EACCES);
+}
+
+TEST(AccessCheckTest, OnlyTheOwnerOrRootSetsAcls) {
+  Inode file = File(0666, kAlice);
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayChangeXattr(file, kAccessAclName)), 0);
+  EXPECT_EQ(Error(AccessCheck(kRootUser).MayChangeXattr(file, kDefaultAclName)), 0);
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayChangeXattr(file, kAccessAclName)), EPERM) << "w is not enough";
+  EXPECT_EQ(Error(AccessCheck(kBobUser).MayReadXattr(File(0600, kAlice), kAccessAclName)), 0) << "anyone reads";
+  EXPECT_EQ(Error(AccessCheck(kAliceUser).MayChangeXattr(Make(S_IFLNK | 0777, kAlice, kAlice), kAccessAclName)),
+            EOPNOTSUPP);
 }
 
 }  // namespace

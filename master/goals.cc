@@ -42,7 +42,7 @@ Status Namespace::SetGoal(const wire::SetGoalRequest& request, GoalChange* chang
   if (!inode) return Status::Error(ENOENT, "no inode " + std::to_string(request.inode()));
   // The inode itself was checked before the record was made (Authorize). Inside a tree the
   // owner test is what the record means, not a check: replay skips the very same inodes.
-  AccessCheck access(request.credentials());
+  AccessCheck access = Access(request.credentials());
   auto goal = static_cast<uint8_t>(request.goal());
   SetInodeGoal(request.inode(), *inode, goal, change);
   if (!request.recursive() || !S_ISDIR(inode->mode)) return Status::Ok();

@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -20,6 +22,9 @@ struct Inode {
   uint32_t rdev = 0;
   // Replication goal (1..9). It sits in what was padding after rdev.
   uint8_t goal = 0;
+  // Whether it has a POSIX access ACL (the xattr system.posix_acl_access): permission
+  // checks look the ACL up only then, so an inode without one costs them nothing more.
+  bool has_access_acl = false;
   uint64_t size = 0;
   int64_t atime_ns = 0;
   int64_t mtime_ns = 0;
@@ -39,6 +44,9 @@ class InodeTable {
   Inode& Insert(uint64_t id);
   void Erase(uint64_t id);
   void Clear();
+  // The id of `inode`, a live inode of this table, from its address: for a check that holds
+  // only the Inode and needs what a side table keeps by id (its POSIX ACL). O(log pages).
+  uint64_t IdOf(const Inode& inode) const;
   uint64_t size() const { return live_count_; }
 
   // Calls visit(id, inode) for every live inode in increasing id order.
@@ -60,6 +68,8 @@ class InodeTable {
     uint32_t live_count = 0;
   };
   std::vector<std::unique_ptr<Page>> pages_;
+  // Each live page's first slot, to its page number (IdOf).
+  std::map<const Inode*, uint64_t, std::less<>> page_by_address_;
   uint64_t live_count_ = 0;
 };
 

@@ -146,6 +146,9 @@ Result<Inode*> Namespace::NewInode(uint64_t parent, std::string_view name, uint3
   if (!directory) return Fail(directory.error());
   if ((*directory)->entries.contains(name)) return Fail(EEXIST, "'" + std::string(name) + "' exists");
   const Inode& parent_inode = *inodes_.Find(parent);
+  // Symlinks have no ACLs, and their mode is always 0777.
+  auto inherited = S_ISLNK(mode) ? std::optional<PosixAcl>() : DefaultAcl(parent);
+  if (!inherited) return Fail(inherited.error());
   uint32_t gid = credentials.gid();
   if (parent_inode.mode & S_ISGID) {
     gid = parent_inode.gid;
@@ -160,6 +163,7 @@ Result<Inode*> Namespace::NewInode(uint64_t parent, std::string_view name, uint3
   inode.goal = parent_inode.goal;
   inode.atime_ns = inode.mtime_ns = inode.ctime_ns = now_ns;
   inode.parent = parent;
+  if (!S_ISLNK(mode)) InheritAcls(*id, inode, *inherited, credentials.umask());
   (*directory)->entries.emplace(name, *id);
   entry_count_++;
   TouchDirectory(parent, now_ns);
@@ -399,7 +403,10 @@ Result<wire::Attr> Namespace::SetAttr(const wire::SetAttrRequest& request, int64
     if (IsDir(*inode)) return Fail(EISDIR, "cannot truncate a directory");
     if (!S_ISREG(inode->mode)) return Fail(EINVAL, "only regular files have a size to set");
   }
-  if (valid & wire::SET_ATTR_MODE) inode->mode = (inode->mode & S_IFMT) | (request.mode() & 07777);
+  if (valid & wire::SET_ATTR_MODE) {
+    if (Status status = ChmodAccessAcl(request.inode(), *inode, request.mode()); !status.ok()) return Fail(status);
+    inode->mode = (inode->mode & S_IFMT) | (request.mode() & 07777);
+  }
   if (valid & wire::SET_ATTR_UID) inode->uid = request.uid();
   if (valid & wire::SET_ATTR_GID) inode->gid = request.gid();
   if (valid & wire::SET_ATTR_SIZE) {
@@ -562,7 +569,11 @@ Status Namespace::Restore(const wire::CheckpointRecord& record) {
     }
     for (const wire::CheckpointXattr& xattr : record.inode().xattrs()) {
       if (Status status = XattrStore::CheckName(xattr.name()); !status.ok()) return status;
+      if (xattr.name().starts_with("system.") && !PosixAcl::Parse(xattr.value())) {
+        return Status::Error(EBADMSG, "inode " + std::to_string(attr.inode()) + " has a bad POSIX ACL in checkpoint");
+      }
       if (Status status = xattrs_.Set(attr.inode(), xattr.name(), xattr.value(), 0); !status.ok()) return status;
+      if (xattr.name() == kAccessAclName) inode.has_access_acl = true;
     }
     if (record.inode().chunk_ids_size() > 0) {
       chunk_ids_[attr.inode()].assign(record.inode().chunk_ids().begin(), record.inode().chunk_ids().end());

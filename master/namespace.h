@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +20,7 @@
 #include "master/directory.h"
 #include "master/inode_table.h"
 #include "master/link_parents.h"
+#include "master/posix_acl.h"
 #include "master/xattr_store.h"
 
 namespace hafs::master {
@@ -62,6 +64,8 @@ class Namespace {
 
   // Extended attributes (namespace_xattr.cc). Set and remove are mutations, checked by
   // Authorize; get and list check the request's credentials themselves (AccessCheck).
+  // system.posix_acl_access and _default are POSIX ACLs (namespace_acl.cc): validated, and
+  // an access ACL sets the mode's permission bits (and is not kept when they say it all).
   Status SetXattr(const wire::SetXattrRequest& request, int64_t now_ns);
   Status RemoveXattr(const wire::RemoveXattrRequest& request, int64_t now_ns);
   Status GetXattr(const wire::GetXattrRequest& request, wire::Reply* reply) const;
@@ -118,6 +122,22 @@ class Namespace {
   wire::Attr MakeAttr(uint64_t id, const Inode& inode) const;
   // Where the file's bytes end: its size, or the end of the space reserved past it.
   uint64_t Extent(uint64_t id, const Inode& inode) const;
+  // POSIX ACLs (namespace_acl.cc). Access: a check of `credentials` that follows the
+  // inodes' access ACLs.
+  AccessCheck Access(const wire::Credentials& credentials) const;
+  // Sets an ACL from a setxattr (EINVAL malformed, EACCES a default ACL on a non-directory).
+  Status SetAcl(const wire::SetXattrRequest& request, Inode& inode);
+  // Makes `acl` the access ACL of `id` and its permission bits the mode's; one equivalent to
+  // the mode bits is not kept.
+  Status KeepAccessAcl(uint64_t id, Inode& inode, const PosixAcl& acl);
+  // A chmod to `mode`: the stored access ACL's USER_OBJ, MASK (or GROUP_OBJ) and OTHER follow.
+  Status ChmodAccessAcl(uint64_t id, Inode& inode, uint32_t mode);
+  // The default ACL of `directory`, if it has one.
+  Result<std::optional<PosixAcl>> DefaultAcl(uint64_t directory) const;
+  // A new file or directory `id` in a directory with default ACL `inherited`: it gets an
+  // access ACL from it masked by its mode (a directory the default ACL too), as
+  // posix_acl_create; without one, the caller's umask applies to the mode.
+  void InheritAcls(uint64_t id, Inode& inode, const std::optional<PosixAcl>& inherited, uint32_t umask);
   // Permission check helpers (namespace_access.cc). Null when there is no such directory
   // or entry; `parent` of FindEntryInode must be a directory.
   const Inode* FindDirectoryInode(uint64_t id) const;

@@ -25,22 +25,22 @@ const Inode* Namespace::FindEntryInode(uint64_t parent, std::string_view name) c
 
 Status Namespace::MayLookup(const wire::LookupRequest& request) const {
   const Inode* parent = FindDirectoryInode(request.parent());
-  return parent ? AccessCheck(request.credentials()).MaySearch(*parent) : Status::Ok();
+  return parent ? Access(request.credentials()).MaySearch(*parent) : Status::Ok();
 }
 
 Status Namespace::MayReadDir(const wire::ReadDirRequest& request) const {
   const Inode* directory = FindDirectoryInode(request.inode());
-  return directory ? AccessCheck(request.credentials()).MayRead(*directory) : Status::Ok();
+  return directory ? Access(request.credentials()).MayRead(*directory) : Status::Ok();
 }
 
 Status Namespace::MayReadData(uint64_t inode, const wire::Credentials& credentials) const {
   const Inode* file = inodes_.Find(inode);
-  return file ? AccessCheck(credentials).MayReadData(*file) : Status::Ok();
+  return file ? Access(credentials).MayReadData(*file) : Status::Ok();
 }
 
 Status Namespace::MayWriteData(uint64_t inode, const wire::Credentials& credentials) const {
   const Inode* file = inodes_.Find(inode);
-  return file ? AccessCheck(credentials).MayWriteData(*file) : Status::Ok();
+  return file ? Access(credentials).MayWriteData(*file) : Status::Ok();
 }
 
 Status Namespace::MayCreate(const AccessCheck& access, uint64_t parent, std::string_view name, uint32_t mode) const {
@@ -60,7 +60,7 @@ Status Namespace::MayRemove(const AccessCheck& access, uint64_t parent, std::str
 }
 
 Status Namespace::MayRename(const wire::RenameRequest& request) const {
-  AccessCheck access(request.credentials());
+  AccessCheck access = Access(request.credentials());
   const Inode* source_parent = FindDirectoryInode(request.parent());
   const Inode* target_parent = FindDirectoryInode(request.new_parent());
   if (!source_parent || !target_parent) return Status::Ok();
@@ -82,7 +82,7 @@ Status Namespace::Authorize(wire::LogRecord* record) const {
   switch (record->event_case()) {
     case wire::LogRecord::kMknod: {
       wire::MknodRequest& mknod = *record->mutable_mknod();
-      AccessCheck access(mknod.credentials());
+      AccessCheck access = Access(mknod.credentials());
       if (Status status = MayCreate(access, mknod.parent(), mknod.name(), mknod.mode()); !status.ok()) return status;
       // An existing name passed MayCreate: mknod answers EEXIST, a create (not exclusive)
       // the existing file, whose open the kernel checked (open tickets will check it here).
@@ -91,30 +91,28 @@ Status Namespace::Authorize(wire::LogRecord* record) const {
       return Status::Ok();
     }
     case wire::LogRecord::kMkdir:
-      return MayCreate(AccessCheck(record->mkdir().credentials()), record->mkdir().parent(), record->mkdir().name());
+      return MayCreate(Access(record->mkdir().credentials()), record->mkdir().parent(), record->mkdir().name());
     case wire::LogRecord::kSymlink:
-      return MayCreate(AccessCheck(record->symlink().credentials()), record->symlink().parent(),
-                       record->symlink().name());
+      return MayCreate(Access(record->symlink().credentials()), record->symlink().parent(), record->symlink().name());
     case wire::LogRecord::kLink:
       // The source's own path was searched by the kernel; the request names only its inode.
-      return MayCreate(AccessCheck(record->link().credentials()), record->link().new_parent(),
-                       record->link().new_name());
+      return MayCreate(Access(record->link().credentials()), record->link().new_parent(), record->link().new_name());
     case wire::LogRecord::kUnlink:
-      return MayRemove(AccessCheck(record->unlink().credentials()), record->unlink().parent(), record->unlink().name());
+      return MayRemove(Access(record->unlink().credentials()), record->unlink().parent(), record->unlink().name());
     case wire::LogRecord::kRmdir:
-      return MayRemove(AccessCheck(record->rmdir().credentials()), record->rmdir().parent(), record->rmdir().name());
+      return MayRemove(Access(record->rmdir().credentials()), record->rmdir().parent(), record->rmdir().name());
     case wire::LogRecord::kRename:
       return MayRename(record->rename());
     case wire::LogRecord::kSetAttr: {
       wire::SetAttrRequest& set_attr = *record->mutable_set_attr();
       const Inode* inode = inodes_.Find(set_attr.inode());
-      return inode ? AccessCheck(set_attr.credentials()).MaySetAttr(*inode, &set_attr) : Status::Ok();
+      return inode ? Access(set_attr.credentials()).MaySetAttr(*inode, &set_attr) : Status::Ok();
     }
     case wire::LogRecord::kSetGoal: {
       // A goal out of range is EINVAL whoever asks (SetGoal).
       const Inode* inode = inodes_.Find(record->set_goal().inode());
       if (!inode || !ValidGoal(record->set_goal().goal()) ||
-          AccessCheck(record->set_goal().credentials()).MayChangeGoal(*inode)) {
+          Access(record->set_goal().credentials()).MayChangeGoal(*inode)) {
         return Status::Ok();
       }
       return Status::Error(EPERM, "only the owner of inode " + std::to_string(record->set_goal().inode()) +
@@ -122,13 +120,12 @@ Status Namespace::Authorize(wire::LogRecord* record) const {
     }
     case wire::LogRecord::kSetXattr: {
       const Inode* inode = inodes_.Find(record->set_xattr().inode());
-      return inode ? AccessCheck(record->set_xattr().credentials()).MayChangeXattr(*inode, record->set_xattr().name())
+      return inode ? Access(record->set_xattr().credentials()).MayChangeXattr(*inode, record->set_xattr().name())
                    : Status::Ok();
     }
     case wire::LogRecord::kRemoveXattr: {
       const Inode* inode = inodes_.Find(record->remove_xattr().inode());
-      return inode ? AccessCheck(record->remove_xattr().credentials())
-                         .MayChangeXattr(*inode, record->remove_xattr().name())
+      return inode ? Access(record->remove_xattr().credentials()).MayChangeXattr(*inode, record->remove_xattr().name())
                    : Status::Ok();
     }
     case wire::LogRecord::kWriteDone:

@@ -26,19 +26,7 @@ class NamespaceAccessTest : public ::testing::Test {
 
   wire::Reply Call(const wire::Envelope& request) { return state_.Handle(request, 1000, kNowNs, &records_); }
   uint64_t Make(uint64_t parent, const std::string& name, uint32_t mode, uint32_t uid = 0) {
-    wire::Envelope request;
-    if (S_ISDIR(mode)) {
-      request.mutable_mkdir()->set_parent(parent);
-      request.mutable_mkdir()->set_name(name);
-      request.mutable_mkdir()->set_mode(mode & 07777);
-      *request.mutable_mkdir()->mutable_credentials() = As(uid);
-    } else {
-      request.mutable_mknod()->set_parent(parent);
-      request.mutable_mknod()->set_name(name);
-      request.mutable_mknod()->set_mode(mode);
-      *request.mutable_mknod()->mutable_credentials() = As(uid);
-    }
-    wire::Reply reply = Call(request);
+    wire::Reply reply = Call(testing::CreateRequest(parent, name, mode, As(uid)));
     EXPECT_EQ(reply.error(), 0) << reply.error_message();
     return reply.attr().inode();
   }

@@ -6,15 +6,51 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "master/master_state.h"
+#include "master/posix_acl.h"
 #include "master/record_file.h"
 
 namespace hafs::master::testing {
+
+// A mkdir request (for a directory's mode) or a mknod request of `name` in `parent`.
+inline wire::Envelope CreateRequest(uint64_t parent, const std::string& name, uint32_t mode,
+                                    const wire::Credentials& credentials) {
+  wire::Envelope request;
+  if (S_ISDIR(mode)) {
+    request.mutable_mkdir()->set_parent(parent);
+    request.mutable_mkdir()->set_name(name);
+    request.mutable_mkdir()->set_mode(mode & 07777);
+    *request.mutable_mkdir()->mutable_credentials() = credentials;
+  } else {
+    request.mutable_mknod()->set_parent(parent);
+    request.mutable_mknod()->set_name(name);
+    request.mutable_mknod()->set_mode(mode);
+    *request.mutable_mknod()->mutable_credentials() = credentials;
+  }
+  return request;
+}
+
+// The xattr bytes of a POSIX ACL of `entries` in that order, as setfacl hands them to
+// setxattr(2) (posix_acl.h).
+inline std::string AclBytes(std::initializer_list<PosixAcl::Entry> entries, uint32_t version = PosixAcl::kVersion) {
+  std::string out;
+  auto put = [&out](uint32_t value, int width) {
+    for (int i = 0; i < width; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+  };
+  put(version, 4);
+  for (const PosixAcl::Entry& entry : entries) {
+    put(entry.tag, 2);
+    put(entry.perm, 2);
+    put(entry.id, 4);
+  }
+  return out;
+}
 
 // A fresh directory under /tmp, removed at the end of the test.
 class TempDirectory {

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "master/posix_acl.h"
+
 namespace hafs::master {
 
 Status XattrStore::CheckName(std::string_view name) {
@@ -11,7 +13,8 @@ Status XattrStore::CheckName(std::string_view name) {
   for (std::string_view prefix : {"user.", "trusted.", "security."}) {
     if (name.starts_with(prefix) && name.size() > prefix.size()) return Status::Ok();
   }
-  return Status::Error(EOPNOTSUPP, "only user.*, trusted.* and security.* extended attributes are kept");
+  if (name == kAccessAclName || name == kDefaultAclName) return Status::Ok();
+  return Status::Error(EOPNOTSUPP, "only user.*, trusted.*, security.* and POSIX ACL extended attributes are kept");
 }
 
 Status XattrStore::Set(uint64_t inode, std::string_view name, std::string_view value, uint32_t flags) {

@@ -28,9 +28,9 @@ class XattrStore {
   // them. Bounds what one inode costs the master (ext4 fits them in one block; XFS allows more).
   static constexpr size_t kMaxBytesPerInode = 1 << 20;
 
-  // OK for a name of the user, trusted or security namespace within the limits: ERANGE when
-  // empty or too long (as getxattr(2)), EOPNOTSUPP for another namespace (system.* holds
-  // POSIX ACLs, which hafs does not keep yet).
+  // OK for a name of the user, trusted or security namespace within the limits, or one of
+  // the two POSIX ACLs (system.posix_acl_access, _default; posix_acl.h, whose values the
+  // namespace checks): ERANGE when empty or too long (as getxattr(2)), EOPNOTSUPP else.
   static Status CheckName(std::string_view name);
 
   // EEXIST with kXattrCreate when it exists, ENODATA with kXattrReplace when not, E2BIG for

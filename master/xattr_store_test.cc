@@ -11,7 +11,10 @@ TEST(XattrStoreTest, NamesFollowLinuxsNamespacesAndLimits) {
   EXPECT_TRUE(XattrStore::CheckName("user.mime_type").ok());
   EXPECT_TRUE(XattrStore::CheckName("trusted.overlay.opaque").ok());
   EXPECT_TRUE(XattrStore::CheckName("security.selinux").ok());
-  EXPECT_EQ(XattrStore::CheckName("system.posix_acl_access").error(), EOPNOTSUPP);
+  EXPECT_TRUE(XattrStore::CheckName("system.posix_acl_access").ok());
+  EXPECT_TRUE(XattrStore::CheckName("system.posix_acl_default").ok());
+  EXPECT_EQ(XattrStore::CheckName("system.posix_acl_other").error(), EOPNOTSUPP);
+  EXPECT_EQ(XattrStore::CheckName("system.nfs4_acl").error(), EOPNOTSUPP);
   EXPECT_EQ(XattrStore::CheckName("user.").error(), EOPNOTSUPP);
   EXPECT_EQ(XattrStore::CheckName("").error(), ERANGE);
   EXPECT_EQ(XattrStore::CheckName("user." + std::string(250, 'n')).error(), 0);

@@ -53,6 +53,11 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   // Cluster-wide locks: the kernel forwards flock and POSIX (and OFD) locks to the master
   // through us instead of keeping them on this host only.
   conn->want |= conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+  // POSIX ACLs: the kernel checks them too (from getxattr system.posix_acl_access, cached
+  // until it next fetches the attributes). A new inode's ACLs are the master's to make, and
+  // so is the umask (DONT_MASK: the kernel would apply it even under a default ACL, which
+  // replaces it); the master gets it with the caller's credentials (docs/design.md, "POSIX ACLs").
+  conn->want |= conn->capable & (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK);
   // Always readdirplus: one listing fills the kernel's attribute cache.
   conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
   LOG(INFO) << "FUSE session ready: max_write " << conn->max_write << ", max_readahead " << conn->max_readahead;
