@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -146,6 +147,16 @@ def wait_blocked(agent):
     assert not agent.answered()
 
 
+def lock_waiters(cluster) -> float:
+    """hafs_lock_waiters of the active master (published every half second)."""
+    address = (cluster.root / cluster.wait_active() / "metrics").read_text().strip()
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith("hafs_lock_waiters "):
+                return float(line.split()[1])
+    return 0.0
+
+
 def test_a_lock_held_on_one_mount_keeps_the_other_mount_out_until_released(two, agents):
     holder, other = opened_on_each_mount(two, agents, "held")
     assert holder.do("lk setlk w 10 20") == "ok"
@@ -197,6 +208,8 @@ def test_a_cycle_of_waiting_owners_across_mounts_is_edeadlk_and_a_signal_interru
     assert first.do("lk setlk w 0 1") == "ok" and second.do("lk setlk w 1 1") == "ok"
     first.send("lk setlkw w 1 1")
     wait_blocked(first)
+    # The master must know the first waiter, or the second would be the first to wait.
+    wait_until(lambda: lock_waiters(two) >= 1, timeout_s=10, what="the master to know the waiter")
     assert second.do("lk setlkw w 0 1") == "err " + errno.errorcode[errno.EDEADLK]
     assert not first.answered(), "the owner that came first keeps waiting"
 
