@@ -303,7 +303,7 @@ Status MasterService::BecomeActive(uint64_t epoch, int64_t now_ms) {
   state_->registry().RequireRegistration();
   std::vector<wire::LogRecord> records;
   state_->StartEpochAt(epoch, now_ms, WallClockNs(), &records);
-  open_files_.StartServing(now_ms);
+  open_files_.StartServing(state_->epoch(), now_ms);
   role_.store(Role::kActive);
   locks_.StartServing(state_->epoch(), now_ms);
   Metrics().takeovers.Increment();

@@ -152,8 +152,8 @@ Status MasterService::Start() {
   log_ = std::move(*log);
   if (!HasPeer()) {
     std::vector<wire::LogRecord> records;
-    open_files_.StartServing(MonotonicMs());
     state_->StartEpoch(MonotonicMs(), WallClockNs(), &records);
+    open_files_.StartServing(state_->epoch(), MonotonicMs());
     if (Status status = log_->Append(records); !status.ok()) return status;
     locks_.StartServing(state_->epoch(), MonotonicMs());
   }

@@ -4,9 +4,9 @@
 
 namespace hafs::master {
 
-void OpenFiles::StartServing(int64_t now_ms) {
+void OpenFiles::StartServing(uint64_t epoch, int64_t now_ms) {
   Clear();
-  serving_since_ms_ = now_ms;
+  grace_until_ms_ = epoch > 1 ? now_ms + timeout_ms_ / 3 + kGraceMarginMs : now_ms;
 }
 
 void OpenFiles::Clear() {

@@ -9,8 +9,10 @@
 // session is stale and ignored, so a late close never drops a newer open's hold.
 //
 // Volatile, like the sessions: a new active (or a restarted master) keeps every file that drops
-// its last link for one session timeout, the time the mounts take to re-assert what they hold,
-// and only then releases orphans that nobody holds.
+// its last link for a grace period, the time the mounts take to re-assert what they hold (a
+// renewal period, a third of the session timeout, and a margin, as for locks), and only then
+// releases orphans that nobody holds. The first active of a new cluster has no grace: no
+// mount can hold anything from before it.
 #pragma once
 
 #include <cstddef>
@@ -32,9 +34,12 @@ class OpenFiles {
 
   explicit OpenFiles(int64_t session_timeout_ms) : timeout_ms_(session_timeout_ms) {}
 
-  // This master starts answering for the cluster at monotonic `now_ms` (holdings are learnt
-  // anew from here), or stops (it holds none).
-  void StartServing(int64_t now_ms);
+  // The grace period's margin past a renewal period.
+  static constexpr int64_t kGraceMarginMs = 2000;
+
+  // This master starts answering for the cluster at `epoch`, at monotonic `now_ms` (holdings
+  // are learnt anew from here), or stops (it holds none).
+  void StartServing(uint64_t epoch, int64_t now_ms);
   void Clear();
 
   // Session `session` opened `inode` (ENFILE past the bounds).
@@ -69,13 +74,13 @@ class OpenFiles {
     std::unordered_map<uint64_t, Entry> entries;  // by inode
     int64_t seen_ms = 0;
   };
-  bool InGrace(int64_t now_ms) const { return now_ms - serving_since_ms_ < timeout_ms_; }
+  bool InGrace(int64_t now_ms) const { return now_ms < grace_until_ms_; }
   void Set(Holdings& holdings, uint64_t inode, Entry entry);
   // Every open entry of `holdings` stops counting in holders_.
   void DropAll(const Holdings& holdings);
 
   const int64_t timeout_ms_;
-  int64_t serving_since_ms_ = 0;
+  int64_t grace_until_ms_ = 0;
   std::unordered_map<uint64_t, Holdings> sessions_;
   std::unordered_map<uint64_t, uint32_t> holders_;  // inode -> how many sessions hold it
 };

@@ -23,12 +23,13 @@ wire::SessionRequest FullSet(std::vector<uint64_t> inodes, uint64_t generation) 
   return request;
 }
 
-// Serving since 0, past the grace at kAfterGraceMs.
+// Serving since 0 after a takeover (epoch 2), past the grace at kAfterGraceMs.
 OpenFiles Serving() {
   OpenFiles open_files(kTimeoutMs);
-  open_files.StartServing(0);
+  open_files.StartServing(2, 0);
   return open_files;
 }
+constexpr int64_t kGraceMs = kTimeoutMs / 3 + OpenFiles::kGraceMarginMs;
 
 TEST(OpenFilesTest, AFileIsKeptWhileAnySessionHoldsIt) {
   OpenFiles open_files = Serving();
@@ -70,13 +71,17 @@ TEST(OpenFilesTest, ARenewalsFullSetReassertsAndRepairs) {
 
 TEST(OpenFilesTest, ANewActiveKeepsEveryFileUntilTheMountsHadTimeToReassert) {
   OpenFiles open_files(kTimeoutMs);
-  open_files.StartServing(50'000);
-  EXPECT_TRUE(open_files.MustKeep(100, 50'000 + kTimeoutMs - 1)) << "a mount may hold it and not have said so yet";
-  EXPECT_EQ(open_files.Releasable({100}, 50'000 + kTimeoutMs - 1), std::vector<uint64_t>{});
+  open_files.StartServing(5, 50'000);
+  EXPECT_TRUE(open_files.MustKeep(100, 50'000 + kGraceMs - 1)) << "a mount may hold it and not have said so yet";
+  EXPECT_EQ(open_files.Releasable({100}, 50'000 + kGraceMs - 1), std::vector<uint64_t>{});
   open_files.Replace(7, FullSet({100}, 1), 50'100);
-  EXPECT_EQ(open_files.Releasable({100, 200}, 50'000 + kTimeoutMs), std::vector<uint64_t>{200});
+  EXPECT_EQ(open_files.Releasable({100, 200}, 50'000 + kGraceMs), std::vector<uint64_t>{200});
   open_files.Clear();
   EXPECT_EQ(open_files.held_inodes(), 0u);
+
+  OpenFiles first(kTimeoutMs);
+  first.StartServing(1, 50'000);
+  EXPECT_FALSE(first.MustKeep(100, 50'000)) << "the first active of a cluster: nobody held anything before";
 }
 
 TEST(OpenFilesTest, HoldingsOfASessionNobodyOpenedExpire) {

@@ -298,7 +298,7 @@ def test_sqlite_with_a_writer_on_each_mount_keeps_every_committed_row(two):
     mnt1, mnt2 = two.mnt, two.root / "mnt2"
     subprocess.run(["sqlite3", str(mnt1 / "shared.db"),
                     "CREATE TABLE t (mount TEXT, i INTEGER, seen INTEGER, payload BLOB)"], check=True, timeout=60)
-    count = 40
+    count = 30
     writers = [subprocess.Popen([sys.executable, "-c", SQLITE_WRITER, str(where / "shared.db"), tag, str(count)],
                                 stdout=subprocess.PIPE, text=True) for where, tag in ((mnt1, "one"), (mnt2, "two"))]
     try:

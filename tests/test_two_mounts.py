@@ -117,8 +117,8 @@ def test_an_open_unlinked_file_outlives_a_takeover_and_goes_when_its_mount_dies(
         cluster.kill(old_active)
         cluster.wait_active(not_name=old_active)
         assert held.read() == content
-        # Past the new active's grace (one session timeout, 2 s here) it is still there: mount 2
-        # re-asserted what it holds.
+        # Past the new active's grace (a third of the 2 s session timeout and 2 s) it is still
+        # there: mount 2 re-asserted what it holds.
         grace_end = time.monotonic() + 3
         wait_until(lambda: time.monotonic() > grace_end and open_unlinked(cluster) == 1, timeout_s=15,
                    what="the grace to pass with the file kept")
@@ -259,14 +259,14 @@ def test_random_operations_on_two_mounts_match_a_local_directory(two, tmp_path):
     tree = Tree(rng)
     names = ["a", "b", "c", "d1", "d2", "d3"]
     history = []
-    for step in range(250):
+    for step in range(160):
         op, args = random_operation(rng, names)
         mount = rng.randrange(2)
         history.append((mount, op, args[:1] + args[2:] if op == "write" else args))
         expected = tree.apply(local, op, args)
         got = tree.apply(roots[mount], op, args)
         assert got == expected, f"seed {seed}, step {step}: {history[-8:]}"
-        if step % 25 == 24:
+        if step % 20 == 19:
             want = snapshot(local)
             for root in roots:
                 assert snapshot(root) == want, f"seed {seed}, step {step}, {root}: {history[-8:]}"
@@ -306,11 +306,11 @@ def test_appends_from_two_mounts_land_at_the_clusters_end_whole(two):
     assert (mnt2 / "log").read_text() == "".join(f"mnt {i}\nmnt2 {i}\n" for i in range(3))
 
     # At once: no record lost, none torn, each mount's in its own order.
-    data = append_from_both_mounts(cluster, "lines", 300, 64)
+    data = append_from_both_mounts(cluster, "lines", 200, 64)
     records = data.split(b"\n")[:-1]
-    assert len(data) == 600 * 64 and all(len(record) == 63 for record in records)
+    assert len(data) == 400 * 64 and all(len(record) == 63 for record in records)
     for tag in (b"one", b"two"):
-        assert [int(r.split(b"-")[1]) for r in records if r.startswith(tag + b"-")] == list(range(300))
+        assert [int(r.split(b"-")[1]) for r in records if r.startswith(tag + b"-")] == list(range(200))
 
     # Records just under 1 MiB (the kernel's largest request is 1 MiB of pages): whole too.
     size = (1 << 20) - 4096
