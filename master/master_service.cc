@@ -322,9 +322,9 @@ Status MasterService::ServeBatch() {
       if (reply.reply().error() == 0) NoteChangedNames(request, state_->name_space(), name_watch_, MonotonicMs(), &acks);
       if (uint64_t generation = OpenGeneration(request); generation != 0 && reply.reply().error() == 0 &&
                                                           request.client_id() != 0 && S_ISREG(reply.reply().attr().mode())) {
-        if (Status held = open_files_.Hold(request.client_id(), reply.reply().attr().inode(), generation, MonotonicMs());
-            !held.ok()) {
-          *reply.mutable_reply() = rpc::MakeReply(request, held).reply();
+        if (Status holding = open_files_.Hold(request.client_id(), reply.reply().attr().inode(), generation, MonotonicMs());
+            !holding.ok()) {
+          *reply.mutable_reply() = rpc::MakeReply(request, holding).reply();
         }
       }
       token_issuer_.AddTokens(request, reply.mutable_reply(), WallClockMs());
