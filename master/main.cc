@@ -1,4 +1,5 @@
 // hafs-master: the metadata master. Options: hafs-master --help.
+#include <algorithm>
 #include <sys/stat.h>
 
 #include <csignal>
@@ -96,6 +97,10 @@ int main(int argc, char** argv) {
       "session-timeout-s", value<int64_t>(&session_timeout_s)->default_value(session_timeout_s),
       "a mount's session ends (and what it holds is released) when the mount has not renewed it for this long; "
       "mounts renew every third of it")(
+      "metadata-lease-ms", value<int64_t>(&options.metadata_lease_ms)->default_value(options.metadata_lease_ms),
+      "how long a mount may cache attributes and names it was told; a change elsewhere recalls them first, and "
+      "waits at most this long for a mount that does not answer (0: mounts cache nothing; at most two thirds of "
+      "--session-timeout-s, so that a hung mount's leases end before its session does)")(
       "exports-file", value<std::string>(&options.exports_file)->default_value("/etc/hafs/exports.cfg"),
       "which client keys may mount which subtree, and how (docs/exports.md; reread on SIGHUP); when the default "
       "file does not exist, every client key may mount everything read-write");
@@ -141,6 +146,11 @@ int main(int argc, char** argv) {
     return bad_config("--session-timeout-s must be between 1 and 86400 (a day)");
   }
   options.session_timeout_ms = session_timeout_s * 1000;
+  if (options.metadata_lease_ms < 0 || options.metadata_lease_ms > 600'000) {
+    return bad_config("--metadata-lease-ms must be between 0 and 600000 (ten minutes)");
+  }
+  // A session that ends lets go of its leases: they must have ended by then.
+  options.metadata_lease_ms = std::min(options.metadata_lease_ms, options.session_timeout_ms * 2 / 3);
   // --insecure without a --token-key-file of its own: tokens off, as everything else.
   if (security.insecure && given["token-key-file"].defaulted()) token_key_file.clear();
   auto token_key = hafs::TokenKeyFromOption(token_key_file, security.insecure);

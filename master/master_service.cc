@@ -16,6 +16,7 @@
 #include "common/protocol_limits.h"
 #include "common/rpc.h"
 #include "master/checkpoint.h"
+#include "master/lease_changes.h"
 #include "master/master_metrics.h"
 #include "master/record_file.h"
 
@@ -68,18 +69,25 @@ void DecideKeepOpenFile(wire::Envelope* request, const Namespace& tree, const Op
   }
 }
 
-// Names an unlink, rmdir or rename removed or replaced: other mounts drop them (NameWatch).
-// Its reply waits for *acks (NameWatch::Acknowledged).
-void NoteChangedNames(const wire::Envelope& request, const Namespace& tree, NameWatch& watch, int64_t now_ms,
-                      NameWatch::Acks* acks) {
-  uint64_t origin = request.client_id();
-  auto changed = [&](uint64_t parent, const std::string& name) { watch.Changed(origin, parent, name, tree, now_ms, acks); };
-  if (request.has_unlink()) changed(request.unlink().parent(), request.unlink().name());
-  if (request.has_rmdir()) changed(request.rmdir().parent(), request.rmdir().name());
-  if (request.has_rename()) {
-    changed(request.rename().parent(), request.rename().name());
-    changed(request.rename().new_parent(), request.rename().new_name());
+// Recalls from every other mount what `changed` makes wrong (MetadataLeases::Recall): the
+// change's reply waits for *acks.
+void RecallChanged(uint64_t origin, const std::vector<CachedMetadata>& changed, int64_t now_ms, MetadataLeases& leases,
+                   NameWatch& watch, NameWatch::Acks* acks) {
+  for (const CachedMetadata& item : changed) {
+    leases.Recall(origin, item.inode, item.kind, now_ms, [&](uint64_t session, int64_t until_ms) {
+      if (item.kind == MetadataLeases::Kind::kEntries) {
+        watch.RecallName(session, item.inode, item.name, until_ms, acks);
+      } else {
+        watch.RecallAttr(session, item.inode, until_ms, acks);
+      }
+    });
   }
+}
+
+// A lookup that asked for it answers a missing name without an error (the mount caches the
+// absence under the directory's lease).
+void AnswerNegativeLookup(const wire::Envelope& request, wire::Reply* reply) {
+  if (request.has_lookup() && request.lookup().negative_reply() && reply->error() == ENOENT) reply->Clear();
 }
 
 // The open_generation of a request that opens a file (0: it opens none).
@@ -156,6 +164,7 @@ Status MasterService::Start() {
     open_files_.StartServing(state_->epoch(), MonotonicMs());
     if (Status status = log_->Append(records); !status.ok()) return status;
     locks_.StartServing(state_->epoch(), MonotonicMs());
+    leases_.StartServing(state_->lease_holders(), MonotonicMs());
   }
   records_since_checkpoint_ = 0;
   last_checkpoint_ms_ = MonotonicMs();
@@ -223,7 +232,8 @@ Status MasterService::Run() {
 
 Status MasterService::ServeBatch() {
   std::vector<PendingReply> replies;
-  std::vector<AwaitingAcks> awaiting;  // replies that wait for other mounts to drop names
+  // Replies that wait for other mounts to drop what they cached (ChangeWaits).
+  std::vector<std::tuple<wire::Envelope, PendingReply, ChangeWaits::Wait>> waits;
   std::vector<wire::LogRecord> records;
   Role role_at_start = role_.load();
   for (int count = 0; count < kMaxBatchRequests; ++count) {
@@ -246,7 +256,8 @@ Status MasterService::ServeBatch() {
     wire::Envelope& reply = pending.envelope;
     auto kind = request.body_case();
     bool held = false;  // a name watch, answered later (AnswerWatches)
-    NameWatch::Acks acks;
+    bool reattached = false;  // a retry of a change that still waits: it takes the wait's place
+    ChangeWaits::Wait wait;
     // A standby answers cluster status itself only while it hears no active: otherwise the
     // active's view (is this standby in sync, and promotable?) is the one to show.
     bool active_peer_alive = peer_role_ == "active" && MonotonicMs() - peer_heard_ms_ < options_.takeover_after_ms;
@@ -298,6 +309,7 @@ Status MasterService::ServeBatch() {
       if (reply.reply().error() == 0 && request.session().end()) ReleaseHoldings(request.client_id());
       if (reply.reply().error() == 0 && !request.session().end()) {
         open_files_.Replace(request.client_id(), request.session(), MonotonicMs());
+        if (request.session().kernel_cache_epoch() >= state_->epoch()) leases_.Confirmed(request.client_id());
       }
     } else if (kind == wire::Envelope::kCloseFiles) {
       if (sessions_.MayActFor(request.client_id(), incoming->peer_key)) {
@@ -308,7 +320,7 @@ Status MasterService::ServeBatch() {
                                              request.lock(), state_->name_space(), MonotonicMs());
     } else if (kind == wire::Envelope::kWatchNames) {
       if (sessions_.OwnedBy(request.client_id(), incoming->peer_key)) {
-        name_watch_.Watch(request.client_id(), request.mount_root(), request.watch_names(), MonotonicMs());
+        name_watch_.Watch(request.client_id(), request.watch_names(), MonotonicMs());
         held = true;
       } else {
         reply.mutable_reply()->set_error(ENOENT);
@@ -316,10 +328,20 @@ Status MasterService::ServeBatch() {
       }
     } else if (kind == wire::Envelope::kListSessions) {
       *reply.mutable_reply() = sessions_.List(MonotonicMs());
+    } else if (change_waits_.Reattach(request, &pending, MonotonicMs())) {
+      reattached = true;
     } else {
       DecideKeepOpenFile(&incoming->message.envelope, state_->name_space(), open_files_, MonotonicMs());
+      std::vector<CachedMetadata> changed = ChangedBy(request, state_->name_space());
       *reply.mutable_reply() = HandleGuarded(*state_, request, &records);
-      if (reply.reply().error() == 0) NoteChangedNames(request, state_->name_space(), name_watch_, MonotonicMs(), &acks);
+      AnswerNegativeLookup(request, reply.mutable_reply());
+      if (reply.reply().error() == 0) {
+        RecallChanged(request.client_id(), changed, MonotonicMs(), leases_, name_watch_, &wait.acks);
+        wait.old_leases = !changed.empty() && leases_.OldLeasesUntil(MonotonicMs()) != 0;
+        if (name_watch_.Watching(request.client_id()) && sessions_.OwnedBy(request.client_id(), incoming->peer_key)) {
+          GrantLeases(request.client_id(), request, MonotonicMs(), leases_, reply.mutable_reply());
+        }
+      }
       if (uint64_t generation = OpenGeneration(request); generation != 0 && reply.reply().error() == 0 &&
                                                           request.client_id() != 0 && S_ISREG(reply.reply().attr().mode())) {
         if (Status holding = open_files_.Hold(request.client_id(), reply.reply().attr().inode(), generation, MonotonicMs());
@@ -337,13 +359,16 @@ Status MasterService::ServeBatch() {
     reply.set_epoch(state_->epoch());
     if (held) {
       held_watches_[request.client_id()] = std::move(pending);  // a watch it replaces timed out at its mount
-    } else if (!acks.empty()) {
-      awaiting.push_back({std::move(pending), std::move(acks), MonotonicMs() + NameWatch::kAckWaitMs});
+    } else if (reattached) {
+      // answered by AnswerWatches
+    } else if (!wait.acks.empty() || wait.old_leases) {
+      waits.emplace_back(request, std::move(pending), std::move(wait));
     } else {
       replies.push_back(std::move(pending));
     }
   }
   if (fatal_.error() != 0) return fatal_;
+  if (role_.load() == Role::kActive) LogLeaseHolders(/*shrunk_too=*/false, MonotonicMs(), &records);
   bool may_reply = true;
   if (Status status = CommitBatch(records, &may_reply); !status.ok()) return status;
   if (HasPeer() && role_at_start == Role::kActive) {
@@ -365,26 +390,35 @@ Status MasterService::ServeBatch() {
       LOG(WARNING) << "reply not sent: " << status.ToString();
     }
   }
-  for (AwaitingAcks& waiting : awaiting) awaiting_acks_.push_back(std::move(waiting));
+  for (auto& [request, pending, wait] : waits) change_waits_.Add(request, std::move(pending), std::move(wait), MonotonicMs());
   AnswerWatches(MonotonicMs());
   return Status::Ok();
 }
 
 void MasterService::AnswerWatches(int64_t now_ms) {
-  for (auto waiting = awaiting_acks_.begin(); waiting != awaiting_acks_.end();) {
-    if (now_ms < waiting->deadline_ms && !name_watch_.Acknowledged(waiting->acks, now_ms)) {
-      ++waiting;
-      continue;
+  leases_.Expire(now_ms);
+  auto settled = [&](const ChangeWaits::Wait& wait) {
+    return name_watch_.Acknowledged(wait.acks, now_ms) && (!wait.old_leases || leases_.OldLeasesUntil(now_ms) == 0);
+  };
+  auto done = [&](const ChangeWaits::Wait& wait) {
+    for (uint64_t session : name_watch_.Unacknowledged(wait.acks)) {
+      static LogRateLimit unresponsive(1, 30000);
+      rpc::LogAtRate(unresponsive, "a mount let a metadata recall run out",
+                     Status::Error(ETIMEDOUT, "session " + std::to_string(session) + " gets no leases for " +
+                                                  std::to_string(MetadataLeases::kUnresponsiveMs / 1000) + " s"));
+      leases_.Unresponsive(session, now_ms);
     }
-    if (Status status = rpc::SendReply(router_, waiting->reply.identity, waiting->reply.envelope, nullptr); !status.ok()) {
+  };
+  for (PendingReply& due : change_waits_.Due(now_ms, settled, done)) {
+    Metrics().request_duration.With(*due.op).Observe(metrics::SecondsSince(due.received));
+    if (Status status = rpc::SendReply(router_, due.identity, due.envelope, nullptr); !status.ok()) {
       LOG(WARNING) << "reply not sent: " << status.ToString();
     }
-    waiting = awaiting_acks_.erase(waiting);
   }
   for (uint64_t session : name_watch_.Ready(now_ms)) {
     auto held = held_watches_.find(session);
     if (held == held_watches_.end()) continue;
-    name_watch_.Answer(session, now_ms, held->second.envelope.mutable_reply());
+    name_watch_.Answer(session, held->second.envelope.mutable_reply());
     held->second.envelope.set_epoch(state_->epoch());
     if (Status status = rpc::SendReply(router_, held->second.identity, held->second.envelope, nullptr); !status.ok()) {
       LOG(WARNING) << "name watch answer not sent: " << status.ToString();
@@ -422,9 +456,17 @@ Status MasterService::CommitBatch(const std::vector<wire::LogRecord>& records, b
   return Status::Ok();
 }
 
+void MasterService::LogLeaseHolders(bool shrunk_too, int64_t now_ms, std::vector<wire::LogRecord>* records) {
+  std::optional<std::vector<uint64_t>> holders = leases_.HoldersToLog(shrunk_too, now_ms);
+  if (!holders) return;
+  state_->LogLeaseHolders(*holders, WallClockNs(), records);
+  leases_.Logged(std::move(*holders));
+}
+
 void MasterService::ReleaseHoldings(uint64_t session) {
   open_files_.EndSession(session);
   locks_.ReleaseSession(session);
+  leases_.Forget(session);
   name_watch_.Forget(session);
   held_watches_.erase(session);
 }
@@ -433,6 +475,9 @@ Status MasterService::MaybeReleaseOrphans(int64_t now_ms) {
   for (uint64_t ended : sessions_.MaybeExpire(now_ms)) ReleaseHoldings(ended);
   if (now_ms - last_orphan_sweep_ms_ < SessionTable::kSweepEveryMs) return Status::Ok();
   last_orphan_sweep_ms_ = now_ms;
+  std::vector<wire::LogRecord> holders;
+  LogLeaseHolders(/*shrunk_too=*/true, now_ms, &holders);
+  if (Status status = AppendRecords(holders); !status.ok()) return status;
   open_files_.ExpireUnknown([this](uint64_t session) { return sessions_.Known(session); }, now_ms);
   std::vector<uint64_t> releasable = open_files_.Releasable(state_->name_space().orphans(), now_ms);
   if (releasable.empty()) return Status::Ok();

@@ -31,8 +31,11 @@
 #include "master/repair_planner.h"
 #include "master/replication.h"
 #include "master/export_guard.h"
+#include "master/change_waits.h"
+#include "master/metadata_leases.h"
 #include "master/name_watch.h"
 #include "master/open_files.h"
+#include "master/pending_reply.h"
 #include "master/session_table.h"
 #include "master/token_issuer.h"
 
@@ -64,6 +67,9 @@ struct ServiceOptions {
   std::string exports_file;
   // Mount sessions (docs/design.md, "Sessions"): ended when not renewed for this long.
   int64_t session_timeout_ms = 60'000;
+  // Metadata leases (docs/design.md, "Metadata leases"): how long a mount may cache what it
+  // was told; 0: nothing is cached.
+  int64_t metadata_lease_ms = 10'000;
 };
 
 enum class Role { kActive, kStandby };
@@ -93,14 +99,6 @@ class MasterService {
   Health health() const;
 
  private:
-  struct PendingReply {
-    zmq::message_t identity;
-    wire::Envelope envelope;
-    zmq::message_t data;
-    bool has_data = false;
-    const std::string* op = nullptr;  // RequestName, for metrics
-    std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
-  };
   Status CheckClusterId();
   bool HasPeer() const { return !options_.peer.empty(); }
   // Master <-> master requests (any role) and what a standby answers to everything else.
@@ -145,9 +143,12 @@ class MasterService {
   // Writes (and, on an active with a peer, ships) one batch; *may_reply false: the
   // batch's replies must not be sent.
   Status CommitBatch(const std::vector<wire::LogRecord>& records, bool* may_reply);
-  // Sends the replies whose names every live mount acknowledged (or whose wait ran out), and
-  // answers the held name watches that have names, or whose hold ran out (NameWatch).
+  // Sends the replies to changes whose recalls every mount acknowledged (or whose leases
+  // ended), and answers the held name watches that have recalls, or whose hold ran out.
   void AnswerWatches(int64_t now_ms);
+  // Logs the sessions that may hold metadata leases when that set grew (or, with
+  // `shrunk_too`, shrank): before the replies that granted them go out.
+  void LogLeaseHolders(bool shrunk_too, int64_t now_ms, std::vector<wire::LogRecord>* records);
   // A session ended: the files it held open, its locks and its name watch go.
   void ReleaseHoldings(uint64_t session);
   // Ends the sessions not renewed in time with what they held; every sweep, logs the
@@ -179,12 +180,8 @@ class MasterService {
   int64_t last_orphan_sweep_ms_ = 0;
   NameWatch name_watch_;
   std::unordered_map<uint64_t, PendingReply> held_watches_;  // by session
-  struct AwaitingAcks {
-    PendingReply reply;
-    NameWatch::Acks acks;
-    int64_t deadline_ms = 0;
-  };
-  std::list<AwaitingAcks> awaiting_acks_;  // replies to changes, until the other mounts dropped the names
+  MetadataLeases leases_{options_.metadata_lease_ms};
+  ChangeWaits change_waits_;  // replies to changes, until the other mounts dropped what they cached
   LockTable locks_{options_.session_timeout_ms};
   std::unique_ptr<MasterState> state_;
   std::unique_ptr<OpLog> log_;

@@ -87,6 +87,9 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
     }
     case wire::LogRecord::kReleaseOrphan:
       return set_status(namespace_.ReleaseOrphan(record.release_orphan(), &freed_chunks));
+    case wire::LogRecord::kLeaseHolders:
+      lease_holders_.assign(record.lease_holders().sessions().begin(), record.lease_holders().sessions().end());
+      return reply;
     case wire::LogRecord::kChunkAllocated: {
       const wire::ChunkAllocated& allocated = record.chunk_allocated();
       if (allocated.chunk_id() == 0 || registry_.Find(allocated.chunk_id())) {
@@ -149,6 +152,13 @@ void MasterState::ReleaseOrphans(const std::vector<uint64_t>& inodes, int64_t no
       LOG(WARNING) << "open-unlinked inode " << inode << " not released: " << released.error().ToString();
     }
   }
+}
+
+void MasterState::LogLeaseHolders(const std::vector<uint64_t>& sessions, int64_t now_ns,
+                                  std::vector<wire::LogRecord>* records) {
+  wire::LogRecord record;
+  record.mutable_lease_holders()->mutable_sessions()->Add(sessions.begin(), sessions.end());
+  (void)Log(std::move(record), now_ns, records);
 }
 
 Result<wire::Reply> MasterState::Log(wire::LogRecord record, int64_t now_ns, std::vector<wire::LogRecord>* records) {
@@ -408,6 +418,7 @@ Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wir
   header->set_chunk_count(registry_.chunks().size());
   header->set_member_count(members_.size());
   header->set_recent_result_count(recent_.size());
+  header->mutable_lease_holders()->Add(lease_holders_.begin(), lease_holders_.end());
   if (Status status = emit(record); !status.ok()) return status;
   for (const auto& [uuid, member] : members_) {
     record.Clear();
@@ -447,6 +458,7 @@ Status MasterState::Restore(const wire::CheckpointRecord& record) {
       registry_.Clear();
       members_.clear();
       recent_.Clear();
+      lease_holders_.assign(record.header().lease_holders().begin(), record.header().lease_holders().end());
       return Status::Ok();
     case wire::CheckpointRecord::kMember:
       if (!wire::ChunkserverMode_IsValid(record.member().mode())) {

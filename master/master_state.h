@@ -49,6 +49,10 @@ class MasterState {
   // Logs the release of these open-unlinked files (no session holds them): they go, with
   // their chunks.
   void ReleaseOrphans(const std::vector<uint64_t>& inodes, int64_t now_ns, std::vector<wire::LogRecord>* records);
+  // Logs the sessions that may hold metadata leases (MetadataLeases::HoldersToLog): a new
+  // active waits for them before it answers a change.
+  void LogLeaseHolders(const std::vector<uint64_t>& sessions, int64_t now_ns, std::vector<wire::LogRecord>* records);
+  const std::vector<uint64_t>& lease_holders() const { return lease_holders_; }
   // Moves to the next epoch (called once at start, before serving) and starts the grace
   // period (--heartbeat-timeout-ms from now_ms) in which every live chunkserver registers.
   void StartEpoch(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records);
@@ -185,6 +189,7 @@ class MasterState {
   bool active_ = true;
   std::map<std::string, Member> members_;
   RecentResults recent_;
+  std::vector<uint64_t> lease_holders_;  // LeaseHolders
   Namespace namespace_;
   ChunkRegistry registry_;
   uint64_t position_ = 0;

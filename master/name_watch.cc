@@ -2,73 +2,95 @@
 
 #include <algorithm>
 
-#include "master/namespace.h"
-
 namespace hafs::master {
 
-void NameWatch::Watch(uint64_t session, uint64_t mount_root, const wire::WatchNamesRequest& request, int64_t now_ms) {
+void NameWatch::Watch(uint64_t session, const wire::WatchNamesRequest& request, int64_t now_ms) {
   Watcher& watcher = watchers_[session];
-  watcher.mount_root = mount_root;
-  watcher.last_watch_ms = now_ms;
   watcher.waiting_until_ms = now_ms + std::clamp<int64_t>(request.hold_ms(), 0, kMaxHoldMs);
-  // No further than what was sent: a mount cannot acknowledge names it never got.
+  // No further than what was sent: a mount cannot acknowledge recalls it never got.
   watcher.acked_through = std::max(watcher.acked_through, std::min(request.acked_through(), watcher.answered_through));
 }
 
-void NameWatch::Changed(uint64_t origin, uint64_t parent, std::string_view name, const Namespace& tree,
-                        int64_t now_ms, Acks* acks) {
-  for (auto& [session, watcher] : watchers_) {
-    if (session == origin || now_ms - watcher.last_watch_ms > kForgetAfterMs) continue;
-    if (watcher.mount_root != 0 && !tree.IsUnder(parent, watcher.mount_root)) continue;
-    if (watcher.names.size() >= kMaxPerSession || queued_ >= kMaxQueued) {
-      watcher.lost = true;
-      continue;
-    }
-    wire::InvalidatedName& queued = watcher.names.emplace_back();
+uint64_t NameWatch::Enqueue(Watcher& watcher, bool* room) {
+  *room = watcher.names.size() + watcher.attrs.size() < kMaxPerSession && queued_ < kMaxQueued;
+  if (*room) {
+    queued_++;
+  } else {
+    watcher.lost = true;  // the mount drops everything, which covers this recall too
+  }
+  return ++watcher.queued_through;
+}
+
+void NameWatch::RecallName(uint64_t session, uint64_t parent, std::string_view name, int64_t until_ms, Acks* acks) {
+  auto found = watchers_.find(session);
+  if (found == watchers_.end()) return;  // it never watched, so it holds no lease
+  bool room = false;
+  uint64_t sequence = Enqueue(found->second, &room);
+  if (room) {
+    wire::InvalidatedName& queued = found->second.names.emplace_back();
     queued.set_parent(parent);
     queued.set_name(std::string(name));
-    queued_++;
-    watcher.queued_through++;
-    if (Live(watcher, now_ms)) acks->emplace_back(session, watcher.queued_through);
   }
+  acks->push_back({session, sequence, until_ms});
+}
+
+void NameWatch::RecallAttr(uint64_t session, uint64_t inode, int64_t until_ms, Acks* acks) {
+  auto found = watchers_.find(session);
+  if (found == watchers_.end()) return;
+  bool room = false;
+  uint64_t sequence = Enqueue(found->second, &room);
+  if (room) found->second.attrs.push_back(inode);
+  acks->push_back({session, sequence, until_ms});
 }
 
 bool NameWatch::Acknowledged(const Acks& acks, int64_t now_ms) const {
-  for (const auto& [session, sequence] : acks) {
-    auto found = watchers_.find(session);
-    if (found != watchers_.end() && found->second.acked_through < sequence && Live(found->second, now_ms)) return false;
+  for (const Ack& ack : acks) {
+    if (now_ms >= ack.until_ms) continue;
+    auto found = watchers_.find(ack.session);
+    if (found != watchers_.end() && found->second.acked_through < ack.sequence) return false;
   }
   return true;
+}
+
+std::vector<uint64_t> NameWatch::Unacknowledged(const Acks& acks) const {
+  std::vector<uint64_t> sessions;
+  for (const Ack& ack : acks) {
+    auto found = watchers_.find(ack.session);
+    if (found != watchers_.end() && found->second.acked_through < ack.sequence) sessions.push_back(ack.session);
+  }
+  return sessions;
 }
 
 std::vector<uint64_t> NameWatch::Ready(int64_t now_ms) const {
   std::vector<uint64_t> ready;
   for (const auto& [session, watcher] : watchers_) {
     if (watcher.waiting_until_ms < 0) continue;
-    if (!watcher.names.empty() || watcher.lost || now_ms >= watcher.waiting_until_ms) ready.push_back(session);
+    bool queued = !watcher.names.empty() || !watcher.attrs.empty() || watcher.lost;
+    if (queued || now_ms >= watcher.waiting_until_ms) ready.push_back(session);
   }
   return ready;
 }
 
-void NameWatch::Answer(uint64_t session, int64_t now_ms, wire::Reply* reply) {
+void NameWatch::Answer(uint64_t session, wire::Reply* reply) {
   auto found = watchers_.find(session);
   if (found == watchers_.end()) return;
   Watcher& watcher = found->second;
   for (wire::InvalidatedName& name : watcher.names) *reply->add_invalidated_names() = std::move(name);
-  queued_ -= watcher.names.size();
+  for (uint64_t inode : watcher.attrs) reply->add_recalled_attrs(inode);
+  queued_ -= watcher.names.size() + watcher.attrs.size();
   watcher.names.clear();
+  watcher.attrs.clear();
   reply->set_names_lost(watcher.lost);
   reply->set_names_through(watcher.queued_through);
   watcher.answered_through = watcher.queued_through;
   watcher.lost = false;
   watcher.waiting_until_ms = -1;
-  watcher.last_answer_ms = now_ms;
 }
 
 void NameWatch::Forget(uint64_t session) {
   auto found = watchers_.find(session);
   if (found == watchers_.end()) return;
-  queued_ -= found->second.names.size();
+  queued_ -= found->second.names.size() + found->second.attrs.size();
   watchers_.erase(found);
 }
 

@@ -25,9 +25,15 @@ class DirSnapshot {
   size_t size() const { return entries_.size(); }
   const wire::DirEntry& entry(size_t index) const { return entries_[index]; }
   static bool IsDotOrDotDot(size_t index) { return index < 2; }
+  // The shortest metadata leases of its pages (docs/design.md, "Metadata leases"): how long
+  // the kernel may cache the entries' names and their attributes, from the first page's request.
+  uint32_t entry_lease_ms() const { return entry_lease_ms_; }
+  uint32_t attr_lease_ms() const { return attr_lease_ms_; }
 
  private:
   std::vector<wire::DirEntry> entries_;
+  uint32_t entry_lease_ms_ = UINT32_MAX;
+  uint32_t attr_lease_ms_ = UINT32_MAX;
 };
 
 }  // namespace hafs::mount

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "mount/dir_snapshot.h"
+#include "mount/lease_ledger.h"
 #include "mount/open_file.h"
 
 namespace hafs::mount {
@@ -19,6 +20,7 @@ struct FileHandle {
 
 struct DirHandle {
   DirSnapshot snapshot;
+  LeaseLedger::Ticket ticket;  // taken before the listing's first page was asked for
 };
 
 }  // namespace hafs::mount

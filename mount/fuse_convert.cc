@@ -59,13 +59,17 @@ struct stat ToStat(const MountContext& context, const wire::Attr& attr) {
   return st;
 }
 
-fuse_entry_param ToEntry(const MountContext& context, const wire::Attr& attr) {
+fuse_entry_param ToEntry(const MountContext& context, const wire::Attr& attr, std::pair<double, double> timeouts) {
   fuse_entry_param entry{};
   entry.attr = ToStat(context, attr);
   entry.ino = entry.attr.st_ino;
-  entry.attr_timeout = context.options.attr_timeout_s;
-  entry.entry_timeout = context.options.entry_timeout_s;
+  entry.entry_timeout = timeouts.first;
+  entry.attr_timeout = timeouts.second;
   return entry;
+}
+
+LeaseLedger::Cacheable CacheableOf(const wire::Reply& reply, uint64_t parent, std::string_view name) {
+  return {parent, name, reply.entry_lease_ms(), reply.attr().inode(), reply.attr_lease_ms()};
 }
 
 void ObserveAttr(MountContext& context, wire::Attr* attr) {
@@ -76,18 +80,37 @@ void CloseHere(MountContext& context, uint64_t inode) {
   if (uint64_t generation = context.inodes.Close(inode); generation != 0) context.closes.Closed(inode, generation);
 }
 
-void ReplyEntry(fuse_req_t req, wire::Attr attr, uint64_t parent) {
+void ReplyEntry(fuse_req_t req, const LeaseLedger::Ticket& ticket, const wire::Reply& reply, uint64_t parent,
+                std::string_view name) {
   MountContext& context = Context(req);
+  if (!reply.has_attr()) {
+    context.ledger.Reply(ticket, [&](const LeaseLedger::Timeouts& timeouts) {
+      fuse_entry_param absent{};  // ino 0: the kernel caches that the name does not exist
+      absent.entry_timeout = timeouts(CacheableOf(reply, parent, name)).first;
+      if (absent.entry_timeout > 0) {
+        fuse_reply_entry(req, &absent);
+      } else {
+        ReplyErrno(req, ENOENT);
+      }
+    });
+    return;
+  }
+  wire::Attr attr = reply.attr();
   if (context.inodes.ObserveEntry(&attr, parent)) context.locations.ForgetInode(attr.inode());
-  fuse_entry_param entry = ToEntry(context, attr);
-  fuse_reply_entry(req, &entry);
+  context.ledger.Reply(ticket, [&](const LeaseLedger::Timeouts& timeouts) {
+    fuse_entry_param entry = ToEntry(context, attr, timeouts(CacheableOf(reply, parent, name)));
+    fuse_reply_entry(req, &entry);
+  });
 }
 
-void ReplyAttr(fuse_req_t req, wire::Attr attr) {
+void ReplyAttr(fuse_req_t req, const LeaseLedger::Ticket& ticket, const wire::Reply& reply) {
   MountContext& context = Context(req);
+  wire::Attr attr = reply.attr();
   ObserveAttr(context, &attr);
   struct stat st = ToStat(context, attr);
-  fuse_reply_attr(req, &st, context.options.attr_timeout_s);
+  context.ledger.Reply(ticket, [&](const LeaseLedger::Timeouts& timeouts) {
+    fuse_reply_attr(req, &st, timeouts(CacheableOf(reply, 0, {})).second);
+  });
 }
 
 void ReplyError(fuse_req_t req, const Status& status) {

@@ -4,6 +4,9 @@
 #include "mount/fuse_api.h"
 #include <sys/stat.h>
 
+#include <string_view>
+#include <utility>
+
 #include "common/proto/hafs.pb.h"
 #include "common/status.h"
 #include "mount/mount_context.h"
@@ -20,8 +23,12 @@ wire::Credentials CallerCredentials(fuse_req_t req);
 // ToStat or ToEntry.
 uint64_t MasterInode(fuse_req_t req, fuse_ino_t ino);
 struct stat ToStat(const MountContext& context, const wire::Attr& attr);
-// An entry reply for `attr`, cached for the mount's timeouts.
-fuse_entry_param ToEntry(const MountContext& context, const wire::Attr& attr);
+// An entry reply for `attr`, cached for the kernel timeouts (entry_s, attr_s) that a
+// LeaseLedger gave.
+fuse_entry_param ToEntry(const MountContext& context, const wire::Attr& attr, std::pair<double, double> timeouts);
+// What a master reply lets the kernel cache (LeaseLedger::Cacheable): the name `name` in
+// `parent` (0: no name), and the reply's attr.
+LeaseLedger::Cacheable CacheableOf(const wire::Reply& reply, uint64_t parent, std::string_view name);
 
 int64_t ToNs(const struct timespec& time);
 
@@ -32,10 +39,13 @@ void ObserveAttr(MountContext& context, wire::Attr* attr);
 // to the master, whose session holdings then let go of the file (CloseReporter).
 void CloseHere(MountContext& context, uint64_t inode);
 
-// Replies to an entry-creating request (lookup, mknod, mkdir, symlink, link); `parent`
-// is the master's inode.
-void ReplyEntry(fuse_req_t req, wire::Attr attr, uint64_t parent);
-void ReplyAttr(fuse_req_t req, wire::Attr attr);
+// Replies to a lookup or an entry-creating request (mknod, mkdir, symlink, link) for `name`
+// in `parent` (the master's inode), with the master's `reply` to a request sent after
+// `ticket` was taken: cached as its leases allow. A reply without attr (a lookup's
+// negative_reply) is a name that does not exist.
+void ReplyEntry(fuse_req_t req, const LeaseLedger::Ticket& ticket, const wire::Reply& reply, uint64_t parent,
+                std::string_view name);
+void ReplyAttr(fuse_req_t req, const LeaseLedger::Ticket& ticket, const wire::Reply& reply);
 void ReplyError(fuse_req_t req, const Status& status);
 // fuse_reply_err, counting a non-zero error in hafs_mount_errors_total.
 void ReplyErrno(fuse_req_t req, int error);

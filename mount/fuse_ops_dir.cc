@@ -17,33 +17,39 @@ DirHandle& Handle(fuse_file_info* fi) { return *reinterpret_cast<DirHandle*>(fi-
 void ReplyEntries(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi, bool plus) {
   MountContext& context = Context(req);
   uint64_t directory = MasterInode(req, ino);
-  const DirSnapshot& snapshot = Handle(fi).snapshot;
+  const DirHandle& handle = Handle(fi);
+  const DirSnapshot& snapshot = handle.snapshot;
   std::vector<char> buffer(size);
   size_t used = 0;
-  for (size_t index = offset; index < snapshot.size(); ++index) {
-    const wire::DirEntry& entry = snapshot.entry(index);
-    wire::Attr attr = entry.attr();
-    off_t next_offset = static_cast<off_t>(index + 1);
-    size_t entry_size;
-    if (plus) {
-      fuse_entry_param param{};
-      if (DirSnapshot::IsDotOrDotDot(index)) {
-        param.attr = ToStat(context, attr);  // ino 0: no lookup
+  // Under the ledger's guard: a recall since the listing makes its entries uncacheable.
+  context.ledger.Reply(handle.ticket, [&](const LeaseLedger::Timeouts& timeouts) {
+    for (size_t index = offset; index < snapshot.size(); ++index) {
+      const wire::DirEntry& entry = snapshot.entry(index);
+      wire::Attr attr = entry.attr();
+      off_t next_offset = static_cast<off_t>(index + 1);
+      size_t entry_size;
+      if (plus) {
+        fuse_entry_param param{};
+        if (DirSnapshot::IsDotOrDotDot(index)) {
+          param.attr = ToStat(context, attr);  // ino 0: no lookup
+        } else {
+          ObserveAttr(context, &attr);
+          LeaseLedger::Cacheable cacheable{directory, entry.name(), snapshot.entry_lease_ms(), attr.inode(),
+                                           snapshot.attr_lease_ms()};
+          param = ToEntry(context, attr, timeouts(cacheable));
+        }
+        entry_size = fuse_add_direntry_plus(req, buffer.data() + used, size - used, entry.name().c_str(), &param,
+                                            next_offset);
+        if (entry_size <= size - used && param.ino != 0) context.inodes.ObserveEntry(&attr, directory);
       } else {
-        ObserveAttr(context, &attr);
-        param = ToEntry(context, attr);
+        struct stat st = ToStat(context, attr);
+        entry_size = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name().c_str(), &st, next_offset);
       }
-      entry_size = fuse_add_direntry_plus(req, buffer.data() + used, size - used, entry.name().c_str(), &param,
-                                          next_offset);
-      if (entry_size <= size - used && param.ino != 0) context.inodes.ObserveEntry(&attr, directory);
-    } else {
-      struct stat st = ToStat(context, attr);
-      entry_size = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name().c_str(), &st, next_offset);
+      if (entry_size > size - used) break;  // full: the kernel asks again from next_offset
+      used += entry_size;
     }
-    if (entry_size > size - used) break;  // full: the kernel asks again from next_offset
-    used += entry_size;
-  }
-  fuse_reply_buf(req, buffer.data(), used);
+    fuse_reply_buf(req, buffer.data(), used);
+  });
 }
 
 }  // namespace
@@ -63,9 +69,10 @@ void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     *read_dir->mutable_credentials() = credentials;
     return context.master.Call(std::move(request));
   };
+  LeaseLedger::Ticket ticket = context.ledger.Take();
   auto snapshot = DirSnapshot::Take(directory, context.inodes.Parent(directory), read_page);
   if (!snapshot) return ReplyError(req, snapshot.error());
-  auto* handle = new DirHandle{std::move(*snapshot)};
+  auto* handle = new DirHandle{std::move(*snapshot), ticket};
   fi->fh = reinterpret_cast<uint64_t>(handle);
   if (fuse_reply_open(req, fi) != 0) delete handle;
 }

@@ -83,15 +83,18 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
   mknod->set_exclusive((fi->flags & O_EXCL) != 0);
   mknod->set_open_generation(context.inodes.NextGeneration());
   *mknod->mutable_credentials() = CallerCredentials(req);
+  LeaseLedger::Ticket ticket = context.ledger.Take();
   auto reply = context.master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
   wire::Attr attr = reply->attr();
   context.inodes.ObserveEntry(&attr, parent);
-  fuse_entry_param entry = ToEntry(context, attr);
   fi->direct_io = (fi->flags & O_APPEND) != 0;  // see OpOpen
   AttachHandle(req, attr.inode(), context.inodes.Open(attr.inode()), fi);
-  // The kernel will not send release for a handle it never got.
-  if (fuse_reply_create(req, &entry, fi) != 0) Unopen(context, fi, attr.inode());
+  context.ledger.Reply(ticket, [&](const LeaseLedger::Timeouts& timeouts) {
+    fuse_entry_param entry = ToEntry(context, attr, timeouts(CacheableOf(*reply, parent, name)));
+    // The kernel will not send release for a handle it never got.
+    if (fuse_reply_create(req, &entry, fi) != 0) Unopen(context, fi, attr.inode());
+  });
 }
 
 // Close-to-open consistency: the attributes are fetched fresh from the master; if

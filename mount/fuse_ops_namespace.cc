@@ -51,10 +51,12 @@ void OpLookup(fuse_req_t req, fuse_ino_t parent_ino, const char* name) {
   wire::Envelope request;
   request.mutable_lookup()->set_parent(parent);
   request.mutable_lookup()->set_name(name);
+  request.mutable_lookup()->set_negative_reply(true);
   *request.mutable_lookup()->mutable_credentials() = CallerCredentials(req);
+  LeaseLedger::Ticket ticket = Context(req).ledger.Take();
   auto reply = Context(req).master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
-  ReplyEntry(req, reply->attr(), parent);
+  ReplyEntry(req, ticket, *reply, parent, name);
 }
 
 void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
@@ -70,9 +72,10 @@ void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
 void OpGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   wire::Envelope request;
   request.mutable_get_attr()->set_inode(MasterInode(req, ino));
+  LeaseLedger::Ticket ticket = Context(req).ledger.Take();
   auto reply = Context(req).master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
-  ReplyAttr(req, reply->attr());
+  ReplyAttr(req, ticket, *reply);
 }
 
 void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
@@ -110,9 +113,10 @@ void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
     Status status = TruncateChunks(context, inode, attr->st_size, set->credentials());
     if (!status.ok()) return ReplyError(req, status);
   }
+  LeaseLedger::Ticket ticket = context.ledger.Take();
   auto reply = context.master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
-  ReplyAttr(req, reply->attr());
+  ReplyAttr(req, ticket, *reply);
 }
 
 void OpMknod(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode, dev_t rdev) {
@@ -125,9 +129,10 @@ void OpMknod(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mod
   mknod->set_rdev(static_cast<uint32_t>(rdev));
   mknod->set_exclusive(true);  // mknod(2) fails on an existing name
   *mknod->mutable_credentials() = CallerCredentials(req);
+  LeaseLedger::Ticket ticket = Context(req).ledger.Take();
   auto reply = Context(req).master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
-  ReplyEntry(req, reply->attr(), parent);
+  ReplyEntry(req, ticket, *reply, parent, name);
 }
 
 void OpMkdir(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode) {
@@ -138,9 +143,10 @@ void OpMkdir(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mod
   mkdir->set_name(name);
   mkdir->set_mode(mode | S_IFDIR);
   *mkdir->mutable_credentials() = CallerCredentials(req);
+  LeaseLedger::Ticket ticket = Context(req).ledger.Take();
   auto reply = Context(req).master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
-  ReplyEntry(req, reply->attr(), parent);
+  ReplyEntry(req, ticket, *reply, parent, name);
 }
 
 void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -175,8 +181,17 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   rename->set_new_name(new_name);
   rename->set_flags(flags);
   *rename->mutable_credentials() = CallerCredentials(req);
-  auto reply = Context(req).master.Call(std::move(request));
-  ReplyErrno(req, reply ? 0 : reply.error().error());
+  MountContext& context = Context(req);
+  LeaseLedger::Ticket ticket = context.ledger.Take();
+  uint64_t to_parent = rename->new_parent();
+  auto reply = context.master.Call(std::move(request));
+  if (!reply) return ReplyError(req, reply.error());
+  // The kernel moves its entry into the new directory, cached as long as it was: the ledger
+  // must know it there, under that directory's lease, or a takeover could not drop it.
+  context.ledger.Reply(ticket, [&](const LeaseLedger::Timeouts& timeouts) {
+    timeouts(CacheableOf(*reply, to_parent, new_name));
+    ReplyErrno(req, 0);
+  });
 }
 
 void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent_ino, const char* new_name) {
@@ -187,9 +202,10 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent_ino, const cha
   link->set_new_parent(new_parent);
   link->set_new_name(new_name);
   *link->mutable_credentials() = CallerCredentials(req);
+  LeaseLedger::Ticket ticket = Context(req).ledger.Take();
   auto reply = Context(req).master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
-  ReplyEntry(req, reply->attr(), new_parent);
+  ReplyEntry(req, ticket, *reply, new_parent, new_name);
 }
 
 void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent_ino, const char* name) {
@@ -200,9 +216,10 @@ void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent_ino, const 
   symlink->set_name(name);
   symlink->set_target(target);
   *symlink->mutable_credentials() = CallerCredentials(req);
+  LeaseLedger::Ticket ticket = Context(req).ledger.Take();
   auto reply = Context(req).master.Call(std::move(request));
   if (!reply) return ReplyError(req, reply.error());
-  ReplyEntry(req, reply->attr(), parent);
+  ReplyEntry(req, ticket, *reply, parent, name);
 }
 
 void OpReadlink(fuse_req_t req, fuse_ino_t ino) {

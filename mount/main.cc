@@ -57,10 +57,10 @@ MountOptions ParseMountOptions(int argc, char** argv) {
       ("mount-retry-s", po::value<int>(&options.mount_retry_s)->default_value(0),
        "at mount time, keep trying to reach a master this long (0: give up at once)")
       ("fsync-on-close", po::bool_switch(&options.fsync_on_close), "make data durable (fsync) on every close")
-      ("attr-timeout-s", po::value<double>(&options.attr_timeout_s)->default_value(1.0),
-       "how long the kernel caches attributes")
-      ("entry-timeout-s", po::value<double>(&options.entry_timeout_s)->default_value(1.0),
-       "how long the kernel caches name lookups")
+      ("attr-timeout-s", po::value<double>(&options.attr_timeout_s)->default_value(60.0),
+       "the longest the kernel caches attributes; within it, the master's metadata lease decides")
+      ("entry-timeout-s", po::value<double>(&options.entry_timeout_s)->default_value(60.0),
+       "the longest the kernel caches names (and their absence); within it, the master's metadata lease decides")
       ("threads", po::value<int>(&options.max_threads)->default_value(16), "maximum FUSE worker threads")
       ("read-ahead-kb", po::value<int>(&options.read_ahead_kb)->default_value(4096),
        "the kernel's read-ahead window for this mount, KiB (set when run as root)");
@@ -184,6 +184,9 @@ int main(int argc, char** argv) {
                                               SessionDescription(context, resolved_mountpoint));
     // A new active master knows no locks: the mount's own go back to it.
     session_keeper.OnReopened([&context] { context.locks.Reassert(); });
+    uint64_t kernel_cache_epoch = 0;  // the keeper's thread's own
+    session_keeper.ReportKernelCacheEpoch(
+        [&context, &kernel_cache_epoch] { return hafs::mount::KernelCacheEpoch(context, &kernel_cache_epoch); });
     session_keeper.Start();
     context.closes.Start();
     hafs::mount::NameWatcher name_watcher(context, [&session_keeper] { session_keeper.RenewNow(); });

@@ -12,6 +12,7 @@
 #include "mount/close_reporter.h"
 #include "mount/inode_mapping.h"
 #include "mount/inode_table.h"
+#include "mount/lease_ledger.h"
 #include "mount/lock_client.h"
 #include "mount/master_client.h"
 #include "mount/mount_export.h"
@@ -29,7 +30,8 @@ struct MountContext {
         writer(master, locations, picker, options),
         // Blocked lock requests hold worker threads: half of them may wait, the rest serve.
         locks(master, static_cast<size_t>(std::max(1, options.max_threads / 2))),
-        closes(master) {}
+        closes(master),
+        ledger(options.entry_timeout_s, options.attr_timeout_s) {}
 
   const MountOptions options;
   MasterClient master;
@@ -40,6 +42,7 @@ struct MountContext {
   LockClient locks;
   InodeTable inodes;  // keyed by master inode numbers
   CloseReporter closes;  // last closes, for the master's open files
+  LeaseLedger ledger;    // what the kernel caches under metadata leases
   // The master's answer to MountRequest and the inode numbering it implies; main.cc sets
   // both before the FUSE session serves, and they do not change after.
   MountedExport mounted_export;

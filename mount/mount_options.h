@@ -20,8 +20,8 @@ struct MountOptions {
   int read_timeout_ms = 400;         // one ReadChunk to one replica
   int write_timeout_ms = 1500;       // a replica's wait for its downstream replicas
   bool fsync_on_close = false;
-  double attr_timeout_s = 1.0;
-  double entry_timeout_s = 1.0;
+  double attr_timeout_s = 60.0;   // caps on the kernel's caching under metadata leases
+  double entry_timeout_s = 60.0;
   int max_threads = 16;              // FUSE worker threads
   int read_ahead_kb = 4096;          // the kernel's read-ahead window (read_ahead.h)
   MetricsEndpointOptions metrics;    // /metrics and /health

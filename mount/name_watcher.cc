@@ -7,6 +7,29 @@
 
 namespace hafs::mount {
 
+void DropKernelCache(MountContext& context) {
+  fuse_session* session = context.session;
+  context.ledger.DropAll(
+      [&](uint64_t parent, const std::string& name) {
+        if (session != nullptr) {
+          fuse_lowlevel_notify_inval_entry(session, context.inode_mapping.ToKernel(parent), name.data(), name.size());
+        }
+      },
+      [&](uint64_t inode) {
+        if (session != nullptr) fuse_lowlevel_notify_inval_inode(session, context.inode_mapping.ToKernel(inode), -1, 0);
+      });
+}
+
+uint64_t KernelCacheEpoch(MountContext& context, uint64_t* dropped_through) {
+  uint64_t epoch = context.master.epoch();
+  if (epoch > *dropped_through) {
+    // What an earlier active granted may be recalled by nobody now: drop it all.
+    if (*dropped_through != 0) DropKernelCache(context);
+    *dropped_through = epoch;
+  }
+  return *dropped_through;
+}
+
 void NameWatcher::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void NameWatcher::Stop() {
@@ -41,17 +64,26 @@ bool NameWatcher::WatchOnce() {
                    reply.error());
     return false;
   }
+  MountContext& context = context_;
   if (reply->names_lost()) {
     static LogRateLimit lost(1, 30000);
-    rpc::LogAtRate(lost, "the master dropped names to invalidate here",
-                   Status::Error(EOVERFLOW, "they stay cached up to the entry timeout"));
-  }
-  if (fuse_session* session = context_.session; session != nullptr) {
-    for (const wire::InvalidatedName& name : reply->invalidated_names()) {
-      fuse_ino_t parent = context_.inode_mapping.ToKernel(name.parent());
-      // ENOENT: the kernel has no such entry cached; nothing to drop.
-      fuse_lowlevel_notify_inval_entry(session, parent, name.name().data(), name.name().size());
-    }
+    rpc::LogAtRate(lost, "the master dropped recalls meant for this mount",
+                   Status::Error(EOVERFLOW, "dropping everything the kernel caches under leases"));
+    DropKernelCache(context_);
+  } else {
+    context_.ledger.Recall([&] {
+      fuse_session* session = context.session;
+      if (session == nullptr) return;
+      for (const wire::InvalidatedName& name : reply->invalidated_names()) {
+        fuse_ino_t parent = context.inode_mapping.ToKernel(name.parent());
+        // ENOENT: the kernel has no such entry cached; nothing to drop.
+        fuse_lowlevel_notify_inval_entry(session, parent, name.name().data(), name.name().size());
+      }
+      // Attributes only (offset < 0): no page locks taken.
+      for (uint64_t inode : reply->recalled_attrs()) {
+        fuse_lowlevel_notify_inval_inode(session, context.inode_mapping.ToKernel(inode), -1, 0);
+      }
+    });
   }
   // Dropped: the next watch says so, and the change that removed them is answered.
   acked_through_ = reply->names_through();

@@ -1,9 +1,9 @@
-// Drops from the kernel's cache the names other mounts removed or replaced (docs/design.md,
-// "Name invalidation"): a thread keeps one WatchNamesRequest at the active master, which
-// answers it as soon as another mount unlinks, removes or renames over a name under this
-// mount's subtree, and tells the kernel (fuse_lowlevel_notify_inval_entry); the next watch
-// acknowledges them, which lets the master answer the change. Without it the kernel would
-// resolve the old name for up to --entry-timeout-s.
+// Applies the master's recalls of metadata leases (docs/design.md, "Metadata leases"): a
+// thread keeps one WatchNamesRequest at the active master, which answers it as soon as another
+// mount changed a name or attributes this mount's kernel caches; the kernel drops them
+// (fuse_lowlevel_notify_inval_entry, _inval_inode) and the next watch acknowledges them,
+// which lets the master answer the change. Without it the kernel would use them until their
+// lease ran out.
 #pragma once
 
 #include <condition_variable>
@@ -14,6 +14,13 @@
 #include "mount/mount_context.h"
 
 namespace hafs::mount {
+
+// Drops everything the kernel caches under leases (LeaseLedger::DropAll).
+void DropKernelCache(MountContext& context);
+// The epoch through which this mount's kernel caches nothing an earlier master granted, for
+// the session renewal (SessionRequest.kernel_cache_epoch): when the mount has seen a newer
+// epoch than *dropped_through, it drops the kernel's cache first.
+uint64_t KernelCacheEpoch(MountContext& context, uint64_t* dropped_through);
 
 class NameWatcher {
  public:

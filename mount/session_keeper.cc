@@ -54,6 +54,8 @@ int64_t SessionKeeper::Renew() {
   std::vector<uint64_t> open = inodes_.OpenInodes(&generation);
   request.mutable_session()->mutable_open_inodes()->Add(open.begin(), open.end());
   request.mutable_session()->set_open_generation(generation);
+  uint64_t cache_epoch = kernel_cache_epoch_ ? kernel_cache_epoch_() : 0;
+  request.mutable_session()->set_kernel_cache_epoch(cache_epoch);
   auto reply = master_.CallOnce(std::move(request));
   if (!reply) {
     static LogRateLimit failures(1, 10000);
@@ -65,6 +67,9 @@ int64_t SessionKeeper::Renew() {
     for (const auto& listener : reopened_listeners_) listener();
   }
   opened_ = true;
+  // A master of a newer epoch answered: it waits for this mount to say its kernel dropped
+  // what earlier masters granted (the next renewal, at once, says so).
+  if (kernel_cache_epoch_ && master_.epoch() > cache_epoch) return 0;
   return reply->session_timeout_ms() > 0 ? std::max<int64_t>(reply->session_timeout_ms() / 3, 100) : kDefaultRenewMs;
 }
 

@@ -32,6 +32,9 @@ class SessionKeeper {
   // session_reopened (a new active, or a master that had ended the session), never for the
   // first open. Register before Start.
   void OnReopened(std::function<void()> listener) { reopened_listeners_.push_back(std::move(listener)); }
+  // Each renewal carries `epoch()` as its kernel_cache_epoch (KernelCacheEpoch, name_watcher.h).
+  // Set before Start.
+  void ReportKernelCacheEpoch(std::function<uint64_t()> epoch) { kernel_cache_epoch_ = std::move(epoch); }
   void Start();
   // Renews at once, not at the next third of the timeout: a master said it does not know
   // this session (a new active, which learns the mount's open files and locks from it).
@@ -59,6 +62,7 @@ class SessionKeeper {
   bool renew_now_ = false;
   std::thread thread_;
   std::vector<std::function<void()>> reopened_listeners_;
+  std::function<uint64_t()> kernel_cache_epoch_;
   bool opened_ = false;  // a first answer came: later session_reopened answers are re-opens
 };
 

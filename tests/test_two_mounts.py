@@ -14,6 +14,7 @@ import pytest
 
 from conftest import make_cluster, wait_until
 from test_bad_input import reply_of
+from test_metrics import daemons, scrape, value
 
 
 def mounted(where) -> bool:
@@ -22,8 +23,9 @@ def mounted(where) -> bool:
 
 @pytest.fixture(scope="module")
 def two(request):
-    """One cluster with two mounts for the module; its masters end a session after 2 s, and its
-    mounts' kernels keep names for 60 s, so that only the master's word makes them drop one."""
+    """One cluster with two mounts for the module; its masters end a session after 2 s (so a
+    metadata lease lasts 1.33 s, two thirds of it), and its mounts' kernels may keep names for
+    60 s, so that only the master's word makes them drop one."""
     return make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2",
                                                 "HAFS_MOUNT_ARGS": "--entry-timeout-s 60"})
 
@@ -153,6 +155,80 @@ def test_a_rename_or_unlink_on_one_mount_is_seen_at_once_on_the_other(two):
                what="mount 2 to see the file that replaced the name")
 
 
+def fuse_operations(cluster, mount, *ops):
+    """How many of `ops` the mount `mount` served: its kernel asked it, not its cache."""
+    samples = scrape(daemons(cluster)[mount]["metrics"])
+    return sum(value(samples, "hafs_mount_operations_total", op=op) for op in ops)
+
+
+def test_a_mount_answers_from_its_cache_until_another_mount_changes_what_it_cached(two):
+    cluster = two
+    mnt1, mnt2 = cluster.mnt, cluster.root / "mnt2"
+    (mnt1 / "cached").write_bytes(b"12345")
+    os.mkdir(mnt1 / "cached-dir")
+    assert os.stat(mnt2 / "cached").st_size == 5 and not (mnt2 / "cached-dir" / "later").exists()
+    before = fuse_operations(cluster, "mount2", "getattr", "lookup")
+    for _ in range(50):
+        os.stat(mnt2 / "cached")
+        assert not (mnt2 / "cached-dir" / "later").exists()
+    # Within one lease (1.33 s here) at most a renewal or two, not a hundred round trips.
+    assert fuse_operations(cluster, "mount2", "getattr", "lookup") - before <= 4
+
+    # Each change is seen on mount 2 as soon as it returned on mount 1.
+    os.chmod(mnt1 / "cached", 0o600)
+    assert os.stat(mnt2 / "cached").st_mode & 0o777 == 0o600
+    with open(mnt1 / "cached", "ab") as f:
+        f.write(b"678")
+    assert os.stat(mnt2 / "cached").st_size == 8
+    (mnt1 / "cached-dir" / "later").write_bytes(b"")
+    assert (mnt2 / "cached-dir" / "later").exists(), "the absent name was cached, and recalled"
+    os.link(mnt1 / "cached", mnt1 / "cached-dir" / "hard")
+    assert os.stat(mnt2 / "cached").st_nlink == 2
+    os.utime(mnt1 / "cached", (1_000_000, 2_000_000))
+    assert os.stat(mnt2 / "cached").st_mtime == 2_000_000
+    os.setxattr(mnt1 / "cached", "user.k", b"v")
+    assert os.getxattr(mnt2 / "cached", "user.k") == b"v"
+    os.rename(mnt1 / "cached-dir" / "later", mnt1 / "cached-dir" / "moved")
+    assert sorted(os.listdir(mnt2 / "cached-dir")) == ["hard", "moved"]
+    assert not (mnt2 / "cached-dir" / "later").exists()
+
+
+def test_a_hung_mount_delays_changes_to_what_it_caches_by_at_most_its_lease(two):
+    cluster = two
+    mnt1, mnt2 = cluster.mnt, cluster.root / "mnt2"
+    (mnt1 / "hung").write_bytes(b"x")
+    assert os.stat(mnt2 / "hung").st_mode & 0o777 == 0o644
+    cluster.local("pause", "mount2")
+    try:
+        started = time.monotonic()
+        os.chmod(mnt1 / "hung", 0o640)  # waits for mount 2's lease to end: its kernel may use it
+        waited = time.monotonic() - started
+        os.chmod(mnt1 / "hung", 0o600)  # mount 2 holds nothing more
+    finally:
+        cluster.local("resume", "mount2")
+    assert waited < 1.4 + 3, f"a change waited {waited:.1f} s for a hung mount, past its 1.33 s lease"
+    assert os.stat(mnt2 / "hung").st_mode & 0o777 == 0o600
+
+
+def test_what_a_mount_cached_from_the_old_active_is_dropped_before_the_new_one_changes_it(two):
+    """A change the new active answers right after a takeover is seen on the other mount: the
+    new active knows which sessions may hold the old active's leases, and waits until they
+    dropped their caches."""
+    cluster = two
+    mnt1, mnt2 = cluster.mnt, cluster.root / "mnt2"
+    (mnt1 / "through").write_bytes(b"x")
+    assert os.stat(mnt2 / "through").st_mode & 0o777 == 0o644
+    assert not (mnt2 / "through-new").exists()
+    old_active = cluster.wait_active()
+    cluster.kill(old_active)
+    os.chmod(mnt1 / "through", 0o600)  # answered by the new active
+    (mnt1 / "through-new").write_bytes(b"")
+    assert os.stat(mnt2 / "through").st_mode & 0o777 == 0o600
+    assert (mnt2 / "through-new").exists()
+    cluster.start(old_active)
+    cluster.wait_standby_in_sync(old_active)
+
+
 class Tree:
     """One directory tree under several roots: applies an operation to one root and says what
     happened (None, or the errno of the failure)."""
@@ -208,6 +284,24 @@ class Tree:
     def symlink(root, target, path):
         os.symlink(target, root / path)
 
+    @staticmethod
+    def chmod(root, path, mode):
+        os.chmod(root / path, mode)
+
+
+def stat_of(root, path):
+    """What a stat shows of `path` that a local directory and hafs agree on (or its errno)."""
+    try:
+        st = os.lstat(root / path)
+    except OSError as error:
+        return errno.errorcode.get(error.errno, error.errno)
+    kind = st.st_mode & 0o170000
+    if kind == 0o120000:
+        return (kind,)
+    if kind == 0o040000:
+        return (kind, st.st_mode & 0o7777)
+    return (kind, st.st_mode & 0o7777, st.st_size, st.st_nlink)
+
 
 def snapshot(root):
     """What a reader sees under `root`: each path's type and content (files read through a
@@ -233,7 +327,7 @@ def random_operation(rng, names):
         parts = rng.choice([[], ["d1"], ["d2"], ["d1", "d3"]])
         return "/".join(parts + [rng.choice(names)])
     op = rng.choice(["write", "write", "append", "truncate", "mkdir", "rmdir", "unlink", "unlink", "rename",
-                     "rename", "link", "symlink"])
+                     "rename", "link", "symlink", "chmod"])
     if op == "write":
         return op, (name(), rng.randbytes(rng.choice([1, 100, 5000, 70000])), rng.choice([0, 0, 10, 4096, 100000]))
     if op == "append":
@@ -244,12 +338,16 @@ def random_operation(rng, names):
         return op, (name(), name())
     if op == "symlink":
         return op, (rng.choice(["a", "../b", "/nowhere"]), name())
+    if op == "chmod":
+        return op, (name(), rng.choice([0o600, 0o644, 0o755, 0o700]))
     return op, (name(),)
 
 
 def test_random_operations_on_two_mounts_match_a_local_directory(two, tmp_path):
     """The same random namespace and data operations, each on a random mount, and on a local
-    directory: every operation fails or succeeds alike, and both mounts show the local tree."""
+    directory: every operation fails or succeeds alike, right after it both mounts stat a few
+    names as the local directory does (their kernels cache attributes and names, absent ones
+    too, under leases the change recalled), and both mounts show the local tree."""
     seed = int(os.environ.get("HAFS_MODEL_SEED", time.time_ns() % 1_000_000))
     rng = random.Random(seed)
     roots = [two.mnt / "model", two.root / "mnt2" / "model"]
@@ -266,6 +364,10 @@ def test_random_operations_on_two_mounts_match_a_local_directory(two, tmp_path):
         expected = tree.apply(local, op, args)
         got = tree.apply(roots[mount], op, args)
         assert got == expected, f"seed {seed}, step {step}: {history[-8:]}"
+        for path in {args[0] if op != "symlink" else args[1], random_operation(rng, names)[1][0]}:
+            want = stat_of(local, path)
+            for root in roots:
+                assert stat_of(root, path) == want, f"seed {seed}, step {step}, stat {root}/{path}: {history[-8:]}"
         if step % 20 == 19:
             want = snapshot(local)
             for root in roots:
