@@ -511,5 +511,19 @@ TEST_F(ChunkHandlingTest, AFileNobodyHoldsOpenGoesAtItsLastUnlink) {
   EXPECT_TRUE(state_.name_space().orphans().empty());
 }
 
+TEST_F(ChunkHandlingTest, TheSessionsThatMayHoldMetadataLeasesSurviveReplayAndACheckpoint) {
+  state_.LogLeaseHolders({7, 9}, kNowNs, &records_);
+  EXPECT_EQ(state_.lease_holders(), (std::vector<uint64_t>{7, 9}));
+  MasterState standby(Options());
+  for (const wire::LogRecord& record : records_) ASSERT_TRUE(standby.Apply(record)) << record.DebugString();
+  EXPECT_EQ(standby.lease_holders(), (std::vector<uint64_t>{7, 9}));
+  state_.LogLeaseHolders({9}, kNowNs, &records_);
+  MasterState restored(Options());
+  ASSERT_TRUE(state_.ForEachCheckpointRecord([&](const wire::CheckpointRecord& record) {
+                      return restored.Restore(record);
+                    }).ok());
+  EXPECT_EQ(restored.lease_holders(), std::vector<uint64_t>{9});
+}
+
 }  // namespace
 }  // namespace hafs::master
