@@ -12,6 +12,7 @@ void ChangeWaits::Add(const wire::Envelope& request, PendingReply reply, Wait wa
       by_request_.erase(found);
     }
   }
+  wait.since_ms = now_ms;
   waiting_.push_back({key, std::move(reply), true, std::move(wait), now_ms});
   if (request.client_id() != 0) by_request_[key] = std::prev(waiting_.end());
 }
@@ -56,6 +57,11 @@ std::vector<PendingReply> ChangeWaits::Due(int64_t now_ms, const Settled& settle
     ++waiting;
   }
   return due;
+}
+
+bool ChangeWaits::Waits(uint64_t session) const {
+  auto next = by_request_.lower_bound({session, 0});
+  return next != by_request_.end() && next->first.first == session;
 }
 
 void ChangeWaits::Clear() {

@@ -28,6 +28,7 @@ class ChangeWaits {
   struct Wait {
     NameWatch::Acks acks;
     bool old_leases = false;  // waits for earlier masters' leases too
+    int64_t since_ms = 0;     // set by Add
   };
   // Whether a wait is over.
   using Settled = std::function<bool(const Wait&)>;
@@ -42,6 +43,8 @@ class ChangeWaits {
   std::vector<PendingReply> Due(int64_t now_ms, const Settled& settled, const std::function<void(const Wait&)>& done);
   void Clear();
 
+  // Whether a change of `session` waits here.
+  bool Waits(uint64_t session) const;
   size_t size() const { return waiting_.size(); }
 
  private:

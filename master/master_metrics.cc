@@ -47,6 +47,13 @@ MasterMetrics& Metrics() {
         .lock_waiters =
             registry.AddGauge("hafs_lock_waiters", "Blocking lock requests waiting at this master (F_SETLKW, flock).")
                 .Get(),
+        .metadata_leases = registry.AddGauge("hafs_metadata_leases",
+                                             "Metadata leases (attributes, directories' names) mounts hold at this master.")
+                               .Get(),
+        .recalls_timed_out = registry
+                                 .AddCounter("hafs_metadata_recalls_timed_out_total",
+                                             "Changes that waited for a mount's recall until its lease ran out (a hung mount).")
+                                 .Get(),
     };
     // Fixed label sets exist from the start: a rate or an alert sees 0, not no series.
     for (const char* result : {"ok", "failed", "not_started"}) created->repair_copies.With(result);

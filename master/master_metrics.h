@@ -24,6 +24,8 @@ struct MasterMetrics {
   metrics::Gauge& open_unlinked_files;
   metrics::Gauge& locks;
   metrics::Gauge& lock_waiters;
+  metrics::Gauge& metadata_leases;
+  metrics::Counter& recalls_timed_out;
 };
 
 // Registered in the default registry on first use.

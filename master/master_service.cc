@@ -397,15 +397,22 @@ Status MasterService::ServeBatch() {
 
 void MasterService::AnswerWatches(int64_t now_ms) {
   leases_.Expire(now_ms);
+  // A mount whose own change waits here is not waited for: its kernel may hold the directory
+  // locked for that change, so its recall cannot be applied before it is answered, and two
+  // mounts changing one directory would each wait for the other until a lease ran out.
+  auto own_change_waits = [&](uint64_t session) { return change_waits_.Waits(session); };
   auto settled = [&](const ChangeWaits::Wait& wait) {
-    return name_watch_.Acknowledged(wait.acks, now_ms) && (!wait.old_leases || leases_.OldLeasesUntil(now_ms) == 0);
+    return name_watch_.Acknowledged(wait.acks, now_ms, own_change_waits) &&
+           (!wait.old_leases || leases_.OldLeasesUntil(now_ms) == 0);
   };
   auto done = [&](const ChangeWaits::Wait& wait) {
+    if (now_ms - wait.since_ms < MetadataLeases::kHungAfterMs) return;
     for (uint64_t session : name_watch_.Unacknowledged(wait.acks)) {
       static LogRateLimit unresponsive(1, 30000);
       rpc::LogAtRate(unresponsive, "a mount let a metadata recall run out",
                      Status::Error(ETIMEDOUT, "session " + std::to_string(session) + " gets no leases for " +
                                                   std::to_string(MetadataLeases::kUnresponsiveMs / 1000) + " s"));
+      Metrics().recalls_timed_out.Increment();
       leases_.Unresponsive(session, now_ms);
     }
   };

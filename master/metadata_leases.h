@@ -6,9 +6,9 @@
 // change waits for its acknowledgement, or for the lease's end if the holder is gone or hung.
 //
 // An attributes lease ends with its recall (the holder's kernel drops them); a directory's
-// lease stays (its kernel drops only the changed name). A holder that lets a recall run out
-// gets no leases for kUnresponsiveMs, so a hung mount delays others by about one lease time
-// in all, not one per change.
+// lease stays (its kernel drops only the changed name). A holder that leaves a recall
+// unanswered for kHungAfterMs, until its lease ran out, gets no leases for kUnresponsiveMs,
+// so a hung mount delays others by about one lease time in all, not one per change.
 //
 // Takeover: leases are volatile, but the sessions that may hold them are logged
 // (MasterState::lease_holders). A new active waits, before answering any change, until each
@@ -33,6 +33,9 @@ class MetadataLeases {
   static constexpr size_t kMaxPerSession = size_t{1} << 18;
   static constexpr size_t kMaxLeases = size_t{1} << 21;
   static constexpr int64_t kUnresponsiveMs = 30000;
+  // A recalled mount that has not answered within this long is taken as hung (a live one
+  // answers within a round trip); a lease that merely ended sooner says nothing.
+  static constexpr int64_t kHungAfterMs = 1000;
 
   enum class Kind { kAttr, kEntries };
 

@@ -43,9 +43,9 @@ void NameWatch::RecallAttr(uint64_t session, uint64_t inode, int64_t until_ms, A
   acks->push_back({session, sequence, until_ms});
 }
 
-bool NameWatch::Acknowledged(const Acks& acks, int64_t now_ms) const {
+bool NameWatch::Acknowledged(const Acks& acks, int64_t now_ms, const std::function<bool(uint64_t)>& excused) const {
   for (const Ack& ack : acks) {
-    if (now_ms >= ack.until_ms) continue;
+    if (now_ms >= ack.until_ms || excused(ack.session)) continue;
     auto found = watchers_.find(ack.session);
     if (found != watchers_.end() && found->second.acked_through < ack.sequence) return false;
   }

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,8 +51,9 @@ class NameWatch {
   // drop; the change then waits for the Ack added to *acks (until_ms: the lease's end).
   void RecallName(uint64_t session, uint64_t parent, std::string_view name, int64_t until_ms, Acks* acks);
   void RecallAttr(uint64_t session, uint64_t inode, int64_t until_ms, Acks* acks);
-  // Whether every ack of `acks` came, or its session is gone, or its lease ended.
-  bool Acknowledged(const Acks& acks, int64_t now_ms) const;
+  // Whether every ack of `acks` came, or its session is gone, or its lease ended, or
+  // `excused(session)`.
+  bool Acknowledged(const Acks& acks, int64_t now_ms, const std::function<bool(uint64_t)>& excused) const;
   // The sessions of `acks` that have not acknowledged (and are not gone).
   std::vector<uint64_t> Unacknowledged(const Acks& acks) const;
   // The waiting sessions to answer now: those with recalls queued, or whose hold ran out.

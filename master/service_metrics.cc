@@ -31,6 +31,7 @@ void MasterService::MaybePublishMetrics(int64_t now_ms) {
   metrics.open_unlinked_files.Set(static_cast<double>(status.open_unlinked_files()));
   metrics.locks.Set(static_cast<double>(locks_.size()));
   metrics.lock_waiters.Set(static_cast<double>(locks_.waiters()));
+  metrics.metadata_leases.Set(static_cast<double>(leases_.size()));
   metrics.log_position.Set(static_cast<double>(self.log_position()));
   // An active shows how far its standby is behind, a standby how far it is itself.
   uint64_t lag = active && HasPeer() ? status.masters(1).lag_records() : self.lag_records();

@@ -210,6 +210,33 @@ def test_a_hung_mount_delays_changes_to_what_it_caches_by_at_most_its_lease(two)
     assert os.stat(mnt2 / "hung").st_mode & 0o777 == 0o600
 
 
+CREATOR = """
+import os, sys
+where, tag, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(count):
+    os.close(os.open(os.path.join(where, f"{tag}-{i}"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    os.stat(os.path.join(where, f"{tag}-{i}"))
+"""
+
+
+def test_two_mounts_creating_in_one_directory_at_once_do_not_wait_for_each_other(two):
+    """Each create recalls the other mount's lease on the directory, whose kernel holds the
+    directory locked for its own create: neither waits for the other's lease to run out."""
+    cluster = two
+    mnt1, mnt2 = cluster.mnt, cluster.root / "mnt2"
+    os.mkdir(mnt1 / "busy")
+    assert os.listdir(mnt2 / "busy") == []
+    active = daemons(cluster)[cluster.wait_active()]["metrics"]
+    timed_out = value(scrape(active), "hafs_metadata_recalls_timed_out_total")
+    creators = [subprocess.Popen([sys.executable, "-c", CREATOR, str(where / "busy"), tag, "150"])
+                for where, tag in ((mnt1, "one"), (mnt2, "two"))]
+    for creator in creators:
+        assert creator.wait(timeout=120) == 0
+    assert value(scrape(active), "hafs_metadata_recalls_timed_out_total") == timed_out
+    want = sorted(f"{tag}-{i}" for tag in ("one", "two") for i in range(150))
+    assert sorted(os.listdir(mnt1 / "busy")) == want and sorted(os.listdir(mnt2 / "busy")) == want
+
+
 def test_what_a_mount_cached_from_the_old_active_is_dropped_before_the_new_one_changes_it(two):
     """A change the new active answers right after a takeover is seen on the other mount: the
     new active knows which sessions may hold the old active's leases, and waits until they
