@@ -288,6 +288,16 @@ def make_cluster(request, chunkservers=3, env=None, masters=None, start=True, mo
     return cluster.up() if start else cluster
 
 
+@pytest.fixture(scope="session")
+def two(request):
+    """One cluster with two mounts, as two hosts have it, shared by the modules that test what
+    one mount sees of the other's changes (test_two_mounts.py, test_locks.py); each test leaves
+    it whole. Its masters end a session after 2 s, so a metadata lease lasts 1.33 s (two thirds
+    of it), and its mounts' kernels may keep names for 60 s: only the master's word makes them
+    drop one sooner."""
+    return make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2"})
+
+
 @pytest.fixture(scope="module")
 def shared_cluster(request):
     """A cluster shared by the tests of one module that do not break it."""

@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from conftest import make_cluster, wait_until
+from conftest import wait_until
 from test_bad_input import reply_of
 
 # Runs commands from stdin, one per line, and answers each on stdout:
@@ -104,12 +104,6 @@ class Agent:
         if self.process.poll() is None:
             os.kill(self.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def two(request):
-    """One cluster with two mounts for the module; its masters end a session after 2 s."""
-    return make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2"})
 
 
 @pytest.fixture

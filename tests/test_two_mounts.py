@@ -12,22 +12,13 @@ import time
 
 import pytest
 
-from conftest import make_cluster, wait_until
+from conftest import wait_until
 from test_bad_input import reply_of
 from test_metrics import daemons, scrape, value
 
 
 def mounted(where) -> bool:
     return f" {where} fuse.hafs " in open("/proc/mounts").read()
-
-
-@pytest.fixture(scope="module")
-def two(request):
-    """One cluster with two mounts for the module; its masters end a session after 2 s (so a
-    metadata lease lasts 1.33 s, two thirds of it), and its mounts' kernels may keep names for
-    60 s, so that only the master's word makes them drop one."""
-    return make_cluster(request, mounts=2, env={"HAFS_MASTER_ARGS": "--session-timeout-s 2",
-                                                "HAFS_MOUNT_ARGS": "--entry-timeout-s 60"})
 
 
 def test_up_with_two_mounts_gives_a_second_mount_of_the_same_cluster(two):
