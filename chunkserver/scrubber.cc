@@ -118,8 +118,8 @@ bool Scrubber::ClientsBusy() const {
 }
 
 bool Scrubber::Pace(uint64_t bytes, Clock::time_point read_started) {
-  uint64_t rate_bytes_per_s = ClientsBusy() ? std::max<uint64_t>(1, options_.rate_bytes_per_s / kBusyRateDivisor)
-                                            : options_.rate_bytes_per_s;
+  uint64_t rate_bytes_per_s =
+      ClientsBusy() ? std::max<uint64_t>(1, options_.rate_bytes_per_s / kBusyRateDivisor) : options_.rate_bytes_per_s;
   auto read_time = std::chrono::nanoseconds(static_cast<int64_t>(bytes * 1e9 / rate_bytes_per_s));
   next_read_at_ = std::max(next_read_at_, read_started) + read_time;
   return WaitUntil(next_read_at_);

@@ -16,8 +16,7 @@ uint64_t Mix(uint64_t value) {
 
 }  // namespace
 
-std::vector<size_t> ReplicaPicker::Order(const std::vector<std::string>& addresses, uint64_t chunk_id,
-                                         int64_t now_ms) {
+std::vector<size_t> ReplicaPicker::Order(const std::vector<std::string>& addresses, uint64_t chunk_id, int64_t now_ms) {
   std::lock_guard lock(mutex_);
   size_t count = addresses.size();
   size_t start = count == 0 ? 0 : Mix(chunk_id ^ salt_) % count;
