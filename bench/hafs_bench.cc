@@ -8,7 +8,11 @@
 //           only the kernel's page cache, not a cache inside the FUSE daemon, so the
 //           share of pages still resident (mincore) is reported beside the speed
 //   random  4 KiB reads at random aligned offsets of that file for --random-seconds;
-//           O_DIRECT when the file system takes it, else buffered reads after DONTNEED
+//           O_DIRECT when the file system takes it, else buffered reads after DONTNEED.
+//           Cold (--cold, default): first every page cache of this machine is dropped
+//           (sync; drop_caches, needs root), the servers' too when they run here, as
+//           fio after drop_caches measures it; without that the read phase just before
+//           left the whole file in the chunkservers' caches
 //   meta    create, stat and unlink of --files empty files in one directory
 //   tree    copy the --tree source into the target (then syncfs), read every file back
 //           (after DONTNEED), remove it
@@ -51,6 +55,7 @@ struct Config {
   std::string target;
   uint64_t size_mib = 1024;
   double random_seconds = 10;
+  bool cold = true;
   uint64_t file_count = 10000;
   std::string tree_source = "/usr/include";
   std::set<std::string> phases;
@@ -168,7 +173,18 @@ Status ReadPhase(const std::string& path, Json& json) {
   return Status::Ok();
 }
 
-Status RandomPhase(const std::string& path, double duration_s, Json& json) {
+// Drops every clean page cache, dentry and inode of this machine (needs root).
+Status DropAllCaches() {
+  sync();
+  Fd fd(open("/proc/sys/vm/drop_caches", O_WRONLY));
+  if (!fd.ok()) return ErrnoStatus("open /proc/sys/vm/drop_caches");
+  if (write(fd.get(), "3\n", 2) != 2) return ErrnoStatus("write /proc/sys/vm/drop_caches");
+  return Status::Ok();
+}
+
+Status RandomPhase(const std::string& path, double duration_s, bool cold, Json& json) {
+  // Dropped before the open, so that the open and the first reads are cold too.
+  bool dropped = cold && DropAllCaches().ok();
   bool direct = true;
   int raw_fd = open(path.c_str(), O_RDONLY | O_DIRECT);
   if (raw_fd < 0) {
@@ -209,7 +225,8 @@ Status RandomPhase(const std::string& path, double duration_s, Json& json) {
   json["random_read"] = {{"seconds", Rounded(seconds, 3)},
                          {"reads", reads},
                          {"iops", Rate(static_cast<double>(reads), seconds)},
-                         {"direct", direct}};
+                         {"direct", direct},
+                         {"all_caches_dropped", dropped}};
   return Status::Ok();
 }
 
@@ -362,7 +379,7 @@ int Run(const Config& config) {
     check("write", WritePhase(data_file, config.size_mib, wants("write") ? &json : nullptr));
   }
   if (wants("read")) check("read", ReadPhase(data_file, json));
-  if (wants("random")) check("random", RandomPhase(data_file, config.random_seconds, json));
+  if (wants("random")) check("random", RandomPhase(data_file, config.random_seconds, config.cold, json));
   unlink(data_file.c_str());
   if (wants("meta")) check("meta", MetaPhase(work + "/files", config.file_count, json));
   if (wants("tree")) check("tree", TreePhase(config.tree_source, work + "/tree", json));
@@ -384,6 +401,8 @@ int main(int argc, char** argv) {
                         "directory to run in (positional); a subdirectory is made and removed")(
       "size-mib", po::value(&config.size_mib)->default_value(1024), "size of the sequential file, MiB")(
       "random-seconds", po::value(&config.random_seconds)->default_value(10), "duration of the 4 KiB random reads")(
+      "cold", po::value(&config.cold)->default_value(true),
+      "drop every page cache of this machine before the random reads (needs root; 0: this file's only)")(
       "files", po::value(&config.file_count)->default_value(10000), "empty files to create/stat/unlink")(
       "tree", po::value(&config.tree_source)->default_value("/usr/include"), "source tree to copy, read, remove")(
       "phases", po::value(&phase_list)->default_value("write,read,random,meta,tree"), "comma-separated phases to run");

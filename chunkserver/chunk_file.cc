@@ -198,11 +198,17 @@ Result<ChunkFile::ByteRange> ChunkFile::ReadPartialBlock(uint64_t block, uint64_
   return ByteRange{std::max(offset, block_start), std::min(end, block_start + kBlockSize)};
 }
 
+void ChunkFile::AdviseAccess(bool random) {
+  if (random == random_access_) return;
+  if (posix_fadvise(fd_, 0, 0, random ? POSIX_FADV_RANDOM : POSIX_FADV_NORMAL) == 0) random_access_ = random;
+}
+
 Status ChunkFile::Read(uint64_t chunk_version, uint64_t offset, std::span<std::byte> out, ReadMode mode) {
   if (chunk_version != chunk_version_) {
     return Status::Error(ESTALE, "chunk " + std::to_string(chunk_id_) + " is at version " +
                                      std::to_string(chunk_version_) + ", not " + std::to_string(chunk_version));
   }
+  AdviseAccess(out.size() < kReadAheadMinBytes);
   if (offset > kChunkSize || out.size() > kChunkSize - offset) return Status::Error(EINVAL, "read beyond the chunk");
   uint64_t end = offset + out.size();
   uint64_t stored_end = std::min(end, data_length_);

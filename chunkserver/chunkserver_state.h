@@ -62,6 +62,10 @@ class ChunkserverState {
   }
 
   uint32_t requests_in_flight() const { return requests_in_flight_.load(); }
+  // When a client last asked to read or write chunk data (MonotonicMs; 0: never): the
+  // scrubber slows down while clients use the disk.
+  int64_t last_client_data_ms() const { return last_client_data_ms_.load(); }
+  void NoteClientData(int64_t now_ms) { last_client_data_ms_.store(now_ms); }
   // Counts one request while alive.
   class InFlight {
    public:
@@ -79,6 +83,7 @@ class ChunkserverState {
   std::atomic<uint64_t> epoch_{0};
   std::atomic<uint64_t> learned_epoch_{0};
   std::atomic<uint32_t> requests_in_flight_{0};
+  std::atomic<int64_t> last_client_data_ms_{0};
   mutable std::mutex mutex_;
   std::string address_;
   std::string plain_data_address_;

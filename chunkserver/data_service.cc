@@ -7,6 +7,7 @@
 #include "chunkserver/chunkserver_metrics.h"
 #include "chunkserver/plain_data_port.h"
 #include "chunkserver/replication_chain.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/message_codec.h"
 
@@ -299,6 +300,7 @@ std::optional<wire::Envelope> DataService::Handle(const wire::Envelope& request,
   if (mode == ReadMode::kNoWait && !request.has_leadership_lease() && !request.has_read_chunk()) return std::nullopt;
   auto started = std::chrono::steady_clock::now();
   ChunkserverState::InFlight in_flight(state_);
+  if (request.has_read_chunk() || request.has_write_chunk()) state_.NoteClientData(MonotonicMs());
   bool request_has_data = *has_data;
   *has_data = false;
   wire::Envelope reply = rpc::MakeReply(request);

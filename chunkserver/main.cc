@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
     hafs::ScrubberOptions scrub_options;
     scrub_options.rate_bytes_per_s = std::max<uint64_t>(1, static_cast<uint64_t>(scrub_rate_mib * (1 << 20)));
     scrub_options.position_path = store_options.data_dirs.front() + "/" + hafs::kScrubPositionFile;
+    scrub_options.last_client_data_ms = [&state] { return state.last_client_data_ms(); };
     scrubber = std::make_unique<hafs::Scrubber>(**store, scrub_options);
     scrubber->Start();
   }

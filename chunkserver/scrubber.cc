@@ -9,6 +9,7 @@
 #include "chunkserver/disk_error_window.h"
 #include "common/block_checksum.h"
 #include "common/durable_file.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace hafs {
@@ -110,8 +111,16 @@ bool Scrubber::ScrubChunk(uint64_t chunk_id, std::vector<std::byte>& buffer) {
   }
 }
 
+bool Scrubber::ClientsBusy() const {
+  if (!options_.last_client_data_ms) return false;
+  int64_t last_ms = options_.last_client_data_ms();
+  return last_ms != 0 && MonotonicMs() - last_ms < kBusyWindowMs;
+}
+
 bool Scrubber::Pace(uint64_t bytes, Clock::time_point read_started) {
-  auto read_time = std::chrono::nanoseconds(static_cast<int64_t>(bytes * 1e9 / options_.rate_bytes_per_s));
+  uint64_t rate_bytes_per_s =
+      ClientsBusy() ? std::max<uint64_t>(1, options_.rate_bytes_per_s / kBusyRateDivisor) : options_.rate_bytes_per_s;
+  auto read_time = std::chrono::nanoseconds(static_cast<int64_t>(bytes * 1e9 / rate_bytes_per_s));
   next_read_at_ = std::max(next_read_at_, read_started) + read_time;
   return WaitUntil(next_read_at_);
 }

@@ -13,7 +13,10 @@
 //
 // Pacing: after each piece the thread waits until the bytes read so far in the pass
 // would have taken that long at `rate_bytes_per_s` (time lost to a slow disk is not made
-// up later). Every wait is on a condition variable, so Stop() returns at once.
+// up later); at a kBusyRateDivisor-th of it while clients use the disk (a chunk read or
+// write in the last kBusyWindowMs, per `last_client_data_ms`), so that it takes little
+// from their reads and yet finishes its pass. Every wait is on a condition variable, so
+// Stop() returns at once.
 //
 // Position file (`position_path`): the id of the last chunk finished in the current pass,
 // in decimal, then a newline ("0\n" at the start of a pass), replaced atomically
@@ -28,6 +31,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -40,6 +44,11 @@ namespace hafs {
 
 // The position file's name in the first data directory.
 inline constexpr char kScrubPositionFile[] = "scrub.position";
+// While clients read or write, the scrubber reads at rate / kBusyRateDivisor. Three
+// chunkservers on one disk scrubbing at 16 MiB/s each read 48 MiB/s beside a client's
+// cold random reads, more than those reads themselves did (docs/performance.md).
+inline constexpr uint64_t kBusyRateDivisor = 4;
+inline constexpr int64_t kBusyWindowMs = 1000;
 
 struct ScrubberOptions {
   uint64_t rate_bytes_per_s = 16ull << 20;  // must be > 0 (0 in --scrub-rate-mib: no scrubber)
@@ -47,6 +56,8 @@ struct ScrubberOptions {
   uint64_t piece_bytes = 1ull << 20;        // read under the chunk lock at once, whole blocks
   int save_interval_ms = 5000;
   int min_pass_interval_ms = 10000;  // a small store is not read over and over
+  // When a client last read or wrote chunk data (MonotonicMs, 0 = never); empty: never.
+  std::function<int64_t()> last_client_data_ms;
 };
 
 // What the scrubber has done since it started (for metrics).
@@ -80,6 +91,8 @@ class Scrubber {
   void Run();
   // Scrubs one chunk; false when stopped on the way.
   bool ScrubChunk(uint64_t chunk_id, std::vector<std::byte>& buffer);
+  // Whether a client read or wrote chunk data within kBusyWindowMs.
+  bool ClientsBusy() const;
   // Waits until `bytes` more fit the rate since `read_started`; false when stopped.
   bool Pace(uint64_t bytes, Clock::time_point read_started);
   // Waits until `deadline`; false when stopped.

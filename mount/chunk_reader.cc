@@ -50,7 +50,7 @@ Status ChunkReader::ReadPiece(uint64_t inode, uint64_t chunk_index, uint64_t off
     for (const auto& replica : location->replicas()) addresses.push_back(replica.address());
     bool stale = false;
     bool refused = false;
-    for (size_t index : picker_.Order(addresses, MonotonicMs())) {
+    for (size_t index : picker_.Order(addresses, location->chunk_id(), MonotonicMs())) {
       const wire::ChunkserverAddress& replica = location->replicas(index);
       Status status = ReadFromReplica(*location, replica, offset_in_chunk, length, out);
       if (status.ok()) return status;

@@ -5,11 +5,22 @@
 
 namespace hafs::mount {
 
-std::vector<size_t> ReplicaPicker::Order(const std::vector<std::string>& addresses, int64_t now_ms) {
+namespace {
+
+// splitmix64's finalizer: consecutive chunk ids spread evenly over any number of replicas.
+uint64_t Mix(uint64_t value) {
+  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
+  return value ^ (value >> 31);
+}
+
+}  // namespace
+
+std::vector<size_t> ReplicaPicker::Order(const std::vector<std::string>& addresses, uint64_t chunk_id, int64_t now_ms) {
   std::lock_guard lock(mutex_);
   size_t count = addresses.size();
-  size_t start = count == 0 ? 0 : rotation_++ % count;
-  // Sort key: (suspect, outstanding, position after the rotating start).
+  size_t start = count == 0 ? 0 : Mix(chunk_id ^ salt_) % count;
+  // Sort key: (suspect, outstanding, position after the chunk's preferred replica).
   std::vector<std::tuple<bool, int, size_t, size_t>> keyed;
   for (size_t i = 0; i < count; ++i) {
     const ServerState& state = servers_[addresses[i]];

@@ -1,13 +1,17 @@
 // Chooses the order in which to try the replicas of a chunk for a read.
 //
 // Reads go first to the replica with the fewest reads this mount has outstanding at
-// its chunkserver (ties broken round robin, so sequential reads spread over all
-// replicas). A chunkserver that just failed or timed out is "suspect" for a while and
-// tried last, so a hung server costs one timeout, not one per read. Thread-safe.
+// its chunkserver. Ties go to the chunk's preferred replica, a hash of the chunk id and of
+// a salt drawn per mount: this mount reads a chunk from one replica, whose page cache then
+// serves it again, while chunks (and mounts) spread over all replicas. Round robin sent
+// each read to the next replica, and a cold random reader paid a disk read of a block at
+// each of them in turn (docs/performance.md). A chunkserver that just failed or timed out is "suspect" for a
+// while and tried last, so a hung server costs one timeout, not one per read. Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -16,10 +20,13 @@ namespace hafs::mount {
 
 class ReplicaPicker {
  public:
-  explicit ReplicaPicker(int64_t suspect_ms = 5000) : suspect_ms_(suspect_ms) {}
+  explicit ReplicaPicker(int64_t suspect_ms = 5000, uint64_t salt = std::random_device{}())
+      : suspect_ms_(suspect_ms), salt_(salt) {}
 
-  // Indexes into `addresses`, in the order to try them, as of `now_ms`.
-  std::vector<size_t> Order(const std::vector<std::string>& addresses, int64_t now_ms);
+  // Indexes into `addresses` (the replicas of chunk `chunk_id`), in the order to try them,
+  // as of `now_ms`; among equals the chunk's preferred replica first, the others after it
+  // in turn.
+  std::vector<size_t> Order(const std::vector<std::string>& addresses, uint64_t chunk_id, int64_t now_ms);
 
   void Started(const std::string& address);
   void Finished(const std::string& address);
@@ -32,7 +39,7 @@ class ReplicaPicker {
   };
   std::mutex mutex_;
   int64_t suspect_ms_;
-  uint64_t rotation_ = 0;
+  uint64_t salt_;
   std::unordered_map<std::string, ServerState> servers_;
 };
 
