@@ -27,7 +27,8 @@ class ChangeWaits {
 
   struct Wait {
     NameWatch::Acks acks;
-    bool old_leases = false;  // waits for earlier masters' leases too
+    bool old_leases = false;  // waits for earlier masters' leases too (but the origin's own)
+    uint64_t origin = 0;      // the session whose change it is
     int64_t since_ms = 0;     // set by Add
   };
   // Whether a wait is over.

@@ -338,6 +338,7 @@ Status MasterService::ServeBatch() {
       if (reply.reply().error() == 0) {
         RecallChanged(request.client_id(), changed, MonotonicMs(), leases_, name_watch_, &wait.acks);
         wait.old_leases = !changed.empty() && leases_.OldLeasesUntil(MonotonicMs()) != 0;
+        wait.origin = request.client_id();
         if (name_watch_.Watching(request.client_id()) && sessions_.OwnedBy(request.client_id(), incoming->peer_key)) {
           GrantLeases(request.client_id(), request, MonotonicMs(), leases_, reply.mutable_reply());
         }
@@ -400,10 +401,13 @@ void MasterService::AnswerWatches(int64_t now_ms) {
   // A mount whose own change waits here is not waited for: its kernel may hold the directory
   // locked for that change, so its recall cannot be applied before it is answered, and two
   // mounts changing one directory would each wait for the other until a lease ran out.
+  // The same holds for a mount that has to drop what earlier masters granted; and a change
+  // need not wait for its own mount's old leases (its kernel follows its own changes).
   auto own_change_waits = [&](uint64_t session) { return change_waits_.Waits(session); };
   auto settled = [&](const ChangeWaits::Wait& wait) {
+    auto excused = [&](uint64_t session) { return session == wait.origin || own_change_waits(session); };
     return name_watch_.Acknowledged(wait.acks, now_ms, own_change_waits) &&
-           (!wait.old_leases || leases_.OldLeasesUntil(now_ms) == 0);
+           (!wait.old_leases || leases_.OldLeasesUntil(now_ms, excused) == 0);
   };
   auto done = [&](const ChangeWaits::Wait& wait) {
     if (now_ms - wait.since_ms < MetadataLeases::kHungAfterMs) return;

@@ -14,8 +14,11 @@ void MetadataLeases::StartServing(const std::vector<uint64_t>& holders, int64_t 
 
 void MetadataLeases::Confirmed(uint64_t session) { unconfirmed_.erase(session); }
 
-int64_t MetadataLeases::OldLeasesUntil(int64_t now_ms) const {
-  return unconfirmed_.empty() || now_ms >= old_leases_until_ms_ ? 0 : old_leases_until_ms_;
+int64_t MetadataLeases::OldLeasesUntil(int64_t now_ms, const std::function<bool(uint64_t)>& excused) const {
+  if (now_ms >= old_leases_until_ms_) return 0;
+  bool waited_for = std::any_of(unconfirmed_.begin(), unconfirmed_.end(),
+                                [&](uint64_t session) { return !excused || !excused(session); });
+  return waited_for ? old_leases_until_ms_ : 0;
 }
 
 uint32_t MetadataLeases::Grant(uint64_t session, uint64_t inode, Kind kind, int64_t now_ms) {

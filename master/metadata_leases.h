@@ -46,8 +46,9 @@ class MetadataLeases {
   void StartServing(const std::vector<uint64_t>& holders, int64_t now_ms);
   // `session`'s kernel dropped everything earlier masters granted.
   void Confirmed(uint64_t session);
-  // Until when a change must wait for earlier masters' leases (0: it need not).
-  int64_t OldLeasesUntil(int64_t now_ms) const;
+  // Until when a change must wait for earlier masters' leases (0: it need not), leaving out
+  // the sessions `excused` says need not be waited for.
+  int64_t OldLeasesUntil(int64_t now_ms, const std::function<bool(uint64_t)>& excused = nullptr) const;
 
   // Grants `session` a lease of `kind` on `inode` (a directory for kEntries) from now_ms;
   // the milliseconds granted, 0 for none.

@@ -59,6 +59,8 @@ TEST(MetadataLeasesTest, ANewActiveWaitsForEarlierHoldersOrOneLeaseTime) {
   leases.StartServing({4, 5}, 100);
   EXPECT_GT(leases.OldLeasesUntil(200), 1100);
   EXPECT_EQ(leases.HoldersToLog(true, 200), std::nullopt) << "logged as they were";
+  EXPECT_EQ(leases.OldLeasesUntil(200, [](uint64_t session) { return session == 4 || session == 5; }), 0)
+      << "both excused";
   leases.Confirmed(4);
   EXPECT_NE(leases.OldLeasesUntil(200), 0);
   EXPECT_EQ(leases.HoldersToLog(true, 200), (std::vector<uint64_t>{5}));

@@ -324,13 +324,14 @@ def takeovers(cluster, count, writers=None, out=None):
     return times, probe.counter
 
 
-def test_ten_takeovers_under_load(pair):
+def test_five_takeovers_under_load(pair):
     directory = pair.mnt / "load"
     directory.mkdir()
     writers = Writers(directory, threads=3, max_size=100_000).start()
     try:
         with open(pair.root / "takeover-times.txt", "w") as out:
-            times, probes = takeovers(pair, 10, writers=writers, out=out)
+            # Five, alternating twice between the masters and back (bench/failover_time.py runs ten).
+            times, probes = takeovers(pair, 5, writers=writers, out=out)
     finally:
         writers.finish()
     print("takeover times (s):", " ".join(f"{t:.3f}" for t in times), f"median {statistics.median(times):.3f}")
