@@ -4,9 +4,9 @@
 
 namespace hafs::master {
 
-void ChangeWaits::Add(const wire::Envelope& request, PendingReply reply, Wait wait, int64_t now_ms) {
-  std::pair<uint64_t, uint64_t> key{request.client_id(), request.sequence()};
-  if (request.client_id() != 0) {
+void ChangeWaits::Add(uint64_t client_id, uint64_t sequence, PendingReply reply, Wait wait, int64_t now_ms) {
+  std::pair<uint64_t, uint64_t> key{client_id, sequence};
+  if (client_id != 0) {
     if (auto found = by_request_.find(key); found != by_request_.end()) {
       waiting_.erase(found->second);  // a client reusing a sequence: the newer one counts
       by_request_.erase(found);
@@ -14,7 +14,7 @@ void ChangeWaits::Add(const wire::Envelope& request, PendingReply reply, Wait wa
   }
   wait.since_ms = now_ms;
   waiting_.push_back({key, std::move(reply), true, std::move(wait), now_ms});
-  if (request.client_id() != 0) by_request_[key] = std::prev(waiting_.end());
+  if (client_id != 0) by_request_[key] = std::prev(waiting_.end());
 }
 
 bool ChangeWaits::Reattach(const wire::Envelope& request, PendingReply* retry, int64_t now_ms) {

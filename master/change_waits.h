@@ -34,8 +34,8 @@ class ChangeWaits {
   // Whether a wait is over.
   using Settled = std::function<bool(const Wait&)>;
 
-  // `reply` answers `request` once `wait` is settled.
-  void Add(const wire::Envelope& request, PendingReply reply, Wait wait, int64_t now_ms);
+  // `reply` answers the change (client_id, sequence) once `wait` is settled.
+  void Add(uint64_t client_id, uint64_t sequence, PendingReply reply, Wait wait, int64_t now_ms);
   // A retry of a change that still waits: `retry` (its identity and request id) gets the
   // answer instead; false when no such change waits.
   bool Reattach(const wire::Envelope& request, PendingReply* retry, int64_t now_ms);

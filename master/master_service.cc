@@ -233,7 +233,7 @@ Status MasterService::Run() {
 Status MasterService::ServeBatch() {
   std::vector<PendingReply> replies;
   // Replies that wait for other mounts to drop what they cached (ChangeWaits).
-  std::vector<std::tuple<wire::Envelope, PendingReply, ChangeWaits::Wait>> waits;
+  std::vector<std::tuple<uint64_t, uint64_t, PendingReply, ChangeWaits::Wait>> waits;  // (client_id, sequence, ...)
   std::vector<wire::LogRecord> records;
   Role role_at_start = role_.load();
   for (int count = 0; count < kMaxBatchRequests; ++count) {
@@ -363,7 +363,7 @@ Status MasterService::ServeBatch() {
     } else if (reattached) {
       // answered by AnswerWatches
     } else if (!wait.acks.empty() || wait.old_leases) {
-      waits.emplace_back(request, std::move(pending), std::move(wait));
+      waits.emplace_back(request.client_id(), request.sequence(), std::move(pending), std::move(wait));
     } else {
       replies.push_back(std::move(pending));
     }
@@ -375,13 +375,13 @@ Status MasterService::ServeBatch() {
   if (HasPeer() && role_at_start == Role::kActive) {
     if (role_.load() != Role::kActive) {
       may_reply = false;
-    } else if (!replies.empty() && !LeaseTrusted(MonotonicMs())) {
+    } else if ((!replies.empty() || !waits.empty()) && !LeaseTrusted(MonotonicMs())) {
       StepDown("the leadership lease quorum is no longer trusted: " + leadership_->last_problem());
       may_reply = false;
     }
   }
   if (!may_reply) {
-    LOG(WARNING) << "dropping " << replies.size() << " replies (clients retry elsewhere)";
+    LOG(WARNING) << "dropping " << replies.size() + waits.size() << " replies (clients retry elsewhere)";
     return Status::Ok();
   }
   for (PendingReply& pending : replies) {
@@ -391,7 +391,9 @@ Status MasterService::ServeBatch() {
       LOG(WARNING) << "reply not sent: " << status.ToString();
     }
   }
-  for (auto& [request, pending, wait] : waits) change_waits_.Add(request, std::move(pending), std::move(wait), MonotonicMs());
+  for (auto& [client_id, sequence, pending, wait] : waits) {
+    change_waits_.Add(client_id, sequence, std::move(pending), std::move(wait), MonotonicMs());
+  }
   AnswerWatches(MonotonicMs());
   return Status::Ok();
 }

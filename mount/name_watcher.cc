@@ -60,11 +60,10 @@ bool NameWatcher::WatchOnce() {
   if (!reply) {
     if (reply.error().error() == ENOENT) renew_session_();
     static LogRateLimit failures(1, 30000);
-    rpc::LogAtRate(failures, "name watch failed (names removed elsewhere stay cached up to the entry timeout)",
+    rpc::LogAtRate(failures, "name watch failed (what this mount caches stays until its leases end)",
                    reply.error());
     return false;
   }
-  MountContext& context = context_;
   if (reply->names_lost()) {
     static LogRateLimit lost(1, 30000);
     rpc::LogAtRate(lost, "the master dropped recalls meant for this mount",
@@ -72,16 +71,16 @@ bool NameWatcher::WatchOnce() {
     DropKernelCache(context_);
   } else {
     context_.ledger.Recall([&] {
-      fuse_session* session = context.session;
+      fuse_session* session = context_.session;
       if (session == nullptr) return;
       for (const wire::InvalidatedName& name : reply->invalidated_names()) {
-        fuse_ino_t parent = context.inode_mapping.ToKernel(name.parent());
+        fuse_ino_t parent = context_.inode_mapping.ToKernel(name.parent());
         // ENOENT: the kernel has no such entry cached; nothing to drop.
         fuse_lowlevel_notify_inval_entry(session, parent, name.name().data(), name.name().size());
       }
       // Attributes only (offset < 0): no page locks taken.
       for (uint64_t inode : reply->recalled_attrs()) {
-        fuse_lowlevel_notify_inval_inode(session, context.inode_mapping.ToKernel(inode), -1, 0);
+        fuse_lowlevel_notify_inval_inode(session, context_.inode_mapping.ToKernel(inode), -1, 0);
       }
     });
   }
