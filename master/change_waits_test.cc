@@ -27,7 +27,7 @@ TEST(ChangeWaitsTest, AReplyWaitsUntilSettledAndARetryTakesItsPlace) {
   auto due = [&](int64_t now_ms) {
     return waits.Due(now_ms, [&](const ChangeWaits::Wait&) { return settled; }, [&](const ChangeWaits::Wait&) { done++; });
   };
-  waits.Add(Request(1, 5, 100), Answer(100, 42), {}, 0);
+  waits.Add(1, 5, Answer(100, 42), {}, 0);
   EXPECT_TRUE(waits.Waits(1));
   EXPECT_FALSE(waits.Waits(2));
   EXPECT_TRUE(due(10).empty());
