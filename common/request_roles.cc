@@ -37,6 +37,8 @@ bool ClientRequest(Body request) {
     case Body::kSession:
     case Body::kCloseFiles:
     case Body::kWatchNames:
+    case Body::kDelegation:
+    case Body::kChangeBatch:
     case Body::kClusterStatus:
     case Body::kFileInfo:
     case Body::kSetGoal:

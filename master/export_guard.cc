@@ -63,6 +63,11 @@ Reach ReachOf(wire::Envelope* request) {
       return {{request->write_done().inode()}, true, request->mutable_write_done()->mutable_credentials()};
     case E::kFallocate:
       return {{request->fallocate().inode()}, true, request->mutable_fallocate()->mutable_credentials()};
+    // A delegation is for changes (none under a read-only export); a batch's changes are
+    // admitted one by one as well.
+    case E::kDelegation:
+      return {{request->delegation().dir()}, true, request->mutable_delegation()->mutable_credentials()};
+    case E::kChangeBatch: return {{}, true};
     default:
       // statfs, cluster status, lease releases, bad-replica reports: no inode of the tree.
       return {};

@@ -307,6 +307,7 @@ Status MasterService::BecomeActive(uint64_t epoch, int64_t now_ms) {
   role_.store(Role::kActive);
   locks_.StartServing(state_->epoch(), now_ms);
   leases_.StartServing(state_->lease_holders(), now_ms);
+  delegations_.StartServing(state_->delegating_holders(), now_ms);
   Metrics().takeovers.Increment();
   standby_sync_ = StandbySync::kOutOfSync;
   standby_position_known_ = false;
@@ -331,6 +332,7 @@ void MasterService::StepDown(const std::string& why) {
   held_watches_.clear();  // unanswered: their mounts time out and watch the next active
   change_waits_.Clear();  // like every reply of a master that steps down: the clients retry
   leases_.Clear();        // the next active waits for them (MetadataLeases::StartServing)
+  delegations_.Clear();   // ... and for these (DirDelegations::StartServing)
   locks_.Clear();     // ... and the locks from their re-assertions
   leadership_->Hold(0);
   // Our log may hold records that were never acknowledged: resynchronise from the next active.

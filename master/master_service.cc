@@ -16,6 +16,7 @@
 #include "common/protocol_limits.h"
 #include "common/rpc.h"
 #include "master/checkpoint.h"
+#include "master/delegation_requests.h"
 #include "master/lease_changes.h"
 #include "master/master_metrics.h"
 #include "master/record_file.h"
@@ -33,9 +34,10 @@ constexpr int64_t kLivenessProbeEveryMs = 50;
 
 // A request the checks let through that still throws is answered EIO and logged: no
 // peer's bytes may stop the master (and then its standby, which the client tries next).
-wire::Reply HandleGuarded(MasterState& state, const wire::Envelope& request, std::vector<wire::LogRecord>* records) {
+wire::Reply HandleGuarded(MasterState& state, const wire::Envelope& request, int64_t now_ns,
+                          std::vector<wire::LogRecord>* records) {
   try {
-    return state.Handle(request, MonotonicMs(), WallClockNs(), records);
+    return state.Handle(request, MonotonicMs(), now_ns, records);
   } catch (const std::exception& error) {
     LOG(ERROR) << "handling a " << RequestName(request) << " request threw: " << error.what();
     wire::Reply reply;
@@ -95,6 +97,23 @@ uint64_t OpenGeneration(const wire::Envelope& request) {
   if (request.has_get_attr()) return request.get_attr().open_generation();
   if (request.has_mknod()) return request.mknod().open_generation();
   return 0;
+}
+
+// A write-back change happened when its mount applied it, within reason: a mount's clock may
+// be off, not its changes' order, so a time far from the master's is the master's.
+int64_t ChangeTimeNs(const wire::Envelope& request) {
+  constexpr int64_t kTrustedSkewNs = 5'000'000'000;
+  int64_t now_ns = WallClockNs();
+  int64_t claimed = request.change_time_ns();
+  if (claimed == 0 || claimed > now_ns + kTrustedSkewNs || claimed < now_ns - 60 * kTrustedSkewNs) return now_ns;
+  return claimed;
+}
+
+wire::Reply Refusal(int error, const std::string& message) {
+  wire::Reply reply;
+  reply.set_error(error);
+  reply.set_error_message(message);
+  return reply;
 }
 
 bool FromMaster(wire::Envelope::BodyCase kind) {
@@ -165,6 +184,7 @@ Status MasterService::Start() {
     if (Status status = log_->Append(records); !status.ok()) return status;
     locks_.StartServing(state_->epoch(), MonotonicMs());
     leases_.StartServing(state_->lease_holders(), MonotonicMs());
+    delegations_.StartServing(state_->delegating_holders(), MonotonicMs());
   }
   records_since_checkpoint_ = 0;
   last_checkpoint_ms_ = MonotonicMs();
@@ -309,7 +329,10 @@ Status MasterService::ServeBatch() {
       if (reply.reply().error() == 0 && request.session().end()) ReleaseHoldings(request.client_id());
       if (reply.reply().error() == 0 && !request.session().end()) {
         open_files_.Replace(request.client_id(), request.session(), MonotonicMs());
-        if (request.session().kernel_cache_epoch() >= state_->epoch()) leases_.Confirmed(request.client_id());
+        if (request.session().kernel_cache_epoch() >= state_->epoch()) {
+          leases_.Confirmed(request.client_id());
+          delegations_.Confirmed(request.client_id());
+        }
       }
     } else if (kind == wire::Envelope::kCloseFiles) {
       if (sessions_.MayActFor(request.client_id(), incoming->peer_key)) {
@@ -330,27 +353,22 @@ Status MasterService::ServeBatch() {
       *reply.mutable_reply() = sessions_.List(MonotonicMs());
     } else if (change_waits_.Reattach(request, &pending, MonotonicMs())) {
       reattached = true;
+    } else if (kind == wire::Envelope::kDelegation) {
+      bool owned = sessions_.OwnedBy(request.client_id(), incoming->peer_key) && name_watch_.Watching(request.client_id());
+      *reply.mutable_reply() =
+          owned ? AnswerDelegation(request.client_id(), request.delegation(), *state_, delegations_, leases_,
+                                   MonotonicMs(), &records)
+                : Refusal(ENOENT, "no watched session of this key to delegate to");
+    } else if (kind == wire::Envelope::kChangeBatch) {
+      *reply.mutable_reply() = ApplyChangeBatch(incoming->message.envelope, incoming->peer_key, client, &records, &wait);
+    } else if (Status held_back = AwaitDelegations(request); !held_back.ok()) {
+      *reply.mutable_reply() = Refusal(held_back.error(), held_back.message());
     } else {
-      DecideKeepOpenFile(&incoming->message.envelope, state_->name_space(), open_files_, MonotonicMs());
-      std::vector<CachedMetadata> changed = ChangedBy(request, state_->name_space());
-      *reply.mutable_reply() = HandleGuarded(*state_, request, &records);
-      AnswerNegativeLookup(request, reply.mutable_reply());
-      if (reply.reply().error() == 0) {
-        RecallChanged(request.client_id(), changed, MonotonicMs(), leases_, name_watch_, &wait.acks);
-        wait.old_leases = !changed.empty() && leases_.OldLeasesUntil(MonotonicMs()) != 0;
-        wait.origin = request.client_id();
-        if (name_watch_.Watching(request.client_id()) && sessions_.OwnedBy(request.client_id(), incoming->peer_key)) {
-          GrantLeases(request.client_id(), request, MonotonicMs(), leases_, reply.mutable_reply());
-        }
-      }
-      if (uint64_t generation = OpenGeneration(request); generation != 0 && reply.reply().error() == 0 &&
-                                                          request.client_id() != 0 && S_ISREG(reply.reply().attr().mode())) {
-        if (Status holding = open_files_.Hold(request.client_id(), reply.reply().attr().inode(), generation, MonotonicMs());
-            !holding.ok()) {
-          *reply.mutable_reply() = rpc::MakeReply(request, holding).reply();
-        }
-      }
-      token_issuer_.AddTokens(request, reply.mutable_reply(), WallClockMs());
+      // An inode number of a write-back create comes only in a batch, whose session is checked.
+      if (request.has_mknod()) incoming->message.envelope.mutable_mknod()->clear_inode();
+      if (request.has_mkdir()) incoming->message.envelope.mutable_mkdir()->clear_inode();
+      *reply.mutable_reply() =
+          HandleChange(incoming->message.envelope, incoming->peer_key, WallClockNs(), &records, &wait);
       if (kind == wire::Envelope::kClusterStatus && HasPeer()) FillMasters(reply.mutable_reply());
       if (kind == wire::Envelope::kClusterStatus) FillRepairs(reply.mutable_reply());
       if (reply.reply().error() != 0) {
@@ -398,8 +416,95 @@ Status MasterService::ServeBatch() {
   return Status::Ok();
 }
 
+wire::Reply MasterService::HandleChange(wire::Envelope& request, const std::string& peer_key, int64_t now_ns,
+                                       std::vector<wire::LogRecord>* records, ChangeWaits::Wait* wait) {
+  DecideKeepOpenFile(&request, state_->name_space(), open_files_, MonotonicMs());
+  std::vector<CachedMetadata> changed = ChangedBy(request, state_->name_space());
+  uint64_t removed_dir = 0;  // its delegation goes with it
+  if (request.has_rmdir()) {
+    if (auto entry = state_->name_space().Lookup(request.rmdir().parent(), request.rmdir().name())) {
+      removed_dir = entry->inode();
+    }
+  }
+  wire::Reply reply = HandleGuarded(*state_, request, now_ns, records);
+  if (removed_dir != 0 && reply.error() == 0) delegations_.Release(delegations_.Holder(removed_dir), removed_dir, MonotonicMs());
+  AnswerNegativeLookup(request, &reply);
+  if (reply.error() == 0) {
+    RecallChanged(request.client_id(), changed, MonotonicMs(), leases_, name_watch_, &wait->acks);
+    wait->old_leases = wait->old_leases || (!changed.empty() && leases_.OldLeasesUntil(MonotonicMs()) != 0);
+    wait->origin = request.client_id();
+    if (name_watch_.Watching(request.client_id()) && sessions_.OwnedBy(request.client_id(), peer_key)) {
+      GrantLeases(request.client_id(), request, MonotonicMs(), leases_, &reply);
+    }
+  }
+  if (uint64_t generation = OpenGeneration(request); generation != 0 && reply.error() == 0 &&
+                                                      request.client_id() != 0 && S_ISREG(reply.attr().mode())) {
+    if (Status holding = open_files_.Hold(request.client_id(), reply.attr().inode(), generation, MonotonicMs());
+        !holding.ok()) {
+      reply = rpc::MakeReply(request, holding).reply();
+    }
+  }
+  token_issuer_.AddTokens(request, &reply, WallClockMs());
+  return reply;
+}
+
+Status MasterService::AwaitDelegations(const wire::Envelope& request) {
+  std::vector<uint64_t> dirs = DirsNamedBy(request, state_->name_space());
+  if (dirs.empty()) return Status::Ok();
+  int64_t now_ms = MonotonicMs();
+  if (delegations_.OldDelegationsBlock(request.client_id(), now_ms)) {
+    return Status::Error(EAGAIN, "an earlier master's write-back delegations are not flushed yet");
+  }
+  for (uint64_t dir : dirs) {
+    bool newly = false;
+    if (uint64_t holder = delegations_.Recall(dir, request.client_id(), now_ms, &newly); holder != 0) {
+      if (newly) name_watch_.RecallDelegation(holder, dir);
+      return Status::Error(EAGAIN, "directory " + std::to_string(dir) + " is delegated to another mount");
+    }
+  }
+  return Status::Ok();
+}
+
+wire::Reply MasterService::ApplyChangeBatch(wire::Envelope& batch, const std::string& peer_key,
+                                            const std::optional<ExportClient>& client,
+                                            std::vector<wire::LogRecord>* records, ChangeWaits::Wait* wait) {
+  uint64_t session = batch.client_id();
+  if (!sessions_.OwnedBy(session, peer_key)) return Refusal(ENOENT, "no session of this key to ship changes for");
+  if (batch.change_batch().changes_size() > kMaxBatchChanges) {
+    return Refusal(EMSGSIZE, "more than " + std::to_string(kMaxBatchChanges) + " changes in one batch");
+  }
+  wire::Reply reply;
+  bool stopped = false;
+  for (wire::Envelope& change : *batch.mutable_change_batch()->mutable_changes()) {
+    wire::Reply* answer = reply.add_batch_replies();
+    if (stopped) {
+      *answer = Refusal(EAGAIN, "an earlier change of the batch was not applied");
+      continue;
+    }
+    // The batch's identity, not the change's claim, says whose change this is.
+    change.set_client_id(session);
+    change.set_epoch(batch.epoch());
+    change.set_mount_root(batch.mount_root());
+    uint64_t dir = WriteBackDir(change);
+    if (dir == 0) {
+      *answer = Refusal(EINVAL, "not a change a mount may write back");
+    } else if (!delegations_.MayChange(session, dir)) {
+      *answer = Refusal(ENOLCK, "the mount no longer holds directory " + std::to_string(dir) + "'s delegation");
+    } else if (Status admitted = Admit(client, &change); !admitted.ok()) {
+      *answer = Refusal(admitted.error(), admitted.message());
+    } else {
+      *answer = HandleChange(change, peer_key, ChangeTimeNs(change), records, wait);
+      // A directory made under a delegation is its maker's too: nobody else knows it yet.
+      if (change.has_mkdir() && answer->error() == 0) delegations_.Grant(session, answer->attr().inode(), MonotonicMs());
+    }
+    stopped = answer->error() == EAGAIN;
+  }
+  return reply;
+}
+
 void MasterService::AnswerWatches(int64_t now_ms) {
   leases_.Expire(now_ms);
+  delegations_.Expire(now_ms);
   // A mount whose own change waits here is not waited for: its kernel may hold the directory
   // locked for that change, so its recall cannot be applied before it is answered, and two
   // mounts changing one directory would each wait for the other until a lease ran out.
@@ -471,15 +576,20 @@ Status MasterService::CommitBatch(const std::vector<wire::LogRecord>& records, b
 
 void MasterService::LogLeaseHolders(bool shrunk_too, int64_t now_ms, std::vector<wire::LogRecord>* records) {
   std::optional<std::vector<uint64_t>> holders = leases_.HoldersToLog(shrunk_too, now_ms);
-  if (!holders) return;
-  state_->LogLeaseHolders(*holders, WallClockNs(), records);
+  std::optional<std::vector<uint64_t>> delegating = delegations_.HoldersToLog(shrunk_too, now_ms);
+  if (!holders && !delegating) return;
+  if (!holders) holders = state_->lease_holders();
+  if (!delegating) delegating = state_->delegating_holders();
+  state_->LogLeaseHolders(*holders, *delegating, WallClockNs(), records);
   leases_.Logged(std::move(*holders));
+  delegations_.Logged(std::move(*delegating));
 }
 
 void MasterService::ReleaseHoldings(uint64_t session) {
   open_files_.EndSession(session);
   locks_.ReleaseSession(session);
   leases_.Forget(session);
+  delegations_.Forget(session);
   name_watch_.Forget(session);
   held_watches_.erase(session);
 }

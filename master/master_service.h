@@ -32,6 +32,7 @@
 #include "master/replication.h"
 #include "master/export_guard.h"
 #include "master/change_waits.h"
+#include "master/dir_delegations.h"
 #include "master/metadata_leases.h"
 #include "master/name_watch.h"
 #include "master/open_files.h"
@@ -143,6 +144,19 @@ class MasterService {
   // Writes (and, on an active with a peer, ships) one batch; *may_reply false: the
   // batch's replies must not be sent.
   Status CommitBatch(const std::vector<wire::LogRecord>& records, bool* may_reply);
+  // A namespace request after the Admit checks: applied (or answered), its recalls of other
+  // mounts' leases added to *wait; `now_ns` is when it happened (a write-back change's time).
+  wire::Reply HandleChange(wire::Envelope& request, const std::string& peer_key, int64_t now_ns,
+                           std::vector<wire::LogRecord>* records, ChangeWaits::Wait* wait);
+  // Write-back (docs/design.md, "Write-back namespace changes"): EAGAIN while a directory the
+  // request names is delegated to another mount (recalled here), or an earlier master's
+  // delegations may hold unflushed changes.
+  Status AwaitDelegations(const wire::Envelope& request);
+  // A ChangeBatchRequest: each change in order through the same checks, under the batch's
+  // session, stopping at the first that must wait (EAGAIN).
+  wire::Reply ApplyChangeBatch(wire::Envelope& batch, const std::string& peer_key,
+                               const std::optional<ExportClient>& client, std::vector<wire::LogRecord>* records,
+                               ChangeWaits::Wait* wait);
   // Sends the replies to changes whose recalls every mount acknowledged (or whose leases
   // ended), and answers the held name watches that have recalls, or whose hold ran out.
   void AnswerWatches(int64_t now_ms);
@@ -181,6 +195,7 @@ class MasterService {
   NameWatch name_watch_;
   std::unordered_map<uint64_t, PendingReply> held_watches_;  // by session
   MetadataLeases leases_{options_.metadata_lease_ms};
+  DirDelegations delegations_{options_.metadata_lease_ms};  // write-back directories
   ChangeWaits change_waits_;  // replies to changes, until the other mounts dropped what they cached
   LockTable locks_{options_.session_timeout_ms};
   std::unique_ptr<MasterState> state_;

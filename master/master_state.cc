@@ -59,9 +59,22 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       return set_attr(std::move(attr));
     }
     case wire::LogRecord::kMknod:
-      return set_attr(namespace_.Mknod(record.mknod(), now_ns));
+      return TakeGrantedInode(record, record.mknod().inode(), [&] { return set_attr(namespace_.Mknod(record.mknod(), now_ns)); });
     case wire::LogRecord::kMkdir:
-      return set_attr(namespace_.Mkdir(record.mkdir(), now_ns));
+      return TakeGrantedInode(record, record.mkdir().inode(), [&] { return set_attr(namespace_.Mkdir(record.mkdir(), now_ns)); });
+    case wire::LogRecord::kInodesGranted: {
+      const wire::InodesGranted& granted = record.inodes_granted();
+      if (granted.first() != namespace_.next_inode() || granted.count() == 0 ||
+          granted.count() > InodeGrants::kMaxPerGrant) {
+        return Fail(EINVAL, "inode range " + std::to_string(granted.first()) + "+" + std::to_string(granted.count()) +
+                                " is not the next one");
+      }
+      namespace_.ReserveInodes(granted.count());
+      inode_grants_.Add(granted.session(), granted.first(), granted.count());
+      reply.set_inode_range_first(granted.first());
+      reply.set_inode_range_count(granted.count());
+      return reply;
+    }
     case wire::LogRecord::kSymlink:
       return set_attr(namespace_.Symlink(record.symlink(), now_ns));
     case wire::LogRecord::kLink:
@@ -89,6 +102,7 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       return set_status(namespace_.ReleaseOrphan(record.release_orphan(), &freed_chunks));
     case wire::LogRecord::kLeaseHolders:
       lease_holders_.assign(record.lease_holders().sessions().begin(), record.lease_holders().sessions().end());
+      delegating_holders_.assign(record.lease_holders().delegating().begin(), record.lease_holders().delegating().end());
       return reply;
     case wire::LogRecord::kChunkAllocated: {
       const wire::ChunkAllocated& allocated = record.chunk_allocated();
@@ -154,11 +168,37 @@ void MasterState::ReleaseOrphans(const std::vector<uint64_t>& inodes, int64_t no
   }
 }
 
-void MasterState::LogLeaseHolders(const std::vector<uint64_t>& sessions, int64_t now_ns,
-                                  std::vector<wire::LogRecord>* records) {
+void MasterState::LogLeaseHolders(const std::vector<uint64_t>& sessions, const std::vector<uint64_t>& delegating,
+                                  int64_t now_ns, std::vector<wire::LogRecord>* records) {
   wire::LogRecord record;
   record.mutable_lease_holders()->mutable_sessions()->Add(sessions.begin(), sessions.end());
+  record.mutable_lease_holders()->mutable_delegating()->Add(delegating.begin(), delegating.end());
   (void)Log(std::move(record), now_ns, records);
+}
+
+Result<uint64_t> MasterState::GrantInodes(uint64_t session, uint32_t count, int64_t now_ns,
+                                          std::vector<wire::LogRecord>* records) {
+  if (!inode_grants_.MayGrant(session, count)) {
+    return Fail(ENOSPC, "session " + std::to_string(session) + " holds as many inode numbers as it may");
+  }
+  wire::LogRecord record;
+  record.mutable_inodes_granted()->set_session(session);
+  record.mutable_inodes_granted()->set_first(namespace_.next_inode());
+  record.mutable_inodes_granted()->set_count(count);
+  auto granted = Log(std::move(record), now_ns, records);
+  if (!granted) return Fail(granted.error());
+  return granted->inode_range_first();
+}
+
+Result<wire::Reply> MasterState::TakeGrantedInode(const wire::LogRecord& record, uint64_t inode,
+                                                  const std::function<Result<wire::Reply>()>& create) {
+  if (inode == 0) return create();
+  if (!inode_grants_.Holds(record.client_id(), inode)) {
+    return Fail(EACCES, "inode " + std::to_string(inode) + " was not granted to this session");
+  }
+  auto created = create();
+  if (created) inode_grants_.Take(record.client_id(), inode);
+  return created;
 }
 
 Result<wire::Reply> MasterState::Log(wire::LogRecord record, int64_t now_ns, std::vector<wire::LogRecord>* records) {
@@ -419,6 +459,8 @@ Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wir
   header->set_member_count(members_.size());
   header->set_recent_result_count(recent_.size());
   header->mutable_lease_holders()->Add(lease_holders_.begin(), lease_holders_.end());
+  header->mutable_delegating_holders()->Add(delegating_holders_.begin(), delegating_holders_.end());
+  for (wire::InodesGranted& range : inode_grants_.All()) *header->add_inode_grants() = std::move(range);
   if (Status status = emit(record); !status.ok()) return status;
   for (const auto& [uuid, member] : members_) {
     record.Clear();
@@ -459,6 +501,13 @@ Status MasterState::Restore(const wire::CheckpointRecord& record) {
       members_.clear();
       recent_.Clear();
       lease_holders_.assign(record.header().lease_holders().begin(), record.header().lease_holders().end());
+      delegating_holders_.assign(record.header().delegating_holders().begin(),
+                                 record.header().delegating_holders().end());
+      inode_grants_.Clear();
+      for (const wire::InodesGranted& range : record.header().inode_grants()) {
+        if (range.count() > InodeGrants::kMaxPerGrant) return Status::Error(EBADMSG, "an inode range is too long");
+        inode_grants_.Add(range.session(), range.first(), range.count());
+      }
       return Status::Ok();
     case wire::CheckpointRecord::kMember:
       if (!wire::ChunkserverMode_IsValid(record.member().mode())) {

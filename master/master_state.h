@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "master/chunk_registry.h"
 #include "master/repair_planner.h"
+#include "master/inode_grants.h"
 #include "master/namespace.h"
 #include "master/recent_results.h"
 
@@ -51,8 +52,14 @@ class MasterState {
   void ReleaseOrphans(const std::vector<uint64_t>& inodes, int64_t now_ns, std::vector<wire::LogRecord>* records);
   // Logs the sessions that may hold metadata leases (MetadataLeases::HoldersToLog): a new
   // active waits for them before it answers a change.
-  void LogLeaseHolders(const std::vector<uint64_t>& sessions, int64_t now_ns, std::vector<wire::LogRecord>* records);
+  // `delegating`: those that may hold directory delegations (DirDelegations::HoldersToLog).
+  void LogLeaseHolders(const std::vector<uint64_t>& sessions, const std::vector<uint64_t>& delegating, int64_t now_ns,
+                       std::vector<wire::LogRecord>* records);
   const std::vector<uint64_t>& lease_holders() const { return lease_holders_; }
+  const std::vector<uint64_t>& delegating_holders() const { return delegating_holders_; }
+  // Logs a range of `count` inode numbers for `session`'s write-back creates: its first.
+  Result<uint64_t> GrantInodes(uint64_t session, uint32_t count, int64_t now_ns, std::vector<wire::LogRecord>* records);
+  const InodeGrants& inode_grants() const { return inode_grants_; }
   // Moves to the next epoch (called once at start, before serving) and starts the grace
   // period (--heartbeat-timeout-ms from now_ms) in which every live chunkserver registers.
   void StartEpoch(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records);
@@ -124,6 +131,10 @@ class MasterState {
   // Applies `record` stamped with the next position and now_ns; logs it on success.
   Result<wire::Reply> Log(wire::LogRecord record, int64_t now_ns, std::vector<wire::LogRecord>* records);
   Result<wire::Reply> ApplyEvent(const wire::LogRecord& record);
+  // A create with a write-back inode number (0: none): only one granted to the record's
+  // session and not used yet; `create` applies it, and the number is used on success.
+  Result<wire::Reply> TakeGrantedInode(const wire::LogRecord& record, uint64_t inode,
+                                       const std::function<Result<wire::Reply>()>& create);
   void FreeChunks(const std::vector<uint64_t>& freed_chunks);
 
   // Goals (goals.cc).
@@ -190,6 +201,8 @@ class MasterState {
   std::map<std::string, Member> members_;
   RecentResults recent_;
   std::vector<uint64_t> lease_holders_;  // LeaseHolders
+  std::vector<uint64_t> delegating_holders_;
+  InodeGrants inode_grants_;
   Namespace namespace_;
   ChunkRegistry registry_;
   uint64_t position_ = 0;

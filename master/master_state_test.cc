@@ -512,17 +512,48 @@ TEST_F(ChunkHandlingTest, AFileNobodyHoldsOpenGoesAtItsLastUnlink) {
 }
 
 TEST_F(ChunkHandlingTest, TheSessionsThatMayHoldMetadataLeasesSurviveReplayAndACheckpoint) {
-  state_.LogLeaseHolders({7, 9}, kNowNs, &records_);
+  state_.LogLeaseHolders({7, 9}, {9}, kNowNs, &records_);
   EXPECT_EQ(state_.lease_holders(), (std::vector<uint64_t>{7, 9}));
   MasterState standby(Options());
   for (const wire::LogRecord& record : records_) ASSERT_TRUE(standby.Apply(record)) << record.DebugString();
   EXPECT_EQ(standby.lease_holders(), (std::vector<uint64_t>{7, 9}));
-  state_.LogLeaseHolders({9}, kNowNs, &records_);
+  EXPECT_EQ(standby.delegating_holders(), std::vector<uint64_t>{9});
+  state_.LogLeaseHolders({9}, {}, kNowNs, &records_);
   MasterState restored(Options());
   ASSERT_TRUE(state_.ForEachCheckpointRecord([&](const wire::CheckpointRecord& record) {
                       return restored.Restore(record);
                     }).ok());
   EXPECT_EQ(restored.lease_holders(), std::vector<uint64_t>{9});
+  EXPECT_TRUE(restored.delegating_holders().empty());
+}
+
+TEST_F(ChunkHandlingTest, WriteBackCreatesUseGrantedInodeNumbersOnceOnEveryMaster) {
+  constexpr uint64_t kSession = 77;
+  auto first = state_.GrantInodes(kSession, 4, kNowNs, &records_);
+  ASSERT_TRUE(first);
+  uint64_t sequence = 0;
+  auto create = [&](uint64_t session, uint64_t inode, const std::string& name) {
+    wire::Envelope request = MknodEnvelope(kRootInode, name);
+    request.set_client_id(session);
+    request.set_sequence(++sequence);
+    request.mutable_mknod()->set_inode(inode);
+    return state_.Handle(request, 0, kNowNs, &records_);
+  };
+  EXPECT_EQ(create(kSession, *first + 1, "a").attr().inode(), *first + 1);
+  EXPECT_EQ(create(kSession, *first + 1, "b").error(), EACCES);  // used
+  EXPECT_EQ(create(kSession + 1, *first + 2, "c").error(), EACCES);  // not its own
+  EXPECT_EQ(create(kSession, state_.name_space().next_inode(), "d").error(), EACCES);
+  EXPECT_NE(MakeFile("plain"), *first + 2);  // the master's own numbers go past the range
+  MasterState standby(Options());
+  for (const wire::LogRecord& record : records_) ASSERT_TRUE(standby.Apply(record)) << record.DebugString();
+  EXPECT_TRUE(standby.inode_grants().Holds(kSession, *first + 2));
+  EXPECT_FALSE(standby.inode_grants().Holds(kSession, *first + 1));
+  MasterState restored(Options());
+  ASSERT_TRUE(state_.ForEachCheckpointRecord([&](const wire::CheckpointRecord& record) {
+                      return restored.Restore(record);
+                    }).ok());
+  EXPECT_EQ(restored.inode_grants().Outstanding(kSession), 3u);
+  EXPECT_EQ(restored.name_space().next_inode(), state_.name_space().next_inode());
 }
 
 }  // namespace

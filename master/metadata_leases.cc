@@ -55,6 +55,15 @@ void MetadataLeases::Recall(uint64_t origin, uint64_t inode, Kind kind, int64_t 
   }
 }
 
+bool MetadataLeases::HeldByOthers(uint64_t session, uint64_t inode, int64_t now_ms) const {
+  auto found = by_inode_.find(inode);
+  if (found == by_inode_.end()) return false;
+  return std::any_of(found->second.begin(), found->second.end(), [&](const Holding& holding) {
+    return holding.session != session && sessions_.contains(holding.session) &&
+           std::max(holding.attr_until_ms, holding.entries_until_ms) > now_ms;
+  });
+}
+
 void MetadataLeases::Unresponsive(uint64_t session, int64_t now_ms) {
   auto found = sessions_.find(session);
   if (found != sessions_.end()) found->second.unresponsive_until_ms = now_ms + kUnresponsiveMs;

@@ -57,6 +57,9 @@ class MetadataLeases {
   // until_ms)` for every other session whose lease lasts past now_ms.
   void Recall(uint64_t origin, uint64_t inode, Kind kind, int64_t now_ms,
               const std::function<void(uint64_t session, int64_t until_ms)>& recall);
+  // Whether a session other than `session` holds a lease of either kind on `inode` past now_ms
+  // (a directory is delegated only when nobody else caches any of it).
+  bool HeldByOthers(uint64_t session, uint64_t inode, int64_t now_ms) const;
   // A recall to `session` ran out unanswered.
   void Unresponsive(uint64_t session, int64_t now_ms);
 

@@ -43,6 +43,11 @@ void NameWatch::RecallAttr(uint64_t session, uint64_t inode, int64_t until_ms, A
   acks->push_back({session, sequence, until_ms});
 }
 
+void NameWatch::RecallDelegation(uint64_t session, uint64_t dir) {
+  auto found = watchers_.find(session);
+  if (found != watchers_.end()) found->second.dirs.push_back(dir);
+}
+
 bool NameWatch::Acknowledged(const Acks& acks, int64_t now_ms, const std::function<bool(uint64_t)>& excused) const {
   for (const Ack& ack : acks) {
     if (now_ms >= ack.until_ms || excused(ack.session)) continue;
@@ -65,7 +70,7 @@ std::vector<uint64_t> NameWatch::Ready(int64_t now_ms) const {
   std::vector<uint64_t> ready;
   for (const auto& [session, watcher] : watchers_) {
     if (watcher.waiting_until_ms < 0) continue;
-    bool queued = !watcher.names.empty() || !watcher.attrs.empty() || watcher.lost;
+    bool queued = !watcher.names.empty() || !watcher.attrs.empty() || !watcher.dirs.empty() || watcher.lost;
     if (queued || now_ms >= watcher.waiting_until_ms) ready.push_back(session);
   }
   return ready;
@@ -77,6 +82,8 @@ void NameWatch::Answer(uint64_t session, wire::Reply* reply) {
   Watcher& watcher = found->second;
   for (wire::InvalidatedName& name : watcher.names) *reply->add_invalidated_names() = std::move(name);
   for (uint64_t inode : watcher.attrs) reply->add_recalled_attrs(inode);
+  for (uint64_t dir : watcher.dirs) reply->add_recalled_dirs(dir);
+  watcher.dirs.clear();
   queued_ -= watcher.names.size() + watcher.attrs.size();
   watcher.names.clear();
   watcher.attrs.clear();

@@ -51,6 +51,9 @@ class NameWatch {
   // drop; the change then waits for the Ack added to *acks (until_ms: the lease's end).
   void RecallName(uint64_t session, uint64_t parent, std::string_view name, int64_t until_ms, Acks* acks);
   void RecallAttr(uint64_t session, uint64_t inode, int64_t until_ms, Acks* acks);
+  // Asks `session` to flush its changes in `dir` and release its delegation (DirDelegations:
+  // the release is the answer, nothing waits for an ack).
+  void RecallDelegation(uint64_t session, uint64_t dir);
   // Whether every ack of `acks` came, or its session is gone, or its lease ended, or
   // `excused(session)`.
   bool Acknowledged(const Acks& acks, int64_t now_ms, const std::function<bool(uint64_t)>& excused) const;
@@ -70,6 +73,7 @@ class NameWatch {
     int64_t waiting_until_ms = -1;  // -1: no watch held
     std::deque<wire::InvalidatedName> names;
     std::vector<uint64_t> attrs;
+    std::vector<uint64_t> dirs;  // delegations recalled (each once: bounded by DirDelegations)
     bool lost = false;
     uint64_t queued_through = 0;    // sequence number of the last recall queued
     uint64_t answered_through = 0;  // ... sent to the mount

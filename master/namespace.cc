@@ -140,7 +140,8 @@ void Namespace::TouchDirectory(uint64_t directory, int64_t now_ns) {
 }
 
 Result<Inode*> Namespace::NewInode(uint64_t parent, std::string_view name, uint32_t mode,
-                                   const wire::Credentials& credentials, int64_t now_ns, uint64_t* id) {
+                                   const wire::Credentials& credentials, int64_t now_ns, uint64_t wanted,
+                                   uint64_t* id) {
   if (Status status = CheckName(name); !status.ok()) return Fail(status);
   auto directory = FindDirectory(parent);
   if (!directory) return Fail(directory.error());
@@ -154,7 +155,10 @@ Result<Inode*> Namespace::NewInode(uint64_t parent, std::string_view name, uint3
     gid = parent_inode.gid;
     if (S_ISDIR(mode)) mode |= S_ISGID;
   }
-  *id = next_inode_++;
+  if (wanted != 0 && (wanted >= next_inode_ || inodes_.Find(wanted) != nullptr)) {
+    return Fail(EEXIST, "inode " + std::to_string(wanted) + " is taken or not set aside");
+  }
+  *id = wanted != 0 ? wanted : next_inode_++;
   Inode& inode = inodes_.Insert(*id);
   inode.mode = mode;
   inode.uid = credentials.uid();
@@ -179,7 +183,7 @@ Result<wire::Attr> Namespace::Mknod(const wire::MknodRequest& request, int64_t n
     if (existing && S_ISREG(existing->mode())) return existing;
   }
   uint64_t id;
-  auto inode = NewInode(request.parent(), request.name(), mode, request.credentials(), now_ns, &id);
+  auto inode = NewInode(request.parent(), request.name(), mode, request.credentials(), now_ns, request.inode(), &id);
   if (!inode) return Fail(inode.error());
   (*inode)->rdev = request.rdev();
   return MakeAttr(id, **inode);
@@ -188,7 +192,7 @@ Result<wire::Attr> Namespace::Mknod(const wire::MknodRequest& request, int64_t n
 Result<wire::Attr> Namespace::Mkdir(const wire::MkdirRequest& request, int64_t now_ns) {
   uint64_t id;
   auto inode = NewInode(request.parent(), request.name(), S_IFDIR | (request.mode() & 07777), request.credentials(),
-                        now_ns, &id);
+                        now_ns, request.inode(), &id);
   if (!inode) return Fail(inode.error());
   (*inode)->nlink = 2;
   directories_[id];  // its ".." is the inode's parent, set by NewInode
@@ -200,7 +204,7 @@ Result<wire::Attr> Namespace::Symlink(const wire::SymlinkRequest& request, int64
   if (request.target().empty()) return Fail(ENOENT, "empty symlink target");
   if (request.target().size() >= 4096) return Fail(ENAMETOOLONG, "symlink target too long");
   uint64_t id;
-  auto inode = NewInode(request.parent(), request.name(), S_IFLNK | 0777, request.credentials(), now_ns, &id);
+  auto inode = NewInode(request.parent(), request.name(), S_IFLNK | 0777, request.credentials(), now_ns, 0, &id);
   if (!inode) return Fail(inode.error());
   (*inode)->size = request.target().size();
   symlink_targets_[id] = request.target();

@@ -113,6 +113,12 @@ class Namespace {
   // Checkpoint support: every inode (with its chunks / target / parent) and every
   // directory entry, and the inverse.
   uint64_t next_inode() const { return next_inode_; }
+  // Sets `count` inode numbers aside for a mount's write-back creates: the first of them.
+  uint64_t ReserveInodes(uint32_t count) {
+    uint64_t first = next_inode_;
+    next_inode_ += count;
+    return first;
+  }
   uint64_t entry_count() const { return entry_count_; }
   Status ForEachCheckpointRecord(const std::function<Status(const wire::CheckpointRecord&)>& emit) const;
   void Clear(uint64_t next_inode);  // no inodes at all, before a restore
@@ -146,8 +152,10 @@ class Namespace {
   Status MayRemove(const AccessCheck& access, uint64_t parent, std::string_view name) const;
   Status MayRename(const wire::RenameRequest& request) const;
   Result<Directory*> FindDirectory(uint64_t inode);
+  // `wanted`: the number a write-back create brings (granted ahead, below next_inode_); 0:
+  // the next one.
   Result<Inode*> NewInode(uint64_t parent, std::string_view name, uint32_t mode, const wire::Credentials& credentials,
-                          int64_t now_ns, uint64_t* id);
+                          int64_t now_ns, uint64_t wanted, uint64_t* id);
   void TouchDirectory(uint64_t directory, int64_t now_ns);
   // Drops one link to `id` (whose entry in `parent` is already gone); when none remain, frees
   // it, or with `keep_open_file` keeps a regular file as an orphan.

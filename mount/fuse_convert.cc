@@ -113,6 +113,14 @@ void ReplyAttr(fuse_req_t req, const LeaseLedger::Ticket& ticket, const wire::Re
   });
 }
 
+wire::Reply LocalReply(const wire::Attr* attr, uint32_t lease_ms) {
+  wire::Reply reply;
+  if (attr != nullptr) *reply.mutable_attr() = *attr;
+  reply.set_attr_lease_ms(lease_ms);
+  reply.set_entry_lease_ms(lease_ms);
+  return reply;
+}
+
 void ReplyError(fuse_req_t req, const Status& status) {
   int error = status.ok() ? EIO : status.error();
   if (error != ENOENT && error != EEXIST && error != ENOTEMPTY) {

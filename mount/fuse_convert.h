@@ -46,6 +46,9 @@ void CloseHere(MountContext& context, uint64_t inode);
 void ReplyEntry(fuse_req_t req, const LeaseLedger::Ticket& ticket, const wire::Reply& reply, uint64_t parent,
                 std::string_view name);
 void ReplyAttr(fuse_req_t req, const LeaseLedger::Ticket& ticket, const wire::Reply& reply);
+// A reply made from write-back state (WriteBack::Answer): `attr` (none: the name is absent),
+// cacheable for `lease_ms`, like a master's reply of that lease.
+wire::Reply LocalReply(const wire::Attr* attr, uint32_t lease_ms);
 void ReplyError(fuse_req_t req, const Status& status);
 // fuse_reply_err, counting a non-zero error in hafs_mount_errors_total.
 void ReplyErrno(fuse_req_t req, int error);

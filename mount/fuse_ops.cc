@@ -99,6 +99,7 @@ fuse_lowlevel_ops MakeOperations() {
   ops.readdir = Timed<"readdir", OpReadDir>;
   ops.readdirplus = Timed<"readdirplus", OpReadDirPlus>;
   ops.releasedir = Timed<"releasedir", OpReleaseDir>;
+  ops.fsyncdir = Timed<"fsyncdir", OpFsyncDir>;
   return ops;
 }
 

@@ -59,5 +59,6 @@ void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void OpReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi);
 void OpReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi);
 void OpReleaseDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+void OpFsyncDir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
 
 }  // namespace hafs::mount

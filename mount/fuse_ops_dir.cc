@@ -85,6 +85,13 @@ void OpReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fu
   ReplyEntries(req, ino, size, offset, fi, /*plus=*/true);
 }
 
+// A directory's durability point: every namespace change this mount wrote back is on both
+// masters, and a refused one in this directory is reported.
+void OpFsyncDir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
+  Status status = Context(req).write_back.Flush(MasterInode(req, ino));
+  ReplyErrno(req, status.ok() ? 0 : status.error());
+}
+
 void OpReleaseDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   delete &Handle(fi);
   fuse_reply_err(req, 0);

@@ -46,6 +46,13 @@ Status SyncAndReport(MountContext& context, OpenFile& file, bool sync, bool clos
   return Status::Ok();
 }
 
+// Write-back namespace changes (write_back.h) at a file's durability point: every change of
+// this mount on both masters when `sync`, and in any case a refusal of one of this file's
+// changes reported.
+Status MetadataDurable(MountContext& context, uint64_t inode, bool sync) {
+  return sync ? context.write_back.Flush(inode) : context.write_back.TakeError(inode);
+}
+
 // Where a write through an O_APPEND descriptor goes (docs/design.md, "Appends"): the end of
 // the file as the whole cluster has it, reserved at the master for these bytes alone. This
 // mount's writes the master has not heard of are reported first, so that the end counts them.
@@ -84,7 +91,12 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
   mknod->set_open_generation(context.inodes.NextGeneration());
   *mknod->mutable_credentials() = CallerCredentials(req);
   LeaseLedger::Ticket ticket = context.ledger.Take();
-  auto reply = context.master.Call(std::move(request));
+  Result<wire::Reply> reply = Fail(EIO, "");
+  if (auto local = context.write_back.Mknod(parent, name, mode, 0, mknod->credentials(), mknod->open_generation())) {
+    reply = LocalReply(&local->attr, local->lease_ms);
+  } else {
+    reply = context.master.Call(std::move(request));
+  }
   if (!reply) return ReplyError(req, reply.error());
   wire::Attr attr = reply->attr();
   context.inodes.ObserveEntry(&attr, parent);
@@ -170,6 +182,7 @@ void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   MountContext& context = Context(req);
   FileHandle& handle = Handle(fi);
   Status status = SyncAndReport(context, *handle.file, context.options.fsync_on_close, LastHandle(context, handle));
+  if (status.ok()) status = MetadataDurable(context, handle.inode, context.options.fsync_on_close);
   // Any close by a process ends its POSIX locks on the file, after what it wrote is reported.
   context.locks.ReleaseOwner(handle.inode, fi->lock_owner);
   ReplyErrno(req, status.ok() ? 0 : status.error());
@@ -177,6 +190,7 @@ void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
   Status status = SyncAndReport(Context(req), *Handle(fi).file, /*sync=*/true, /*closing=*/false);
+  if (status.ok()) status = MetadataDurable(Context(req), Handle(fi).inode, /*sync=*/true);
   ReplyErrno(req, status.ok() ? 0 : status.error());
 }
 

@@ -48,6 +48,13 @@ Status TruncateChunks(MountContext& context, uint64_t inode, uint64_t size, cons
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent_ino, const char* name) {
   uint64_t parent = MasterInode(req, parent_ino);
+  WriteBack::Answer local;
+  LeaseLedger::Ticket local_ticket = Context(req).ledger.Take();
+  switch (Context(req).write_back.Lookup(parent, name, CallerCredentials(req), &local)) {
+    case WriteBack::Known::kAbsent: return ReplyEntry(req, local_ticket, LocalReply(nullptr, local.lease_ms), parent, name);
+    case WriteBack::Known::kFound: return ReplyEntry(req, local_ticket, LocalReply(&local.attr, local.lease_ms), parent, name);
+    case WriteBack::Known::kAsk: break;
+  }
   wire::Envelope request;
   request.mutable_lookup()->set_parent(parent);
   request.mutable_lookup()->set_name(name);
@@ -70,6 +77,9 @@ void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
 }
 
 void OpGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if (auto local = Context(req).write_back.GetAttr(MasterInode(req, ino))) {
+    return ReplyAttr(req, Context(req).ledger.Take(), LocalReply(&local->attr, local->lease_ms));
+  }
   wire::Envelope request;
   request.mutable_get_attr()->set_inode(MasterInode(req, ino));
   LeaseLedger::Ticket ticket = Context(req).ledger.Take();
@@ -121,6 +131,10 @@ void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
 
 void OpMknod(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode, dev_t rdev) {
   uint64_t parent = MasterInode(req, parent_ino);
+  LeaseLedger::Ticket local_ticket = Context(req).ledger.Take();
+  if (auto local = Context(req).write_back.Mknod(parent, name, mode, static_cast<uint32_t>(rdev), CallerCredentials(req), 0)) {
+    return ReplyEntry(req, local_ticket, LocalReply(&local->attr, local->lease_ms), parent, name);
+  }
   wire::Envelope request;
   wire::MknodRequest* mknod = request.mutable_mknod();
   mknod->set_parent(parent);
@@ -137,6 +151,10 @@ void OpMknod(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mod
 
 void OpMkdir(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode) {
   uint64_t parent = MasterInode(req, parent_ino);
+  LeaseLedger::Ticket local_ticket = Context(req).ledger.Take();
+  if (auto local = Context(req).write_back.Mkdir(parent, name, mode, CallerCredentials(req))) {
+    return ReplyEntry(req, local_ticket, LocalReply(&local->attr, local->lease_ms), parent, name);
+  }
   wire::Envelope request;
   wire::MkdirRequest* mkdir = request.mutable_mkdir();
   mkdir->set_parent(parent);
@@ -150,6 +168,9 @@ void OpMkdir(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mod
 }
 
 void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (Context(req).write_back.Remove(MasterInode(req, parent), name, /*directory=*/false, CallerCredentials(req))) {
+    return ReplyErrno(req, 0);
+  }
   wire::Envelope request;
   request.mutable_unlink()->set_parent(MasterInode(req, parent));
   request.mutable_unlink()->set_name(name);
@@ -159,6 +180,9 @@ void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (Context(req).write_back.Remove(MasterInode(req, parent), name, /*directory=*/true, CallerCredentials(req))) {
+    return ReplyErrno(req, 0);
+  }
   wire::Envelope request;
   request.mutable_rmdir()->set_parent(MasterInode(req, parent));
   request.mutable_rmdir()->set_name(name);

@@ -79,6 +79,23 @@ void LeaseLedger::DropAll(const std::function<void(uint64_t parent, const std::s
   for (const auto& [inode, until] : attrs) attr(inode);
 }
 
+void LeaseLedger::DropDirectory(uint64_t parent, const std::function<void(const std::string& name)>& name,
+                                const std::function<void()>& attr) {
+  std::vector<std::string> dropped;
+  {
+    std::unique_lock lock(guard_);
+    recalls_++;
+    std::lock_guard tables(tables_mutex_);
+    auto first = names_.lower_bound({parent, std::string()});
+    auto end = first;
+    while (end != names_.end() && end->first.first == parent) dropped.push_back((end++)->first.second);
+    names_.erase(first, end);
+    attrs_.erase(parent);
+  }
+  for (const std::string& each : dropped) name(each);
+  attr();
+}
+
 size_t LeaseLedger::names() const {
   std::lock_guard tables(tables_mutex_);
   return names_.size();

@@ -62,6 +62,11 @@ class LeaseLedger {
   void DropAll(const std::function<void(uint64_t parent, const std::string& name)>& name,
                const std::function<void(uint64_t inode)>& attr);
 
+  // Like DropAll for the names recorded in directory `parent` and its own attributes (a
+  // write-back delegation given back: what was answered from it).
+  void DropDirectory(uint64_t parent, const std::function<void(const std::string& name)>& name,
+                     const std::function<void()>& attr);
+
   size_t names() const;
   size_t attrs() const;
 

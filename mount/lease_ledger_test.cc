@@ -56,5 +56,21 @@ TEST(LeaseLedgerTest, DropAllHandsOverEverythingRecordedAndStopsRepliesInFlight)
   EXPECT_EQ(TimeoutsOf(ledger, before, {1, "a", 10000, 5, 10000}), std::make_pair(0.0, 0.0));
 }
 
+TEST(LeaseLedgerTest, DropDirectoryHandsOverThatDirectorysNamesAndAttributesOnly) {
+  LeaseLedger ledger(60, 60);
+  LeaseLedger::Ticket ticket = ledger.Take();
+  TimeoutsOf(ledger, ticket, {7, "a", 10000, 70, 10000});
+  TimeoutsOf(ledger, ticket, {7, "b", 10000, 0, 0});
+  TimeoutsOf(ledger, ticket, {8, "a", 10000, 7, 10000});  // the directory's own attributes
+  std::vector<std::string> names;
+  bool attr = false;
+  ledger.DropDirectory(7, [&](const std::string& name) { names.push_back(name); }, [&] { attr = true; });
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(attr);
+  EXPECT_EQ(ledger.names(), 1u);  // 8's "a" stays
+  EXPECT_EQ(ledger.attrs(), 1u);  // 70's stay; 7's went
+  EXPECT_EQ(TimeoutsOf(ledger, ticket, {7, "c", 10000, 0, 0}).first, 0.0) << "a reply from before is not cached";
+}
+
 }  // namespace
 }  // namespace hafs::mount

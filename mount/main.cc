@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -56,7 +57,12 @@ MountOptions ParseMountOptions(int argc, char** argv) {
        "how long metadata calls keep retrying (master failover) before failing with EIO")
       ("mount-retry-s", po::value<int>(&options.mount_retry_s)->default_value(0),
        "at mount time, keep trying to reach a master this long (0: give up at once)")
-      ("fsync-on-close", po::bool_switch(&options.fsync_on_close), "make data durable (fsync) on every close")
+      ("fsync-on-close", po::bool_switch(&options.fsync_on_close),
+       "make data and every earlier metadata change durable (fsync) on every close")
+      ("sync-metadata", po::bool_switch(&options.sync_metadata),
+       "no write-back: every create, mkdir, unlink and rmdir is on both masters before it returns")
+      ("metadata-flush-ms", po::value<int>(&options.metadata_flush_ms)->default_value(100),
+       "write-back: a namespace change made locally reaches the masters within this long")
       ("attr-timeout-s", po::value<double>(&options.attr_timeout_s)->default_value(60.0),
        "the longest the kernel caches attributes; within it, the master's metadata lease decides")
       ("entry-timeout-s", po::value<double>(&options.entry_timeout_s)->default_value(60.0),
@@ -185,8 +191,17 @@ int main(int argc, char** argv) {
     // A new active master knows no locks: the mount's own go back to it.
     session_keeper.OnReopened([&context] { context.locks.Reassert(); });
     uint64_t kernel_cache_epoch = 0;  // the keeper's thread's own
-    session_keeper.ReportKernelCacheEpoch(
-        [&context, &kernel_cache_epoch] { return hafs::mount::KernelCacheEpoch(context, &kernel_cache_epoch); });
+    uint64_t shipping_epoch = 0;
+    session_keeper.ReportKernelCacheEpoch([&context, &kernel_cache_epoch, &shipping_epoch] {
+      // A new active: what this mount made under the old one's delegations goes to it first.
+      // The first renewal at a new epoch opens the session the changes are shipped under.
+      if (uint64_t epoch = context.master.epoch(); epoch > kernel_cache_epoch) {
+        bool first = std::exchange(shipping_epoch, epoch) != epoch;
+        if (!context.write_back.NewEpoch(first ? 0 : 500)) return kernel_cache_epoch;
+      }
+      return hafs::mount::KernelCacheEpoch(context, &kernel_cache_epoch);
+    });
+    context.write_back.Start();
     session_keeper.Start();
     context.closes.Start();
     hafs::mount::NameWatcher name_watcher(context, [&session_keeper] { session_keeper.RenewNow(); });
@@ -207,6 +222,7 @@ int main(int argc, char** argv) {
     // stop: systemctl stop must not leave the unit failed), -errno on an error.
     exit_code = fuse_session_loop_mt(session, loop) >= 0 ? 0 : 1;
     fuse_loop_cfg_destroy(loop);
+    context.write_back.Stop();  // what it holds goes to the masters first
     name_watcher.Stop();
     context.closes.Stop();
     session_keeper.Stop();

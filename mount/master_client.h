@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,13 @@ class MasterClient {
   // watch): each master gets that much longer to answer.
   Result<wire::Reply> CallHeld(wire::Envelope request, int held_ms) { return CallFor(std::move(request), 0, held_ms); }
 
+  // A sequence number of this mount's, for a request sent inside another (a write-back
+  // change in a ChangeBatchRequest).
+  uint64_t NextSequence() { return next_sequence_.fetch_add(1); }
+  // `hook` runs before every call is sent (write-back ordering: WriteBack::BeforeCall). Set
+  // before the first call.
+  void BeforeCalls(std::function<void(const wire::Envelope&)> hook) { before_call_ = std::move(hook); }
+
   // The root inode MountRequest answered; every later request carries it.
   void SetMountRoot(uint64_t mount_root) { mount_root_.store(mount_root); }
 
@@ -62,6 +70,7 @@ class MasterClient {
   // True when master `index` timed out recently and another master answers.
   bool SkipSuspect(size_t index, int64_t now_ms) const;
 
+  std::function<void(const wire::Envelope&)> before_call_;
   std::vector<std::string> masters_;
   int timeout_ms_;
   int retry_s_;

@@ -20,6 +20,10 @@ struct MountOptions {
   int read_timeout_ms = 400;         // one ReadChunk to one replica
   int write_timeout_ms = 1500;       // a replica's wait for its downstream replicas
   bool fsync_on_close = false;
+  // Write-back namespace changes (write_back.h): off, each change is on both masters before it
+  // returns; on, changes reach them within metadata_flush_ms or at a durability point.
+  bool sync_metadata = false;
+  int metadata_flush_ms = 100;
   double attr_timeout_s = 60.0;   // caps on the kernel's caching under metadata leases
   double entry_timeout_s = 60.0;
   int max_threads = 16;              // FUSE worker threads

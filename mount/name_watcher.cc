@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/rpc.h"
 
@@ -54,9 +55,11 @@ void NameWatcher::Run() {
 
 bool NameWatcher::WatchOnce() {
   wire::Envelope request;
-  request.mutable_watch_names()->set_hold_ms(kHoldMs);
+  int hold_ms = context_.write_back.WatchHoldMs();
+  request.mutable_watch_names()->set_hold_ms(hold_ms);
   request.mutable_watch_names()->set_acked_through(acked_through_);
-  auto reply = context_.master.CallHeld(std::move(request), kHoldMs);
+  int64_t sent_ms = MonotonicMs();
+  auto reply = context_.master.CallHeld(std::move(request), hold_ms);
   if (!reply) {
     if (reply.error().error() == ENOENT) renew_session_();
     static LogRateLimit failures(1, 30000);
@@ -86,6 +89,8 @@ bool NameWatcher::WatchOnce() {
   }
   // Dropped: the next watch says so, and the change that removed them is answered.
   acked_through_ = reply->names_through();
+  context_.write_back.Watched(sent_ms, context_.master.epoch(),
+                              {reply->recalled_dirs().begin(), reply->recalled_dirs().end()});
   return true;
 }
 

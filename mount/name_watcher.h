@@ -33,12 +33,11 @@ class NameWatcher {
   NameWatcher& operator=(const NameWatcher&) = delete;
 
   void Start();
-  // Returns within about kHoldMs + --master-timeout-ms (a watch under way is not cut short).
+  // Returns within about 1 s (the longest hold, WriteBack::WatchHoldMs) + --master-timeout-ms
+  // (a watch under way is not cut short).
   void Stop();
 
  private:
-  // How long the master may hold a watch: the longest a stop waits for the watch under way.
-  static constexpr int kHoldMs = 1000;
   // After a failed watch (no master, no session yet): try again this soon.
   static constexpr int64_t kRetryMs = 300;
 

@@ -3,6 +3,7 @@ started and stopped through tools/hafs-local, so the tests run the cluster exact
 user does. Every cluster is torn down (unmounted, every daemon stopped) even when a test fails."""
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -136,6 +137,21 @@ class Cluster:
         """Sends raw frames to daemon `name` as key `key` would; the reply frames or None."""
         return call_raw(self.address(name), envelope_bytes, timeout_ms, None if data is None else [data],
                         curve=self.curve(name, key))
+
+    def ask(self, wire, name, envelope_bytes, key="client", timeout_s=15.0):
+        """A client request straight to master `name`, sent again while it is answered EAGAIN
+        (a directory another mount holds for write-back is being recalled), as hafs-mount does;
+        the reply Envelope, or None when the master did not answer."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            frames = self.call(name, envelope_bytes, key=key)
+            if frames is None:
+                return None
+            envelope = wire.Envelope()
+            envelope.ParseFromString(frames[0])
+            if envelope.reply.error != errno.EAGAIN or time.monotonic() > deadline:
+                return envelope
+            time.sleep(0.05)
 
     def hafs(self, *args, check=True, timeout_ms=None):
         """Runs the admin CLI against this cluster's masters (it finds the active one)."""

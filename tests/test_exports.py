@@ -9,7 +9,6 @@ import subprocess
 import pytest
 
 from conftest import wait_until
-from test_bad_input import reply_of
 
 EXPORTS = """# the cluster's own mount, and the keys these tests make
 client    /        rw
@@ -40,7 +39,7 @@ def ask(cluster, wire, key, build, mount_root=0):
     """One request made with `key` straight to the active master; its Reply."""
     request = wire.Envelope(request_id=7, mount_root=mount_root)
     build(request)
-    return reply_of(wire, cluster.call(cluster.active_master(), request.SerializeToString(), key=key))
+    return cluster.ask(wire, cluster.active_master(), request.SerializeToString(), key=key).reply
 
 
 def mount_refusal(cluster, tmp_path, key, *flags):

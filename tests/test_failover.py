@@ -255,16 +255,17 @@ def test_stale_standby_is_never_promoted(pair):
     pair.kill("master1")
     pair.start("master2")
 
-    # Operations on the mount block (no active master): run one in a thread.
+    # Operations on the mount that need a master block (no active master): run one in a thread.
+    # (A create could be written back under a delegation the mount still holds: a chmod cannot.)
     blocked = {}
 
-    def mkdir_blocked():
+    def chmod_blocked():
         try:
-            os.mkdir(pair.mnt / "after-recovery")
+            os.chmod(pair.mnt / "kept-1", 0o700)
             blocked["ok"] = True
         except Exception as error:  # noqa: BLE001
             blocked["error"] = repr(error)
-    thread = threading.Thread(target=mkdir_blocked, daemon=True)
+    thread = threading.Thread(target=chmod_blocked, daemon=True)
     thread.start()
 
     # master2 must not become active, and says why in its log.
@@ -284,7 +285,7 @@ def test_stale_standby_is_never_promoted(pair):
     assert (pair.mnt / "kept-1").is_dir()
     for i in range(20):
         assert (pair.mnt / f"while-alone-{i}").read_bytes() == b"x" * i
-    assert (pair.mnt / "after-recovery").is_dir()
+    assert os.stat(pair.mnt / "kept-1").st_mode & 0o777 == 0o700
 
 
 class MkdirProbe:

@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from test_bad_input import reply_of
 
 NOBODY = 65534
 OTHER = 4242
@@ -117,9 +116,9 @@ def ask(shared_cluster, active_master, wire):
             setattr(body, name, value)
         if kind != "get_attr":
             body.credentials.uid = body.credentials.gid = caller
-        frames = shared_cluster.call(active_master, request.SerializeToString())
-        assert frames is not None, f"the master did not answer {kind}"
-        return reply_of(wire, frames)
+        answer = shared_cluster.ask(wire, active_master, request.SerializeToString())
+        assert answer is not None, f"the master did not answer {kind}"
+        return answer.reply
     return send
 
 

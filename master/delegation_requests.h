@@ -1,0 +1,37 @@
+// The requests of write-back namespace changes (docs/design.md, "Write-back namespace
+// changes"), between the service loop and DirDelegations: which directories a request needs,
+// which changes a mount may ship in a ChangeBatchRequest, and the answer to a
+// DelegationRequest.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/proto/hafs.pb.h"
+#include "master/dir_delegations.h"
+#include "master/master_state.h"
+#include "master/metadata_leases.h"
+
+namespace hafs::master {
+
+// At most this many changes in one ChangeBatchRequest, and entries in a delegated directory
+// (its listing goes in one reply).
+inline constexpr int kMaxBatchChanges = 1024;
+inline constexpr uint32_t kMaxDelegatedEntries = 4096;
+
+// The directories (and inodes) a namespace request looks into or changes: another session's
+// delegation of any of them must end first. Empty for a request that touches none.
+std::vector<uint64_t> DirsNamedBy(const wire::Envelope& request, const Namespace& tree);
+
+// The directory a write-back change applies in; 0 for a request that may not travel in a
+// ChangeBatchRequest.
+uint64_t WriteBackDir(const wire::Envelope& change);
+
+// Answers `session`'s DelegationRequest: a release, a range of inode numbers (logged in
+// *records), and a delegation granted only when nobody else caches the directory (their
+// leases end, and the mount asks again later) and the caller may list it.
+wire::Reply AnswerDelegation(uint64_t session, const wire::DelegationRequest& request, MasterState& state,
+                             DirDelegations& delegations, const MetadataLeases& leases, int64_t now_ms,
+                             std::vector<wire::LogRecord>* records);
+
+}  // namespace hafs::master

@@ -1,0 +1,451 @@
+#include "mount/write_back.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/rpc.h"
+#include "mount/write_back_rules.h"
+
+namespace hafs::mount {
+namespace {
+
+constexpr int64_t kRetryMs = 20;  // a batch the master could not take all of: the rest again so soon
+
+}  // namespace
+
+WriteBack::WriteBack(MasterClient& master, bool enabled, int64_t flush_ms, int64_t ship_timeout_ms,
+                     DropDirectory drop_directory)
+    : master_(master), enabled_(enabled), flush_ms_(std::max<int64_t>(1, flush_ms)),
+      ship_timeout_ms_(ship_timeout_ms), drop_directory_(std::move(drop_directory)) {}
+
+void WriteBack::Start() {
+  if (enabled_) thread_ = std::thread([this] { Run(); });
+}
+
+void WriteBack::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+size_t WriteBack::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+int WriteBack::WatchHoldMs() const {
+  std::lock_guard lock(mutex_);
+  if (lease_ms_ == 0) return 1000;
+  return static_cast<int>(std::clamp<int64_t>(lease_ms_ / 4, 50, 1000));
+}
+
+uint32_t WriteBack::LeaseLeft(const Delegation& delegation, int64_t now_ms) const {
+  return static_cast<uint32_t>(std::max<int64_t>(0, delegation.valid_until_ms - now_ms));
+}
+
+WriteBack::Delegation* WriteBack::Delegated(uint64_t dir, const wire::Credentials& credentials,
+                                            std::unique_lock<std::mutex>& lock) {
+  if (!enabled_) return nullptr;
+  int64_t now_ms = MonotonicMs();
+  if (auto found = delegations_.find(dir); found != delegations_.end()) {
+    // A margin for the clocks' rates and the time a reply takes to reach the kernel.
+    if (found->second.valid_until_ms - now_ms > lease_ms_ / 10) return &found->second;
+    return nullptr;  // lapsing: the next watch answer renews it
+  }
+  if (auto refused = refused_until_ms_.find(dir); refused != refused_until_ms_.end()) {
+    if (now_ms < refused->second) return nullptr;
+    refused_until_ms_.erase(refused);
+  }
+  if (delegations_.size() + retired_.size() >= kMaxDelegations || queue_.size() >= kMaxQueued) return nullptr;
+  if (refused_until_ms_.size() >= kMaxDelegations) {
+    std::erase_if(refused_until_ms_, [&](const auto& refused) { return refused.second <= now_ms; });
+  }
+  refused_until_ms_[dir] = now_ms + kRefusedBackoffMs;  // also keeps other threads from asking at once
+  lock.unlock();
+  wire::Envelope request;
+  request.mutable_delegation()->set_dir(dir);
+  *request.mutable_delegation()->mutable_credentials() = credentials;
+  int64_t sent_ms = MonotonicMs();
+  uint64_t epoch = master_.epoch();
+  auto reply = master_.CallOnce(std::move(request));
+  lock.lock();
+  if (!reply || !reply->delegation_granted() || reply->entry_lease_ms() == 0) return nullptr;
+  refused_until_ms_.erase(dir);
+  lease_ms_ = reply->entry_lease_ms();
+  Delegation& delegation = delegations_[dir];
+  delegation.epoch = epoch;
+  delegation.attr = reply->attr();
+  delegation.valid_until_ms = sent_ms + lease_ms_;
+  for (const wire::DirEntry& entry : reply->entries()) {
+    delegation.entries[entry.name()] = Entry{entry.attr().inode(), entry.attr().mode(), false};
+  }
+  return &delegation;
+}
+
+uint64_t WriteBack::NextInode(std::unique_lock<std::mutex>& lock) {
+  auto take = [&]() -> uint64_t {
+    while (!inode_ranges_.empty() && inode_ranges_.front().first >= inode_ranges_.front().second) {
+      inode_ranges_.pop_front();
+    }
+    if (inode_ranges_.empty()) return 0;
+    return inode_ranges_.front().first++;
+  };
+  if (uint64_t inode = take(); inode != 0) return inode;
+  lock.unlock();
+  wire::Envelope request;
+  request.mutable_delegation()->set_want_inodes(kInodesAhead);
+  auto reply = master_.CallOnce(std::move(request));
+  lock.lock();
+  if (reply && reply->inode_range_count() > 0) {
+    inode_ranges_.emplace_back(reply->inode_range_first(), reply->inode_range_first() + reply->inode_range_count());
+  }
+  return take();
+}
+
+WriteBack::Delegation* WriteBack::PlaceFor(uint64_t parent, const std::string& name,
+                                           const wire::Credentials& credentials, std::unique_lock<std::mutex>& lock,
+                                           uint64_t* inode) {
+  Delegation* delegation = Delegated(parent, credentials, lock);
+  if (delegation == nullptr || delegation->entries.contains(name) ||
+      !MayChangeEntries(delegation->attr, credentials)) {
+    return nullptr;
+  }
+  *inode = NextInode(lock);
+  auto found = delegations_.find(parent);  // the lock was let go: it may have gone, or the name come
+  if (*inode == 0 || found == delegations_.end() || found->second.entries.contains(name)) return nullptr;
+  return &found->second;
+}
+
+void WriteBack::RecordMade(Delegation& delegation, uint64_t parent, const std::string& name, const wire::Attr& attr,
+                     wire::Envelope change, int64_t now_ns) {
+  Touch(&delegation.attr, now_ns);
+  delegation.entries[name] = Entry{attr.inode(), attr.mode(), true};
+  made_[attr.inode()].attr = attr;
+  Enqueue(std::move(change), attr.inode(), parent, now_ns);
+}
+
+void WriteBack::Enqueue(wire::Envelope change, uint64_t inode, uint64_t dir, int64_t now_ns) {
+  change.set_sequence(master_.NextSequence());
+  change.set_change_time_ns(now_ns);  // the times the mount gave the kernel
+  if (queue_.empty()) oldest_queued_ms_ = MonotonicMs();
+  queue_.push_back(Pending{std::move(change), inode, dir});
+  queued_total_++;
+  if (inode != 0) made_[inode].changes++;
+  if (queue_.size() == 1 || queue_.size() >= static_cast<size_t>(kMaxBatch)) wake_.notify_all();
+}
+
+WriteBack::Known WriteBack::Lookup(uint64_t parent, const std::string& name, const wire::Credentials& credentials,
+                                   Answer* answer) {
+  std::unique_lock lock(mutex_);
+  auto found = delegations_.find(parent);
+  if (found == delegations_.end()) return Known::kAsk;
+  Delegation& delegation = found->second;
+  if (!MaySearch(delegation.attr, credentials)) return Known::kAsk;
+  int64_t now_ms = MonotonicMs();
+  if (delegation.valid_until_ms - now_ms <= lease_ms_ / 10) return Known::kAsk;
+  answer->lease_ms = LeaseLeft(delegation, now_ms);
+  auto entry = delegation.entries.find(name);
+  if (entry == delegation.entries.end()) return Known::kAbsent;
+  auto made = made_.find(entry->second.inode);
+  if (!entry->second.made_here || made == made_.end()) return Known::kAsk;
+  answer->attr = made->second.attr;
+  return Known::kFound;
+}
+
+std::optional<WriteBack::Answer> WriteBack::GetAttr(uint64_t inode) {
+  std::lock_guard lock(mutex_);
+  int64_t now_ms = MonotonicMs();
+  if (auto found = delegations_.find(inode); found != delegations_.end()) {
+    if (found->second.valid_until_ms - now_ms > lease_ms_ / 10) {
+      return Answer{found->second.attr, LeaseLeft(found->second, now_ms)};
+    }
+  }
+  if (auto made = made_.find(inode); made != made_.end()) return Answer{made->second.attr, 0};
+  return std::nullopt;
+}
+
+std::optional<WriteBack::Answer> WriteBack::Mknod(uint64_t parent, const std::string& name, uint32_t mode,
+                                                  uint32_t rdev, const wire::Credentials& credentials,
+                                                  uint64_t open_generation) {
+  if ((mode & S_IFMT) == 0) mode |= S_IFREG;
+  if (!S_ISREG(mode) || (mode & (S_ISUID | S_ISGID)) || name.size() > 255) return std::nullopt;
+  std::unique_lock lock(mutex_);
+  uint64_t inode = 0;
+  Delegation* delegation = PlaceFor(parent, name, credentials, lock, &inode);
+  if (delegation == nullptr) return std::nullopt;
+  int64_t now_ns = WallClockNs();
+  wire::Envelope change;
+  wire::MknodRequest* mknod = change.mutable_mknod();
+  mknod->set_parent(parent);
+  mknod->set_name(name);
+  mknod->set_mode(mode);
+  mknod->set_rdev(rdev);
+  mknod->set_exclusive(true);
+  mknod->set_open_generation(open_generation);
+  mknod->set_inode(inode);
+  *mknod->mutable_credentials() = credentials;
+  wire::Attr attr = NewAttr(inode, mode, delegation->attr, credentials, now_ns);
+  attr.set_rdev(rdev);
+  RecordMade(*delegation, parent, name, attr, std::move(change), now_ns);
+  return Answer{attr, LeaseLeft(*delegation, MonotonicMs())};
+}
+
+std::optional<WriteBack::Answer> WriteBack::Mkdir(uint64_t parent, const std::string& name, uint32_t mode,
+                                                  const wire::Credentials& credentials) {
+  if ((mode & (S_ISUID | S_ISGID)) || name.size() > 255) return std::nullopt;
+  std::unique_lock lock(mutex_);
+  if (delegations_.size() + retired_.size() >= kMaxDelegations) return std::nullopt;
+  uint64_t inode = 0;
+  Delegation* delegation = PlaceFor(parent, name, credentials, lock, &inode);
+  if (delegation == nullptr) return std::nullopt;
+  int64_t now_ns = WallClockNs();
+  wire::Envelope change;
+  wire::MkdirRequest* mkdir = change.mutable_mkdir();
+  mkdir->set_parent(parent);
+  mkdir->set_name(name);
+  mkdir->set_mode(S_IFDIR | (mode & 07777));
+  mkdir->set_inode(inode);
+  *mkdir->mutable_credentials() = credentials;
+  wire::Attr attr = NewAttr(inode, S_IFDIR | (mode & 07777), delegation->attr, credentials, now_ns);
+  delegation->attr.set_nlink(delegation->attr.nlink() + 1);
+  // The master delegates a directory made under a delegation to its maker when it applies it.
+  // (Elements of an unordered_map stay where they are when it grows.)
+  Delegation& made_dir = delegations_[inode];
+  made_dir.attr = attr;
+  made_dir.valid_until_ms = delegation->valid_until_ms;
+  made_dir.epoch = delegation->epoch;
+  RecordMade(*delegation, parent, name, attr, std::move(change), now_ns);
+  return Answer{attr, LeaseLeft(made_dir, MonotonicMs())};
+}
+
+bool WriteBack::Remove(uint64_t parent, const std::string& name, bool directory, const wire::Credentials& credentials) {
+  std::unique_lock lock(mutex_);
+  auto found = delegations_.find(parent);
+  if (!enabled_ || found == delegations_.end()) return false;
+  Delegation& delegation = found->second;
+  int64_t now_ms = MonotonicMs();
+  if (delegation.valid_until_ms - now_ms <= lease_ms_ / 10) return false;
+  auto entry = delegation.entries.find(name);
+  if (entry == delegation.entries.end() || !entry->second.made_here ||
+      S_ISDIR(entry->second.mode) != directory || !MayChangeEntries(delegation.attr, credentials)) {
+    return false;
+  }
+  uint64_t inode = entry->second.inode;
+  if (delegation.attr.mode() & S_ISVTX) return false;  // the owner rules: the master's call
+  if (directory) {
+    auto child = delegations_.find(inode);
+    if (child == delegations_.end() || !child->second.entries.empty()) return false;
+  }
+  if (queue_.size() >= kMaxQueued) return false;
+  int64_t now_ns = WallClockNs();
+  wire::Envelope change;
+  if (directory) {
+    change.mutable_rmdir()->set_parent(parent);
+    change.mutable_rmdir()->set_name(name);
+    *change.mutable_rmdir()->mutable_credentials() = credentials;
+    delegation.attr.set_nlink(delegation.attr.nlink() - 1);
+    delegations_.erase(inode);
+  } else {
+    change.mutable_unlink()->set_parent(parent);
+    change.mutable_unlink()->set_name(name);
+    *change.mutable_unlink()->mutable_credentials() = credentials;
+  }
+  Touch(&delegation.attr, now_ns);
+  delegation.entries.erase(entry);
+  if (auto made = made_.find(inode); made != made_.end()) {
+    made->second.attr.set_nlink(0);
+    made->second.attr.set_ctime_ns(now_ns);
+  }
+  Enqueue(std::move(change), inode, parent, now_ns);
+  return true;
+}
+
+Status WriteBack::Flush(uint64_t inode) {
+  std::unique_lock lock(mutex_);
+  if (Status status = ShipThrough(queued_total_, lock); !status.ok()) return status;
+  auto error = errors_.find(inode);
+  if (error == errors_.end()) return Status::Ok();
+  Status status = error->second;
+  errors_.erase(error);
+  return status;
+}
+
+Status WriteBack::TakeError(uint64_t inode) {
+  std::lock_guard lock(mutex_);
+  auto error = errors_.find(inode);
+  if (error == errors_.end()) return Status::Ok();
+  Status status = error->second;
+  errors_.erase(error);
+  return status;
+}
+
+Status WriteBack::ShipThrough(uint64_t through, std::unique_lock<std::mutex>& lock) {
+  if (shipped_total_ >= through) return Status::Ok();
+  if (!thread_.joinable() || stopping_) {
+    while (shipped_total_ < through && ShipOnce(lock)) {
+    }
+  } else {
+    flush_now_ = true;
+    wake_.notify_all();
+    // Bounded like any call to the masters: past it, the caller gets EIO and the changes stay.
+    shipped_.wait_for(lock, std::chrono::milliseconds(ship_timeout_ms_),
+                      [&] { return shipped_total_ >= through || stopping_; });
+  }
+  if (shipped_total_ < through) return Status::Error(EIO, "metadata changes could not reach the master");
+  return Status::Ok();
+}
+
+void WriteBack::BeforeCall(const wire::Envelope& request) {
+  if (!enabled_ || request.has_lookup()) return;
+  std::vector<uint64_t> dirs;
+  std::vector<uint64_t> inodes;
+  std::unique_lock lock(mutex_);
+  Named(request, &dirs, &inodes);
+  if (Independent(request)) {
+    // A read of what is still only here: the master must have it first.
+    bool needs_queue = std::any_of(inodes.begin(), inodes.end(), [&](uint64_t inode) {
+      return made_.contains(inode) ||
+             (request.has_read_dir() && std::any_of(queue_.begin(), queue_.end(),
+                                                    [&](const Pending& pending) { return pending.dir == inode; }));
+    });
+    if (needs_queue) (void)ShipThrough(queued_total_, lock);
+    return;
+  }
+  // A change of this mount's own in a delegated directory: the local copy stops here (the
+  // master still counts the delegation as this mount's until a recall, so the change goes
+  // through); the kernel follows its own change. What it was told stays right until another
+  // mount is let in, which a recall does after dropping it (GiveBack, on the watch's thread:
+  // this thread may run under the directory's lock, which dropping entries takes).
+  for (uint64_t dir : dirs) {
+    if (delegations_.erase(dir) > 0) {
+      retired_.insert(dir);
+      refused_until_ms_[dir] = MonotonicMs() + kRefusedBackoffMs;
+    }
+  }
+  (void)ShipThrough(queued_total_, lock);
+}
+
+void WriteBack::GiveBack(const std::vector<uint64_t>& dirs) {
+  {
+    std::unique_lock lock(mutex_);
+    int64_t now_ms = MonotonicMs();
+    for (uint64_t dir : dirs) {
+      delegations_.erase(dir);  // first: creates from now on go to the master, after these
+      retired_.erase(dir);
+      refused_until_ms_[dir] = now_ms + kRefusedBackoffMs;
+    }
+    (void)ShipThrough(queued_total_, lock);
+  }
+  for (uint64_t dir : dirs) {
+    drop_directory_(dir);
+    wire::Envelope release;
+    release.mutable_delegation()->set_dir(dir);
+    release.mutable_delegation()->set_release(true);
+    (void)master_.CallOnce(std::move(release));  // lost: the master takes it back a lease time after its recall
+  }
+}
+
+void WriteBack::Watched(int64_t sent_ms, uint64_t epoch, const std::vector<uint64_t>& recalled) {
+  std::vector<uint64_t> held;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [dir, delegation] : delegations_) {
+      // Only the master that granted it renews it (NewEpoch drops the others).
+      if (delegation.epoch == epoch && std::find(recalled.begin(), recalled.end(), dir) == recalled.end()) {
+        delegation.valid_until_ms = std::max(delegation.valid_until_ms, sent_ms + lease_ms_);
+      }
+    }
+    for (uint64_t dir : recalled) {
+      if (delegations_.contains(dir) || retired_.contains(dir)) held.push_back(dir);
+    }
+    // Retired ones pile up at the master (its bound is per session): given back from here,
+    // a thread that holds no directory's lock in the kernel.
+    if (retired_.size() > kMaxRetired) held.insert(held.end(), retired_.begin(), retired_.end());
+  }
+  // One recalled that this mount no longer holds (given back already) needs nothing more.
+  if (!held.empty()) GiveBack(held);
+}
+
+bool WriteBack::NewEpoch(int64_t wait_ms) {
+  if (!enabled_) return true;
+  std::unique_lock lock(mutex_);
+  // The new active knows none: creates go to it until it grants again. What the kernel was
+  // told from them goes with everything else (KernelCacheEpoch).
+  delegations_.clear();
+  retired_.clear();
+  uint64_t through = queued_total_;
+  if (shipped_total_ >= through) return true;
+  flush_now_ = true;
+  wake_.notify_all();
+  return shipped_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return shipped_total_ >= through; });
+}
+
+void WriteBack::Run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (queue_.empty()) {
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      continue;
+    }
+    int64_t due_ms = oldest_queued_ms_ + flush_ms_;
+    if (!flush_now_ && queue_.size() < static_cast<size_t>(kMaxBatch) && MonotonicMs() < due_ms) {
+      wake_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, due_ms - MonotonicMs())));
+      continue;
+    }
+    if (!ShipOnce(lock)) wake_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [&] { return stopping_; });
+  }
+  // Stopping: what is queued still goes (an unmount loses nothing it acknowledged).
+  while (!queue_.empty() && ShipOnce(lock)) {
+  }
+  shipped_.notify_all();
+}
+
+bool WriteBack::ShipOnce(std::unique_lock<std::mutex>& lock) {
+  wire::Envelope batch;
+  size_t count = std::min(queue_.size(), static_cast<size_t>(kMaxBatch));
+  for (size_t i = 0; i < count; ++i) *batch.mutable_change_batch()->add_changes() = queue_[i].change;
+  lock.unlock();
+  auto reply = master_.Call(std::move(batch));
+  lock.lock();
+  if (!reply) {
+    static LogRateLimit unreachable(1, 30000);
+    rpc::LogAtRate(unreachable, "write-back changes not shipped (they stay queued)", reply.error());
+    return false;
+  }
+  size_t done = 0;
+  for (const wire::Reply& answer : reply->batch_replies()) {
+    if (done >= count || answer.error() == EAGAIN) break;
+    Pending& pending = queue_.front();
+    if (answer.error() != 0) {
+      Status refused = rpc::ReplyStatus(answer);
+      static LogRateLimit refusals(10, 60000);
+      rpc::LogAtRate(refusals, "the master refused a write-back change of inode " + std::to_string(pending.inode) +
+                                   " in directory " + std::to_string(pending.dir), refused);
+      if (errors_.size() < 4096) {
+        errors_.emplace(pending.inode, refused);
+        errors_.emplace(pending.dir, refused);
+      }
+    }
+    if (pending.inode != 0) {
+      auto made = made_.find(pending.inode);
+      if (made != made_.end() && --made->second.changes <= 0) made_.erase(made);
+    }
+    queue_.pop_front();
+    shipped_total_++;
+    done++;
+  }
+  if (!queue_.empty()) oldest_queued_ms_ = MonotonicMs() - flush_ms_;  // the rest goes at once
+  if (queue_.empty()) flush_now_ = false;
+  shipped_.notify_all();
+  return done > 0 || reply->batch_replies_size() > 0;
+}
+
+}  // namespace hafs::mount

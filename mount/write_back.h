@@ -1,0 +1,179 @@
+// Write-back namespace changes at the mount (docs/design.md, "Write-back namespace changes").
+//
+// Holding a directory's delegation (the master's promise that no other mount looks into it or
+// changes it until this one gives it back), the mount answers lookups of names that are not
+// there, creates files and directories with inode numbers granted ahead, and removes what it
+// made there itself, all locally, and answers the application at once. The changes queue here
+// in order and a thread ships them to the active master in batches (ChangeBatchRequest), within
+// --metadata-flush-ms, or at once when something needs them there:
+// - a durability point: fsync or fsyncdir (Flush), close with --fsync-on-close;
+// - any other request to the master (BeforeCall): it goes after every earlier change, and a
+//   change in a delegated directory (a rename, a link, a chmod) gives the delegation back
+//   first, so the local copy never has to follow the master's own changes;
+// - a recall (another mount needs the directory): flushed, the kernel drops what it was told
+//   from the delegation, and the delegation goes back;
+// - a new active master: everything is shipped to it (it accepts them while this mount has not
+//   confirmed the new epoch) before the mount confirms, and no delegation survives it.
+// A change the master refuses is logged once and reported by the next fsync or close of its
+// file or directory; nothing is dropped silently.
+//
+// A delegation is used only while it is sure to be valid: until a lease time after the last
+// name watch that the master answered without recalling it (the master waits that long for a
+// hung holder before it lets another mount in).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/proto/hafs.pb.h"
+#include "common/status.h"
+#include "mount/master_client.h"
+
+namespace hafs::mount {
+
+class WriteBack {
+ public:
+  static constexpr size_t kMaxQueued = 65536;     // changes waiting; past it, creates go synchronous
+  static constexpr int kMaxBatch = 1024;           // changes per ChangeBatchRequest
+  static constexpr uint32_t kInodesAhead = 1024;   // inode numbers asked for at a time
+  static constexpr int64_t kRefusedBackoffMs = 2000;  // a directory refused or recalled: not asked again for so long
+  static constexpr size_t kMaxDelegations = 2048;  // held and retired (the master's bound is 4,096)
+  static constexpr size_t kMaxRetired = 64;
+
+  // What the kernel may be told from local state: `attr`, cacheable for `lease_ms`.
+  struct Answer {
+    wire::Attr attr;
+    uint32_t lease_ms = 0;
+  };
+  enum class Known { kAsk, kAbsent, kFound };
+  // The kernel's view to drop when a delegation goes back: the names answered in a directory
+  // and its attributes (LeaseLedger::DropDirectory).
+  using DropDirectory = std::function<void(uint64_t dir)>;
+
+  // `enabled` false (--sync-metadata): every change goes to the master before it returns.
+  // A wait for the queue to reach the masters ends after ship_timeout_ms (--master-retry-s).
+  WriteBack(MasterClient& master, bool enabled, int64_t flush_ms, int64_t ship_timeout_ms,
+            DropDirectory drop_directory);
+  ~WriteBack() { Stop(); }
+  WriteBack(const WriteBack&) = delete;
+  WriteBack& operator=(const WriteBack&) = delete;
+
+  void Start();
+  // Ships what is queued (for up to the master client's retry time) and stops the thread.
+  void Stop();
+
+  // Lookups: kAbsent (answer ENOENT, cacheable for *lease_ms), kFound (a file made here and
+  // not yet shipped: *answer), kAsk (ask the master).
+  Known Lookup(uint64_t parent, const std::string& name, const wire::Credentials& credentials, Answer* answer);
+  // A delegated directory's attributes, or those of an inode made here and not yet shipped.
+  std::optional<Answer> GetAttr(uint64_t inode);
+  // Creates made locally, or nullopt: send it to the master (no delegation, no permission by
+  // the mode bits alone, no inode numbers, ...).
+  std::optional<Answer> Mknod(uint64_t parent, const std::string& name, uint32_t mode, uint32_t rdev,
+                              const wire::Credentials& credentials, uint64_t open_generation);
+  std::optional<Answer> Mkdir(uint64_t parent, const std::string& name, uint32_t mode,
+                              const wire::Credentials& credentials);
+  // Removes locally what this mount made under the delegation it still holds; false: send it.
+  bool Remove(uint64_t parent, const std::string& name, bool directory, const wire::Credentials& credentials);
+
+  // Durability point: returns once every change queued so far is on the masters, with the
+  // first refusal of a change to `inode` (a file made, or a directory changed) since the last.
+  Status Flush(uint64_t inode);
+  // A refusal of a change to `inode` not yet reported (close without --fsync-on-close).
+  Status TakeError(uint64_t inode);
+  // Ordering, for every master call (MasterClient::BeforeCalls).
+  void BeforeCall(const wire::Envelope& request);
+  // The name watch sent at sent_ms was answered; `recalled` are the directories to give back.
+  void Watched(int64_t sent_ms, uint64_t epoch, const std::vector<uint64_t>& recalled);
+  // A new active master: drops every delegation and ships everything queued to it, waiting
+  // up to wait_ms; whether all went. The session renewal confirms the new epoch only then (the
+  // batches need the session that an unconfirmed renewal opens at the new active).
+  bool NewEpoch(int64_t wait_ms);
+
+  size_t queued() const;
+  // How long the master may hold a name watch: short enough that its answers renew the
+  // delegations well within a lease (a quarter of it, at most 1 s).
+  int WatchHoldMs() const;
+
+ private:
+  struct Entry {
+    uint64_t inode = 0;
+    uint32_t mode = 0;
+    bool made_here = false;  // by this mount under the delegation: nobody else knows it
+  };
+  struct Delegation {
+    wire::Attr attr;
+    std::map<std::string, Entry, std::less<>> entries;  // the complete listing
+    int64_t valid_until_ms = 0;
+    uint64_t epoch = 0;  // of the master that granted it
+  };
+  struct Pending {
+    wire::Envelope change;
+    uint64_t inode = 0;  // the inode it makes or removes
+    uint64_t dir = 0;
+  };
+  struct Made {
+    wire::Attr attr;
+    int changes = 0;  // queued changes of this inode not yet shipped
+  };
+
+  // A valid delegation of `dir` (asked for when there is none and it was not refused lately);
+  // null otherwise. `lock` is released while asking.
+  Delegation* Delegated(uint64_t dir, const wire::Credentials& credentials, std::unique_lock<std::mutex>& lock);
+  // A valid delegation of `parent` where `credentials` may make `name`, with an inode number for
+  // it in *inode; null: the create goes to the master.
+  Delegation* PlaceFor(uint64_t parent, const std::string& name, const wire::Credentials& credentials,
+                       std::unique_lock<std::mutex>& lock, uint64_t* inode);
+  // Records inode `attr` made as `name` in `parent` (delegated) by `change`, and queues it.
+  void RecordMade(Delegation& delegation, uint64_t parent, const std::string& name, const wire::Attr& attr,
+            wire::Envelope change, int64_t now_ns);
+  // An inode number from the ranges granted (asking for more when they run low); 0: none.
+  uint64_t NextInode(std::unique_lock<std::mutex>& lock);
+  void Enqueue(wire::Envelope change, uint64_t inode, uint64_t dir, int64_t now_ns);
+  // Ships the queue through `through` (a count of changes ever queued), waiting for it.
+  Status ShipThrough(uint64_t through, std::unique_lock<std::mutex>& lock);
+  // Flushes everything, then gives `dirs` back: the kernel drops what it was told from them.
+  void GiveBack(const std::vector<uint64_t>& dirs);
+  void Run();
+  // One batch from the front of the queue; false when the master could not be reached.
+  bool ShipOnce(std::unique_lock<std::mutex>& lock);
+  uint32_t LeaseLeft(const Delegation& delegation, int64_t now_ms) const;
+
+  MasterClient& master_;
+  const bool enabled_;
+  const int64_t flush_ms_;
+  const int64_t ship_timeout_ms_;
+  const DropDirectory drop_directory_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;     // the shipping thread
+  std::condition_variable shipped_;  // waiters for a flush
+  bool stopping_ = false;
+  bool flush_now_ = false;
+  std::thread thread_;
+  int64_t lease_ms_ = 0;  // the master's, from the first grant
+  std::unordered_map<uint64_t, Delegation> delegations_;
+  // Delegations this mount stopped using (its own change there went to the master) that the
+  // master still counts as its own: given back at their recall.
+  std::set<uint64_t> retired_;
+  std::unordered_map<uint64_t, int64_t> refused_until_ms_;  // directories not to ask for now
+  std::deque<std::pair<uint64_t, uint64_t>> inode_ranges_;  // [first, end)
+  std::deque<Pending> queue_;
+  uint64_t queued_total_ = 0;   // changes ever queued
+  uint64_t shipped_total_ = 0;  // ... and answered by the master
+  int64_t oldest_queued_ms_ = 0;
+  std::unordered_map<uint64_t, Made> made_;  // inodes with changes not yet shipped
+  std::unordered_map<uint64_t, Status> errors_;  // refusals not yet reported, by inode
+};
+
+}  // namespace hafs::mount

@@ -1,0 +1,96 @@
+"""Write-back namespace changes (docs/design.md, "Write-back namespace changes"): a mount
+holding a directory's delegation creates and removes there locally and ships the changes
+later, in order. Another mount sees them as soon as it looks (the delegation is recalled and
+flushed first); a takeover loses none of them; a mount killed with kill -9 loses at most what it
+had not shipped, and what the masters hold is a prefix of what it did."""
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+from conftest import make_cluster, wait_until
+from test_metrics import daemons, scrape, value
+
+
+def master_requests(cluster, op):
+    """How many `op` requests the masters received."""
+    return sum(value(scrape(daemon["metrics"]), "hafs_master_requests_total", op=op)
+               for name, daemon in daemons(cluster).items() if name.startswith("master") and daemon.get("metrics"))
+
+
+@pytest.fixture(scope="module")
+def failing(request):
+    """A cluster whose mount sessions end 3 s after their mount stops renewing (a metadata lease
+    and a delegation last 2 s)."""
+    return make_cluster(request, env={"HAFS_MASTER_ARGS": "--session-timeout-s 3"})
+
+
+def test_a_sync_metadata_mount_sends_every_create_to_the_master(failing, tmp_path):
+    cluster = failing
+    with cluster.second_mount(tmp_path / "sync", "--sync-metadata") as sync_mount:
+        mknods_before = master_requests(cluster, "mknod")
+        (sync_mount / "wb-sync").mkdir()
+        for i in range(10):
+            (sync_mount / "wb-sync" / f"s{i}").write_bytes(b"")
+        assert master_requests(cluster, "mknod") - mknods_before >= 10
+        assert len(os.listdir(cluster.mnt / "wb-sync")) == 10
+
+
+def test_a_takeover_during_write_back_loses_and_doubles_nothing(failing, tmp_path):
+    cluster = failing
+    base = cluster.mnt / "wb-takeover"
+    base.mkdir()
+    expected = set()
+    old_active = cluster.wait_active()
+    for i in range(600):
+        if i == 200:
+            cluster.kill(old_active)
+        (base / f"n{i:03}").write_bytes(b"")
+        expected.add(f"n{i:03}")
+        if i % 3 == 0:
+            os.unlink(base / f"n{i:03}")
+            expected.discard(f"n{i:03}")
+        if i % 50 == 49 and f"n{i:03}" in expected:
+            os.rename(base / f"n{i:03}", base / f"r{i:03}")
+            expected.discard(f"n{i:03}")
+            expected.add(f"r{i:03}")
+    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    os.fsync(fd)
+    os.close(fd)
+    with cluster.second_mount(tmp_path / "other") as other:
+        names = os.listdir(other / "wb-takeover")
+        assert len(names) == len(set(names))
+        assert set(names) == expected
+    cluster.start(old_active)
+
+
+def test_a_mount_killed_during_write_back_leaves_a_prefix_with_everything_before_fsync(failing, tmp_path):
+    cluster = failing
+    where = tmp_path / "doomed"
+    where.mkdir()
+    # A long flush window: what follows the fsync stays on the mount until it dies.
+    with open(tmp_path / "doomed.log", "wb") as log:
+        process = subprocess.Popen(cluster.mount_command(where, "--metadata-flush-ms", "60000"), stdout=log, stderr=log)
+    try:
+        wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what="the doomed mount")
+        (where / "wb-prefix").mkdir()
+        for i in range(300):
+            (where / "wb-prefix" / f"p{i:03}").write_bytes(b"")
+            if i == 149:
+                fd = os.open(where / "wb-prefix", os.O_RDONLY | os.O_DIRECTORY)
+                os.fsync(fd)
+                os.close(fd)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        subprocess.run(["fusermount3", "-u", "-z", str(where)], capture_output=True)
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    # Its delegation ends a lease time after the recall; then the masters' view is a prefix.
+    names = sorted(os.listdir(cluster.mnt / "wb-prefix"))
+    assert names == [f"p{i:03}" for i in range(len(names))], "not a prefix of what the mount did"
+    assert len(names) >= 150, "a change before the fsync was lost"
+    assert len(names) < 300, "the tail after the fsync was shipped before the flush window"
