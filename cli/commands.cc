@@ -1,6 +1,8 @@
 #include "cli/commands.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -30,6 +32,13 @@ Result<MasterAnswer> Ask(const CliOptions& options, const std::string& path, con
 }
 
 Result<uint64_t> MasterInodeOf(const CliOptions& options, const std::string& path) {
+  // A mount may not have shipped what it made yet (write-back, docs/design.md): an fsync of
+  // the path is a durability point that sends it to the masters. O_NONBLOCK: a FIFO must not
+  // wait for a writer. One that cannot be opened (no read permission) is asked for as it is.
+  if (int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC); fd >= 0) {
+    (void)fsync(fd);
+    close(fd);
+  }
   struct stat info;
   if (stat(path.c_str(), &info) != 0) return Fail(ErrnoStatus("cannot stat " + path));
   if (info.st_ino != 1) return info.st_ino;

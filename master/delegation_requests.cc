@@ -46,13 +46,21 @@ std::vector<uint64_t> DirsNamedBy(const wire::Envelope& request, const Namespace
   return dirs;
 }
 
-uint64_t WriteBackDir(const wire::Envelope& change) {
+std::vector<uint64_t> WriteBackDirs(const wire::Envelope& change, const Namespace& tree) {
+  auto of_file = [&](uint64_t inode) {
+    uint64_t parent = tree.OnlyLinkParent(inode);
+    return parent == 0 ? std::vector<uint64_t>() : std::vector<uint64_t>{parent};
+  };
   switch (change.body_case()) {
-    case wire::Envelope::kMknod: return change.mknod().parent();
-    case wire::Envelope::kMkdir: return change.mkdir().parent();
-    case wire::Envelope::kUnlink: return change.unlink().parent();
-    case wire::Envelope::kRmdir: return change.rmdir().parent();
-    default: return 0;
+    case wire::Envelope::kMknod: return {change.mknod().parent()};
+    case wire::Envelope::kMkdir: return {change.mkdir().parent()};
+    case wire::Envelope::kSymlink: return {change.symlink().parent()};
+    case wire::Envelope::kUnlink: return {change.unlink().parent()};
+    case wire::Envelope::kRmdir: return {change.rmdir().parent()};
+    case wire::Envelope::kRename: return {change.rename().parent(), change.rename().new_parent()};
+    case wire::Envelope::kSetAttr: return of_file(change.set_attr().inode());
+    case wire::Envelope::kWriteDone: return of_file(change.write_done().inode());
+    default: return {};
   }
 }
 

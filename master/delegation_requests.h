@@ -23,9 +23,10 @@ inline constexpr uint32_t kMaxDelegatedEntries = 4096;
 // delegation of any of them must end first. Empty for a request that touches none.
 std::vector<uint64_t> DirsNamedBy(const wire::Envelope& request, const Namespace& tree);
 
-// The directory a write-back change applies in; 0 for a request that may not travel in a
-// ChangeBatchRequest.
-uint64_t WriteBackDir(const wire::Envelope& change);
+// The directories a write-back change applies in (a rename: both; a file's setattr or
+// WriteDone: the directory of its only name), each of which the batch's session must hold;
+// empty for a request that may not travel in a ChangeBatchRequest as one.
+std::vector<uint64_t> WriteBackDirs(const wire::Envelope& change, const Namespace& tree);
 
 // Answers `session`'s DelegationRequest: a release, a range of inode numbers (logged in
 // *records), and a delegation granted only when nobody else caches the directory (their

@@ -361,12 +361,13 @@ Status MasterService::ServeBatch() {
                 : Refusal(ENOENT, "no watched session of this key to delegate to");
     } else if (kind == wire::Envelope::kChangeBatch) {
       *reply.mutable_reply() = ApplyChangeBatch(incoming->message.envelope, incoming->peer_key, client, &records, &wait);
-    } else if (Status held_back = AwaitDelegations(request); !held_back.ok()) {
+    } else if (Status held_back = AwaitDelegations(request, /*in_batch=*/false); !held_back.ok()) {
       *reply.mutable_reply() = Refusal(held_back.error(), held_back.message());
     } else {
       // An inode number of a write-back create comes only in a batch, whose session is checked.
       if (request.has_mknod()) incoming->message.envelope.mutable_mknod()->clear_inode();
       if (request.has_mkdir()) incoming->message.envelope.mutable_mkdir()->clear_inode();
+      if (request.has_symlink()) incoming->message.envelope.mutable_symlink()->clear_inode();
       *reply.mutable_reply() =
           HandleChange(incoming->message.envelope, incoming->peer_key, WallClockNs(), &records, &wait);
       if (kind == wire::Envelope::kClusterStatus && HasPeer()) FillMasters(reply.mutable_reply());
@@ -448,11 +449,12 @@ wire::Reply MasterService::HandleChange(wire::Envelope& request, const std::stri
   return reply;
 }
 
-Status MasterService::AwaitDelegations(const wire::Envelope& request) {
+Status MasterService::AwaitDelegations(const wire::Envelope& request, bool in_batch) {
   std::vector<uint64_t> dirs = DirsNamedBy(request, state_->name_space());
   if (dirs.empty()) return Status::Ok();
   int64_t now_ms = MonotonicMs();
-  if (delegations_.OldDelegationsBlock(request.client_id(), now_ms)) {
+  // A batch is how a mount that has not confirmed a new epoch flushes: it waits for nobody's.
+  if (!in_batch && delegations_.OldDelegationsBlock(request.client_id(), now_ms)) {
     return Status::Error(EAGAIN, "an earlier master's write-back delegations are not flushed yet");
   }
   for (uint64_t dir : dirs) {
@@ -485,13 +487,21 @@ wire::Reply MasterService::ApplyChangeBatch(wire::Envelope& batch, const std::st
     change.set_client_id(session);
     change.set_epoch(batch.epoch());
     change.set_mount_root(batch.mount_root());
-    uint64_t dir = WriteBackDir(change);
-    if (dir == 0) {
+    // A write lease for a file the batch makes rides at its end, and leases given back go
+    // with the changes: requests checked as if sent alone.
+    bool rider = change.has_write_lease() || change.has_release_leases();
+    std::vector<uint64_t> dirs = rider ? std::vector<uint64_t>() : WriteBackDirs(change, state_->name_space());
+    auto not_held = std::find_if(dirs.begin(), dirs.end(),
+                                 [&](uint64_t dir) { return !delegations_.MayChange(session, dir); });
+    if (!rider && dirs.empty()) {
       *answer = Refusal(EINVAL, "not a change a mount may write back");
-    } else if (!delegations_.MayChange(session, dir)) {
-      *answer = Refusal(ENOLCK, "the mount no longer holds directory " + std::to_string(dir) + "'s delegation");
+    } else if (not_held != dirs.end()) {
+      *answer = Refusal(ENOLCK, "the mount no longer holds directory " + std::to_string(*not_held) + "'s delegation");
     } else if (Status admitted = Admit(client, &change); !admitted.ok()) {
       *answer = Refusal(admitted.error(), admitted.message());
+    } else if (Status held_back = AwaitDelegations(change, /*in_batch=*/true); !held_back.ok()) {
+      // It names a directory another mount holds (a rename over it, an rmdir of it).
+      *answer = Refusal(held_back.error(), held_back.message());
     } else {
       *answer = HandleChange(change, peer_key, ChangeTimeNs(change), records, wait);
       // A directory made under a delegation is its maker's too: nobody else knows it yet.

@@ -149,9 +149,9 @@ class MasterService {
   wire::Reply HandleChange(wire::Envelope& request, const std::string& peer_key, int64_t now_ns,
                            std::vector<wire::LogRecord>* records, ChangeWaits::Wait* wait);
   // Write-back (docs/design.md, "Write-back namespace changes"): EAGAIN while a directory the
-  // request names is delegated to another mount (recalled here), or an earlier master's
-  // delegations may hold unflushed changes.
-  Status AwaitDelegations(const wire::Envelope& request);
+  // request names is delegated to another mount (recalled here), or (not `in_batch`) an earlier
+  // master's delegations may hold unflushed changes.
+  Status AwaitDelegations(const wire::Envelope& request, bool in_batch);
   // A ChangeBatchRequest: each change in order through the same checks, under the batch's
   // session, stopping at the first that must wait (EAGAIN).
   wire::Reply ApplyChangeBatch(wire::Envelope& batch, const std::string& peer_key,

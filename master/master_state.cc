@@ -76,7 +76,7 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       return reply;
     }
     case wire::LogRecord::kSymlink:
-      return set_attr(namespace_.Symlink(record.symlink(), now_ns));
+      return TakeGrantedInode(record, record.symlink().inode(), [&] { return set_attr(namespace_.Symlink(record.symlink(), now_ns)); });
     case wire::LogRecord::kLink:
       return set_attr(namespace_.Link(record.link(), now_ns));
     case wire::LogRecord::kWriteDone:

@@ -74,6 +74,12 @@ Result<wire::Attr> Namespace::GetAttr(uint64_t id) const {
   return MakeAttr(id, *inode);
 }
 
+uint64_t Namespace::OnlyLinkParent(uint64_t id) const {
+  const Inode* inode = inodes_.Find(id);
+  if (!inode || !S_ISREG(inode->mode) || inode->nlink != 1) return 0;
+  return inode->parent;
+}
+
 Result<Directory*> Namespace::FindDirectory(uint64_t id) {
   const Inode* inode = inodes_.Find(id);
   if (!inode) return Fail(ENOENT, "no inode " + std::to_string(id));
@@ -204,7 +210,8 @@ Result<wire::Attr> Namespace::Symlink(const wire::SymlinkRequest& request, int64
   if (request.target().empty()) return Fail(ENOENT, "empty symlink target");
   if (request.target().size() >= 4096) return Fail(ENAMETOOLONG, "symlink target too long");
   uint64_t id;
-  auto inode = NewInode(request.parent(), request.name(), S_IFLNK | 0777, request.credentials(), now_ns, 0, &id);
+  auto inode = NewInode(request.parent(), request.name(), S_IFLNK | 0777, request.credentials(), now_ns,
+                        request.inode(), &id);
   if (!inode) return Fail(inode.error());
   (*inode)->size = request.target().size();
   symlink_targets_[id] = request.target();

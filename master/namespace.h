@@ -40,6 +40,9 @@ class Namespace {
 
   // Queries.
   Result<wire::Attr> GetAttr(uint64_t inode) const;
+  // The directory that holds a regular file's only name; 0 for anything else (a write-back
+  // change of the file needs that directory's delegation).
+  uint64_t OnlyLinkParent(uint64_t inode) const;
   Result<wire::Attr> Lookup(uint64_t parent, std::string_view name) const;
   Result<std::string> Readlink(uint64_t inode) const;
   Status ReadDir(const wire::ReadDirRequest& request, wire::Reply* reply) const;

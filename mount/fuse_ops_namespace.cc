@@ -113,13 +113,15 @@ void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   set->set_valid(valid);
   set->set_through_open_file(fi != nullptr);
   *set->mutable_credentials() = CallerCredentials(req);
-  if (to_set & FUSE_SET_ATTR_SIZE) {
-    // Writes this mount made must reach the master first, or a later WriteDone would
-    // carry a size from before the truncate.
+  // Writes this mount made must reach the master first, or a later WriteDone would carry a
+  // size from before the truncate, or the mtime of a write before a futimens (tar does that).
+  if (to_set & (FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
     if (std::shared_ptr<OpenFile> file = context.inodes.FindOpen(inode)) {
       auto reported = context.writer.ReportWrites(*file, /*closing=*/false);
       if (!reported) return ReplyError(req, reported.error());
     }
+  }
+  if (to_set & FUSE_SET_ATTR_SIZE) {
     Status status = TruncateChunks(context, inode, attr->st_size, set->credentials());
     if (!status.ok()) return ReplyError(req, status);
   }
@@ -208,7 +210,12 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   MountContext& context = Context(req);
   LeaseLedger::Ticket ticket = context.ledger.Take();
   uint64_t to_parent = rename->new_parent();
-  auto reply = context.master.Call(std::move(request));
+  Result<wire::Reply> reply = Fail(EIO, "");
+  if (auto local = context.write_back.Rename(rename->parent(), name, to_parent, new_name, flags, rename->credentials())) {
+    reply = LocalReply(&local->attr, local->lease_ms);
+  } else {
+    reply = context.master.Call(std::move(request));
+  }
   if (!reply) return ReplyError(req, reply.error());
   // The kernel moves its entry into the new directory, cached as long as it was: the ledger
   // must know it there, under that directory's lease, or a takeover could not drop it.
@@ -234,6 +241,10 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent_ino, const cha
 
 void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent_ino, const char* name) {
   uint64_t parent = MasterInode(req, parent_ino);
+  LeaseLedger::Ticket local_ticket = Context(req).ledger.Take();
+  if (auto local = Context(req).write_back.Symlink(parent, name, target, CallerCredentials(req))) {
+    return ReplyEntry(req, local_ticket, LocalReply(&local->attr, local->lease_ms), parent, name);
+  }
   wire::Envelope request;
   wire::SymlinkRequest* symlink = request.mutable_symlink();
   symlink->set_parent(parent);

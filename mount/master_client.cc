@@ -93,7 +93,9 @@ bool MasterClient::IsRetryable(int error) {
 Result<wire::Reply> MasterClient::CallFor(wire::Envelope request, int64_t retry_ms, int held_ms) {
   // One (client_id, sequence) for every attempt of this call, on every master: the active
   // applies a retried mutation (create, rename, write lease, write done, ...) only once.
-  if (before_call_) before_call_(request);
+  if (before_call_) {
+    if (auto answered = before_call_(request)) return std::move(*answered);
+  }
   request.set_client_id(client_id_);
   request.set_sequence(next_sequence_.fetch_add(1));
   request.set_mount_root(mount_root_.load());

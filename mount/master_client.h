@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,9 +45,11 @@ class MasterClient {
   // A sequence number of this mount's, for a request sent inside another (a write-back
   // change in a ChangeBatchRequest).
   uint64_t NextSequence() { return next_sequence_.fetch_add(1); }
-  // `hook` runs before every call is sent (write-back ordering: WriteBack::BeforeCall). Set
-  // before the first call.
-  void BeforeCalls(std::function<void(const wire::Envelope&)> hook) { before_call_ = std::move(hook); }
+  // `hook` sees every call before it is sent (write-back ordering: WriteBack::BeforeCall) and
+  // may answer it instead (a change made locally, a request that rode on a batch). Set before
+  // the first call.
+  using CallHook = std::function<std::optional<Result<wire::Reply>>(const wire::Envelope&)>;
+  void BeforeCalls(CallHook hook) { before_call_ = std::move(hook); }
 
   // The root inode MountRequest answered; every later request carries it.
   void SetMountRoot(uint64_t mount_root) { mount_root_.store(mount_root); }
@@ -70,7 +73,7 @@ class MasterClient {
   // True when master `index` timed out recently and another master answers.
   bool SkipSuspect(size_t index, int64_t now_ms) const;
 
-  std::function<void(const wire::Envelope&)> before_call_;
+  CallHook before_call_;
   std::vector<std::string> masters_;
   int timeout_ms_;
   int retry_s_;

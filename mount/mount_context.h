@@ -35,7 +35,7 @@ struct MountContext {
         ledger(options.entry_timeout_s, options.attr_timeout_s),
         write_back(master, !options.sync_metadata, options.metadata_flush_ms, options.master_retry_s * 1000LL,
                    [this](uint64_t dir) { DropKernelDirectory(dir); }) {
-    master.BeforeCalls([this](const wire::Envelope& request) { write_back.BeforeCall(request); });
+    master.BeforeCalls([this](const wire::Envelope& request) { return write_back.BeforeCall(request); });
   }
 
   const MountOptions options;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>  // RENAME_NOREPLACE
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -51,15 +52,19 @@ uint32_t WriteBack::LeaseLeft(const Delegation& delegation, int64_t now_ms) cons
   return static_cast<uint32_t>(std::max<int64_t>(0, delegation.valid_until_ms - now_ms));
 }
 
+WriteBack::Delegation* WriteBack::Valid(uint64_t dir) {
+  auto found = delegations_.find(dir);
+  // A margin for the clocks' rates and the time a reply takes to reach the kernel; one
+  // lapsing is renewed by the next watch answer.
+  if (found == delegations_.end() || found->second.valid_until_ms - MonotonicMs() <= lease_ms_ / 10) return nullptr;
+  return &found->second;
+}
+
 WriteBack::Delegation* WriteBack::Delegated(uint64_t dir, const wire::Credentials& credentials,
                                             std::unique_lock<std::mutex>& lock) {
   if (!enabled_) return nullptr;
   int64_t now_ms = MonotonicMs();
-  if (auto found = delegations_.find(dir); found != delegations_.end()) {
-    // A margin for the clocks' rates and the time a reply takes to reach the kernel.
-    if (found->second.valid_until_ms - now_ms > lease_ms_ / 10) return &found->second;
-    return nullptr;  // lapsing: the next watch answer renews it
-  }
+  if (delegations_.contains(dir)) return Valid(dir);
   if (auto refused = refused_until_ms_.find(dir); refused != refused_until_ms_.end()) {
     if (now_ms < refused->second) return nullptr;
     refused_until_ms_.erase(refused);
@@ -113,6 +118,7 @@ uint64_t WriteBack::NextInode(std::unique_lock<std::mutex>& lock) {
 WriteBack::Delegation* WriteBack::PlaceFor(uint64_t parent, const std::string& name,
                                            const wire::Credentials& credentials, std::unique_lock<std::mutex>& lock,
                                            uint64_t* inode) {
+  if (made_.size() >= kMaxMade) return nullptr;
   Delegation* delegation = Delegated(parent, credentials, lock);
   if (delegation == nullptr || delegation->entries.contains(name) ||
       !MayChangeEntries(delegation->attr, credentials)) {
@@ -128,7 +134,9 @@ void WriteBack::RecordMade(Delegation& delegation, uint64_t parent, const std::s
                      wire::Envelope change, int64_t now_ns) {
   Touch(&delegation.attr, now_ns);
   delegation.entries[name] = Entry{attr.inode(), attr.mode(), true};
-  made_[attr.inode()].attr = attr;
+  Made& made = made_[attr.inode()];
+  made.attr = attr;
+  made.dir = parent;
   Enqueue(std::move(change), attr.inode(), parent, now_ns);
 }
 
@@ -145,15 +153,11 @@ void WriteBack::Enqueue(wire::Envelope change, uint64_t inode, uint64_t dir, int
 WriteBack::Known WriteBack::Lookup(uint64_t parent, const std::string& name, const wire::Credentials& credentials,
                                    Answer* answer) {
   std::unique_lock lock(mutex_);
-  auto found = delegations_.find(parent);
-  if (found == delegations_.end()) return Known::kAsk;
-  Delegation& delegation = found->second;
-  if (!MaySearch(delegation.attr, credentials)) return Known::kAsk;
-  int64_t now_ms = MonotonicMs();
-  if (delegation.valid_until_ms - now_ms <= lease_ms_ / 10) return Known::kAsk;
-  answer->lease_ms = LeaseLeft(delegation, now_ms);
-  auto entry = delegation.entries.find(name);
-  if (entry == delegation.entries.end()) return Known::kAbsent;
+  Delegation* delegation = Valid(parent);
+  if (delegation == nullptr || !MaySearch(delegation->attr, credentials)) return Known::kAsk;
+  answer->lease_ms = LeaseLeft(*delegation, MonotonicMs());
+  auto entry = delegation->entries.find(name);
+  if (entry == delegation->entries.end()) return Known::kAbsent;
   auto made = made_.find(entry->second.inode);
   if (!entry->second.made_here || made == made_.end()) return Known::kAsk;
   answer->attr = made->second.attr;
@@ -162,14 +166,38 @@ WriteBack::Known WriteBack::Lookup(uint64_t parent, const std::string& name, con
 
 std::optional<WriteBack::Answer> WriteBack::GetAttr(uint64_t inode) {
   std::lock_guard lock(mutex_);
-  int64_t now_ms = MonotonicMs();
-  if (auto found = delegations_.find(inode); found != delegations_.end()) {
-    if (found->second.valid_until_ms - now_ms > lease_ms_ / 10) {
-      return Answer{found->second.attr, LeaseLeft(found->second, now_ms)};
-    }
-  }
-  if (auto made = made_.find(inode); made != made_.end()) return Answer{made->second.attr, 0};
+  if (Delegation* delegation = Valid(inode)) return Answer{delegation->attr, LeaseLeft(*delegation, MonotonicMs())};
+  // Unshipped, the master has nothing newer; shipped, nobody else changes it while its
+  // directory is delegated here. Not cached by the kernel: it drops no inode at a give-back.
+  if (auto made = made_.find(inode); made != made_.end() && made->second.changes > 0) return Answer{made->second.attr, 0};
+  if (Made* made = OwnFile(inode)) return Answer{made->attr, 0};
   return std::nullopt;
+}
+
+WriteBack::Made* WriteBack::OwnFile(uint64_t inode) {
+  auto made = made_.find(inode);
+  if (made == made_.end() || !S_ISREG(made->second.attr.mode()) || made->second.attr.nlink() != 1) return nullptr;
+  return Valid(made->second.dir) != nullptr ? &made->second : nullptr;
+}
+
+void WriteBack::EndDelegation(uint64_t dir) {
+  auto found = delegations_.find(dir);
+  if (found == delegations_.end()) return;
+  for (const auto& [name, entry] : found->second.entries) {
+    auto made = made_.find(entry.inode);
+    if (entry.made_here && made != made_.end() && made->second.dir == dir) Forget(entry.inode);
+  }
+  delegations_.erase(found);
+}
+
+void WriteBack::Forget(uint64_t inode) {
+  auto made = made_.find(inode);
+  if (made == made_.end()) return;
+  if (made->second.changes > 0) {
+    made->second.dir = 0;  // forgotten when shipped
+  } else {
+    made_.erase(made);
+  }
 }
 
 std::optional<WriteBack::Answer> WriteBack::Mknod(uint64_t parent, const std::string& name, uint32_t mode,
@@ -226,13 +254,33 @@ std::optional<WriteBack::Answer> WriteBack::Mkdir(uint64_t parent, const std::st
   return Answer{attr, LeaseLeft(made_dir, MonotonicMs())};
 }
 
+std::optional<WriteBack::Answer> WriteBack::Symlink(uint64_t parent, const std::string& name,
+                                                    const std::string& target, const wire::Credentials& credentials) {
+  if (name.size() > 255 || target.empty() || target.size() >= 4096) return std::nullopt;
+  std::unique_lock lock(mutex_);
+  uint64_t inode = 0;
+  Delegation* delegation = PlaceFor(parent, name, credentials, lock, &inode);
+  if (delegation == nullptr) return std::nullopt;
+  int64_t now_ns = WallClockNs();
+  wire::Envelope change;
+  wire::SymlinkRequest* symlink = change.mutable_symlink();
+  symlink->set_parent(parent);
+  symlink->set_name(name);
+  symlink->set_target(target);
+  symlink->set_inode(inode);
+  *symlink->mutable_credentials() = credentials;
+  wire::Attr attr = NewAttr(inode, S_IFLNK | 0777, delegation->attr, credentials, now_ns);
+  attr.set_mode(S_IFLNK | 0777);  // a symlink's mode is always that (no umask)
+  attr.set_size(target.size());
+  RecordMade(*delegation, parent, name, attr, std::move(change), now_ns);
+  return Answer{attr, LeaseLeft(*delegation, MonotonicMs())};
+}
+
 bool WriteBack::Remove(uint64_t parent, const std::string& name, bool directory, const wire::Credentials& credentials) {
   std::unique_lock lock(mutex_);
-  auto found = delegations_.find(parent);
-  if (!enabled_ || found == delegations_.end()) return false;
-  Delegation& delegation = found->second;
-  int64_t now_ms = MonotonicMs();
-  if (delegation.valid_until_ms - now_ms <= lease_ms_ / 10) return false;
+  Delegation* found = Valid(parent);
+  if (found == nullptr) return false;
+  Delegation& delegation = *found;
   auto entry = delegation.entries.find(name);
   if (entry == delegation.entries.end() || !entry->second.made_here ||
       S_ISDIR(entry->second.mode) != directory || !MayChangeEntries(delegation.attr, credentials)) {
@@ -252,7 +300,7 @@ bool WriteBack::Remove(uint64_t parent, const std::string& name, bool directory,
     change.mutable_rmdir()->set_name(name);
     *change.mutable_rmdir()->mutable_credentials() = credentials;
     delegation.attr.set_nlink(delegation.attr.nlink() - 1);
-    delegations_.erase(inode);
+    EndDelegation(inode);
   } else {
     change.mutable_unlink()->set_parent(parent);
     change.mutable_unlink()->set_name(name);
@@ -263,9 +311,61 @@ bool WriteBack::Remove(uint64_t parent, const std::string& name, bool directory,
   if (auto made = made_.find(inode); made != made_.end()) {
     made->second.attr.set_nlink(0);
     made->second.attr.set_ctime_ns(now_ns);
+    made->second.dir = 0;  // forgotten when shipped
   }
   Enqueue(std::move(change), inode, parent, now_ns);
   return true;
+}
+
+std::optional<WriteBack::Answer> WriteBack::Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
+                                                   const std::string& new_name, uint32_t flags,
+                                                   const wire::Credentials& credentials) {
+  if ((flags & ~RENAME_NOREPLACE) != 0 || new_name.size() > 255) return std::nullopt;
+  std::unique_lock lock(mutex_);
+  Delegation* from = Valid(parent);
+  Delegation* to = Valid(new_parent);
+  // Sticky directories' owner rules are the master's call.
+  if (from == nullptr || to == nullptr || queue_.size() >= kMaxQueued || !MayChangeEntries(from->attr, credentials) ||
+      !MayChangeEntries(to->attr, credentials) || ((from->attr.mode() | to->attr.mode()) & S_ISVTX)) {
+    return std::nullopt;
+  }
+  auto source = from->entries.find(name);
+  if (source == from->entries.end() || !source->second.made_here) return std::nullopt;
+  Entry moved = source->second;
+  auto made = made_.find(moved.inode);
+  // A directory moved elsewhere changes its ".." and needs the master's loop check.
+  if (made == made_.end() || (S_ISDIR(moved.mode) && parent != new_parent)) return std::nullopt;
+  uint64_t replaced = 0;
+  if (auto target = to->entries.find(new_name); target != to->entries.end()) {
+    if ((flags & RENAME_NOREPLACE) || !target->second.made_here || S_ISDIR(moved.mode) ||
+        S_ISDIR(target->second.mode) || target->second.inode == moved.inode) {
+      return std::nullopt;
+    }
+    replaced = target->second.inode;
+  }
+  int64_t now_ns = WallClockNs();
+  wire::Envelope change;
+  wire::RenameRequest* rename = change.mutable_rename();
+  rename->set_parent(parent);
+  rename->set_name(name);
+  rename->set_new_parent(new_parent);
+  rename->set_new_name(new_name);
+  rename->set_flags(flags);
+  *rename->mutable_credentials() = credentials;
+  from->entries.erase(source);
+  to->entries[new_name] = moved;
+  Touch(&from->attr, now_ns);
+  Touch(&to->attr, now_ns);
+  made->second.dir = new_parent;
+  made->second.attr.set_ctime_ns(now_ns);
+  if (auto gone = made_.find(replaced); gone != made_.end()) {
+    gone->second.attr.set_nlink(0);
+    gone->second.attr.set_ctime_ns(now_ns);
+    Forget(replaced);
+  }
+  Answer answer{made->second.attr, LeaseLeft(*to, MonotonicMs())};
+  Enqueue(std::move(change), moved.inode, new_parent, now_ns);
+  return answer;
 }
 
 Status WriteBack::Flush(uint64_t inode) {
@@ -290,7 +390,8 @@ Status WriteBack::TakeError(uint64_t inode) {
 Status WriteBack::ShipThrough(uint64_t through, std::unique_lock<std::mutex>& lock) {
   if (shipped_total_ >= through) return Status::Ok();
   if (!thread_.joinable() || stopping_) {
-    while (shipped_total_ < through && ShipOnce(lock)) {
+    int64_t deadline_ms = MonotonicMs() + ship_timeout_ms_;
+    while (shipped_total_ < through && MonotonicMs() < deadline_ms && ShipOnce(lock).has_value()) {
     }
   } else {
     flush_now_ = true;
@@ -303,11 +404,28 @@ Status WriteBack::ShipThrough(uint64_t through, std::unique_lock<std::mutex>& lo
   return Status::Ok();
 }
 
-void WriteBack::BeforeCall(const wire::Envelope& request) {
-  if (!enabled_ || request.has_lookup()) return;
+std::optional<Result<wire::Reply>> WriteBack::BeforeCall(const wire::Envelope& request) {
+  if (!enabled_ || request.has_lookup()) return std::nullopt;
   std::vector<uint64_t> dirs;
   std::vector<uint64_t> inodes;
   std::unique_lock lock(mutex_);
+  if (request.has_set_attr()) {
+    if (auto answer = SetAttrHere(request)) return answer;
+  } else if (request.has_write_done()) {
+    if (auto answer = WriteDoneHere(request)) return answer;
+  } else if (request.has_release_leases() && queue_.size() < kMaxQueued) {
+    // Only lets self-healing copy the chunks sooner: it goes with the next batch.
+    Enqueue(request, 0, 0, WallClockNs());
+    return wire::Reply();
+  } else if (request.has_write_lease()) {
+    // The master needs the file first: the lease goes with the batch that brings it.
+    auto made = made_.find(request.write_lease().inode());
+    if (made != made_.end()) {
+      made->second.leased_chunks.insert(request.write_lease().chunk_index());
+      if (made->second.changes > 0 && !stopping_) return Ride(request, lock);
+    }
+  }
+  if (uint64_t changed = ChangedInode(request); changed != 0) Forget(changed);
   Named(request, &dirs, &inodes);
   if (Independent(request)) {
     // A read of what is still only here: the master must have it first.
@@ -317,7 +435,7 @@ void WriteBack::BeforeCall(const wire::Envelope& request) {
                                                     [&](const Pending& pending) { return pending.dir == inode; }));
     });
     if (needs_queue) (void)ShipThrough(queued_total_, lock);
-    return;
+    return std::nullopt;
   }
   // A change of this mount's own in a delegated directory: the local copy stops here (the
   // master still counts the delegation as this mount's until a recall, so the change goes
@@ -325,12 +443,73 @@ void WriteBack::BeforeCall(const wire::Envelope& request) {
   // mount is let in, which a recall does after dropping it (GiveBack, on the watch's thread:
   // this thread may run under the directory's lock, which dropping entries takes).
   for (uint64_t dir : dirs) {
-    if (delegations_.erase(dir) > 0) {
+    if (delegations_.contains(dir)) {
+      EndDelegation(dir);
       retired_.insert(dir);
       refused_until_ms_[dir] = MonotonicMs() + kRefusedBackoffMs;
     }
   }
   (void)ShipThrough(queued_total_, lock);
+  return std::nullopt;
+}
+
+std::optional<Result<wire::Reply>> WriteBack::SetAttrHere(const wire::Envelope& request) {
+  const wire::SetAttrRequest& set = request.set_attr();
+  constexpr uint32_t kHere = wire::SET_ATTR_MODE | wire::SET_ATTR_UID | wire::SET_ATTR_GID | wire::SET_ATTR_ATIME |
+                             wire::SET_ATTR_MTIME | wire::SET_ATTR_ATIME_NOW | wire::SET_ATTR_MTIME_NOW;
+  if (set.valid() == 0 || (set.valid() & ~kHere) != 0 || queue_.size() >= kMaxQueued) return std::nullopt;
+  Made* made = OwnFile(set.inode());
+  // Another caller's change (a writer's times, a non-owner's refusal) is the master's call.
+  if (made == nullptr || !OwnerOrRoot(made->attr, set.credentials())) return std::nullopt;
+  wire::Attr& attr = made->attr;
+  uint32_t mode = (set.valid() & wire::SET_ATTR_MODE) ? ChmodBits(attr, set.mode(), set.credentials()) : attr.mode() & 07777;
+  // A chown to the owner it has (tar as root does one per file) changes nothing but what a
+  // chown drops from a set-id file: that one is the master's.
+  bool owner_kept = (!(set.valid() & wire::SET_ATTR_UID) || set.uid() == attr.uid()) &&
+                    (!(set.valid() & wire::SET_ATTR_GID) || set.gid() == attr.gid());
+  if (!owner_kept || ((set.valid() & (wire::SET_ATTR_UID | wire::SET_ATTR_GID)) && (mode & (S_ISUID | S_ISGID)))) {
+    return std::nullopt;
+  }
+  int64_t now_ns = WallClockNs();
+  attr.set_mode((attr.mode() & S_IFMT) | mode);
+  if (set.valid() & wire::SET_ATTR_ATIME) attr.set_atime_ns(set.atime_ns());
+  if (set.valid() & wire::SET_ATTR_ATIME_NOW) attr.set_atime_ns(now_ns);
+  if (set.valid() & wire::SET_ATTR_MTIME) attr.set_mtime_ns(set.mtime_ns());
+  if (set.valid() & wire::SET_ATTR_MTIME_NOW) attr.set_mtime_ns(now_ns);
+  attr.set_ctime_ns(now_ns);
+  wire::Reply reply;
+  *reply.mutable_attr() = attr;
+  Enqueue(request, set.inode(), made->dir, now_ns);
+  return reply;
+}
+
+std::optional<Result<wire::Reply>> WriteBack::WriteDoneHere(const wire::Envelope& request) {
+  const wire::WriteDoneRequest& done = request.write_done();
+  Made* made = OwnFile(done.inode());
+  if (made == nullptr || queue_.size() >= kMaxQueued) return std::nullopt;
+  // As Namespace::WriteDone and MakeAttr; the bytes are on the chunkservers already, in the
+  // chunks leased here.
+  made->attr.set_size(std::max(made->attr.size(), done.end_offset()));
+  made->attr.set_mtime_ns(done.mtime_ns());
+  made->attr.set_ctime_ns(done.mtime_ns());
+  made->attr.set_allocated_bytes(AllocatedBytes(made->leased_chunks, made->attr.size()));
+  wire::Reply reply;
+  *reply.mutable_attr() = made->attr;
+  Enqueue(request, done.inode(), made->dir, WallClockNs());
+  return reply;
+}
+
+Result<wire::Reply> WriteBack::Ride(const wire::Envelope& request, std::unique_lock<std::mutex>& lock) {
+  Rider rider{request, std::nullopt};
+  rider.request.set_sequence(master_.NextSequence());  // the same on every batch that carries it
+  riders_.push_back(&rider);
+  flush_now_ = true;
+  wake_.notify_all();
+  shipped_.wait_for(lock, std::chrono::milliseconds(ship_timeout_ms_),
+                    [&] { return rider.answer.has_value() || stopping_; });
+  std::erase(riders_, &rider);
+  if (!rider.answer) return Fail(EIO, "the master did not answer a request sent with the write-back changes");
+  return std::move(*rider.answer);
 }
 
 void WriteBack::GiveBack(const std::vector<uint64_t>& dirs) {
@@ -338,7 +517,7 @@ void WriteBack::GiveBack(const std::vector<uint64_t>& dirs) {
     std::unique_lock lock(mutex_);
     int64_t now_ms = MonotonicMs();
     for (uint64_t dir : dirs) {
-      delegations_.erase(dir);  // first: creates from now on go to the master, after these
+      EndDelegation(dir);  // first: creates from now on go to the master, after these
       retired_.erase(dir);
       refused_until_ms_[dir] = now_ms + kRefusedBackoffMs;
     }
@@ -379,7 +558,7 @@ bool WriteBack::NewEpoch(int64_t wait_ms) {
   std::unique_lock lock(mutex_);
   // The new active knows none: creates go to it until it grants again. What the kernel was
   // told from them goes with everything else (KernelCacheEpoch).
-  delegations_.clear();
+  while (!delegations_.empty()) EndDelegation(delegations_.begin()->first);
   retired_.clear();
   uint64_t through = queued_total_;
   if (shipped_total_ >= through) return true;
@@ -391,34 +570,45 @@ bool WriteBack::NewEpoch(int64_t wait_ms) {
 void WriteBack::Run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    if (queue_.empty()) {
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty() && riders_.empty()) {
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !riders_.empty(); });
       continue;
     }
     int64_t due_ms = oldest_queued_ms_ + flush_ms_;
-    if (!flush_now_ && queue_.size() < static_cast<size_t>(kMaxBatch) && MonotonicMs() < due_ms) {
+    if (!flush_now_ && riders_.empty() && queue_.size() < static_cast<size_t>(kMaxBatch) && MonotonicMs() < due_ms) {
       wake_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, due_ms - MonotonicMs())));
       continue;
     }
-    if (!ShipOnce(lock)) wake_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [&] { return stopping_; });
+    // Unreachable, or nothing taken (the master holds the front back for a recall): paced.
+    if (std::optional<size_t> answered = ShipOnce(lock); !answered || *answered == 0) {
+      wake_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [&] { return stopping_; });
+    }
   }
-  // Stopping: what is queued still goes (an unmount loses nothing it acknowledged).
-  while (!queue_.empty() && ShipOnce(lock)) {
+  // Stopping: what is queued still goes (an unmount loses nothing it acknowledged), for as
+  // long as any call to the masters may take.
+  int64_t deadline_ms = MonotonicMs() + ship_timeout_ms_;
+  while (!queue_.empty() && MonotonicMs() < deadline_ms && ShipOnce(lock).has_value()) {
   }
   shipped_.notify_all();
 }
 
-bool WriteBack::ShipOnce(std::unique_lock<std::mutex>& lock) {
+std::optional<size_t> WriteBack::ShipOnce(std::unique_lock<std::mutex>& lock) {
   wire::Envelope batch;
   size_t count = std::min(queue_.size(), static_cast<size_t>(kMaxBatch));
   for (size_t i = 0; i < count; ++i) *batch.mutable_change_batch()->add_changes() = queue_[i].change;
+  std::vector<Rider*> riding;  // after the whole queue only: they need what it makes
+  for (Rider* rider : riders_) {
+    if (count < queue_.size() || count + riding.size() >= static_cast<size_t>(kMaxBatch)) break;
+    riding.push_back(rider);
+    *batch.mutable_change_batch()->add_changes() = rider->request;
+  }
   lock.unlock();
   auto reply = master_.Call(std::move(batch));
   lock.lock();
   if (!reply) {
     static LogRateLimit unreachable(1, 30000);
     rpc::LogAtRate(unreachable, "write-back changes not shipped (they stay queued)", reply.error());
-    return false;
+    return std::nullopt;
   }
   size_t done = 0;
   for (const wire::Reply& answer : reply->batch_replies()) {
@@ -436,16 +626,29 @@ bool WriteBack::ShipOnce(std::unique_lock<std::mutex>& lock) {
     }
     if (pending.inode != 0) {
       auto made = made_.find(pending.inode);
-      if (made != made_.end() && --made->second.changes <= 0) made_.erase(made);
+      if (made != made_.end() && --made->second.changes <= 0 && !delegations_.contains(made->second.dir)) {
+        made_.erase(made);
+      }
     }
     queue_.pop_front();
     shipped_total_++;
     done++;
   }
+  size_t answered = done;
+  for (size_t i = 0; i < riding.size() && done == count; ++i) {
+    int at = static_cast<int>(count + i);
+    // One that waited too long has gone (Ride took it off the list).
+    if (at >= reply->batch_replies_size() || std::find(riders_.begin(), riders_.end(), riding[i]) == riders_.end()) break;
+    const wire::Reply& answer = reply->batch_replies(at);
+    if (answer.error() == EAGAIN) break;  // goes again with the next batch
+    riding[i]->answer = answer.error() != 0 ? Result<wire::Reply>(Fail(rpc::ReplyStatus(answer))) : answer;
+    std::erase(riders_, riding[i]);
+    answered++;
+  }
   if (!queue_.empty()) oldest_queued_ms_ = MonotonicMs() - flush_ms_;  // the rest goes at once
-  if (queue_.empty()) flush_now_ = false;
+  if (queue_.empty() && riders_.empty()) flush_now_ = false;
   shipped_.notify_all();
-  return done > 0 || reply->batch_replies_size() > 0;
+  return answered;
 }
 
 }  // namespace hafs::mount

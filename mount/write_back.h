@@ -2,8 +2,10 @@
 //
 // Holding a directory's delegation (the master's promise that no other mount looks into it or
 // changes it until this one gives it back), the mount answers lookups of names that are not
-// there, creates files and directories with inode numbers granted ahead, and removes what it
-// made there itself, all locally, and answers the application at once. The changes queue here
+// there, creates files, directories and symlinks with inode numbers granted ahead, removes and
+// renames what it made there itself, and sets the times and mode and records the writes (WriteDone) of the
+// files it made there, all locally, and answers the application at once. A new file's first
+// write lease rides at the end of the batch that makes it: one round trip, not two. The changes queue here
 // in order and a thread ships them to the active master in batches (ChangeBatchRequest), within
 // --metadata-flush-ms, or at once when something needs them there:
 // - a durability point: fsync or fsyncdir (Flush), close with --fsync-on-close;
@@ -49,6 +51,7 @@ class WriteBack {
   static constexpr int64_t kRefusedBackoffMs = 2000;  // a directory refused or recalled: not asked again for so long
   static constexpr size_t kMaxDelegations = 2048;  // held and retired (the master's bound is 4,096)
   static constexpr size_t kMaxRetired = 64;
+  static constexpr size_t kMaxMade = 262144;       // inodes made here and known; past it, creates go synchronous
 
   // What the kernel may be told from local state: `attr`, cacheable for `lease_ms`.
   struct Answer {
@@ -83,16 +86,26 @@ class WriteBack {
                               const wire::Credentials& credentials, uint64_t open_generation);
   std::optional<Answer> Mkdir(uint64_t parent, const std::string& name, uint32_t mode,
                               const wire::Credentials& credentials);
+  std::optional<Answer> Symlink(uint64_t parent, const std::string& name, const std::string& target,
+                                const wire::Credentials& credentials);
   // Removes locally what this mount made under the delegation it still holds; false: send it.
   bool Remove(uint64_t parent, const std::string& name, bool directory, const wire::Credentials& credentials);
+  // Renames locally what this mount made, between delegated directories, over nothing or over
+  // a file it made too (a directory only within its parent); the moved inode's attributes, or
+  // nullopt: send it.
+  std::optional<Answer> Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
+                               const std::string& new_name, uint32_t flags, const wire::Credentials& credentials);
 
   // Durability point: returns once every change queued so far is on the masters, with the
   // first refusal of a change to `inode` (a file made, or a directory changed) since the last.
   Status Flush(uint64_t inode);
   // A refusal of a change to `inode` not yet reported (close without --fsync-on-close).
   Status TakeError(uint64_t inode);
-  // Ordering, for every master call (MasterClient::BeforeCalls).
-  void BeforeCall(const wire::Envelope& request);
+  // Ordering, for every master call (MasterClient::BeforeCalls). An answer when the request
+  // was handled here instead: a setattr (mode, times) by the owner or a WriteDone of a file
+  // made here, applied locally and queued, or a write lease of a file the master does not have
+  // yet, sent at the end of the batch that makes it.
+  std::optional<Result<wire::Reply>> BeforeCall(const wire::Envelope& request);
   // The name watch sent at sent_ms was answered; `recalled` are the directories to give back.
   void Watched(int64_t sent_ms, uint64_t epoch, const std::vector<uint64_t>& recalled);
   // A new active master: drops every delegation and ships everything queued to it, waiting
@@ -122,11 +135,22 @@ class WriteBack {
     uint64_t inode = 0;  // the inode it makes or removes
     uint64_t dir = 0;
   };
+  // An inode made here: known while it has changes queued or its directory's delegation is
+  // held (nobody else can know it then).
   struct Made {
     wire::Attr attr;
-    int changes = 0;  // queued changes of this inode not yet shipped
+    int changes = 0;   // queued changes of this inode not yet shipped
+    uint64_t dir = 0;  // the delegated directory that holds it; 0 once that is given back
+    std::set<uint64_t> leased_chunks;  // indexes written: the master allocated them
+  };
+  // A request sent at the end of a batch (BeforeCall), answered when the batch is.
+  struct Rider {
+    wire::Envelope request;
+    std::optional<Result<wire::Reply>> answer;
   };
 
+  // The delegation of `dir` while it is sure to be valid; null otherwise.
+  Delegation* Valid(uint64_t dir);
   // A valid delegation of `dir` (asked for when there is none and it was not refused lately);
   // null otherwise. `lock` is released while asking.
   Delegation* Delegated(uint64_t dir, const wire::Credentials& credentials, std::unique_lock<std::mutex>& lock);
@@ -140,13 +164,26 @@ class WriteBack {
   // An inode number from the ranges granted (asking for more when they run low); 0: none.
   uint64_t NextInode(std::unique_lock<std::mutex>& lock);
   void Enqueue(wire::Envelope change, uint64_t inode, uint64_t dir, int64_t now_ns);
+  // A regular file made here with its only name in a valid delegation: its attributes are this
+  // mount's to change. Null otherwise.
+  Made* OwnFile(uint64_t inode);
+  std::optional<Result<wire::Reply>> SetAttrHere(const wire::Envelope& request);
+  std::optional<Result<wire::Reply>> WriteDoneHere(const wire::Envelope& request);
+  // Sends `request` at the end of the next batch and waits for its answer.
+  Result<wire::Reply> Ride(const wire::Envelope& request, std::unique_lock<std::mutex>& lock);
+  // Stops using `dir`'s delegation: what was made there is forgotten once it is shipped.
+  void EndDelegation(uint64_t dir);
+  // Forgets inode `inode` made here once it is shipped (the master changes it: an append, a
+  // truncate, an ACL).
+  void Forget(uint64_t inode);
   // Ships the queue through `through` (a count of changes ever queued), waiting for it.
   Status ShipThrough(uint64_t through, std::unique_lock<std::mutex>& lock);
   // Flushes everything, then gives `dirs` back: the kernel drops what it was told from them.
   void GiveBack(const std::vector<uint64_t>& dirs);
   void Run();
-  // One batch from the front of the queue; false when the master could not be reached.
-  bool ShipOnce(std::unique_lock<std::mutex>& lock);
+  // One batch from the front of the queue (with the riders when it holds the rest): how many
+  // changes and riders were answered; nullopt when the master could not be reached.
+  std::optional<size_t> ShipOnce(std::unique_lock<std::mutex>& lock);
   uint32_t LeaseLeft(const Delegation& delegation, int64_t now_ms) const;
 
   MasterClient& master_;
@@ -172,7 +209,8 @@ class WriteBack {
   uint64_t queued_total_ = 0;   // changes ever queued
   uint64_t shipped_total_ = 0;  // ... and answered by the master
   int64_t oldest_queued_ms_ = 0;
-  std::unordered_map<uint64_t, Made> made_;  // inodes with changes not yet shipped
+  std::unordered_map<uint64_t, Made> made_;
+  std::vector<Rider*> riders_;  // waiting in Ride
   std::unordered_map<uint64_t, Status> errors_;  // refusals not yet reported, by inode
 };
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/block_checksum.h"
+
 namespace hafs::mount {
 
 namespace {
@@ -32,6 +34,16 @@ bool MayChangeEntries(const wire::Attr& dir, const wire::Credentials& credential
 }
 
 bool MaySearch(const wire::Attr& dir, const wire::Credentials& credentials) { return Permitted(dir, credentials, 1); }
+
+bool OwnerOrRoot(const wire::Attr& file, const wire::Credentials& credentials) {
+  return credentials.uid() == 0 || credentials.uid() == file.uid();
+}
+
+uint32_t ChmodBits(const wire::Attr& file, uint32_t mode, const wire::Credentials& credentials) {
+  uint32_t bits = mode & 07777;
+  if ((bits & S_ISGID) && credentials.uid() != 0 && !InGroup(file.gid(), credentials)) bits &= ~S_ISGID;
+  return bits;
+}
 
 wire::Attr NewAttr(uint64_t inode, uint32_t mode, const wire::Attr& dir, const wire::Credentials& credentials,
                    int64_t now_ns) {
@@ -82,6 +94,28 @@ void Named(const wire::Envelope& request, std::vector<uint64_t>* dirs, std::vect
   }
 }
 
+uint64_t ChangedInode(const wire::Envelope& request) {
+  switch (request.body_case()) {
+    case wire::Envelope::kSetAttr: return request.set_attr().inode();
+    case wire::Envelope::kWriteDone: return request.write_done().inode();
+    case wire::Envelope::kAppend: return request.append().inode();
+    case wire::Envelope::kFallocate: return request.fallocate().inode();
+    case wire::Envelope::kLink: return request.link().inode();
+    case wire::Envelope::kSetXattr: return request.set_xattr().inode();
+    case wire::Envelope::kRemoveXattr: return request.remove_xattr().inode();
+    default: return 0;
+  }
+}
+
+uint64_t AllocatedBytes(const std::set<uint64_t>& leased, uint64_t size) {
+  uint64_t allocated = 0;
+  for (uint64_t index : leased) {
+    uint64_t start = index * kChunkSize;
+    if (start < size) allocated += std::min(kChunkSize, size - start);
+  }
+  return allocated;
+}
+
 bool Independent(const wire::Envelope& request) {
   switch (request.body_case()) {
     case wire::Envelope::kChangeBatch:
@@ -89,6 +123,7 @@ bool Independent(const wire::Envelope& request) {
     case wire::Envelope::kWatchNames:
     case wire::Envelope::kSession:
     case wire::Envelope::kCloseFiles:  // a close ahead of its create: the next session renewal corrects it
+    case wire::Envelope::kReleaseLeases:  // ahead of its WriteDone: the lease ends early, nothing more
     case wire::Envelope::kMount:
     case wire::Envelope::kStatFs:
     case wire::Envelope::kReadlink:

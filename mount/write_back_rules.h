@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <vector>
 
 #include "common/proto/hafs.pb.h"
@@ -15,6 +16,11 @@ namespace hafs::mount {
 bool MayChangeEntries(const wire::Attr& dir, const wire::Credentials& credentials);
 // Search permission in `dir` (a lookup).
 bool MaySearch(const wire::Attr& dir, const wire::Credentials& credentials);
+// Whether `credentials` own `file` or are root: who may set its times and mode.
+bool OwnerOrRoot(const wire::Attr& file, const wire::Credentials& credentials);
+// The permission bits a chmod to `mode` by the owner or root leaves: the setgid bit goes
+// unless root or in the file's group, as AccessCheck::MaySetAttr does.
+uint32_t ChmodBits(const wire::Attr& file, uint32_t mode, const wire::Credentials& credentials);
 // The attributes Namespace::NewInode gives inode `inode` made with `mode` in `dir`.
 wire::Attr NewAttr(uint64_t inode, uint32_t mode, const wire::Attr& dir, const wire::Credentials& credentials,
                    int64_t now_ns);
@@ -23,6 +29,11 @@ void Touch(wire::Attr* dir, int64_t now_ns);
 // The directories `request` changes (*dirs: a delegated one stops being used locally), and the
 // inodes it reads (*inodes).
 void Named(const wire::Envelope& request, std::vector<uint64_t>* dirs, std::vector<uint64_t>* inodes);
+// The inode whose attributes `request` changes at the master (0: none); one made here is
+// then no longer answered for locally.
+uint64_t ChangedInode(const wire::Envelope& request);
+// Bytes of a file of `size` in the chunks `leased` (st_blocks), as the master's MakeAttr counts.
+uint64_t AllocatedBytes(const std::set<uint64_t>& leased, uint64_t size);
 // Whether `request` may reach the master before the changes queued here (it changes nothing,
 // or is part of the write-back machinery itself); a read of an inode made here still waits.
 bool Independent(const wire::Envelope& request);

@@ -37,6 +37,42 @@ TEST(WriteBackRules, PermissionByTheModeBitsThatApplyToTheCaller) {
   EXPECT_FALSE(MayChangeEntries(Dir(0577, 10, 20), Caller(10, 20)));
 }
 
+TEST(WriteBackRules, AChmodByTheOwnerKeepsTheSetgidBitOnlyInTheFilesGroup) {
+  wire::Attr file = Dir(0644, 10, 20);
+  file.set_mode(S_IFREG | 0644);
+  EXPECT_TRUE(OwnerOrRoot(file, Caller(10, 99)));
+  EXPECT_TRUE(OwnerOrRoot(file, Caller(0, 0)));
+  EXPECT_FALSE(OwnerOrRoot(file, Caller(11, 20)));
+  EXPECT_EQ(ChmodBits(file, S_IFREG | 02755, Caller(10, 99)), 0755u);
+  EXPECT_EQ(ChmodBits(file, 02755, Caller(10, 20)), 02755u);
+  wire::Credentials member = Caller(10, 99);
+  member.add_groups(20);
+  EXPECT_EQ(ChmodBits(file, 06755, member), 06755u);
+  EXPECT_EQ(ChmodBits(file, 02755, Caller(0, 0)), 02755u);
+}
+
+TEST(WriteBackRules, AFilesBlocksAreItsBytesInTheChunksItWrote) {
+  constexpr uint64_t kChunk = 64ull << 20;
+  EXPECT_EQ(AllocatedBytes({}, 5000), 0u);
+  EXPECT_EQ(AllocatedBytes({0}, 5000), 5000u);
+  // A sparse file written only in its third chunk, ending half-way into it.
+  EXPECT_EQ(AllocatedBytes({2}, 2 * kChunk + kChunk / 2), kChunk / 2);
+  EXPECT_EQ(AllocatedBytes({0, 1}, 3 * kChunk), 2 * kChunk);
+  EXPECT_EQ(AllocatedBytes({4}, kChunk), 0u);  // a lease past the end: nothing there yet
+}
+
+TEST(WriteBackRules, ChangesTheMasterMakesToAFileAreNamed) {
+  wire::Envelope append;
+  append.mutable_append()->set_inode(7);
+  EXPECT_EQ(ChangedInode(append), 7u);
+  wire::Envelope acl;
+  acl.mutable_set_xattr()->set_inode(8);
+  EXPECT_EQ(ChangedInode(acl), 8u);
+  wire::Envelope read;
+  read.mutable_get_attr()->set_inode(9);
+  EXPECT_EQ(ChangedInode(read), 0u);
+}
+
 TEST(WriteBackRules, ANewInodeAsTheMasterMakesIt) {
   wire::Attr file = NewAttr(42, S_IFREG | 0666, Dir(0755, 0, 0), Caller(10, 20, 027), 1000);
   EXPECT_EQ(file.inode(), 42u);

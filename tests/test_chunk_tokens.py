@@ -128,7 +128,8 @@ def test_forged_expired_and_misdirected_tokens_are_refused(shared_cluster, wire,
 
 
 def test_a_write_goes_only_down_the_chain_its_token_names(shared_cluster, wire):
-    (shared_cluster.mnt / "token-w").write_bytes(b"")
+    with open(shared_cluster.mnt / "token-w", "wb") as made:
+        os.fsync(made.fileno())  # on the masters (not only on a mount writing back) before asked for by inode
     request = wire.Envelope(request_id=4)
     request.write_lease.inode = os.stat(shared_cluster.mnt / "token-w").st_ino
     lease = master_call(shared_cluster, wire, request).location

@@ -223,3 +223,62 @@ def test_a_report_of_a_really_bad_replica_gets_it_replaced(shared_cluster, wire)
     wait_until(lambda: valid_on(cluster, path, "cs1") == {chunk["id"]}, what="cs1 to hold a valid replica again")
     drop_caches()
     assert sha256_of(path) == digest
+
+
+def test_write_back_batches_from_a_peer_without_delegations_change_nothing(shared_cluster, wire):
+    """A peer with a session of its own ships changes in directories it was never delegated,
+    with an inode number never granted to it, a kind of change no mount writes back, too many at
+    once, or for a session it does not have: each is refused, and nothing changes."""
+    cluster = shared_cluster
+    (cluster.mnt / "wb-hostile").mkdir()
+    victim = cluster.mnt / "wb-hostile" / "victim"
+    victim.write_bytes(b"keep")
+    victim.chmod(0o600)
+    active = cluster.active_master()
+
+    def ask(envelope):
+        reply = cluster.ask(wire, active, envelope.SerializeToString())
+        assert reply is not None, "the master did not answer"
+        return reply.reply
+
+    def inode_of(parent, name):
+        request = wire.Envelope(request_id=1)
+        request.lookup.parent, request.lookup.name = parent, name
+        reply = ask(request)
+        assert reply.error == 0, reply
+        return reply.attr.inode
+
+    parent = inode_of(1, b"wb-hostile")
+    victim_inode = inode_of(parent, b"victim")
+    session = 0x5EED0000 + os.getpid()
+    opening = wire.Envelope(request_id=2, client_id=session, sequence=1)
+    opening.session.host, opening.session.mount_point = "stranger", b"/nowhere"
+    assert ask(opening).error == 0
+
+    batch = wire.Envelope(request_id=3, client_id=session, sequence=2)
+    planted = batch.change_batch.changes.add(client_id=session, sequence=3)
+    planted.mknod.parent, planted.mknod.name, planted.mknod.mode = parent, b"planted", 0o100644
+    planted.mknod.inode, planted.mknod.exclusive = 1 << 40, True
+    opened_up = batch.change_batch.changes.add(client_id=session, sequence=4)
+    opened_up.set_attr.inode, opened_up.set_attr.valid, opened_up.set_attr.mode = victim_inode, 1, 0o777
+    grown = batch.change_batch.changes.add(client_id=session, sequence=5)
+    grown.write_done.inode, grown.write_done.end_offset = victim_inode, 1 << 30
+    moved = batch.change_batch.changes.add(client_id=session, sequence=6)
+    moved.rename.parent, moved.rename.name = parent, b"victim"
+    moved.rename.new_parent, moved.rename.new_name = parent, b"moved"
+    linked = batch.change_batch.changes.add(client_id=session, sequence=7)
+    linked.link.inode, linked.link.new_parent, linked.link.new_name = victim_inode, parent, b"hardlink"
+    replies = ask(batch).batch_replies
+    assert [reply.error for reply in replies] == [errno.ENOLCK] * 4 + [errno.EINVAL], replies
+
+    flood = wire.Envelope(request_id=4, client_id=session, sequence=7)
+    for i in range(1025):
+        flood.change_batch.changes.add(client_id=session, sequence=10 + i).unlink.parent = parent
+    assert ask(flood).error == errno.EMSGSIZE
+    stranger = wire.Envelope(request_id=5, client_id=session + 1, sequence=1)
+    stranger.change_batch.CopyFrom(batch.change_batch)
+    assert ask(stranger).error == errno.ENOENT
+
+    assert sorted(os.listdir(cluster.mnt / "wb-hostile")) == ["victim"]
+    assert victim.stat().st_mode & 0o777 == 0o600 and victim.read_bytes() == b"keep"
+    assert cluster.active_master() == active

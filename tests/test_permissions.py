@@ -123,9 +123,16 @@ def ask(shared_cluster, active_master, wire):
 
 
 def owned(path, uid, mode):
-    """Sets path's owner (uid, gid uid) and mode through the mount; its inode number."""
+    """Sets path's owner (uid, gid uid) and mode through the mount, and fsyncs it: a mount
+    writing back may hold a chmod until then, and these tests ask the master by inode number,
+    which recalls nothing. Its inode number."""
     os.chown(path, uid, uid)
     os.chmod(path, mode)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     return path.stat().st_ino
 
 

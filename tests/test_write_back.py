@@ -7,6 +7,7 @@ had not shipped, and what the masters hold is a prefix of what it did."""
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -18,6 +19,21 @@ def master_requests(cluster, op):
     """How many `op` requests the masters received."""
     return sum(value(scrape(daemon["metrics"]), "hafs_master_requests_total", op=op)
                for name, daemon in daemons(cluster).items() if name.startswith("master") and daemon.get("metrics"))
+
+
+def make_locally(cluster, directory):
+    """Creates files in `directory` until one is made without the master (a new mount's name
+    watch, which a delegation needs, may not be in place yet); the names made, in order."""
+    names = []
+
+    def one_local():
+        before = master_requests(cluster, "mknod")
+        names.append(f"probe{len(names)}")
+        (directory / names[-1]).write_bytes(b"")
+        return master_requests(cluster, "mknod") == before
+
+    wait_until(one_local, timeout_s=30, what="a create under a delegation")
+    return names
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +93,9 @@ def test_a_mount_killed_during_write_back_leaves_a_prefix_with_everything_before
     try:
         wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what="the doomed mount")
         (where / "wb-prefix").mkdir()
+        probes = make_locally(cluster, where / "wb-prefix")
+        for name in probes:
+            os.unlink(where / "wb-prefix" / name)
         for i in range(300):
             (where / "wb-prefix" / f"p{i:03}").write_bytes(b"")
             if i == 149:
@@ -97,3 +116,52 @@ def test_a_mount_killed_during_write_back_leaves_a_prefix_with_everything_before
     # (How much of the tail went depends on timing: a delegation that lapses on a loaded machine
     # makes the next create synchronous, which ships everything before it.)
     assert batches_before < master_requests(cluster, "change_batch"), "nothing was written back"
+
+
+def test_a_stopped_holder_delays_another_mount_by_its_lease_and_hears_of_its_refused_changes(failing, tmp_path):
+    cluster = failing
+    where = tmp_path / "holder"
+    where.mkdir()
+    # A long flush window: the create stays on the holder until something ships it.
+    with open(tmp_path / "holder.log", "wb") as log:
+        process = subprocess.Popen(cluster.mount_command(where, "--metadata-flush-ms", "60000"), stdout=log, stderr=log)
+    fd = None
+    try:
+        wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what="the holder's mount")
+        (where / "wb-stopped").mkdir()
+        fd = os.open(where / "wb-stopped", os.O_RDONLY | os.O_DIRECTORY)
+        os.fsync(fd)  # the directory itself is on the masters
+        os.close(fd)
+        probes = make_locally(cluster, where / "wb-stopped")
+        mknods_before = master_requests(cluster, "mknod")
+        fd = os.open(where / "wb-stopped" / "unshipped", os.O_CREAT | os.O_WRONLY, 0o644)
+        assert master_requests(cluster, "mknod") == mknods_before, "the create went to the master"
+        shipped = sorted(probes[:-1])
+        process.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        # The holder cannot answer the recall: the master lets this mount in after the lease
+        # (2 s), without what the holder made.
+        assert sorted(os.listdir(cluster.mnt / "wb-stopped")) == shipped
+        waited = time.monotonic() - started
+        (cluster.mnt / "wb-stopped" / "winner").write_bytes(b"w")
+        process.send_signal(signal.SIGCONT)
+        # The holder's create comes too late: refused, and fsync says so (never silently lost).
+        with pytest.raises(OSError):
+            os.fsync(fd)
+        assert sorted(os.listdir(cluster.mnt / "wb-stopped")) == sorted(shipped + ["winner"])
+        assert 1.5 < waited < 30, waited
+    finally:
+        process.send_signal(signal.SIGCONT)
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        subprocess.run(["fusermount3", "-u", "-z", str(where)], capture_output=True)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    assert "the master refused a write-back change" in (tmp_path / "holder.log").read_text(errors="replace")
