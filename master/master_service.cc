@@ -487,9 +487,14 @@ wire::Reply MasterService::ApplyChangeBatch(wire::Envelope& batch, const std::st
     change.set_client_id(session);
     change.set_epoch(batch.epoch());
     change.set_mount_root(batch.mount_root());
-    // A write lease for a file the batch makes rides at its end, and leases given back go
-    // with the changes: requests checked as if sent alone.
-    bool rider = change.has_write_lease() || change.has_release_leases();
+    // A write lease for a file the batch makes rides at its end; leases given back, and the
+    // holds of opens (a getattr with an open_generation) and their closes, go in order with
+    // the changes: requests checked as if sent alone.
+    bool rider = change.has_write_lease() || change.has_release_leases() || change.has_get_attr();
+    if (change.has_close_files()) {
+      open_files_.Close(session, change.close_files());  // the batch's session is the peer's own
+      continue;
+    }
     std::vector<uint64_t> dirs = rider ? std::vector<uint64_t>() : WriteBackDirs(change, state_->name_space());
     auto not_held = std::find_if(dirs.begin(), dirs.end(),
                                  [&](uint64_t dir) { return !delegations_.MayChange(session, dir); });

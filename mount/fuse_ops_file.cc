@@ -42,7 +42,20 @@ Status SyncAndReport(MountContext& context, OpenFile& file, bool sync, bool clos
   }
   auto reported = context.writer.ReportWrites(file, closing);
   if (!reported) return reported.error();
-  if (*reported) ObserveAttr(context, &**reported);
+  if (!*reported) return Status::Ok();
+  int64_t last_write_ns;
+  {
+    std::lock_guard lock(file.mutex);
+    last_write_ns = file.mtime_ns;
+  }
+  // The master's answer to this mount's own report (the mtime of its last write): nothing it
+  // caches changed (the chunk locations its write leases told it stay). Another's write since
+  // drops them, as any change by someone else does.
+  if ((*reported)->mtime_ns() == last_write_ns) {
+    context.inodes.ObserveOwn(&**reported);
+  } else {
+    ObserveAttr(context, &**reported);
+  }
   return Status::Ok();
 }
 
@@ -69,7 +82,7 @@ Result<uint64_t> ReserveAppend(MountContext& context, const FileHandle& handle, 
   auto reply = context.master.Call(std::move(request));
   if (!reply) return Fail(reply.error());
   wire::Attr attr = reply->attr();
-  context.inodes.Observe(&attr);  // our own change: not one that drops caches at the next open
+  context.inodes.ObserveOwn(&attr);
   return reply->append_offset();
 }
 
@@ -100,6 +113,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
   if (!reply) return ReplyError(req, reply.error());
   wire::Attr attr = reply->attr();
   context.inodes.ObserveEntry(&attr, parent);
+  context.inodes.TakeChangedSinceOpen(attr.inode());  // this is its first open here
   fi->direct_io = (fi->flags & O_APPEND) != 0;  // see OpOpen
   AttachHandle(req, attr.inode(), context.inodes.Open(attr.inode()), fi);
   context.ledger.Reply(ticket, [&](const LeaseLedger::Timeouts& timeouts) {
@@ -123,7 +137,12 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   wire::Envelope request;
   request.mutable_get_attr()->set_inode(inode);
   request.mutable_get_attr()->set_open_generation(generation);
-  auto reply = context.master.Call(std::move(request));
+  Result<wire::Reply> reply = Fail(EIO, "");
+  if (std::optional<wire::Attr> local = context.write_back.Open(inode, generation)) {
+    reply = LocalReply(&*local, 0);  // a file made here: nobody else has changed it
+  } else {
+    reply = context.master.Call(std::move(request));
+  }
   if (!reply) {
     Unopen(context, fi, inode);
     return ReplyError(req, reply.error());
@@ -133,7 +152,9 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     Unopen(context, fi, inode);
     return ReplyError(req, Status::Error(EACCES, "the export squashes this caller, who may not open it so"));
   }
+  // Changed since this mount last looked, here or at a lookup since the last open.
   bool changed = context.inodes.Observe(&attr);
+  changed = context.inodes.TakeChangedSinceOpen(inode) || changed;
   if (changed) {
     context.locations.ForgetInode(inode);
     // Attributes only (offset < 0): no page locks taken, so this cannot deadlock with

@@ -1,10 +1,21 @@
 #include "mount/inode_table.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace hafs::mount {
 
-bool InodeTable::Observe(wire::Attr* attr) {
+bool InodeTable::Observe(wire::Attr* attr) { return Note(attr, /*own=*/false); }
+
+void InodeTable::ObserveOwn(wire::Attr* attr) { (void)Note(attr, /*own=*/true); }
+
+bool InodeTable::TakeChangedSinceOpen(uint64_t inode) {
+  std::lock_guard lock(mutex_);
+  auto found = records_.find(inode);
+  return found != records_.end() && std::exchange(found->second.changed_since_open, false);
+}
+
+bool InodeTable::Note(wire::Attr* attr, bool own) {
   std::shared_ptr<OpenFile> open_file;
   {
     std::lock_guard lock(mutex_);
@@ -21,7 +32,10 @@ bool InodeTable::Observe(wire::Attr* attr) {
   }
   std::lock_guard lock(mutex_);
   Record& record = records_[attr->inode()];
-  bool changed = record.seen && (record.size != attr->size() || record.mtime_ns != attr->mtime_ns());
+  bool changed = !own && record.seen && (record.size != attr->size() || record.mtime_ns != attr->mtime_ns());
+  // Never seen, or forgotten since (the kernel dropped it): what else is cached of it (chunk
+  // locations, the kernel's pages of an earlier life) may be stale too.
+  record.changed_since_open = record.changed_since_open || changed || (!own && !record.seen);
   record.size = attr->size();
   record.mtime_ns = attr->mtime_ns();
   record.has_xattrs = attr->has_xattrs();

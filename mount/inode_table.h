@@ -27,6 +27,13 @@ class InodeTable {
   // to the master) and remembers its size and mtime. Returns true when size or mtime
   // differ from what this mount saw before.
   bool Observe(wire::Attr* attr);
+  // Observe for a change this mount made itself (its own write's report, an append): what
+  // the kernel cached of the file stays right.
+  void ObserveOwn(wire::Attr* attr);
+  // Whether another's change to the file was observed since its last open here (a lookup
+  // can see it first), or the file was not known here; cleared: the open drops the kernel's
+  // pages and the chunk locations (close-to-open).
+  bool TakeChangedSinceOpen(uint64_t inode);
   // Observe, plus one kernel lookup reference (an entry reply).
   bool ObserveEntry(wire::Attr* attr, uint64_t parent);
   void Forget(uint64_t inode, uint64_t lookups);
@@ -63,6 +70,7 @@ class InodeTable {
     uint64_t size = 0;
     int64_t mtime_ns = 0;
     bool seen = false;
+    bool changed_since_open = false;
     bool has_xattrs = true;  // until the master says
     uint64_t lookups = 0;
     uint64_t parent = 0;  // 0: not looked up here
@@ -70,6 +78,8 @@ class InodeTable {
     std::shared_ptr<OpenFile> open_file;
   };
   void DropIfUnused(uint64_t inode, const Record& record);
+  // Observe's work; `own`: not a change to drop caches for.
+  bool Note(wire::Attr* attr, bool own);
 
   std::mutex mutex_;
   std::unordered_map<uint64_t, Record> records_;

@@ -368,6 +368,17 @@ std::optional<WriteBack::Answer> WriteBack::Rename(uint64_t parent, const std::s
   return answer;
 }
 
+std::optional<wire::Attr> WriteBack::Open(uint64_t inode, uint64_t open_generation) {
+  std::lock_guard lock(mutex_);
+  Made* made = OwnFile(inode);
+  if (made == nullptr || queue_.size() >= kMaxQueued) return std::nullopt;
+  wire::Envelope hold;
+  hold.mutable_get_attr()->set_inode(inode);
+  hold.mutable_get_attr()->set_open_generation(open_generation);
+  Enqueue(std::move(hold), 0, 0, WallClockNs());
+  return made->attr;
+}
+
 Status WriteBack::Flush(uint64_t inode) {
   std::unique_lock lock(mutex_);
   if (Status status = ShipThrough(queued_total_, lock); !status.ok()) return status;
@@ -415,6 +426,10 @@ std::optional<Result<wire::Reply>> WriteBack::BeforeCall(const wire::Envelope& r
     if (auto answer = WriteDoneHere(request)) return answer;
   } else if (request.has_release_leases() && queue_.size() < kMaxQueued) {
     // Only lets self-healing copy the chunks sooner: it goes with the next batch.
+    Enqueue(request, 0, 0, WallClockNs());
+    return wire::Reply();
+  } else if (request.has_close_files() && !queue_.empty() && queue_.size() < kMaxQueued) {
+    // After the holds of the opens queued before it (Open), or it would end none of them.
     Enqueue(request, 0, 0, WallClockNs());
     return wire::Reply();
   } else if (request.has_write_lease()) {

@@ -96,6 +96,11 @@ class WriteBack {
   std::optional<Answer> Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
                                const std::string& new_name, uint32_t flags, const wire::Credentials& credentials);
 
+  // An open of a file this mount made, under a valid delegation: its attributes, and the
+  // master's hold of the open file (open_generation) queued with the changes; nullopt: ask
+  // the master.
+  std::optional<wire::Attr> Open(uint64_t inode, uint64_t open_generation);
+
   // Durability point: returns once every change queued so far is on the masters, with the
   // first refusal of a change to `inode` (a file made, or a directory changed) since the last.
   Status Flush(uint64_t inode);

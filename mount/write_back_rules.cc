@@ -122,7 +122,7 @@ bool Independent(const wire::Envelope& request) {
     case wire::Envelope::kDelegation:
     case wire::Envelope::kWatchNames:
     case wire::Envelope::kSession:
-    case wire::Envelope::kCloseFiles:  // a close ahead of its create: the next session renewal corrects it
+    case wire::Envelope::kCloseFiles:  // with the queue when it is not empty (WriteBack::BeforeCall)
     case wire::Envelope::kReleaseLeases:  // ahead of its WriteDone: the lease ends early, nothing more
     case wire::Envelope::kMount:
     case wire::Envelope::kStatFs:
