@@ -53,7 +53,24 @@ void DirDelegations::Release(uint64_t session, uint64_t dir, int64_t now_ms) {
 bool DirDelegations::MayChange(uint64_t session, uint64_t dir) const {
   auto found = by_dir_.find(dir);
   if (found != by_dir_.end()) return found->second.session == session;
-  return unconfirmed_.contains(session);
+  if (!unconfirmed_.contains(session)) return false;
+  auto named = named_by_.find(dir);
+  return named == named_by_.end() || named->second == session;
+}
+
+void DirDelegations::Named(uint64_t dir, uint64_t session) {
+  if (unconfirmed_.empty()) return;
+  if (named_by_.size() >= kMaxNamed) {
+    unconfirmed_.clear();  // their late changes are refused (ENOLCK) from now on
+    named_by_.clear();
+    return;
+  }
+  named_by_.try_emplace(dir, session);
+}
+
+void DirDelegations::Confirmed(uint64_t session) {
+  unconfirmed_.erase(session);
+  if (unconfirmed_.empty()) named_by_.clear();
 }
 
 void DirDelegations::Expire(int64_t now_ms) {
@@ -69,10 +86,9 @@ void DirDelegations::Expire(int64_t now_ms) {
   }
   std::erase_if(cooling_until_ms_, [&](const auto& cooling) { return cooling.second <= now_ms; });
   std::erase_if(unresponsive_until_ms_, [&](const auto& hung) { return hung.second <= now_ms; });
-  if (old_until_ms_ != 0 && now_ms >= old_until_ms_) {
-    unconfirmed_.clear();
-    old_until_ms_ = 0;
-  }
+  // Past a lease time, other sessions go on (OldDelegationsBlock); the unconfirmed ones stay
+  // until they confirm or their sessions end, for the directories nobody else names.
+  if (old_until_ms_ != 0 && now_ms >= old_until_ms_) old_until_ms_ = 0;
 }
 
 void DirDelegations::Forget(uint64_t session) {
@@ -82,6 +98,7 @@ void DirDelegations::Forget(uint64_t session) {
     by_session_.erase(held);
   }
   unconfirmed_.erase(session);
+  if (unconfirmed_.empty()) named_by_.clear();
 }
 
 void DirDelegations::Clear() {
@@ -90,6 +107,7 @@ void DirDelegations::Clear() {
   cooling_until_ms_.clear();
   unresponsive_until_ms_.clear();
   unconfirmed_.clear();
+  named_by_.clear();
   old_until_ms_ = 0;
 }
 
@@ -100,17 +118,18 @@ void DirDelegations::StartServing(const std::vector<uint64_t>& delegating, int64
   logged_ = unconfirmed_;
 }
 
-std::vector<uint64_t> DirDelegations::Holders(int64_t now_ms) const {
+std::vector<uint64_t> DirDelegations::Holders() const {
   std::vector<uint64_t> holders;
   for (const auto& [session, dirs] : by_session_) holders.push_back(session);
-  if (now_ms < old_until_ms_) holders.insert(holders.end(), unconfirmed_.begin(), unconfirmed_.end());
+  // An earlier master's delegating sessions, until they confirm: a next takeover waits for them too.
+  holders.insert(holders.end(), unconfirmed_.begin(), unconfirmed_.end());
   std::sort(holders.begin(), holders.end());
   holders.erase(std::unique(holders.begin(), holders.end()), holders.end());
   return holders;
 }
 
-std::optional<std::vector<uint64_t>> DirDelegations::HoldersToLog(bool shrunk_too, int64_t now_ms) const {
-  std::vector<uint64_t> holders = Holders(now_ms);
+std::optional<std::vector<uint64_t>> DirDelegations::HoldersToLog(bool shrunk_too) const {
+  std::vector<uint64_t> holders = Holders();
   bool grew = std::any_of(holders.begin(), holders.end(), [&](uint64_t session) { return !logged_.contains(session); });
   if (grew || (shrunk_too && holders.size() != logged_.size())) return holders;
   return std::nullopt;

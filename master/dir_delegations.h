@@ -12,7 +12,9 @@
 // Takeover: delegations are volatile, but the sessions that may hold them are logged with the
 // lease holders. A new active answers no namespace request of any other session until each of
 // them flushed what it made under the old active's delegations (its session renewal's
-// kernel_cache_epoch), or a lease time passed.
+// kernel_cache_epoch), or a lease time passed. What such a session ships later (it reached the
+// new active late) is still applied in a directory nobody else has named since the takeover:
+// then nobody can have seen the directory without it.
 #pragma once
 
 #include <cstddef>
@@ -46,8 +48,12 @@ class DirDelegations {
   uint64_t Recall(uint64_t dir, uint64_t requester, int64_t now_ms, bool* newly);
   void Release(uint64_t session, uint64_t dir, int64_t now_ms);
   // Whether `session` may ship a change in `dir`: it holds the delegation, or it is one of
-  // an earlier master's delegating sessions that has not yet flushed and nobody holds `dir`.
+  // an earlier master's delegating sessions that has not yet flushed, nobody holds `dir`, and
+  // no other session named it since the takeover.
   bool MayChange(uint64_t session, uint64_t dir) const;
+  // `session` named `dir` in a request (looked into it or changed it): from now on, an earlier
+  // master's delegating session that has not flushed may no longer change it.
+  void Named(uint64_t dir, uint64_t session);
   // Drops delegations recalled more than a lease time ago.
   void Expire(int64_t now_ms);
   void Forget(uint64_t session);
@@ -55,7 +61,7 @@ class DirDelegations {
 
   // Takeover (see above).
   void StartServing(const std::vector<uint64_t>& delegating, int64_t now_ms);
-  void Confirmed(uint64_t session) { unconfirmed_.erase(session); }
+  void Confirmed(uint64_t session);
   // Whether a namespace request of `requester` must wait for an earlier master's delegations.
   // Not one of those sessions' own: they flush first, and the kernel of such a mount may hold
   // a directory's lock for its own request while it drops what earlier masters let it cache.
@@ -65,7 +71,7 @@ class DirDelegations {
 
   // The sessions that hold delegations or may (earlier masters'): logged with the lease
   // holders when that set grew since Logged (or shrank, with `shrunk_too`).
-  std::optional<std::vector<uint64_t>> HoldersToLog(bool shrunk_too, int64_t now_ms) const;
+  std::optional<std::vector<uint64_t>> HoldersToLog(bool shrunk_too) const;
   void Logged(std::vector<uint64_t> holders);
 
   size_t size() const { return by_dir_.size(); }
@@ -75,7 +81,7 @@ class DirDelegations {
     uint64_t session = 0;
     int64_t recalled_ms = -1;  // -1: not recalled
   };
-  std::vector<uint64_t> Holders(int64_t now_ms) const;
+  std::vector<uint64_t> Holders() const;
 
   const int64_t lease_ms_;
   std::unordered_map<uint64_t, Delegation> by_dir_;
@@ -84,6 +90,10 @@ class DirDelegations {
   std::unordered_map<uint64_t, int64_t> unresponsive_until_ms_;   // by session
   std::unordered_set<uint64_t> unconfirmed_;
   int64_t old_until_ms_ = 0;
+  // While unconfirmed_ is not empty: the first session that named each directory since the
+  // takeover. Past kMaxNamed, the unconfirmed sessions may change nothing more.
+  static constexpr size_t kMaxNamed = 65536;
+  std::unordered_map<uint64_t, uint64_t> named_by_;
   std::unordered_set<uint64_t> logged_;
 };
 

@@ -56,17 +56,36 @@ TEST(DirDelegations, ANewActiveWaitsForTheOldDelegatingSessions) {
   EXPECT_FALSE(delegations.OldDelegationsBlock(10, 1'000));  // or a lease time passed
 }
 
+TEST(DirDelegations, AnOldDelegatingSessionReachingTheNewActiveLateChangesWhatNobodyElseNamed) {
+  DirDelegations delegations(1'000);
+  delegations.StartServing({7, 8}, 0);
+  delegations.Expire(1'000);  // a lease time: the others go on
+  EXPECT_FALSE(delegations.OldDelegationsBlock(10, 1'000));
+  delegations.Named(60, 10);  // another mount looked into 60 since the takeover
+  delegations.Named(70, 7);   // 7 itself did in 70
+  EXPECT_TRUE(delegations.MayChange(7, 50)) << "nobody else saw 50: its late change is as good as on time";
+  EXPECT_FALSE(delegations.MayChange(7, 60));
+  EXPECT_TRUE(delegations.MayChange(7, 70));
+  EXPECT_FALSE(delegations.MayChange(8, 70));
+  // Still logged as holders past the lease time: a next takeover waits for them too.
+  EXPECT_FALSE(delegations.HoldersToLog(true));
+  delegations.Confirmed(7);
+  delegations.Forget(8);  // its session ended
+  EXPECT_FALSE(delegations.MayChange(7, 50));
+  EXPECT_EQ(delegations.HoldersToLog(true), std::vector<uint64_t>{});
+}
+
 TEST(DirDelegations, HoldersAreLoggedWhenTheyGrow) {
   DirDelegations delegations(1'000);
-  EXPECT_FALSE(delegations.HoldersToLog(true, 0));
+  EXPECT_FALSE(delegations.HoldersToLog(true));
   delegations.Grant(3, 50, 0);
-  auto holders = delegations.HoldersToLog(false, 0);
+  auto holders = delegations.HoldersToLog(false);
   ASSERT_TRUE(holders);
   EXPECT_EQ(*holders, std::vector<uint64_t>{3});
   delegations.Logged(*holders);
   delegations.Forget(3);
-  EXPECT_FALSE(delegations.HoldersToLog(false, 0));
-  EXPECT_TRUE(delegations.HoldersToLog(true, 0));
+  EXPECT_FALSE(delegations.HoldersToLog(false));
+  EXPECT_TRUE(delegations.HoldersToLog(true));
 }
 
 TEST(DirDelegations, Bounded) {

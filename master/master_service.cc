@@ -464,6 +464,7 @@ Status MasterService::AwaitDelegations(const wire::Envelope& request, bool in_ba
       return Status::Error(EAGAIN, "directory " + std::to_string(dir) + " is delegated to another mount");
     }
   }
+  for (uint64_t dir : dirs) delegations_.Named(dir, request.client_id());
   return Status::Ok();
 }
 
@@ -591,7 +592,7 @@ Status MasterService::CommitBatch(const std::vector<wire::LogRecord>& records, b
 
 void MasterService::LogLeaseHolders(bool shrunk_too, int64_t now_ms, std::vector<wire::LogRecord>* records) {
   std::optional<std::vector<uint64_t>> holders = leases_.HoldersToLog(shrunk_too, now_ms);
-  std::optional<std::vector<uint64_t>> delegating = delegations_.HoldersToLog(shrunk_too, now_ms);
+  std::optional<std::vector<uint64_t>> delegating = delegations_.HoldersToLog(shrunk_too);
   if (!holders && !delegating) return;
   if (!holders) holders = state_->lease_holders();
   if (!delegating) delegating = state_->delegating_holders();

@@ -150,7 +150,8 @@ class MasterService {
                            std::vector<wire::LogRecord>* records, ChangeWaits::Wait* wait);
   // Write-back (docs/design.md, "Write-back namespace changes"): EAGAIN while a directory the
   // request names is delegated to another mount (recalled here), or (not `in_batch`) an earlier
-  // master's delegations may hold unflushed changes.
+  // master's delegations may hold unflushed changes; otherwise the directories are noted as
+  // named (DirDelegations::Named).
   Status AwaitDelegations(const wire::Envelope& request, bool in_batch);
   // A ChangeBatchRequest: each change in order through the same checks, under the batch's
   // session, stopping at the first that must wait (EAGAIN).

@@ -16,6 +16,16 @@ namespace {
 
 constexpr int64_t kRetryMs = 20;  // a batch the master could not take all of: the rest again so soon
 
+// What every write-back create says (MknodRequest, MkdirRequest, SymlinkRequest).
+template <typename Request>
+void SetCreate(uint64_t parent, const std::string& name, uint64_t inode, const wire::Credentials& credentials,
+               Request* request) {
+  request->set_parent(parent);
+  request->set_name(name);
+  request->set_inode(inode);
+  *request->mutable_credentials() = credentials;
+}
+
 }  // namespace
 
 WriteBack::WriteBack(MasterClient& master, bool enabled, int64_t flush_ms, int64_t ship_timeout_ms,
@@ -212,14 +222,11 @@ std::optional<WriteBack::Answer> WriteBack::Mknod(uint64_t parent, const std::st
   int64_t now_ns = WallClockNs();
   wire::Envelope change;
   wire::MknodRequest* mknod = change.mutable_mknod();
-  mknod->set_parent(parent);
-  mknod->set_name(name);
+  SetCreate(parent, name, inode, credentials, mknod);
   mknod->set_mode(mode);
   mknod->set_rdev(rdev);
   mknod->set_exclusive(true);
   mknod->set_open_generation(open_generation);
-  mknod->set_inode(inode);
-  *mknod->mutable_credentials() = credentials;
   wire::Attr attr = NewAttr(inode, mode, delegation->attr, credentials, now_ns);
   attr.set_rdev(rdev);
   RecordMade(*delegation, parent, name, attr, std::move(change), now_ns);
@@ -236,12 +243,8 @@ std::optional<WriteBack::Answer> WriteBack::Mkdir(uint64_t parent, const std::st
   if (delegation == nullptr) return std::nullopt;
   int64_t now_ns = WallClockNs();
   wire::Envelope change;
-  wire::MkdirRequest* mkdir = change.mutable_mkdir();
-  mkdir->set_parent(parent);
-  mkdir->set_name(name);
-  mkdir->set_mode(S_IFDIR | (mode & 07777));
-  mkdir->set_inode(inode);
-  *mkdir->mutable_credentials() = credentials;
+  SetCreate(parent, name, inode, credentials, change.mutable_mkdir());
+  change.mutable_mkdir()->set_mode(S_IFDIR | (mode & 07777));
   wire::Attr attr = NewAttr(inode, S_IFDIR | (mode & 07777), delegation->attr, credentials, now_ns);
   delegation->attr.set_nlink(delegation->attr.nlink() + 1);
   // The master delegates a directory made under a delegation to its maker when it applies it.
@@ -263,12 +266,8 @@ std::optional<WriteBack::Answer> WriteBack::Symlink(uint64_t parent, const std::
   if (delegation == nullptr) return std::nullopt;
   int64_t now_ns = WallClockNs();
   wire::Envelope change;
-  wire::SymlinkRequest* symlink = change.mutable_symlink();
-  symlink->set_parent(parent);
-  symlink->set_name(name);
-  symlink->set_target(target);
-  symlink->set_inode(inode);
-  *symlink->mutable_credentials() = credentials;
+  SetCreate(parent, name, inode, credentials, change.mutable_symlink());
+  change.mutable_symlink()->set_target(target);
   wire::Attr attr = NewAttr(inode, S_IFLNK | 0777, delegation->attr, credentials, now_ns);
   attr.set_mode(S_IFLNK | 0777);  // a symlink's mode is always that (no umask)
   attr.set_size(target.size());

@@ -4,6 +4,7 @@ later, in order. Another mount sees them as soon as it looks (the delegation is 
 flushed first); a takeover loses none of them; a mount killed with kill -9 loses at most what it
 had not shipped, and what the masters hold is a prefix of what it did."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -82,33 +83,53 @@ def test_a_takeover_during_write_back_loses_and_doubles_nothing(failing, tmp_pat
     cluster.start(old_active)
 
 
+@contextlib.contextmanager
+def holding_mount(cluster, where):
+    """Another mount of `cluster` at `where` that ships its changes only when it must (a 60 s
+    --metadata-flush-ms); yields its process, which the test may stop or kill; unmounted and
+    gone on exit."""
+    where.mkdir()
+    with open(where.parent / f"{where.name}.log", "wb") as log:
+        process = subprocess.Popen(cluster.mount_command(where, "--metadata-flush-ms", "60000"), stdout=log, stderr=log)
+    try:
+        wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what=f"the mount at {where}")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGCONT)
+        subprocess.run(["fusermount3", "-u", "-z", str(where)], capture_output=True)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def fsync_path(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def test_a_mount_killed_during_write_back_leaves_a_prefix_with_everything_before_fsync(failing, tmp_path):
     cluster = failing
-    where = tmp_path / "doomed"
-    where.mkdir()
-    # A long flush window: what follows the fsync stays on the mount until it dies.
-    with open(tmp_path / "doomed.log", "wb") as log:
-        process = subprocess.Popen(cluster.mount_command(where, "--metadata-flush-ms", "60000"), stdout=log, stderr=log)
     batches_before = master_requests(cluster, "change_batch")
-    try:
-        wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what="the doomed mount")
+    # What follows the fsync stays on the mount until it dies.
+    with holding_mount(cluster, tmp_path / "doomed") as process:
+        where = tmp_path / "doomed"
         (where / "wb-prefix").mkdir()
-        probes = make_locally(cluster, where / "wb-prefix")
-        for name in probes:
+        for name in make_locally(cluster, where / "wb-prefix"):
             os.unlink(where / "wb-prefix" / name)
         for i in range(300):
             (where / "wb-prefix" / f"p{i:03}").write_bytes(b"")
             if i == 149:
-                fd = os.open(where / "wb-prefix", os.O_RDONLY | os.O_DIRECTORY)
-                os.fsync(fd)
-                os.close(fd)
+                fsync_path(where / "wb-prefix")
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
-    finally:
-        subprocess.run(["fusermount3", "-u", "-z", str(where)], capture_output=True)
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
     # Its delegation ends a lease time after the recall; then the masters' view is a prefix.
     names = sorted(os.listdir(cluster.mnt / "wb-prefix"))
     assert names == [f"p{i:03}" for i in range(len(names))], "not a prefix of what the mount did"
@@ -120,48 +141,30 @@ def test_a_mount_killed_during_write_back_leaves_a_prefix_with_everything_before
 
 def test_a_stopped_holder_delays_another_mount_by_its_lease_and_hears_of_its_refused_changes(failing, tmp_path):
     cluster = failing
-    where = tmp_path / "holder"
-    where.mkdir()
-    # A long flush window: the create stays on the holder until something ships it.
-    with open(tmp_path / "holder.log", "wb") as log:
-        process = subprocess.Popen(cluster.mount_command(where, "--metadata-flush-ms", "60000"), stdout=log, stderr=log)
-    fd = None
-    try:
-        wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what="the holder's mount")
+    with holding_mount(cluster, tmp_path / "holder") as process:
+        where = tmp_path / "holder"
         (where / "wb-stopped").mkdir()
-        fd = os.open(where / "wb-stopped", os.O_RDONLY | os.O_DIRECTORY)
-        os.fsync(fd)  # the directory itself is on the masters
-        os.close(fd)
+        fsync_path(where / "wb-stopped")  # the directory itself is on the masters
         probes = make_locally(cluster, where / "wb-stopped")
+        shipped = sorted(probes[:-1])
         mknods_before = master_requests(cluster, "mknod")
         fd = os.open(where / "wb-stopped" / "unshipped", os.O_CREAT | os.O_WRONLY, 0o644)
-        assert master_requests(cluster, "mknod") == mknods_before, "the create went to the master"
-        shipped = sorted(probes[:-1])
-        process.send_signal(signal.SIGSTOP)
-        started = time.monotonic()
-        # The holder cannot answer the recall: the master lets this mount in after the lease
-        # (2 s), without what the holder made.
-        assert sorted(os.listdir(cluster.mnt / "wb-stopped")) == shipped
-        waited = time.monotonic() - started
-        (cluster.mnt / "wb-stopped" / "winner").write_bytes(b"w")
-        process.send_signal(signal.SIGCONT)
-        # The holder's create comes too late: refused, and fsync says so (never silently lost).
-        with pytest.raises(OSError):
-            os.fsync(fd)
+        try:
+            assert master_requests(cluster, "mknod") == mknods_before, "the create went to the master"
+            process.send_signal(signal.SIGSTOP)
+            started = time.monotonic()
+            # The holder cannot answer the recall: the master lets this mount in after the lease
+            # (2 s), without what the holder made.
+            assert sorted(os.listdir(cluster.mnt / "wb-stopped")) == shipped
+            waited = time.monotonic() - started
+            (cluster.mnt / "wb-stopped" / "winner").write_bytes(b"w")
+            process.send_signal(signal.SIGCONT)
+            # The holder's create comes too late: refused, and fsync says so (never silently lost).
+            with pytest.raises(OSError):
+                os.fsync(fd)
+        finally:
+            with contextlib.suppress(OSError):  # the refusal is reported once, by the fsync
+                os.close(fd)
         assert sorted(os.listdir(cluster.mnt / "wb-stopped")) == sorted(shipped + ["winner"])
         assert 1.5 < waited < 30, waited
-    finally:
-        process.send_signal(signal.SIGCONT)
-        if fd is not None:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        subprocess.run(["fusermount3", "-u", "-z", str(where)], capture_output=True)
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
     assert "the master refused a write-back change" in (tmp_path / "holder.log").read_text(errors="replace")
