@@ -210,69 +210,72 @@ void WriteBack::Forget(uint64_t inode) {
   }
 }
 
+std::optional<WriteBack::Answer> WriteBack::MakeLocally(uint64_t parent, const std::string& name,
+                                                        const wire::Credentials& credentials, bool directory,
+                                                        const Build& build) {
+  std::unique_lock lock(mutex_);
+  if (directory && delegations_.size() + retired_.size() >= kMaxDelegations) return std::nullopt;
+  uint64_t inode = 0;
+  Delegation* delegation = PlaceFor(parent, name, credentials, lock, &inode);
+  if (delegation == nullptr) return std::nullopt;
+  int64_t now_ns = WallClockNs();
+  wire::Envelope change;
+  wire::Attr attr = build(*delegation, inode, now_ns, &change);
+  RecordMade(*delegation, parent, name, attr, std::move(change), now_ns);
+  return Answer{attr, LeaseLeft(*delegation, MonotonicMs())};
+}
+
 std::optional<WriteBack::Answer> WriteBack::Mknod(uint64_t parent, const std::string& name, uint32_t mode,
                                                   uint32_t rdev, const wire::Credentials& credentials,
                                                   uint64_t open_generation) {
   if ((mode & S_IFMT) == 0) mode |= S_IFREG;
   if (!S_ISREG(mode) || (mode & (S_ISUID | S_ISGID)) || name.size() > 255) return std::nullopt;
-  std::unique_lock lock(mutex_);
-  uint64_t inode = 0;
-  Delegation* delegation = PlaceFor(parent, name, credentials, lock, &inode);
-  if (delegation == nullptr) return std::nullopt;
-  int64_t now_ns = WallClockNs();
-  wire::Envelope change;
-  wire::MknodRequest* mknod = change.mutable_mknod();
-  SetCreate(parent, name, inode, credentials, mknod);
-  mknod->set_mode(mode);
-  mknod->set_rdev(rdev);
-  mknod->set_exclusive(true);
-  mknod->set_open_generation(open_generation);
-  wire::Attr attr = NewAttr(inode, mode, delegation->attr, credentials, now_ns);
-  attr.set_rdev(rdev);
-  RecordMade(*delegation, parent, name, attr, std::move(change), now_ns);
-  return Answer{attr, LeaseLeft(*delegation, MonotonicMs())};
+  return MakeLocally(parent, name, credentials, /*directory=*/false,
+                     [&](Delegation& delegation, uint64_t inode, int64_t now_ns, wire::Envelope* change) {
+                       wire::MknodRequest* mknod = change->mutable_mknod();
+                       SetCreate(parent, name, inode, credentials, mknod);
+                       mknod->set_mode(mode);
+                       mknod->set_rdev(rdev);
+                       mknod->set_exclusive(true);
+                       mknod->set_open_generation(open_generation);
+                       wire::Attr attr = NewAttr(inode, mode, delegation.attr, credentials, now_ns);
+                       attr.set_rdev(rdev);
+                       return attr;
+                     });
 }
 
 std::optional<WriteBack::Answer> WriteBack::Mkdir(uint64_t parent, const std::string& name, uint32_t mode,
                                                   const wire::Credentials& credentials) {
   if ((mode & (S_ISUID | S_ISGID)) || name.size() > 255) return std::nullopt;
-  std::unique_lock lock(mutex_);
-  if (delegations_.size() + retired_.size() >= kMaxDelegations) return std::nullopt;
-  uint64_t inode = 0;
-  Delegation* delegation = PlaceFor(parent, name, credentials, lock, &inode);
-  if (delegation == nullptr) return std::nullopt;
-  int64_t now_ns = WallClockNs();
-  wire::Envelope change;
-  SetCreate(parent, name, inode, credentials, change.mutable_mkdir());
-  change.mutable_mkdir()->set_mode(S_IFDIR | (mode & 07777));
-  wire::Attr attr = NewAttr(inode, S_IFDIR | (mode & 07777), delegation->attr, credentials, now_ns);
-  delegation->attr.set_nlink(delegation->attr.nlink() + 1);
-  // The master delegates a directory made under a delegation to its maker when it applies it.
-  // (Elements of an unordered_map stay where they are when it grows.)
-  Delegation& made_dir = delegations_[inode];
-  made_dir.attr = attr;
-  made_dir.valid_until_ms = delegation->valid_until_ms;
-  made_dir.epoch = delegation->epoch;
-  RecordMade(*delegation, parent, name, attr, std::move(change), now_ns);
-  return Answer{attr, LeaseLeft(made_dir, MonotonicMs())};
+  return MakeLocally(parent, name, credentials, /*directory=*/true,
+                     [&](Delegation& delegation, uint64_t inode, int64_t now_ns, wire::Envelope* change) {
+                       SetCreate(parent, name, inode, credentials, change->mutable_mkdir());
+                       change->mutable_mkdir()->set_mode(S_IFDIR | (mode & 07777));
+                       wire::Attr attr = NewAttr(inode, S_IFDIR | (mode & 07777), delegation.attr, credentials, now_ns);
+                       delegation.attr.set_nlink(delegation.attr.nlink() + 1);
+                       // The master delegates a directory made under a delegation to its maker
+                       // when it applies it. (Elements of an unordered_map stay where they are
+                       // when it grows.)
+                       Delegation& made_dir = delegations_[inode];
+                       made_dir.attr = attr;
+                       made_dir.valid_until_ms = delegation.valid_until_ms;
+                       made_dir.epoch = delegation.epoch;
+                       return attr;
+                     });
 }
 
 std::optional<WriteBack::Answer> WriteBack::Symlink(uint64_t parent, const std::string& name,
                                                     const std::string& target, const wire::Credentials& credentials) {
   if (name.size() > 255 || target.empty() || target.size() >= 4096) return std::nullopt;
-  std::unique_lock lock(mutex_);
-  uint64_t inode = 0;
-  Delegation* delegation = PlaceFor(parent, name, credentials, lock, &inode);
-  if (delegation == nullptr) return std::nullopt;
-  int64_t now_ns = WallClockNs();
-  wire::Envelope change;
-  SetCreate(parent, name, inode, credentials, change.mutable_symlink());
-  change.mutable_symlink()->set_target(target);
-  wire::Attr attr = NewAttr(inode, S_IFLNK | 0777, delegation->attr, credentials, now_ns);
-  attr.set_mode(S_IFLNK | 0777);  // a symlink's mode is always that (no umask)
-  attr.set_size(target.size());
-  RecordMade(*delegation, parent, name, attr, std::move(change), now_ns);
-  return Answer{attr, LeaseLeft(*delegation, MonotonicMs())};
+  return MakeLocally(parent, name, credentials, /*directory=*/false,
+                     [&](Delegation& delegation, uint64_t inode, int64_t now_ns, wire::Envelope* change) {
+                       SetCreate(parent, name, inode, credentials, change->mutable_symlink());
+                       change->mutable_symlink()->set_target(target);
+                       wire::Attr attr = NewAttr(inode, S_IFLNK | 0777, delegation.attr, credentials, now_ns);
+                       attr.set_mode(S_IFLNK | 0777);  // a symlink's mode is always that (no umask)
+                       attr.set_size(target.size());
+                       return attr;
+                     });
 }
 
 bool WriteBack::Remove(uint64_t parent, const std::string& name, bool directory, const wire::Credentials& credentials) {

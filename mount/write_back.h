@@ -163,6 +163,11 @@ class WriteBack {
   // it in *inode; null: the create goes to the master.
   Delegation* PlaceFor(uint64_t parent, const std::string& name, const wire::Credentials& credentials,
                        std::unique_lock<std::mutex>& lock, uint64_t* inode);
+  // A create, mkdir or symlink made locally: `build` fills in the change for the inode number
+  // taken and returns the new inode's attributes; nullopt when it must go to the master.
+  using Build = std::function<wire::Attr(Delegation& delegation, uint64_t inode, int64_t now_ns, wire::Envelope* change)>;
+  std::optional<Answer> MakeLocally(uint64_t parent, const std::string& name, const wire::Credentials& credentials,
+                                    bool directory, const Build& build);
   // Records inode `attr` made as `name` in `parent` (delegated) by `change`, and queues it.
   void RecordMade(Delegation& delegation, uint64_t parent, const std::string& name, const wire::Attr& attr,
             wire::Envelope change, int64_t now_ns);

@@ -238,13 +238,7 @@ class Cluster:
                 wait_until(lambda: f" {where} fuse.hafs " in open("/proc/mounts").read(), what="a second mount")
                 yield where
             finally:
-                subprocess.run(["fusermount3", "-u", str(where)], capture_output=True)
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+                stop_mount(where, process)
 
     def log(self, name) -> str:
         path = self.root / name / "log"
@@ -330,6 +324,19 @@ def key_pair(path: Path) -> tuple[bytes, bytes]:
     """(public, secret) Z85 keys of a key pair file made by `hafs keygen`."""
     fields = dict(line.split(" = ", 1) for line in path.read_text().splitlines() if " = " in line)
     return fields["public-key"].encode(), fields["secret-key"].encode()
+
+
+def stop_mount(where, process, lazy=False):
+    """Unmounts `where` (`lazy`: even while busy) and stops its hafs-mount `process`."""
+    subprocess.run(["fusermount3", "-u", *(["-z"] if lazy else []), str(where)], capture_output=True)
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def call_raw(address, envelope_bytes, timeout_ms=2000, frames=None, curve=None):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import make_cluster, wait_until
+from conftest import make_cluster, stop_mount, wait_until
 from test_metrics import daemons, scrape, value
 
 
@@ -97,14 +97,7 @@ def holding_mount(cluster, where):
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGCONT)
-        subprocess.run(["fusermount3", "-u", "-z", str(where)], capture_output=True)
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop_mount(where, process, lazy=True)
 
 
 def fsync_path(path):
