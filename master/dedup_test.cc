@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "master/checkpoint.h"
+#include "master/delegation_requests.h"
 #include "master/master_state.h"
 #include "master/test_util.h"
 
@@ -107,15 +108,18 @@ TEST(DedupTest, WriteLeaseIsRecordedWithItsChain) {
   EXPECT_EQ(Dump(replayed), Dump(state));
 }
 
-TEST(DedupTest, KeepsTheLast64PerClientAndDropsIdleClients) {
+TEST(DedupTest, KeepsTheLastFewPerClientAndDropsIdleClients) {
   RecentResults table;
   wire::Reply reply;
-  for (uint64_t sequence = 1; sequence <= 100; ++sequence) table.Put(1, sequence, kNowNs, reply);
+  const uint64_t kPut = RecentResults::kPerClient + 36;
+  for (uint64_t sequence = 1; sequence <= kPut; ++sequence) table.Put(1, sequence, kNowNs, reply);
   EXPECT_EQ(table.size(), RecentResults::kPerClient);
   EXPECT_EQ(table.Find(1, 36), nullptr);
   EXPECT_NE(table.Find(1, 37), nullptr);
+  // A write-back batch sent again whole is found whole.
+  EXPECT_GE(RecentResults::kPerClient, 2u * kMaxBatchChanges);
   table.Put(2, 1, kNowNs + RecentResults::kIdleNs + 1, reply);
-  EXPECT_EQ(table.Find(1, 100), nullptr);
+  EXPECT_EQ(table.Find(1, kPut), nullptr);
   EXPECT_EQ(table.size(), 1u);
 }
 

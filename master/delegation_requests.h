@@ -14,9 +14,10 @@
 
 namespace hafs::master {
 
-// At most this many changes in one ChangeBatchRequest, and entries in a delegated directory
-// (its listing goes in one reply).
-inline constexpr int kMaxBatchChanges = 1024;
+// At most this many changes in one ChangeBatchRequest (half of what RecentResults keeps per
+// client, so a batch sent again after a lost reply is answered from there whole), and entries
+// in a delegated directory (its listing goes in one reply).
+inline constexpr int kMaxBatchChanges = 128;
 inline constexpr uint32_t kMaxDelegatedEntries = 4096;
 
 // The directories (and inodes) a namespace request looks into or changes: another session's

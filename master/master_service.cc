@@ -488,6 +488,12 @@ wire::Reply MasterService::ApplyChangeBatch(wire::Envelope& batch, const std::st
     change.set_client_id(session);
     change.set_epoch(batch.epoch());
     change.set_mount_root(batch.mount_root());
+    // Sent again after a lost reply (a takeover): answered as it was applied, before any check
+    // that the state since (delegations, inode numbers taken) would now fail.
+    if (const wire::Reply* recorded = state_->recent_results().Find(session, change.sequence())) {
+      *answer = *recorded;
+      continue;
+    }
     // A write lease for a file the batch makes rides at its end; leases given back, and the
     // holds of opens (a getattr with an open_generation) and their closes, go in order with
     // the changes: requests checked as if sent alone.

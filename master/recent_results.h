@@ -19,7 +19,9 @@ namespace hafs::master {
 
 class RecentResults {
  public:
-  static constexpr size_t kPerClient = 64;
+  // At least twice a write-back batch (kMaxBatchChanges): a batch whose reply was lost is sent
+  // again whole, and every change of it must be found here.
+  static constexpr size_t kPerClient = 256;
   static constexpr int64_t kIdleNs = 30LL * 60 * 1000 * 1000 * 1000;
 
   // The recorded reply of (client_id, sequence), or nullptr.

@@ -46,7 +46,7 @@ namespace hafs::mount {
 class WriteBack {
  public:
   static constexpr size_t kMaxQueued = 65536;     // changes waiting; past it, creates go synchronous
-  static constexpr int kMaxBatch = 1024;           // changes per ChangeBatchRequest
+  static constexpr int kMaxBatch = 128;            // changes per ChangeBatchRequest (the master's bound)
   static constexpr uint32_t kInodesAhead = 1024;   // inode numbers asked for at a time
   static constexpr int64_t kRefusedBackoffMs = 2000;  // a directory refused or recalled: not asked again for so long
   static constexpr size_t kMaxDelegations = 2048;  // held and retired (the master's bound is 4,096)
