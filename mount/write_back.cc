@@ -290,6 +290,7 @@ bool WriteBack::Remove(uint64_t parent, const std::string& name, bool directory,
   }
   uint64_t inode = entry->second.inode;
   if (delegation.attr.mode() & S_ISVTX) return false;  // the owner rules: the master's call
+  if (!made_.contains(inode)) return false;  // the master changed it since (a link): its call
   if (directory) {
     auto child = delegations_.find(inode);
     if (child == delegations_.end() || !child->second.entries.empty()) return false;

@@ -161,7 +161,7 @@ def test_master_refuses_a_truncate_of_a_file_the_uid_may_not_write(d, ask, wire)
     inode = owned(d / "f", 0, 0o644)
     assert ask("set_attr", NOBODY, inode=inode, valid=wire.SET_ATTR_SIZE, size=10).error == errno.EACCES
     assert ask("get_attr", 0, inode=inode).attr.size == 0
-    os.chmod(d / "f", 0o646)
+    owned(d / "f", 0, 0o646)
     assert ask("set_attr", NOBODY, inode=inode, valid=wire.SET_ATTR_SIZE, size=10).error == 0
     assert ask("get_attr", 0, inode=inode).attr.size == 10
 
