@@ -1,5 +1,7 @@
 #include "common/access_token.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -62,19 +64,21 @@ namespace {
 
 Status Refused(const std::string& why) { return Status::Error(EACCES, "chunk access token refused: " + why); }
 
-// The chain checks of a write: the receiver and its downstream are the token chain's end.
+// The chain checks of a write: the receiver is an entry of the token's chain and forwards only
+// to the entries right after it, in order. It may forward to fewer of them, none at all when a
+// client sends a small write to each replica itself (mount/chunk_writer.h, "fan-out").
 Status CheckChain(const wire::ChunkToken& token, const ChunkAccessRequest& request) {
-  size_t tail = request.downstream.size() + 1;  // this replica and those after it
-  if (static_cast<size_t>(token.chain_size()) < tail) {
+  const auto& entries = token.chain();
+  auto own = std::find(entries.begin(), entries.end(), request.own_address);
+  if (own == entries.end()) {
+    return Refused("this chunkserver (" + request.own_address + ") is not in the token's chain");
+  }
+  size_t position = static_cast<size_t>(own - entries.begin());
+  if (position + 1 + request.downstream.size() > static_cast<size_t>(entries.size())) {
     return Refused("the request's chain is longer than the token's");
   }
-  size_t own = token.chain_size() - tail;
-  if (token.chain(own) != request.own_address) {
-    return Refused("this chunkserver (" + request.own_address + ") is not entry " + std::to_string(own) +
-                   " of the token's chain");
-  }
   for (size_t i = 0; i < request.downstream.size(); ++i) {
-    if (token.chain(own + 1 + i) != request.downstream[i]) {
+    if (token.chain(static_cast<int>(position + 1 + i)) != request.downstream[i]) {
       return Refused("the request forwards to " + request.downstream[i] + ", not in the token's chain there");
     }
   }

@@ -68,8 +68,9 @@ struct ChunkAccessRequest {
   uint64_t chunk_version = 0;
   wire::ChunkAccess mode = wire::CHUNK_ACCESS_READ;
   // Writes and truncations: the checking chunkserver's own address and the chain after it
-  // that the request names (and it forwards to). Together they must be the end of the
-  // token's chain, so a replica forwards only to replicas the master placed after it.
+  // that the request names (and it forwards to). The address must be in the token's chain
+  // and the downstream the entries right after it (all, some or none of them), so a replica
+  // forwards only to replicas the master placed after it.
   std::string own_address;
   std::vector<std::string> downstream;
 };

@@ -116,13 +116,28 @@ TEST(AccessToken, WriteRefusedOffTheTokensChain) {
   ExpectRefused(VerifyChunkToken(KeyOf(7), WriteToken(), outsider, kNowMs), "forwards to 10.0.0.66:9422");
   ChunkAccessRequest skips = WriteAt(0);
   skips.downstream = {kChain[2]};  // leaves out the middle replica
-  ExpectRefused(VerifyChunkToken(KeyOf(7), WriteToken(), skips, kNowMs), "is not entry");
+  ExpectRefused(VerifyChunkToken(KeyOf(7), WriteToken(), skips, kNowMs), "forwards to " + kChain[2]);
+  ChunkAccessRequest backwards = WriteAt(1);
+  backwards.downstream = {kChain[0]};  // forwards up the chain
+  ExpectRefused(VerifyChunkToken(KeyOf(7), WriteToken(), backwards, kNowMs), "forwards to " + kChain[0]);
   ChunkAccessRequest elsewhere = WriteAt(0);
   elsewhere.own_address = "10.0.0.66:9422";  // the token sent to a chunkserver not in the chain
-  ExpectRefused(VerifyChunkToken(KeyOf(7), WriteToken(), elsewhere, kNowMs), "is not entry 0");
+  ExpectRefused(VerifyChunkToken(KeyOf(7), WriteToken(), elsewhere, kNowMs), "is not in the token's chain");
   ChunkAccessRequest longer = WriteAt(0);
   longer.downstream.push_back("10.0.0.66:9422");
   ExpectRefused(VerifyChunkToken(KeyOf(7), WriteToken(), longer, kNowMs), "longer than the token's");
+}
+
+// A small write goes to each replica on its own (fan-out), and a chain may stop early.
+TEST(AccessToken, WriteAllowedToEachReplicaAloneAndDownAPartOfTheChain) {
+  for (size_t at = 0; at < kChain.size(); ++at) {
+    ChunkAccessRequest alone = WriteAt(at);
+    alone.downstream.clear();
+    EXPECT_TRUE(VerifyChunkToken(KeyOf(7), WriteToken(), alone, kNowMs).ok()) << "replica " << at;
+  }
+  ChunkAccessRequest first_two = WriteAt(0);
+  first_two.downstream.pop_back();
+  EXPECT_TRUE(VerifyChunkToken(KeyOf(7), WriteToken(), first_two, kNowMs).ok());
 }
 
 class TokenKeyFile : public ::testing::Test {

@@ -40,7 +40,7 @@ ChunkState* ChunkRegistry::Find(uint64_t chunk_id) {
 }
 
 void ChunkRegistry::Register(const wire::RegisterRequest& request, uint32_t id, int64_t now_ms, int64_t now_ns,
-                             std::vector<ChunkVersion>* newer) {
+                             std::vector<ChunkVersion>* newer, const std::function<bool(uint64_t)>& placed_ahead) {
   chunkserver_ids_[request.chunkserver_uuid()] = id;
   ChunkserverState& chunkserver = chunkservers_[id];
   chunkserver.id = id;
@@ -63,7 +63,7 @@ void ChunkRegistry::Register(const wire::RegisterRequest& request, uint32_t id, 
   for (const wire::ChunkReport& report : request.chunks()) {
     ChunkState* chunk = Find(report.chunk_id());
     if (!chunk) {
-      QueueDeletion(id, report.chunk_id());
+      if (!placed_ahead || !placed_ahead(report.chunk_id())) QueueDeletion(id, report.chunk_id());
     } else if (report.chunk_version() < chunk->version) {
       if (HasValidReplica(*chunk)) {
         QueueDeletion(id, report.chunk_id());

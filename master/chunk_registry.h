@@ -100,14 +100,15 @@ class ChunkRegistry {
   wire::ChunkserverMode Mode(uint32_t chunkserver_id) const;
 
   // Chunkservers. Register reconciles the reported chunks: unknown ones are queued for
-  // deletion; equal versions become valid replicas (and drop the chunk's stale ones);
+  // deletion, unless `placed_ahead` says a mount may be writing them before it attaches them
+  // to a file (ChunkPlacements; the attach adds their replicas); equal versions become valid replicas (and drop the chunk's stale ones);
   // lower versions are queued for deletion if the chunk has a valid replica, else kept
   // as stale replicas (a version bump for a lease may have reached no replica: see
   // StaleChunksToRecover); higher versions are returned in *newer for the caller to
   // log, then AddReplica and DropStaleReplicas.
   // `id` is the chunkserver's member id (the same at every master).
   void Register(const wire::RegisterRequest& request, uint32_t id, int64_t now_ms, int64_t now_ns,
-                std::vector<ChunkVersion>* newer);
+                std::vector<ChunkVersion>* newer, const std::function<bool(uint64_t)>& placed_ahead = {});
   Status Heartbeat(const wire::HeartbeatRequest& request, int64_t now_ms, int64_t now_ns);
   // For a standby that takes over: its replica lists came from registrations and the log,
   // but the deletions the old active ordered (trims, bad replicas, lost chunks) never
@@ -152,9 +153,10 @@ class ChunkRegistry {
   const std::unordered_map<uint32_t, ChunkserverState>& chunkservers() const { return chunkservers_; }
   // How many replicas (any version) each chunkserver holds as far as this master knows.
   std::unordered_map<uint32_t, uint64_t> ReplicasByChunkserver() const;
+  // Tells the chunkserver (in its next register or heartbeat answer) to delete the chunk.
+  void QueueDeletion(uint32_t chunkserver_id, uint64_t chunk_id);
 
  private:
-  void QueueDeletion(uint32_t chunkserver_id, uint64_t chunk_id);
   static bool HasValidReplica(const ChunkState& chunk);
 
   int64_t heartbeat_timeout_ms_;

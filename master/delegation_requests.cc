@@ -60,6 +60,7 @@ std::vector<uint64_t> WriteBackDirs(const wire::Envelope& change, const Namespac
     case wire::Envelope::kRename: return {change.rename().parent(), change.rename().new_parent()};
     case wire::Envelope::kSetAttr: return of_file(change.set_attr().inode());
     case wire::Envelope::kWriteDone: return of_file(change.write_done().inode());
+    case wire::Envelope::kAttachChunk: return of_file(change.attach_chunk().inode());
     default: return {};
   }
 }
@@ -81,6 +82,13 @@ wire::Reply AnswerDelegation(uint64_t session, const wire::DelegationRequest& re
     }
   }
   if (request.dir() == 0 || leases.lease_ms() == 0) return reply;
+  // Chunks placed ahead, for files under a directory the session holds: never a grant.
+  if (request.want_placements() > 0) {
+    if (delegations.Holder(request.dir()) == session) {
+      state.PlaceAhead(session, request.dir(), request.want_placements(), now_ms, WallClockNs(), &reply, records);
+    }
+    return reply;
+  }
   const Namespace& tree = state.name_space();
   wire::ReadDirRequest list;
   list.set_inode(request.dir());

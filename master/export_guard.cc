@@ -61,6 +61,8 @@ Reach ReachOf(wire::Envelope* request) {
       return {{request->append().inode()}, true, request->mutable_append()->mutable_credentials()};
     case E::kWriteDone:
       return {{request->write_done().inode()}, true, request->mutable_write_done()->mutable_credentials()};
+    case E::kAttachChunk:
+      return {{request->attach_chunk().inode()}, true, request->mutable_attach_chunk()->mutable_credentials()};
     case E::kFallocate:
       return {{request->fallocate().inode()}, true, request->mutable_fallocate()->mutable_credentials()};
     // A delegation is for changes (none under a read-only export); a batch's changes are

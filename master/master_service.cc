@@ -359,6 +359,7 @@ Status MasterService::ServeBatch() {
           owned ? AnswerDelegation(request.client_id(), request.delegation(), *state_, delegations_, leases_,
                                    MonotonicMs(), &records)
                 : Refusal(ENOENT, "no watched session of this key to delegate to");
+      token_issuer_.AddTokens(request, reply.mutable_reply(), WallClockMs());
     } else if (kind == wire::Envelope::kChangeBatch) {
       *reply.mutable_reply() = ApplyChangeBatch(incoming->message.envelope, incoming->peer_key, client, &records, &wait);
     } else if (Status held_back = AwaitDelegations(request, /*in_batch=*/false); !held_back.ok()) {
@@ -638,6 +639,7 @@ Status MasterService::MaybeResolveStaleChunks(int64_t now_ms) {
   std::vector<wire::LogRecord> records;
   // The deletions it queues go out in later replies, after this append.
   state_->ResolveStaleChunks(now_ms, WallClockNs(), &records);
+  state_->ExpirePlacements(now_ms, WallClockNs(), &records);
   return AppendRecords(records);
 }
 

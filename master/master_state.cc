@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/rpc.h"
 
@@ -116,8 +117,28 @@ Result<wire::Reply> MasterState::ApplyEvent(const wire::LogRecord& record) {
       registry_.AddChunk(allocated.chunk_id(), allocated.chunk_version(), *namespace_.Goal(allocated.inode()));
       next_chunk_id_ = std::max(next_chunk_id_, allocated.chunk_id() + 1);
       AddReplicasByUuid(allocated.chunk_id(), allocated.replica_uuids(), allocated.chunk_version());
+      placements_.Take(allocated.chunk_id());  // placed ahead and now attached (AttachChunk)
       return reply;
     }
+    case wire::LogRecord::kChunksPlaced: {
+      const wire::ChunksPlaced& placed = record.chunks_placed();
+      uint64_t expected = next_chunk_id_;
+      for (const wire::PlacedChunk& chunk : placed.chunks()) {
+        if (chunk.chunk_id() != expected++) {
+          return Fail(EINVAL, "placed chunk " + std::to_string(chunk.chunk_id()) + " is not the next chunk id");
+        }
+      }
+      if (placed.chunks_size() == 0 || placed.chunks_size() > static_cast<int>(ChunkPlacements::kMaxPerGrant)) {
+        return Fail(EINVAL, "a placement of " + std::to_string(placed.chunks_size()) + " chunks");
+      }
+      // Kept here for two leases, past any write token given with them (and the allowed skew).
+      placements_.Add(placed, MonotonicMs() + 2 * options_.lease_ms);
+      next_chunk_id_ = expected;
+      return reply;
+    }
+    case wire::LogRecord::kPlacementsExpired:
+      for (uint64_t chunk_id : record.placements_expired().chunk_ids()) placements_.Take(chunk_id);
+      return reply;
     case wire::LogRecord::kChunkVersionBumped: {
       const wire::ChunkVersionBumped& bumped = record.chunk_version_bumped();
       if (!registry_.Find(bumped.chunk_id())) return Fail(ENOENT, "no chunk " + std::to_string(bumped.chunk_id()));
@@ -266,6 +287,7 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
     case wire::Envelope::kAppend:
     case wire::Envelope::kFallocate:
     case wire::Envelope::kWriteLease:
+    case wire::Envelope::kAttachChunk:
     case wire::Envelope::kSetGoal:
     case wire::Envelope::kSetXattr:
     case wire::Envelope::kRemoveXattr:
@@ -348,6 +370,14 @@ wire::Reply MasterState::Handle(const wire::Envelope& request, int64_t now_ms, i
         reply = Fail(allowed);
       } else {
         reply = WriteLease(request.write_lease(), request.client_id(), now_ms, now_ns, records);
+      }
+      break;
+    case wire::Envelope::kAttachChunk:
+      if (Status allowed = namespace_.MayWriteData(request.attach_chunk().inode(), request.attach_chunk().credentials());
+          !allowed.ok()) {
+        reply = Fail(allowed);
+      } else {
+        reply = AttachChunk(request.attach_chunk(), request.client_id(), now_ms, now_ns, records);
       }
       break;
     case wire::Envelope::kReleaseLeases:
@@ -461,6 +491,7 @@ Status MasterState::ForEachCheckpointRecord(const std::function<Status(const wir
   header->mutable_lease_holders()->Add(lease_holders_.begin(), lease_holders_.end());
   header->mutable_delegating_holders()->Add(delegating_holders_.begin(), delegating_holders_.end());
   for (wire::InodesGranted& range : inode_grants_.All()) *header->add_inode_grants() = std::move(range);
+  for (wire::ChunksPlaced& placed : placements_.All()) *header->add_placements() = std::move(placed);
   if (Status status = emit(record); !status.ok()) return status;
   for (const auto& [uuid, member] : members_) {
     record.Clear();
@@ -507,6 +538,10 @@ Status MasterState::Restore(const wire::CheckpointRecord& record) {
       for (const wire::InodesGranted& range : record.header().inode_grants()) {
         if (range.count() > InodeGrants::kMaxPerGrant) return Status::Error(EBADMSG, "an inode range is too long");
         inode_grants_.Add(range.session(), range.first(), range.count());
+      }
+      placements_.Clear();
+      for (const wire::ChunksPlaced& placed : record.header().placements()) {
+        placements_.Add(placed, MonotonicMs() + 2 * options_.lease_ms);
       }
       return Status::Ok();
     case wire::CheckpointRecord::kMember:

@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "master/chunk_registry.h"
 #include "master/repair_planner.h"
+#include "master/chunk_placements.h"
 #include "master/inode_grants.h"
 #include "master/namespace.h"
 #include "master/recent_results.h"
@@ -60,6 +61,15 @@ class MasterState {
   // Logs a range of `count` inode numbers for `session`'s write-back creates: its first.
   Result<uint64_t> GrantInodes(uint64_t session, uint32_t count, int64_t now_ns, std::vector<wire::LogRecord>* records);
   const InodeGrants& inode_grants() const { return inode_grants_; }
+  // Places up to `want` chunks ahead for `session`'s files under `dir` (at its goal), logged,
+  // into reply->placements: each with its chain at version 1; and what their writes need
+  // (replication_goal, min_write_replicas, write_lease_ms). None when no chain can be made now
+  // (master_state_placements.cc).
+  void PlaceAhead(uint64_t session, uint64_t dir, uint32_t want, int64_t now_ms, int64_t now_ns, wire::Reply* reply,
+                  std::vector<wire::LogRecord>* records);
+  // Logs the end of placements never attached, past their time (active only).
+  void ExpirePlacements(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records);
+  const ChunkPlacements& placements() const { return placements_; }
   // Moves to the next epoch (called once at start, before serving) and starts the grace
   // period (--heartbeat-timeout-ms from now_ms) in which every live chunkserver registers.
   void StartEpoch(int64_t now_ms, int64_t now_ns, std::vector<wire::LogRecord>* records);
@@ -149,6 +159,10 @@ class MasterState {
   // Chunk requests (master_state_chunks.cc).
   Result<wire::Reply> WriteLease(const wire::WriteLeaseRequest& request, uint64_t client_id, int64_t now_ms,
                                  int64_t now_ns, std::vector<wire::LogRecord>* records);
+  // A chunk placed ahead for `client_id` becomes chunk `chunk_index` of the file, under its
+  // write lease (master_state_placements.cc).
+  Result<wire::Reply> AttachChunk(const wire::AttachChunkRequest& request, uint64_t client_id, int64_t now_ms,
+                                  int64_t now_ns, std::vector<wire::LogRecord>* records);
   // Starts (or, with `extend`, prolongs) the chunk's write lease for `client_id`.
   void HoldLease(ChunkState* chunk, uint64_t client_id, bool extend, int64_t now_ms, wire::Reply* reply);
   // Ends the leases `client_id` released (WriteDone at close) that are still exactly as
@@ -203,6 +217,7 @@ class MasterState {
   std::vector<uint64_t> lease_holders_;  // LeaseHolders
   std::vector<uint64_t> delegating_holders_;
   InodeGrants inode_grants_;
+  ChunkPlacements placements_;
   Namespace namespace_;
   ChunkRegistry registry_;
   uint64_t position_ = 0;

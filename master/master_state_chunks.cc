@@ -324,7 +324,8 @@ wire::Reply MasterState::Register(const wire::RegisterRequest& request, int64_t 
     refused.set_error_message("not a member of the cluster yet as far as this standby knows; retry");
     return refused;
   }
-  registry_.Register(request, id, now_ms, now_ns, &newer);
+  registry_.Register(request, id, now_ms, now_ns, &newer,
+                     [this](uint64_t chunk_id) { return placements_.Holds(chunk_id); });
   // A standby logs nothing of its own: newer versions are adopted by the active.
   if (!active_) newer.clear();
   for (const ChunkVersion& adopted : newer) {

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "common/clock.h"
 #include "common/protocol_limits.h"
 #include "master/test_util.h"
 
@@ -554,6 +555,66 @@ TEST_F(ChunkHandlingTest, WriteBackCreatesUseGrantedInodeNumbersOnceOnEveryMaste
                     }).ok());
   EXPECT_EQ(restored.inode_grants().Outstanding(kSession), 3u);
   EXPECT_EQ(restored.name_space().next_inode(), state_.name_space().next_inode());
+}
+
+TEST_F(ChunkHandlingTest, ChunksPlacedAheadAreAttachedOnceByTheirSessionAndKeptFromGarbageCollection) {
+  for (const char* uuid : {"a", "b", "c"}) Register(uuid);
+  constexpr uint64_t kSession = 77;
+  wire::Reply placed;
+  state_.PlaceAhead(kSession, kRootInode, 4, 1000, kNowNs, &placed, &records_);
+  ASSERT_EQ(placed.placements_size(), 4);
+  EXPECT_EQ(placed.replication_goal(), 3u);
+  EXPECT_EQ(placed.placements(0).chunk_version(), 1u);
+  EXPECT_EQ(Ids(placed.placements(0)).size(), 3u);
+  uint64_t first = placed.placements(0).chunk_id();
+  // A chunkserver that registers holding one (a mount wrote it before attaching it) keeps it.
+  wire::Reply registered;
+  Register("a", {{first + 1, 1}}, 100 * kGiB, &registered);
+  EXPECT_TRUE(registered.delete_chunks().empty());
+
+  uint64_t file = MakeFile("f");
+  uint64_t sequence = 0;
+  auto attach = [&](uint64_t session, uint64_t index, uint64_t chunk_id) {
+    wire::Envelope request;
+    request.set_client_id(session);
+    request.set_sequence(++sequence);
+    request.mutable_attach_chunk()->set_inode(file);
+    request.mutable_attach_chunk()->set_chunk_index(index);
+    request.mutable_attach_chunk()->set_chunk_id(chunk_id);
+    return Call(request);
+  };
+  EXPECT_EQ(attach(kSession + 1, 0, first).error(), EACCES);  // another session's
+  EXPECT_EQ(attach(kSession, 0, first + 100).error(), EACCES);  // never placed
+  wire::Reply attached = attach(kSession, 0, first);
+  ASSERT_EQ(attached.error(), 0) << attached.error_message();
+  EXPECT_EQ(attached.location().chunk_id(), first);
+  EXPECT_EQ(attach(kSession, 1, first).error(), EACCES);  // attached already: gone
+  EXPECT_EQ(attach(kSession, 0, first + 1).error(), EEXIST);  // the index holds a chunk
+  EXPECT_EQ(GetChunks(file, 0, 1).locations(0).chunk_id(), first);
+  EXPECT_GT(state_.registry().Find(first)->lease_expiry_ms, 1000);  // under the session's write lease
+  EXPECT_EQ(attached.lease_token(), 0u);  // which its release at close (token 0) ends
+
+  // Every master agrees: the standby by the log, a restart by the checkpoint.
+  MasterState standby(Options());
+  for (const wire::LogRecord& record : records_) ASSERT_TRUE(standby.Apply(record)) << record.DebugString();
+  EXPECT_FALSE(standby.placements().Holds(first));
+  EXPECT_TRUE(standby.placements().Holds(first + 1));
+  MasterState restored(Options());
+  ASSERT_TRUE(state_.ForEachCheckpointRecord([&](const wire::CheckpointRecord& record) {
+                      return restored.Restore(record);
+                    }).ok());
+  EXPECT_EQ(restored.placements().size(), 3u);
+  EXPECT_EQ(restored.placements().Find(first + 3)->session, kSession);
+
+  // Never attached: dropped after two leases, logged, and the next chunk id is past them all.
+  records_.clear();
+  state_.ExpirePlacements(MonotonicMs() + 3 * Options().lease_ms, kNowNs, &records_);
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_EQ(records_[0].placements_expired().chunk_ids_size(), 3);
+  std::vector<uint64_t> deleted = state_.registry().TakePendingDeletions(registered.chunkserver_id());
+  EXPECT_EQ(deleted.size(), 3u) << "what was written to them goes too";
+  EXPECT_EQ(state_.placements().size(), 0u);
+  EXPECT_GT(WriteLease(MakeFile("g"), 0).location().chunk_id(), first + 3);
 }
 
 }  // namespace

@@ -14,17 +14,25 @@ void TokenIssuer::AddTokens(const wire::Envelope& request, wire::Reply* reply, i
                                                   wire::CHUNK_ACCESS_READ, now_ms, lifetime_ms_);
     }
   } else if (request.has_write_lease()) {
-    wire::ChunkLocation& location = *reply->mutable_location();
-    std::vector<std::string> chain;
-    for (const wire::ChunkserverAddress& replica : location.replicas()) chain.push_back(replica.address());
-    // A write token ends with its lease (give or take the allowed clock skew): past that,
-    // self-healing may copy the chunk at this version, and a write the copy would miss is
-    // then refused by the chunkservers, not only left unsent by a well-behaved mount.
-    int64_t lifetime_ms = std::min<int64_t>(lifetime_ms_, reply->write_lease_ms());
-    *location.mutable_token() =
-        IssueChunkToken(*key_, location.chunk_id(), location.chunk_version(),
-                        wire::CHUNK_ACCESS_READ | wire::CHUNK_ACCESS_WRITE, now_ms, lifetime_ms, chain);
+    AddWriteToken(reply->mutable_location(), reply->write_lease_ms(), now_ms);
+  } else if (request.has_delegation()) {
+    // Chunks placed ahead: written like a new lease's chain.
+    for (wire::ChunkLocation& location : *reply->mutable_placements()) {
+      AddWriteToken(&location, reply->write_lease_ms(), now_ms);
+    }
   }
+}
+
+void TokenIssuer::AddWriteToken(wire::ChunkLocation* location, uint32_t lease_ms, int64_t now_ms) const {
+  std::vector<std::string> chain;
+  for (const wire::ChunkserverAddress& replica : location->replicas()) chain.push_back(replica.address());
+  // A write token ends with its lease (give or take the allowed clock skew): past that,
+  // self-healing may copy the chunk at this version, and a write the copy would miss is
+  // then refused by the chunkservers, not only left unsent by a well-behaved mount.
+  int64_t lifetime_ms = std::min<int64_t>(lifetime_ms_, lease_ms);
+  *location->mutable_token() = IssueChunkToken(*key_, location->chunk_id(), location->chunk_version(),
+                                               wire::CHUNK_ACCESS_READ | wire::CHUNK_ACCESS_WRITE, now_ms,
+                                               lifetime_ms, chain);
 }
 
 wire::ChunkToken TokenIssuer::CopyToken(uint64_t chunk_id, uint64_t chunk_version, const std::string& source_address,

@@ -20,7 +20,7 @@ class TokenIssuer {
   TokenIssuer(std::optional<TokenKey> key, int64_t lifetime_ms) : key_(std::move(key)), lifetime_ms_(lifetime_ms) {}
 
   // Adds tokens to `reply`, the answer to `request`, if it is a successful get_chunks or
-  // write_lease answer. `now_ms`: the wall clock.
+  // write_lease answer, or a delegation answer with chunks placed ahead. `now_ms`: the wall clock.
   void AddTokens(const wire::Envelope& request, wire::Reply* reply, int64_t now_ms) const;
   // The source token of a copy of `chunk_id` at `chunk_version` from `source_address`
   // (empty without a key).
@@ -31,6 +31,9 @@ class TokenIssuer {
   Status CheckReport(const wire::ReportBadReplicaRequest& report, int64_t now_ms) const;
 
  private:
+  // A read and write token for `location`'s chain, ending with a write lease of `lease_ms`.
+  void AddWriteToken(wire::ChunkLocation* location, uint32_t lease_ms, int64_t now_ms) const;
+
   const std::optional<TokenKey> key_;
   const int64_t lifetime_ms_;
 };

@@ -89,6 +89,84 @@ Status ChunkWriter::RunOnChain(OpenFile& file, uint64_t chunk_index, const Reque
   return status;
 }
 
+void ChunkWriter::Absorb(const wire::ChunkserverAddress& target, const Result<rpc::Message>& answer, bool renewed,
+                         Attempt* attempt) {
+  if (!answer) {
+    attempt->failed.push_back(target.chunkserver_id());
+    picker_.Failed(target.address(), MonotonicMs());
+    attempt->last_replica_error = answer.error().error();
+    attempt->why = "no answer from " + target.address() + ": " + answer.error().ToString();
+    return;
+  }
+  master_.ObserveEpoch(answer->envelope.epoch());
+  const wire::Reply& reply = answer->envelope.reply();
+  bool timed_out = false;
+  size_t failed_before = attempt->failed.size();
+  bool stale = false;
+  for (const auto& result : reply.replica_results()) {
+    if (result.error() == 0) continue;
+    attempt->last_replica_error = result.error();
+    if (result.error() == ESTALE) {
+      stale = true;
+      continue;
+    }
+    // A replica that timed out also "times out" everyone after it (nothing reached
+    // them); only the first is known to be bad.
+    if (result.error() == ETIMEDOUT && std::exchange(timed_out, true)) continue;
+    attempt->failed.push_back(result.chunkserver_id());
+    picker_.Failed(result.address(), MonotonicMs());
+  }
+  if (reply.error() != 0 && attempt->failed.size() == failed_before && !stale) {
+    // The replica failed before it could list anyone. EACCES: it refused our chunk access
+    // token, which a new lease renews, unless that lease was new already (then it refuses
+    // every token: another key, or a clock far off).
+    attempt->last_replica_error = reply.error();
+    if (reply.error() == ESTALE || (reply.error() == EACCES && !renewed)) {
+      stale = true;
+    } else {
+      attempt->failed.push_back(target.chunkserver_id());
+    }
+  }
+  attempt->stale = attempt->stale || stale;
+  if (reply.error() != 0 || attempt->failed.size() != failed_before || stale) {
+    attempt->why = "via " + target.address() + ": " + rpc::ReplyStatus(reply).ToString();
+  }
+}
+
+ChunkWriter::Attempt ChunkWriter::SendOnce(const WriteLease& lease, wire::Envelope request,
+                                           std::optional<std::string_view> data, bool renewed) {
+  Attempt attempt;
+  const wire::ChunkLocation& chain = lease.chain;
+  bool fan_out = data && data->size() <= kMaxFanOutBytes && request.has_write_chunk() && chain.replicas_size() > 1;
+  if (!fan_out) {
+    std::optional<zmq::message_t> frame;
+    if (data) frame.emplace(data->data(), data->size());
+    const wire::ChunkserverAddress& head = chain.replicas(0);
+    auto answer = rpc::ThreadConnection(rpc::DataPeerOf(head, chain.token()))
+                      .Call(std::move(request), frame ? &*frame : nullptr, WriteCallTimeoutMs(options_));
+    Absorb(head, answer, renewed, &attempt);
+    return attempt;
+  }
+  // Small: to every replica at once, each storing it alone (no downstream), so the write
+  // costs one hop's time, not a hop per replica (docs/design.md, "Small writes").
+  request.mutable_write_chunk()->clear_chain();
+  std::vector<std::pair<rpc::Connection*, Result<uint64_t>>> sent;
+  for (const wire::ChunkserverAddress& replica : chain.replicas()) {
+    rpc::Connection& connection = rpc::ThreadConnection(rpc::DataPeerOf(replica, chain.token()));
+    zmq::message_t frame(data->data(), data->size());
+    sent.emplace_back(&connection, connection.Send(request, &frame, WriteCallTimeoutMs(options_)));
+  }
+  for (int i = 0; i < chain.replicas_size(); ++i) {
+    auto& [connection, id] = sent[static_cast<size_t>(i)];
+    if (id) {
+      Absorb(chain.replicas(i), connection->Wait(*id), renewed, &attempt);
+    } else {
+      Absorb(chain.replicas(i), Fail(id.error()), renewed, &attempt);
+    }
+  }
+  return attempt;
+}
+
 Status ChunkWriter::RunOnChainCounted(OpenFile& file, uint64_t chunk_index, const RequestBuilder& build,
                                       std::optional<std::string_view> data) {
   std::vector<uint32_t> failed;
@@ -101,55 +179,15 @@ Status ChunkWriter::RunOnChainCounted(OpenFile& file, uint64_t chunk_index, cons
       if (last_replica_error == ENOSPC) return Status::Error(ENOSPC, lease.error().message());
       return lease.error();
     }
-    const wire::ChunkserverAddress& head = lease->chain.replicas(0);
     wire::Envelope request = build(*lease);
     request.set_epoch(master_.epoch());
-    std::optional<zmq::message_t> frame;
-    if (data) frame.emplace(data->data(), data->size());
-    auto answer = rpc::ThreadConnection(rpc::DataPeerOf(head, lease->chain.token()))
-                      .Call(std::move(request), frame ? &*frame : nullptr, WriteCallTimeoutMs(options_));
-    failed.clear();
-    bool stale = false;
-    if (!answer) {
-      failed.push_back(head.chunkserver_id());
-      picker_.Failed(head.address(), MonotonicMs());
-      last_replica_error = answer.error().error();
-      LOG(WARNING) << "write to chunk " << lease->chain.chunk_id() << " at " << head.address()
-                   << " failed: " << answer.error().ToString();
-    } else {
-      master_.ObserveEpoch(answer->envelope.epoch());
-      const wire::Reply& reply = answer->envelope.reply();
-      bool timed_out = false;
-      for (const auto& result : reply.replica_results()) {
-        if (result.error() == 0) continue;
-        last_replica_error = result.error();
-        if (result.error() == ESTALE) {
-          stale = true;
-          continue;
-        }
-        // A replica that timed out also "times out" everyone after it (nothing reached
-        // them); only the first is known to be bad.
-        if (result.error() == ETIMEDOUT && std::exchange(timed_out, true)) continue;
-        failed.push_back(result.chunkserver_id());
-        picker_.Failed(result.address(), MonotonicMs());
-      }
-      if (reply.error() == 0 && failed.empty() && !stale) return Status::Ok();
-      if (failed.empty() && !stale) {
-        // The first replica failed before it could list anyone. EACCES: it refused our chunk
-        // access token, which a new lease renews, unless that lease was new already (then the
-        // first replica refuses every token: another key, or a clock far off).
-        last_replica_error = reply.error();
-        if (reply.error() == ESTALE || (reply.error() == EACCES && !renew)) {
-          stale = true;
-        } else {
-          failed.push_back(head.chunkserver_id());
-        }
-      }
-      LOG(WARNING) << "write to chunk " << lease->chain.chunk_id() << " via " << head.address() << ": "
-                   << rpc::ReplyStatus(reply).ToString() << ", " << failed.size() << " replica(s) failed"
-                   << (stale ? ", lease stale" : "") << "; retrying on a new chain";
-    }
-    if (stale && failed.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(kStalePauseMs));
+    Attempt outcome = SendOnce(*lease, std::move(request), data, renew);
+    if (outcome.failed.empty() && !outcome.stale) return Status::Ok();
+    failed = std::move(outcome.failed);
+    if (outcome.last_replica_error != 0) last_replica_error = outcome.last_replica_error;
+    LOG(WARNING) << "write to chunk " << lease->chain.chunk_id() << " " << outcome.why << ", " << failed.size()
+                 << " replica(s) failed" << (outcome.stale ? ", lease stale" : "") << "; retrying on a new chain";
+    if (outcome.stale && failed.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(kStalePauseMs));
     renew = true;
   }
   return Status::Error(last_replica_error == ENOSPC ? ENOSPC : EIO,
@@ -157,27 +195,117 @@ Status ChunkWriter::RunOnChainCounted(OpenFile& file, uint64_t chunk_index, cons
                            ": no working write chain after " + std::to_string(kChainAttempts) + " attempts");
 }
 
-Status ChunkWriter::Write(OpenFile& file, uint64_t offset, std::string_view data) {
+Status ChunkWriter::WriteThrough(OpenFile& file, uint64_t offset, std::string_view data,
+                                 const std::set<uint64_t>& syncing) {
   for (const ChunkPiece& piece : SplitIntoChunks(offset, data.size(), kChunkSize)) {
+    bool sync = syncing.contains(piece.chunk_index);
     auto build = [&](const WriteLease& lease) {
       wire::Envelope request;
       wire::WriteChunkRequest* write = request.mutable_write_chunk();
       SetLease(lease, options_.write_timeout_ms, write);
       write->set_offset(piece.offset_in_chunk);
+      write->set_sync(sync);
       return request;
     };
     Status status = RunOnChain(file, piece.chunk_index, build, data.substr(piece.buffer_offset, piece.length));
     if (!status.ok()) return status;
     std::lock_guard lock(file.mutex);
-    file.unsynced_chunks.insert(piece.chunk_index);
-    file.end_offset = std::max(file.end_offset, offset + piece.buffer_offset + piece.length);
-    file.unreported = true;
-    file.mtime_ns = WallClockNs();
+    if (sync) {
+      file.unsynced_chunks.erase(piece.chunk_index);
+    } else {
+      file.unsynced_chunks.insert(piece.chunk_index);
+    }
   }
   return Status::Ok();
 }
 
+bool ChunkWriter::Hold(OpenFile& file, uint64_t offset, std::string_view data) {
+  uint64_t file_limit = static_cast<uint64_t>(options_.write_buffer_kb) * 1024;
+  if (data.size() > kMaxHeldWrite || data.size() > file_limit) return false;
+  std::lock_guard lock(file.mutex);
+  if (file.held.bytes() + data.size() > file_limit) return false;
+  // Counted before it is known how much overlaps: the total is a bound, not a tally.
+  if (held_bytes_.fetch_add(data.size()) + data.size() > kMaxHeldBytes) {
+    held_bytes_ -= data.size();
+    return false;
+  }
+  uint64_t before = file.held.bytes();
+  file.held.Add(offset, data);
+  held_bytes_ -= data.size() - (file.held.bytes() - before);
+  return true;
+}
+
+Status ChunkWriter::Write(OpenFile& file, uint64_t offset, std::string_view data, bool may_hold) {
+  if (!may_hold || !Hold(file, offset, data)) {
+    std::lock_guard writing(file.writing_out);
+    Status status = WriteOutLocked(file);
+    // Held again when there is room now; otherwise after what was held, straight out.
+    if (status.ok() && !(may_hold && Hold(file, offset, data))) status = WriteThrough(file, offset, data);
+    if (!status.ok()) return status;
+  }
+  std::lock_guard lock(file.mutex);
+  file.end_offset = std::max(file.end_offset, offset + data.size());
+  file.unreported = true;
+  file.mtime_ns = WallClockNs();
+  return Status::Ok();
+}
+
+Status ChunkWriter::WriteOutLocked(OpenFile& file, bool sync) {
+  std::vector<WriteBuffer::Extent> extents;
+  {
+    std::lock_guard lock(file.mutex);
+    held_bytes_ -= file.held.bytes();
+    extents = file.held.Take();
+  }
+  // With `sync`: which chunks each extent is the last to write to.
+  std::vector<std::set<uint64_t>> syncing(extents.size());
+  if (sync) {
+    std::set<uint64_t> later;
+    for (size_t i = extents.size(); i-- > 0;) {
+      for (const ChunkPiece& piece : SplitIntoChunks(extents[i].offset, extents[i].data.size(), kChunkSize)) {
+        if (later.insert(piece.chunk_index).second) syncing[i].insert(piece.chunk_index);
+      }
+    }
+  }
+  for (size_t i = 0; i < extents.size(); ++i) {
+    const WriteBuffer::Extent& extent = extents[i];
+    Status status = WriteThrough(file, extent.offset, extent.data, syncing[i]);
+    if (!status.ok()) {
+      // The application hears of it at the file's next close or fsync (as after a failed
+      // writeback of a local file's pages); what is left of the buffer is lost with it.
+      LOG(WARNING) << "held writes to inode " << file.inode << " did not reach the replicas: " << status.ToString();
+      std::lock_guard lock(file.mutex);
+      if (file.held_error.ok()) file.held_error = status;
+      return status;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ChunkWriter::WriteOut(OpenFile& file) {
+  std::lock_guard writing(file.writing_out);
+  return WriteOutLocked(file);
+}
+
+Status ChunkWriter::WriteOutBeforeRead(OpenFile& file, uint64_t offset, uint64_t length) {
+  {
+    std::lock_guard lock(file.mutex);
+    if (!file.held.Overlaps(offset, length)) return Status::Ok();
+  }
+  return WriteOut(file);
+}
+
+Status ChunkWriter::TakeHeldError(OpenFile& file) {
+  std::lock_guard lock(file.mutex);
+  return std::exchange(file.held_error, Status::Ok());
+}
+
 Status ChunkWriter::Sync(OpenFile& file) {
+  {
+    std::lock_guard writing(file.writing_out);
+    (void)WriteOutLocked(file, /*sync=*/true);  // a failure is in held_error
+  }
+  if (Status held = TakeHeldError(file); !held.ok()) return held;
   std::set<uint64_t> chunks;
   {
     std::lock_guard lock(file.mutex);
@@ -237,6 +365,8 @@ void ChunkWriter::TakeLeases(OpenFile& file, google::protobuf::RepeatedPtrField<
 }
 
 Result<std::optional<wire::Attr>> ChunkWriter::ReportWrites(OpenFile& file, bool closing) {
+  (void)WriteOut(file);  // a failure is in held_error
+  if (Status held = TakeHeldError(file); !held.ok()) return Fail(held);
   wire::Envelope request;
   {
     std::lock_guard lock(file.mutex);

@@ -72,7 +72,12 @@ LeaseLedger::Cacheable CacheableOf(const wire::Reply& reply, uint64_t parent, st
   return {parent, name, reply.entry_lease_ms(), reply.attr().inode(), reply.attr_lease_ms()};
 }
 
+void PreferLocal(MountContext& context, wire::Attr* attr) {
+  if (auto local = context.write_back.GetAttr(attr->inode())) *attr = std::move(local->attr);
+}
+
 void ObserveAttr(MountContext& context, wire::Attr* attr) {
+  PreferLocal(context, attr);
   if (context.inodes.Observe(attr)) context.locations.ForgetInode(attr->inode());
 }
 
@@ -96,6 +101,7 @@ void ReplyEntry(fuse_req_t req, const LeaseLedger::Ticket& ticket, const wire::R
     return;
   }
   wire::Attr attr = reply.attr();
+  PreferLocal(context, &attr);
   if (context.inodes.ObserveEntry(&attr, parent)) context.locations.ForgetInode(attr.inode());
   context.ledger.Reply(ticket, [&](const LeaseLedger::Timeouts& timeouts) {
     fuse_entry_param entry = ToEntry(context, attr, timeouts(CacheableOf(reply, parent, name)));

@@ -32,8 +32,13 @@ LeaseLedger::Cacheable CacheableOf(const wire::Reply& reply, uint64_t parent, st
 
 int64_t ToNs(const struct timespec& time);
 
-// Passes `attr` through the inode table (local size, change detection) and drops
-// cached chunk locations of a file another client changed.
+// The attributes this mount holds itself in place of the master's `attr`: those of a
+// directory delegated to it or a file it made there (WriteBack::GetAttr), which the master's
+// lag by the changes still queued. A listing or lookup in another directory would otherwise
+// show them up to --metadata-flush-ms old.
+void PreferLocal(MountContext& context, wire::Attr* attr);
+// PreferLocal, then passes `attr` through the inode table (local size, change detection) and
+// drops cached chunk locations of a file another client changed.
 void ObserveAttr(MountContext& context, wire::Attr* attr);
 // One use of `inode`'s write state ends (InodeTable::Close); the last one here is reported
 // to the master, whose session holdings then let go of the file (CloseReporter).

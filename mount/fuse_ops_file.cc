@@ -170,8 +170,12 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
+  MountContext& context = Context(req);
+  if (Status out = context.writer.WriteOutBeforeRead(*Handle(fi).file, offset, size); !out.ok()) {
+    return ReplyError(req, out);
+  }
   // Reads past the end of the file return zeros here; the kernel stops at its i_size.
-  auto data = Context(req).reader.Read(MasterInode(req, ino), offset, size, Handle(fi).opener);
+  auto data = context.reader.Read(MasterInode(req, ino), offset, size, Handle(fi).opener);
   if (!data) return ReplyError(req, data.error());
   Metrics().read_bytes.Increment(data->size());
   fuse_reply_buf(req, data->data(), data->size());
@@ -187,7 +191,10 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t
     if (!reserved) return ReplyError(req, reserved.error());
     offset = static_cast<off_t>(*reserved);
   }
-  Status status = context.writer.Write(*handle.file, offset, std::string_view(buf, size));
+  // Held back unless the caller asked for each write to be out (O_DIRECT, O_SYNC, O_DSYNC)
+  // or it appends (its place was reserved at the master, and the size reported with it).
+  bool may_hold = !appending && (handle.open_flags & (O_DIRECT | O_DSYNC)) == 0;
+  Status status = context.writer.Write(*handle.file, offset, std::string_view(buf, size), may_hold);
   if (!status.ok()) return ReplyError(req, status);
   if (appending) {
     // The reservation told the master the new end and mtime already: no WriteDone for it,

@@ -59,6 +59,9 @@ MountOptions ParseMountOptions(int argc, char** argv) {
        "at mount time, keep trying to reach a master this long (0: give up at once)")
       ("fsync-on-close", po::bool_switch(&options.fsync_on_close),
        "make data and every earlier metadata change durable (fsync) on every close")
+      ("write-buffer-kb", po::value<int>(&options.write_buffer_kb)->default_value(1024),
+       "small writes (up to 128 KiB) held per open file until its close, fsync, lock or a read of them, KiB; "
+       "0: every write is on every replica before it returns")
       ("sync-metadata", po::bool_switch(&options.sync_metadata),
        "no write-back: every create, mkdir, unlink and rmdir is on both masters before it returns")
       ("metadata-flush-ms", po::value<int>(&options.metadata_flush_ms)->default_value(100),
@@ -85,8 +88,9 @@ MountOptions ParseMountOptions(int argc, char** argv) {
   boost::split(options.masters, masters, boost::is_any_of(","), boost::token_compress_on);
   std::erase(options.masters, "");
   if (options.masters.empty() || options.max_threads < 1 || options.read_timeout_ms < 1 ||
-      options.write_timeout_ms < 1 || options.master_timeout_ms < 1) {
-    std::cerr << "hafs-mount: --master needs an address; timeouts and --threads must be positive\n";
+      options.write_timeout_ms < 1 || options.master_timeout_ms < 1 || options.write_buffer_kb < 0) {
+    std::cerr << "hafs-mount: --master needs an address; timeouts and --threads must be positive, "
+                 "--write-buffer-kb not negative\n";
     std::exit(2);
   }
   if (!options.subdir.starts_with('/')) {

@@ -22,6 +22,10 @@ MountMetrics& Metrics() {
                                  .Get(),
         .errors =
             registry.AddCounter("hafs_mount_errors_total", "FUSE operations answered with an error, by errno.", "kind"),
+        .new_chunks = registry.AddCounter(
+            "hafs_mount_new_chunks_total",
+            "New chunks of files made here under a delegation: written to a chunk placed ahead (placed) or not (asked).",
+            "result"),
     };
   }();
   return *metrics;

@@ -14,6 +14,9 @@ struct MountMetrics {
   metrics::Counter& master_retries;
   metrics::Counter& replica_failovers;
   metrics::Family<metrics::Counter>& errors;  // kind: the errno name of a failed operation
+  // result: a new chunk of a file made here written to a chunk placed ahead ("placed"), or
+  // with a lease asked of the master because none was left ("asked")
+  metrics::Family<metrics::Counter>& new_chunks;
 };
 
 // Registered in the default registry on first use.

@@ -1,5 +1,5 @@
 // Everything hafs-mount can be told on its command line (see main.cc for the flags
-// and their defaults, docs/notes/mount.md for what each one trades off).
+// and their defaults, docs/design.md "Mount options" for what each one trades off).
 #pragma once
 
 #include <string>
@@ -20,6 +20,7 @@ struct MountOptions {
   int read_timeout_ms = 400;         // one ReadChunk to one replica
   int write_timeout_ms = 1500;       // a replica's wait for its downstream replicas
   bool fsync_on_close = false;
+  int write_buffer_kb = 1024;        // small writes held per open file (write_buffer.h); 0: none
   // Write-back namespace changes (write_back.h): off, each change is on both masters before it
   // returns; on, changes reach them within metadata_flush_ms or at a durability point.
   bool sync_metadata = false;

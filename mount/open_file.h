@@ -1,6 +1,7 @@
 // What this mount knows about one file while it is open for writing here: the write
-// leases it holds, which chunks were written since the last fsync, and how far the
-// file grew by writes not yet reported to the master (WriteDone). Shared by every
+// leases it holds, the small writes it holds back (write_buffer.h), which chunks were written
+// since the last fsync, and how far the file grew by writes not yet reported to the master
+// (WriteDone). Shared by every
 // handle of the inode in this mount (InodeTable hands it out), so two descriptors of
 // one file reuse one lease per chunk and one size.
 #pragma once
@@ -11,6 +12,8 @@
 #include <set>
 
 #include "common/proto/hafs.pb.h"
+#include "common/status.h"
+#include "mount/write_buffer.h"
 
 namespace hafs::mount {
 
@@ -32,11 +35,17 @@ struct OpenFile {
   explicit OpenFile(uint64_t inode_number) : inode(inode_number) {}
 
   const uint64_t inode;
+  // Held while writes go out to the replicas (ChunkWriter::WriteOut and writes that do not
+  // wait in `held`), so that bytes written later never reach a replica before earlier ones.
+  // Taken before `mutex`.
+  std::mutex writing_out;
   std::mutex mutex;  // guards everything below
   // Who the master checks this file's write leases and WriteDone against: the latest
   // process that opened it for writing or truncated it here (the kernel checked each).
   wire::Credentials writer;
   std::map<uint64_t, WriteLease> leases;  // by chunk index
+  WriteBuffer held;                       // small writes not on the replicas yet
+  Status held_error;  // the first held write that failed to go out, until a close or fsync reports it
   std::set<uint64_t> unsynced_chunks;     // written since the last fsync
   uint64_t end_offset = 0;                // highest byte written + 1
   bool unreported = false;                // writes the master has not heard of (WriteDone)

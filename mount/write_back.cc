@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/rpc.h"
+#include "mount/mount_metrics.h"
 #include "mount/write_back_rules.h"
 
 namespace hafs::mount {
@@ -436,6 +437,7 @@ std::optional<Result<wire::Reply>> WriteBack::BeforeCall(const wire::Envelope& r
     Enqueue(request, 0, 0, WallClockNs());
     return wire::Reply();
   } else if (request.has_write_lease()) {
+    if (auto answer = PlacedChunk(request.write_lease())) return answer;
     // The master needs the file first: the lease goes with the batch that brings it.
     auto made = made_.find(request.write_lease().inode());
     if (made != made_.end()) {
@@ -517,6 +519,75 @@ std::optional<Result<wire::Reply>> WriteBack::WriteDoneHere(const wire::Envelope
   return reply;
 }
 
+std::optional<Result<wire::Reply>> WriteBack::PlacedChunk(const wire::WriteLeaseRequest& lease) {
+  Made* made = OwnFile(lease.inode());
+  // A chunk's first lease only: a renewal, or a new chain after a failure, is the master's.
+  if (made == nullptr || made->leased_chunks.contains(lease.chunk_index()) || lease.failed_chunkservers_size() > 0 ||
+      queue_.size() >= kMaxQueued || stopping_) {
+    return std::nullopt;
+  }
+  Delegation& delegation = delegations_.at(made->dir);  // OwnFile: held and valid
+  int64_t now_ms = MonotonicMs();
+  auto& pool = delegation.placements;
+  // One the writer can use for at least half a lease: the chunk writer renews a lease well
+  // before its end (ChunkWriter::AskForLease).
+  while (!pool.empty() && pool.front().usable_until_ms - now_ms < pool.front().lease_ms / 2) pool.pop_front();
+  if (pool.size() <= kPlacementsAhead / 4 && !delegation.refilling && now_ms >= delegation.refill_after_ms) {
+    delegation.refilling = true;
+    refills_.push_back(Refill{made->dir, lease.credentials(), queued_total_});
+    flush_now_ = true;  // the master grants them only once it has the directory
+    wake_.notify_all();
+  }
+  if (pool.empty()) {
+    Metrics().new_chunks.With("asked").Increment();
+    return std::nullopt;
+  }
+  Metrics().new_chunks.With("placed").Increment();
+  Placement placement = std::move(pool.front());
+  pool.pop_front();
+  made->leased_chunks.insert(lease.chunk_index());
+  wire::Envelope change;
+  wire::AttachChunkRequest* attach = change.mutable_attach_chunk();
+  attach->set_inode(lease.inode());
+  attach->set_chunk_index(lease.chunk_index());
+  attach->set_chunk_id(placement.location.chunk_id());
+  *attach->mutable_credentials() = lease.credentials();
+  Enqueue(std::move(change), lease.inode(), made->dir, WallClockNs());
+  wire::Reply reply;
+  *reply.mutable_location() = std::move(placement.location);
+  reply.set_write_lease_ms(static_cast<uint32_t>(std::max<int64_t>(0, placement.usable_until_ms - now_ms)));
+  reply.set_replication_goal(placement.replication_goal);
+  reply.set_min_write_replicas(placement.min_write_replicas);
+  return reply;
+}
+
+void WriteBack::RefillOnce(std::unique_lock<std::mutex>& lock) {
+  Refill refill = std::move(refills_.front());
+  refills_.pop_front();
+  auto held = delegations_.find(refill.dir);
+  if (held == delegations_.end()) return;
+  uint64_t epoch = held->second.epoch;
+  lock.unlock();
+  wire::Envelope request;
+  request.mutable_delegation()->set_dir(refill.dir);
+  request.mutable_delegation()->set_want_placements(kPlacementsAhead);
+  *request.mutable_delegation()->mutable_credentials() = std::move(refill.credentials);
+  int64_t sent_ms = MonotonicMs();
+  auto reply = master_.CallOnce(std::move(request));
+  lock.lock();
+  held = delegations_.find(refill.dir);
+  if (held == delegations_.end() || held->second.epoch != epoch) return;
+  held->second.refilling = false;
+  if (!reply || reply->placements_size() == 0) {
+    held->second.refill_after_ms = MonotonicMs() + kRefusedBackoffMs;  // none to be had now
+    return;
+  }
+  for (const wire::ChunkLocation& location : reply->placements()) {
+    held->second.placements.push_back(Placement{location, sent_ms + reply->write_lease_ms(), reply->write_lease_ms(),
+                                                reply->replication_goal(), reply->min_write_replicas()});
+  }
+}
+
 Result<wire::Reply> WriteBack::Ride(const wire::Envelope& request, std::unique_lock<std::mutex>& lock) {
   Rider rider{request, std::nullopt};
   rider.request.set_sequence(master_.NextSequence());  // the same on every batch that carries it
@@ -588,8 +659,12 @@ bool WriteBack::NewEpoch(int64_t wait_ms) {
 void WriteBack::Run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    if (!refills_.empty() && shipped_total_ >= refills_.front().after) {
+      RefillOnce(lock);
+      continue;
+    }
     if (queue_.empty() && riders_.empty()) {
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !riders_.empty(); });
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !riders_.empty() || !refills_.empty(); });
       continue;
     }
     int64_t due_ms = oldest_queued_ms_ + flush_ms_;

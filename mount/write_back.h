@@ -52,6 +52,7 @@ class WriteBack {
   static constexpr size_t kMaxDelegations = 2048;  // held and retired (the master's bound is 4,096)
   static constexpr size_t kMaxRetired = 64;
   static constexpr size_t kMaxMade = 262144;       // inodes made here and known; past it, creates go synchronous
+  static constexpr uint32_t kPlacementsAhead = 16;  // chunks placed ahead asked for at a time, per directory
 
   // What the kernel may be told from local state: `attr`, cacheable for `lease_ms`.
   struct Answer {
@@ -129,11 +130,28 @@ class WriteBack {
     uint32_t mode = 0;
     bool made_here = false;  // by this mount under the delegation: nobody else knows it
   };
+  // A chunk placed ahead for a file made in a delegated directory (docs/design.md, "Placements
+  // granted ahead"), and what a write lease would have said with it.
+  struct Placement {
+    wire::ChunkLocation location;  // the chain at version 1, with its write token
+    int64_t usable_until_ms = 0;   // monotonic: the master's lease, from when it was asked for
+    uint32_t lease_ms = 0;
+    uint32_t replication_goal = 0;
+    uint32_t min_write_replicas = 0;
+  };
   struct Delegation {
     wire::Attr attr;
     std::map<std::string, Entry, std::less<>> entries;  // the complete listing
     int64_t valid_until_ms = 0;
     uint64_t epoch = 0;  // of the master that granted it
+    std::deque<Placement> placements;
+    bool refilling = false;          // more placements asked for
+    int64_t refill_after_ms = 0;     // the master had none lately: not asked again before this
+  };
+  struct Refill {
+    uint64_t dir = 0;
+    wire::Credentials credentials;  // the export admits the request as theirs
+    uint64_t after = 0;             // asked once the queue is shipped this far (the directory's mkdir)
   };
   struct Pending {
     wire::Envelope change;
@@ -179,6 +197,12 @@ class WriteBack {
   Made* OwnFile(uint64_t inode);
   std::optional<Result<wire::Reply>> SetAttrHere(const wire::Envelope& request);
   std::optional<Result<wire::Reply>> WriteDoneHere(const wire::Envelope& request);
+  // A write lease for chunk `index` of a file made here, answered from a chunk placed ahead in
+  // its directory, the attach queued behind the file's create; nullopt: none to use.
+  std::optional<Result<wire::Reply>> PlacedChunk(const wire::WriteLeaseRequest& lease);
+  // Asks the master for the placements of the first directory in refills_ (the lock is
+  // released meanwhile).
+  void RefillOnce(std::unique_lock<std::mutex>& lock);
   // Sends `request` at the end of the next batch and waits for its answer.
   Result<wire::Reply> Ride(const wire::Envelope& request, std::unique_lock<std::mutex>& lock);
   // Stops using `dir`'s delegation: what was made there is forgotten once it is shipped.
@@ -221,6 +245,7 @@ class WriteBack {
   int64_t oldest_queued_ms_ = 0;
   std::unordered_map<uint64_t, Made> made_;
   std::vector<Rider*> riders_;  // waiting in Ride
+  std::deque<Refill> refills_;  // directories whose placements run low, for the shipping thread
   std::unordered_map<uint64_t, Status> errors_;  // refusals not yet reported, by inode
 };
 

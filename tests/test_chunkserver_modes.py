@@ -6,6 +6,8 @@ has a deadline; the windows in which nothing may happen are bounded, checked rep
 import re
 import time
 
+import pytest
+
 from conftest import make_cluster, wait_until
 from test_data import MiB, sha256_of, write_random
 from test_failures import drop_caches
@@ -81,7 +83,11 @@ def test_maintenance_holds_repairs_back_during_a_planned_restart(request):
         assert status["repair"]["being_copied"] == 0, status["repair"]
         assert status["repair"]["recent"] == recent_before, status["repair"]
         # Its replicas still count: nothing is under-replicated.
-        assert status["chunks"]["under_replicated"] == 0 and status["chunks"]["missing"] == 0, status["chunks"]
+        if status["chunks"]["under_replicated"] or status["chunks"]["missing"]:
+            # Seen once in CI, never here: say which replica went uncounted, and where.
+            replicas = {str(path): replica_states(cluster, path) for path in digests}
+            pytest.fail(f"{status['chunks']}; replicas: {replicas}; "
+                        f"chunkservers: {cluster.hafs_json('chunkservers')['chunkservers']}")
         assert status["chunkservers"]["down"] == 1
         assert mode_entry(status, address)["mode"] == "maintenance"
         checks += 1

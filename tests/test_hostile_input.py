@@ -227,8 +227,9 @@ def test_a_report_of_a_really_bad_replica_gets_it_replaced(shared_cluster, wire)
 
 def test_write_back_batches_from_a_peer_without_delegations_change_nothing(shared_cluster, wire):
     """A peer with a session of its own ships changes in directories it was never delegated,
-    with an inode number never granted to it, a kind of change no mount writes back, too many at
-    once (129), or for a session it does not have: each is refused, and nothing changes."""
+    with an inode number never granted to it, a chunk attached to another's file, a kind of
+    change no mount writes back, too many at once (129), or for a session it does not have: each
+    is refused, and nothing changes."""
     cluster = shared_cluster
     (cluster.mnt / "wb-hostile").mkdir()
     victim = cluster.mnt / "wb-hostile" / "victim"
@@ -266,10 +267,21 @@ def test_write_back_batches_from_a_peer_without_delegations_change_nothing(share
     moved = batch.change_batch.changes.add(client_id=session, sequence=6)
     moved.rename.parent, moved.rename.name = parent, b"victim"
     moved.rename.new_parent, moved.rename.new_name = parent, b"moved"
+    attached = batch.change_batch.changes.add(client_id=session, sequence=8)
+    attached.attach_chunk.inode, attached.attach_chunk.chunk_index, attached.attach_chunk.chunk_id = victim_inode, 5, 1
     linked = batch.change_batch.changes.add(client_id=session, sequence=7)
     linked.link.inode, linked.link.new_parent, linked.link.new_name = victim_inode, parent, b"hardlink"
     replies = ask(batch).batch_replies
-    assert [reply.error for reply in replies] == [errno.ENOLCK] * 4 + [errno.EINVAL], replies
+    assert [reply.error for reply in replies] == [errno.ENOLCK] * 5 + [errno.EINVAL], replies
+    # A chunk attached outside a batch, or placements asked for by a session that watches
+    # nothing: refused.
+    alone = wire.Envelope(request_id=6, client_id=session, sequence=20)
+    alone.attach_chunk.inode, alone.attach_chunk.chunk_index, alone.attach_chunk.chunk_id = victim_inode, 5, 1
+    assert ask(alone).error != 0
+    placements = wire.Envelope(request_id=7, client_id=session, sequence=21)
+    placements.delegation.dir, placements.delegation.want_placements = parent, 64
+    answer = ask(placements)
+    assert answer.error == errno.ENOENT and not answer.placements, answer
 
     flood = wire.Envelope(request_id=4, client_id=session, sequence=7)
     for i in range(129):

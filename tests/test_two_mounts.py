@@ -15,7 +15,7 @@ import pytest
 from conftest import wait_until
 from test_bad_input import reply_of
 from test_metrics import daemons, scrape, value
-from test_write_back import master_requests
+from test_write_back import master_requests, new_chunks
 
 
 def mounted(where) -> bool:
@@ -509,13 +509,20 @@ def test_a_tree_extracted_under_write_back_reaches_the_other_mount_with_its_byte
     subprocess.run(["tar", "--format=posix", "-cf", str(tmp_path / "tree.tar"), "-C", str(source), "."], check=True)
     target = cluster.mnt / "wb-tree"
     target.mkdir()
-    before = {op: master_requests(cluster, op) for op in ("set_attr", "write_done", "write_lease", "symlink")}
+    ops = ("set_attr", "write_done", "write_lease", "symlink", "change_batch")
+    before = {op: master_requests(cluster, op) for op in ops}
+    placed_before = new_chunks(cluster, "placed")
     subprocess.run(["tar", "xf", str(tmp_path / "tree.tar"), "-C", str(target)], check=True)
     sent = {op: master_requests(cluster, op) - count for op, count in before.items()}
     # Files' setattrs and WriteDones, the symlink and the leases went in batches (a directory's
     # own times and mode still go alone).
     assert sent["write_done"] == 0 and sent["write_lease"] == 0 and sent["symlink"] == 0, sent
     assert sent["set_attr"] < 10, sent
+    # Most files' chunks were placed ahead (the first files of a directory wait for its
+    # placements): no batch had to go for their first writes.
+    placed = new_chunks(cluster, "placed") - placed_before
+    assert placed >= len([data for data in files.values() if data]) // 2, (placed, sent)
+    assert sent["change_batch"] < len(files), sent
     other = cluster.root / "mnt2" / "wb-tree"
     for name, data in files.items():
         here, there = os.stat(source / name), os.stat(other / name)
