@@ -58,7 +58,13 @@ std::vector<uint64_t> WriteBackDirs(const wire::Envelope& change, const Namespac
     case wire::Envelope::kUnlink: return {change.unlink().parent()};
     case wire::Envelope::kRmdir: return {change.rmdir().parent()};
     case wire::Envelope::kRename: return {change.rename().parent(), change.rename().new_parent()};
-    case wire::Envelope::kSetAttr: return of_file(change.set_attr().inode());
+    case wire::Envelope::kSetAttr: {
+      // A directory's own attributes: its parent's delegation (where others look it up) and its own.
+      std::vector<uint64_t> dirs = of_file(change.set_attr().inode());
+      auto attr = tree.GetAttr(change.set_attr().inode());
+      if (!dirs.empty() && attr && S_ISDIR(attr->mode())) dirs.push_back(change.set_attr().inode());
+      return dirs;
+    }
     case wire::Envelope::kWriteDone: return of_file(change.write_done().inode());
     case wire::Envelope::kAttachChunk: return of_file(change.attach_chunk().inode());
     default: return {};

@@ -76,7 +76,7 @@ Result<wire::Attr> Namespace::GetAttr(uint64_t id) const {
 
 uint64_t Namespace::OnlyLinkParent(uint64_t id) const {
   const Inode* inode = inodes_.Find(id);
-  if (!inode || !S_ISREG(inode->mode) || inode->nlink != 1) return 0;
+  if (!inode || id == kRootInode || !(IsDir(*inode) || (S_ISREG(inode->mode) && inode->nlink == 1))) return 0;
   return inode->parent;
 }
 

@@ -40,8 +40,8 @@ class Namespace {
 
   // Queries.
   Result<wire::Attr> GetAttr(uint64_t inode) const;
-  // The directory that holds a regular file's only name; 0 for anything else (a write-back
-  // change of the file needs that directory's delegation).
+  // The directory that holds a regular file's only name, or a directory's name; 0 for
+  // anything else (a write-back change of the inode needs that directory's delegation).
   uint64_t OnlyLinkParent(uint64_t inode) const;
   Result<wire::Attr> Lookup(uint64_t parent, std::string_view name) const;
   Result<std::string> Readlink(uint64_t inode) const;

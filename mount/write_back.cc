@@ -479,9 +479,20 @@ std::optional<Result<wire::Reply>> WriteBack::SetAttrHere(const wire::Envelope& 
                              wire::SET_ATTR_MTIME | wire::SET_ATTR_ATIME_NOW | wire::SET_ATTR_MTIME_NOW;
   if (set.valid() == 0 || (set.valid() & ~kHere) != 0 || queue_.size() >= kMaxQueued) return std::nullopt;
   Made* made = OwnFile(set.inode());
+  wire::Attr* local = made == nullptr ? nullptr : &made->attr;
+  if (made == nullptr) {
+    // A directory made here, delegated itself and in a delegated parent: nobody else sees its
+    // attributes (tar sets every directory's times and mode once it is full).
+    auto dir = made_.find(set.inode());
+    Delegation* own = Valid(set.inode());
+    if (dir != made_.end() && own != nullptr && Valid(dir->second.dir) != nullptr) {
+      made = &dir->second;
+      local = &own->attr;
+    }
+  }
   // Another caller's change (a writer's times, a non-owner's refusal) is the master's call.
-  if (made == nullptr || !OwnerOrRoot(made->attr, set.credentials())) return std::nullopt;
-  wire::Attr& attr = made->attr;
+  if (made == nullptr || !OwnerOrRoot(*local, set.credentials())) return std::nullopt;
+  wire::Attr& attr = *local;
   uint32_t mode = (set.valid() & wire::SET_ATTR_MODE) ? ChmodBits(attr, set.mode(), set.credentials()) : attr.mode() & 07777;
   // A chown to the owner it has (tar as root does one per file) changes nothing but what a
   // chown drops from a set-id file: that one is the master's.
@@ -497,6 +508,7 @@ std::optional<Result<wire::Reply>> WriteBack::SetAttrHere(const wire::Envelope& 
   if (set.valid() & wire::SET_ATTR_MTIME) attr.set_mtime_ns(set.mtime_ns());
   if (set.valid() & wire::SET_ATTR_MTIME_NOW) attr.set_mtime_ns(now_ns);
   attr.set_ctime_ns(now_ns);
+  if (local != &made->attr) made->attr = attr;  // a directory's: its delegation's copy is the one GetAttr answers
   wire::Reply reply;
   *reply.mutable_attr() = attr;
   Enqueue(request, set.inode(), made->dir, now_ns);
