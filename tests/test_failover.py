@@ -256,16 +256,17 @@ def test_stale_standby_is_never_promoted(pair):
     pair.start("master2")
 
     # Operations on the mount that need a master block (no active master): run one in a thread.
-    # (A create could be written back under a delegation the mount still holds: a chmod cannot.)
+    # (A create or a chmod of what the mount made could be written back under a delegation the
+    # mount still holds: a hard link cannot.)
     blocked = {}
 
-    def chmod_blocked():
+    def link_blocked():
         try:
-            os.chmod(pair.mnt / "kept-1", 0o700)
+            os.link(pair.mnt / "while-alone-7", pair.mnt / "linked-while-blocked")
             blocked["ok"] = True
         except Exception as error:  # noqa: BLE001
             blocked["error"] = repr(error)
-    thread = threading.Thread(target=chmod_blocked, daemon=True)
+    thread = threading.Thread(target=link_blocked, daemon=True)
     thread.start()
 
     # master2 must not become active, and says why in its log.
@@ -285,7 +286,7 @@ def test_stale_standby_is_never_promoted(pair):
     assert (pair.mnt / "kept-1").is_dir()
     for i in range(20):
         assert (pair.mnt / f"while-alone-{i}").read_bytes() == b"x" * i
-    assert os.stat(pair.mnt / "kept-1").st_mode & 0o777 == 0o700
+    assert (pair.mnt / "linked-while-blocked").read_bytes() == b"x" * 7
 
 
 class MkdirProbe:
