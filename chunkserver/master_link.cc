@@ -143,7 +143,9 @@ void MasterLink::HandleCommonReply(Peer& peer, const rpc::Message& answer) {
     peer.deletions_refused = true;
     return;
   }
-  peer.deletions_refused = false;
+  // A later batch taken does not bring back the ones refused before (the master sent those
+  // once): only registering again does, which the next heartbeat under the lease does while
+  // deletions_refused stays set.
   for (uint64_t chunk_id : deletions) {
     Status deleted = store_.Delete(chunk_id);
     if (deleted.ok()) {
