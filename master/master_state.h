@@ -202,6 +202,8 @@ class MasterState {
   // not active.
   uint32_t MemberId(const std::string& uuid, const std::string& address, const std::string& public_key,
                     int64_t now_ns, std::vector<wire::LogRecord>* records);
+  // Where a client reaches `chunkserver`.
+  static void AddressOf(const ChunkserverState& chunkserver, wire::ChunkserverAddress* address);
   // The replicas of `chunk` at its current version on up chunkservers, in replica order.
   void AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int64_t now_ms, wire::ChunkLocation* location);
 

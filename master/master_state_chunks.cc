@@ -28,12 +28,15 @@ void MasterState::AddUpReplicas(uint64_t chunk_id, const ChunkState& chunk, int6
   for (const Replica& replica : chunk.replicas) {
     ChunkserverState* chunkserver = registry_.FindChunkserver(replica.chunkserver_id);
     if (replica.version != chunk.version || !chunkserver || !registry_.IsUp(*chunkserver, now_ms)) continue;
-    wire::ChunkserverAddress* address = location->add_replicas();
-    address->set_chunkserver_id(chunkserver->id);
-    address->set_address(chunkserver->address);
-    address->set_public_key(chunkserver->public_key);
-    address->set_plain_data_address(chunkserver->plain_data_address);
+    AddressOf(*chunkserver, location->add_replicas());
   }
+}
+
+void MasterState::AddressOf(const ChunkserverState& chunkserver, wire::ChunkserverAddress* address) {
+  address->set_chunkserver_id(chunkserver.id);
+  address->set_address(chunkserver.address);
+  address->set_public_key(chunkserver.public_key);
+  address->set_plain_data_address(chunkserver.plain_data_address);
 }
 
 Result<std::vector<uint32_t>> MasterState::PlaceChain(const wire::WriteLeaseRequest& request, uint32_t goal,

@@ -31,14 +31,7 @@ void MasterState::PlaceAhead(uint64_t session, uint64_t dir, uint32_t want, int6
     wire::ChunkLocation* location = reply->add_placements();
     location->set_chunk_id(first + i);
     location->set_chunk_version(1);
-    for (uint32_t id : chains[i]) {
-      const ChunkserverState* chunkserver = registry_.FindChunkserver(id);
-      wire::ChunkserverAddress* address = location->add_replicas();
-      address->set_chunkserver_id(id);
-      address->set_address(chunkserver->address);
-      address->set_public_key(chunkserver->public_key);
-      address->set_plain_data_address(chunkserver->plain_data_address);
-    }
+    for (uint32_t id : chains[i]) AddressOf(*registry_.FindChunkserver(id), location->add_replicas());
   }
   reply->set_replication_goal(*goal);
   reply->set_min_write_replicas(MinWriteReplicas(*goal));
